@@ -1,0 +1,85 @@
+//! Composition root: opens the database, starts the writer and the audit
+//! checkpointer, and holds what every request needs.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::audit::Auditor;
+use crate::audit::checkpointer::{AuditStatus, Checkpointer};
+use crate::config::Config;
+use crate::http::Metrics;
+use crate::keys::KeyRing;
+use crate::store::{Db, Writer};
+
+/// Shared state of the HTTP handlers; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub writer: Writer,
+    pub auditor: Auditor,
+    pub keys: Arc<KeyRing>,
+    pub audit_status: AuditStatus,
+    pub metrics: Arc<Metrics>,
+}
+
+/// A started application: state plus its background tasks.
+#[derive(Debug)]
+pub struct App {
+    pub state: AppState,
+    stop_checkpointer: watch::Sender<bool>,
+    checkpointer: JoinHandle<()>,
+    writer_task: JoinHandle<()>,
+}
+
+impl App {
+    /// Opens and migrates the database and starts background tasks.
+    pub async fn start(config: Config, keys: KeyRing) -> anyhow::Result<App> {
+        let db = Db::open(&config.database.url, config.database.max_connections, true).await?;
+        db.migrate().await?;
+        let (writer, writer_task) = Writer::start(db.clone());
+        let keys = Arc::new(keys);
+        let checkpointer = Checkpointer::resume(
+            db.clone(),
+            writer.clone(),
+            keys.clone(),
+            config.audit.clone(),
+        )
+        .await?;
+        let audit_status = checkpointer.status();
+        let (stop_checkpointer, stopped) = watch::channel(false);
+        let checkpointer = tokio::spawn(checkpointer.run(stopped));
+        let state = AppState {
+            config: Arc::new(config),
+            db,
+            auditor: Auditor::new(keys.clone()),
+            writer,
+            keys,
+            audit_status,
+            metrics: Arc::new(Metrics::default()),
+        };
+        Ok(App {
+            state,
+            stop_checkpointer,
+            checkpointer,
+            writer_task,
+        })
+    }
+
+    /// Writes the pending audit checkpoint, drains the writer and closes
+    /// the database. Call after the HTTP servers have finished.
+    pub async fn stop(self) {
+        let _ = self.stop_checkpointer.send(true);
+        if let Err(e) = self.checkpointer.await {
+            tracing::error!(error = %e, "audit checkpointer ended abnormally");
+        }
+        let db = self.state.db.clone();
+        drop(self.state);
+        if let Err(e) = self.writer_task.await {
+            tracing::error!(error = %e, "database writer ended abnormally");
+        }
+        db.close().await;
+    }
+}

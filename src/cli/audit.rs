@@ -1,0 +1,51 @@
+//! `jaga audit …`
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use base64::Engine as _;
+
+use super::{EXIT_TAMPERED, say};
+use crate::audit::verify::{VerifyError, verify as verify_log};
+use crate::config::Config;
+use crate::keys::KeyRing;
+use crate::store::{Db, audit as stored};
+
+pub async fn verify(config: &Config, checkpoint: Option<&Path>) -> anyhow::Result<u8> {
+    let keys = KeyRing::load(&config.keys)?;
+    let external = checkpoint
+        .map(|p| std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display())))
+        .transpose()?;
+    let db = Db::open(&config.database.url, 2, false).await?;
+    let result = verify_log(&db, &keys, external.as_deref()).await;
+    db.close().await;
+    match result {
+        Ok(report) => {
+            say(&format!(
+                "audit log intact: {} events, {} signed checkpoints{}, root {}",
+                report.events,
+                report.checkpoints,
+                if external.is_some() {
+                    " and the external checkpoint"
+                } else {
+                    ""
+                },
+                base64::engine::general_purpose::STANDARD.encode(report.root)
+            ))?;
+            Ok(0)
+        }
+        Err(VerifyError::Failed(failure)) => {
+            eprintln!("jaga: audit log verification failed: {failure}");
+            Ok(EXIT_TAMPERED)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn latest(config: &Config) -> anyhow::Result<()> {
+    let db = Db::open(&config.database.url, 1, false).await?;
+    let last = stored::last_checkpoint(&db).await;
+    db.close().await;
+    let row = last?.context("the audit log has no checkpoint yet")?;
+    say(row.note.trim_end())
+}

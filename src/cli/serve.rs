@@ -1,0 +1,81 @@
+//! `jaga serve`
+
+use std::time::Duration;
+
+use axum_server::Handle;
+
+use crate::app::App;
+use crate::config::Config;
+use crate::http::{self, server};
+use crate::keys::{self, KeyError, KeyRing};
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    crate::telemetry::init(&config.log, true);
+    if config.dev {
+        announce_dev_mode();
+    }
+    let listeners = server::bind(&config).await?;
+    let keys = if config.dev {
+        dev_keys(&config)?
+    } else {
+        KeyRing::load(&config.keys)?
+    };
+    let tls = config.tls.as_ref().map(server::tls_config).transpose()?;
+    let grace = config.server.shutdown_grace;
+    let app = App::start(config, keys).await?;
+    let main = http::router(app.state.clone());
+    let admin = http::admin_router(app.state.clone());
+    let handle = Handle::new();
+    tokio::spawn(shutdown_on_signal(handle.clone(), grace));
+    tracing::info!(database = app.state.db.backend(), "jaga started");
+    let served = server::serve(listeners, tls, main, admin, handle).await;
+    app.stop().await;
+    tracing::info!("jaga stopped");
+    Ok(served?)
+}
+
+fn announce_dev_mode() {
+    tracing::warn!(
+        "DEVELOPMENT MODE: plain HTTP on http://localhost:8080, data and keys under ./data. \
+         Never use it for real citizens' data."
+    );
+    eprintln!(
+        "\n  *** JAGA DEVELOPMENT MODE ***\n  Plain HTTP, development keys under ./data.\n  \
+         Not for real citizens' data.\n  Open http://localhost:8080\n"
+    );
+}
+
+/// Loads the development key file, creating it on first start.
+fn dev_keys(config: &Config) -> anyhow::Result<KeyRing> {
+    match KeyRing::load(&config.keys) {
+        Ok(ring) => Ok(ring),
+        Err(KeyError::Missing(_)) => {
+            let (ring, text) = KeyRing::generate()?;
+            keys::write_new(&config.keys.path, &text)?;
+            tracing::warn!(keys.path = %config.keys.path.display(), "created a development key file");
+            Ok(ring)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn shutdown_on_signal(handle: Handle<std::net::SocketAddr>, grace: Duration) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!(
+        grace_secs = grace.as_secs(),
+        "shutting down: finishing in-flight requests"
+    );
+    handle.graceful_shutdown(Some(grace));
+}

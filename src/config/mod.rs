@@ -1,0 +1,423 @@
+//! One typed configuration, loaded once at start and passed in `AppState`.
+
+mod load;
+pub mod spec;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+pub use load::{Layers, Raw};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}: unknown configuration key")]
+    UnknownKey(String),
+    #[error("{key}: {reason}")]
+    Invalid { key: String, reason: String },
+    #[error("configuration file {path}: {reason}")]
+    File { path: String, reason: String },
+}
+
+fn invalid(key: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Development mode: plain HTTP on localhost, data under ./data.
+    pub dev: bool,
+    pub server: ServerConfig,
+    pub tls: Option<TlsConfig>,
+    pub database: DatabaseConfig,
+    pub keys: KeysConfig,
+    pub audit: AuditConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: Vec<String>,
+    pub admin_listen: Option<String>,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub shutdown_grace: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    pub cert_path: PathBuf,
+    pub key_path: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: SecretString,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct KeysConfig {
+    pub path: PathBuf,
+    pub inline: Option<SecretString>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditConfig {
+    pub origin: String,
+    pub checkpoint_every_events: u64,
+    pub checkpoint_every: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/jaga.db";
+pub const DEFAULT_KEYS_PATH: &str = "keys/jaga-keys.toml";
+pub const DEV_KEYS_PATH: &str = "data/dev-keys.toml";
+
+impl Config {
+    /// Loads the configuration from `file` (if given) and the process environment.
+    pub fn load(file: Option<&Path>, dev: bool) -> Result<Self, ConfigError> {
+        let layers = Layers::read(file, std::env::vars())?;
+        Self::from_layers(&layers, dev)
+    }
+
+    pub fn from_layers(layers: &Layers, dev: bool) -> Result<Self, ConfigError> {
+        let get = Getter(layers);
+        let listen = get
+            .list("server.listen")?
+            .unwrap_or_else(|| vec!["localhost:8080".to_owned()]);
+        if listen.is_empty() {
+            return Err(invalid("server.listen", "needs at least one address"));
+        }
+        let admin_listen = get.string("server.admin_listen")?.filter(|s| !s.is_empty());
+        let tls = match (get.string("tls.cert_path")?, get.string("tls.key_path")?) {
+            (Some(cert), Some(key)) => Some(TlsConfig {
+                cert_path: cert.into(),
+                key_path: key.into(),
+            }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(invalid("tls.key_path", "missing (tls.cert_path is set)"));
+            }
+            (None, Some(_)) => {
+                return Err(invalid("tls.cert_path", "missing (tls.key_path is set)"));
+            }
+        };
+        if dev && tls.is_some() {
+            return Err(invalid(
+                "tls.cert_path",
+                "development mode serves plain HTTP only",
+            ));
+        }
+        let url = get
+            .secret("database.url")?
+            .unwrap_or_else(|| SecretString::from(DEFAULT_DATABASE_URL));
+        let scheme_ok = ["sqlite:", "postgres:", "postgresql:"]
+            .iter()
+            .any(|s| url.expose_secret().starts_with(s));
+        if !scheme_ok {
+            return Err(invalid(
+                "database.url",
+                "must start with sqlite:// or postgres://",
+            ));
+        }
+        let keys_path = get.string("keys.path")?.unwrap_or_else(|| {
+            if dev {
+                DEV_KEYS_PATH
+            } else {
+                DEFAULT_KEYS_PATH
+            }
+            .to_owned()
+        });
+        let origin = get
+            .string("audit.origin")?
+            .unwrap_or_else(|| "jaga.localhost/audit".to_owned());
+        check_origin(&origin)?;
+        let format = match get.string("log.format")?.as_deref() {
+            None | Some("auto") if dev => LogFormat::Pretty,
+            None | Some("auto") | Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => {
+                return Err(invalid(
+                    "log.format",
+                    format!("{other:?} is not auto, json or pretty"),
+                ));
+            }
+        };
+        let filter = get
+            .string("log.filter")?
+            .unwrap_or_else(|| "info".to_owned());
+        if tracing_subscriber::EnvFilter::try_new(&filter).is_err() {
+            return Err(invalid("log.filter", "not a valid tracing filter"));
+        }
+        Ok(Config {
+            dev,
+            server: ServerConfig {
+                listen,
+                admin_listen,
+                max_body_bytes: get.int("server.max_body_bytes", 1 << 20, 1024, 64 << 20)?,
+                request_timeout: Duration::from_secs(get.int(
+                    "server.request_timeout_secs",
+                    30,
+                    1,
+                    600,
+                )?),
+                shutdown_grace: Duration::from_secs(get.int(
+                    "server.shutdown_grace_secs",
+                    20,
+                    0,
+                    600,
+                )?),
+            },
+            tls,
+            database: DatabaseConfig {
+                url,
+                max_connections: get.int("database.max_connections", 8, 1, 256)?,
+            },
+            keys: KeysConfig {
+                path: keys_path.into(),
+                inline: get.secret("keys.inline")?,
+            },
+            audit: AuditConfig {
+                origin,
+                checkpoint_every_events: get.int(
+                    "audit.checkpoint_every_events",
+                    1000,
+                    1,
+                    10_000_000,
+                )?,
+                checkpoint_every: Duration::from_secs(get.int(
+                    "audit.checkpoint_every_secs",
+                    60,
+                    1,
+                    86_400,
+                )?),
+            },
+            log: LogConfig { format, filter },
+        })
+    }
+
+    /// The effective configuration, one `key = value` line per key, secrets redacted.
+    pub fn describe(&self) -> String {
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        let redacted = |set: bool| if set { "<redacted>" } else { "" }.to_owned();
+        let tls = self.tls.as_ref();
+        let rows: Vec<(&str, String)> = vec![
+            (
+                "mode",
+                if self.dev {
+                    "development"
+                } else {
+                    "production"
+                }
+                .to_owned(),
+            ),
+            ("server.listen", self.server.listen.join(", ")),
+            ("server.admin_listen", opt(&self.server.admin_listen)),
+            (
+                "server.max_body_bytes",
+                self.server.max_body_bytes.to_string(),
+            ),
+            (
+                "server.request_timeout_secs",
+                self.server.request_timeout.as_secs().to_string(),
+            ),
+            (
+                "server.shutdown_grace_secs",
+                self.server.shutdown_grace.as_secs().to_string(),
+            ),
+            (
+                "tls.cert_path",
+                tls.map(|t| t.cert_path.display().to_string())
+                    .unwrap_or_default(),
+            ),
+            (
+                "tls.key_path",
+                tls.map(|t| t.key_path.display().to_string())
+                    .unwrap_or_default(),
+            ),
+            (
+                "database.url",
+                redact_url(self.database.url.expose_secret()),
+            ),
+            (
+                "database.max_connections",
+                self.database.max_connections.to_string(),
+            ),
+            ("keys.path", self.keys.path.display().to_string()),
+            ("keys.inline", redacted(self.keys.inline.is_some())),
+            ("audit.origin", self.audit.origin.clone()),
+            (
+                "audit.checkpoint_every_events",
+                self.audit.checkpoint_every_events.to_string(),
+            ),
+            (
+                "audit.checkpoint_every_secs",
+                self.audit.checkpoint_every.as_secs().to_string(),
+            ),
+            (
+                "log.format",
+                format!("{:?}", self.log.format).to_lowercase(),
+            ),
+            ("log.filter", self.log.filter.clone()),
+        ];
+        rows.iter().map(|(k, v)| format!("{k} = {v}\n")).collect()
+    }
+}
+
+/// Shows the scheme, host and database of a URL but never its credentials.
+fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+            let host = host.split_once('?').map_or(host, |(h, _)| h);
+            let creds = if rest.contains('@') {
+                "<redacted>@"
+            } else {
+                ""
+            };
+            format!("{scheme}://{creds}{host}")
+        }
+        None => "<redacted>".to_owned(),
+    }
+}
+
+/// Checkpoint origins are signed-note key names: printable, no spaces or '+'.
+fn check_origin(origin: &str) -> Result<(), ConfigError> {
+    let ok = !origin.is_empty()
+        && origin.len() <= 200
+        && origin.chars().all(|c| c.is_ascii_graphic() && c != '+');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "audit.origin",
+            "must be printable ASCII without spaces or '+'",
+        ))
+    }
+}
+
+struct Getter<'a>(&'a Layers);
+
+impl Getter<'_> {
+    fn raw(&self, key: &'static str) -> Option<&Raw> {
+        self.0.values.get(key)
+    }
+
+    fn string(&self, key: &'static str) -> Result<Option<String>, ConfigError> {
+        Ok(self.secret(key)?.map(|s| s.expose_secret().to_owned()))
+    }
+
+    fn secret(&self, key: &'static str) -> Result<Option<SecretString>, ConfigError> {
+        match self.raw(key) {
+            None => Ok(None),
+            Some(Raw::Str(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(invalid(key, "expected a string")),
+        }
+    }
+
+    fn list(&self, key: &'static str) -> Result<Option<Vec<String>>, ConfigError> {
+        match self.raw(key) {
+            None => Ok(None),
+            Some(Raw::List(v)) => Ok(Some(v.clone())),
+            Some(_) => Err(invalid(key, "expected a list of strings")),
+        }
+    }
+
+    fn int<T: TryFrom<i64>>(
+        &self,
+        key: &'static str,
+        default: i64,
+        min: i64,
+        max: i64,
+    ) -> Result<T, ConfigError> {
+        let value = match self.raw(key) {
+            None => default,
+            Some(Raw::Int(i)) => *i,
+            Some(_) => return Err(invalid(key, "expected an integer")),
+        };
+        if !(min..=max).contains(&value) {
+            return Err(invalid(key, format!("{value} is outside {min}..={max}")));
+        }
+        T::try_from(value).map_err(|_| invalid(key, "out of range"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(env: &[(&str, &str)], dev: bool) -> Result<Config, ConfigError> {
+        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+        Config::from_layers(&Layers::read(None, env)?, dev)
+    }
+
+    #[test]
+    fn defaults_are_safe() {
+        let c = config(&[], false).unwrap();
+        assert_eq!(c.server.listen, vec!["localhost:8080"]);
+        assert!(c.tls.is_none());
+        assert_eq!(c.keys.path, Path::new(DEFAULT_KEYS_PATH));
+        assert_eq!(c.log.format, LogFormat::Json);
+        assert_eq!(config(&[], true).unwrap().log.format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn out_of_range_value_names_key() {
+        let err = config(&[("JAGA_SERVER_MAX_BODY_BYTES", "1")], false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "server.max_body_bytes: 1 is outside 1024..=67108864"
+        );
+    }
+
+    #[test]
+    fn half_tls_configuration_is_refused() {
+        let err = config(&[("JAGA_TLS_CERT_PATH", "/x.pem")], false).unwrap_err();
+        assert!(err.to_string().starts_with("tls.key_path"));
+    }
+
+    #[test]
+    fn describe_redacts_secrets() {
+        let c = config(
+            &[
+                (
+                    "JAGA_DATABASE_URL",
+                    "postgres://jaga:hunter2@db.internal/jaga?sslmode=require",
+                ),
+                ("JAGA_KEYS_INLINE", "secret-key-material"),
+            ],
+            false,
+        )
+        .unwrap();
+        let text = c.describe();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(!text.contains("secret-key-material"), "{text}");
+        assert!(
+            text.contains("database.url = postgres://<redacted>@db.internal/jaga"),
+            "{text}"
+        );
+        assert!(text.contains("keys.inline = <redacted>"), "{text}");
+    }
+
+    #[test]
+    fn bad_origin_is_refused() {
+        assert!(config(&[("JAGA_AUDIT_ORIGIN", "a b")], false).is_err());
+        assert!(config(&[("JAGA_AUDIT_ORIGIN", "a+b")], false).is_err());
+    }
+}

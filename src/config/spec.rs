@@ -1,0 +1,118 @@
+//! The list of configuration keys Jaga understands.
+//!
+//! Every key is named once here, with its kind and whether it is a secret.
+//! The loader refuses any key that is not listed, and `jaga config check`
+//! prints them in this order.
+
+/// What a configuration value must look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Str,
+    StrList,
+    Int,
+}
+
+/// One configuration key.
+#[derive(Debug)]
+pub struct KeySpec {
+    /// Dotted name as written in `jaga.toml` (`section.key`).
+    pub name: &'static str,
+    pub kind: Kind,
+    /// Secrets are redacted by `config check` and may be read from a file
+    /// named by the `JAGA_…_FILE` environment variable.
+    pub secret: bool,
+    pub help: &'static str,
+}
+
+const fn key(name: &'static str, kind: Kind, help: &'static str) -> KeySpec {
+    KeySpec {
+        name,
+        kind,
+        secret: false,
+        help,
+    }
+}
+
+const fn secret(name: &'static str, help: &'static str) -> KeySpec {
+    KeySpec {
+        name,
+        kind: Kind::Str,
+        secret: true,
+        help,
+    }
+}
+
+pub const KEYS: &[KeySpec] = &[
+    key(
+        "server.listen",
+        Kind::StrList,
+        "addresses to listen on (host:port)",
+    ),
+    key(
+        "server.admin_listen",
+        Kind::Str,
+        "separate address for /metrics; empty serves it on the main listener",
+    ),
+    key(
+        "server.max_body_bytes",
+        Kind::Int,
+        "largest accepted request body",
+    ),
+    key(
+        "server.request_timeout_secs",
+        Kind::Int,
+        "time limit for one request",
+    ),
+    key(
+        "server.shutdown_grace_secs",
+        Kind::Int,
+        "time given to in-flight requests at shutdown",
+    ),
+    key("tls.cert_path", Kind::Str, "PEM certificate chain"),
+    key("tls.key_path", Kind::Str, "PEM private key"),
+    secret("database.url", "sqlite://path or postgres://user@host/db"),
+    key(
+        "database.max_connections",
+        Kind::Int,
+        "size of the read connection pool",
+    ),
+    key(
+        "keys.path",
+        Kind::Str,
+        "key file written by `jaga keys init`",
+    ),
+    secret(
+        "keys.inline",
+        "the key file's contents, instead of keys.path",
+    ),
+    key(
+        "audit.origin",
+        Kind::Str,
+        "name of the audit log in its signed checkpoints",
+    ),
+    key(
+        "audit.checkpoint_every_events",
+        Kind::Int,
+        "sign a checkpoint after this many new events",
+    ),
+    key(
+        "audit.checkpoint_every_secs",
+        Kind::Int,
+        "sign a checkpoint at least this often while events arrive",
+    ),
+    key("log.format", Kind::Str, "auto, json or pretty"),
+    key(
+        "log.filter",
+        Kind::Str,
+        "tracing filter such as info or jaga=debug (RUST_LOG wins)",
+    ),
+];
+
+/// The `JAGA_*` environment variable that sets a key.
+pub fn env_name(name: &str) -> String {
+    format!("JAGA_{}", name.replace('.', "_").to_uppercase())
+}
+
+pub fn find(name: &str) -> Option<&'static KeySpec> {
+    KEYS.iter().find(|k| k.name == name)
+}

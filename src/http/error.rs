@@ -1,0 +1,141 @@
+//! The one error shape: `{"error": "...", "message": "...", "request_id": "..."}`.
+//!
+//! Handlers return [`ApiError`]; it travels to [`render_errors`] as a
+//! response extension, which writes every 4xx/5xx body (including those made
+//! by layers, rejections and the fallback) in the same shape, with the
+//! request id, and logs server errors once with their internal cause.
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::request_id::RequestId;
+
+/// A failed request as the handler sees it.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    /// Logged at the boundary, never sent.
+    internal: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            internal: None,
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    pub fn not_found() -> Self {
+        generic(StatusCode::NOT_FOUND)
+    }
+
+    /// An opaque 500; `cause` goes to the log only.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let mut e = generic(StatusCode::INTERNAL_SERVER_ERROR);
+        e.internal = Some(cause.to_string());
+        e
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = self.status.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `not_found`.
+    pub error: String,
+    /// Human-readable explanation; never contains internals.
+    pub message: String,
+    /// Quote this when reporting a problem.
+    pub request_id: String,
+}
+
+fn generic(status: StatusCode) -> ApiError {
+    let (code, message) = match status {
+        StatusCode::BAD_REQUEST => ("bad_request", "The request is malformed."),
+        StatusCode::UNAUTHORIZED => ("unauthorized", "Authentication is required."),
+        StatusCode::FORBIDDEN => ("forbidden", "This action is not allowed."),
+        StatusCode::NOT_FOUND => ("not_found", "There is nothing at this address."),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("method_not_allowed", "This method is not allowed here.")
+        }
+        StatusCode::REQUEST_TIMEOUT => ("request_timeout", "The request took too long."),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is too large."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "This content type is not accepted.",
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => {
+            ("unprocessable", "The request could not be processed.")
+        }
+        StatusCode::TOO_MANY_REQUESTS => {
+            ("too_many_requests", "Too many requests; try again later.")
+        }
+        StatusCode::SERVICE_UNAVAILABLE => {
+            ("unavailable", "The service is not available right now.")
+        }
+        s if s.is_client_error() => ("client_error", "The request was not accepted."),
+        _ => (
+            "internal",
+            "Something went wrong on our side. Quote the request id if you contact us.",
+        ),
+    };
+    ApiError::new(status, code, message)
+}
+
+/// Middleware: rewrites every error response into [`ErrorBody`].
+pub async fn render_errors(request: Request, next: Next) -> Response {
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (mut parts, _body) = response.into_parts();
+    let error = parts
+        .extensions
+        .remove::<ApiError>()
+        .unwrap_or_else(|| generic(status));
+    if status.is_server_error() {
+        tracing::error!(
+            http.status = status.as_u16(),
+            error.code = error.code,
+            error.cause = error.internal.as_deref().unwrap_or("-"),
+            "request failed"
+        );
+    }
+    let body = ErrorBody {
+        error: error.code.to_owned(),
+        message: error.message,
+        request_id,
+    };
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}

@@ -1,0 +1,76 @@
+//! HTTP: routers, middleware and the server. Layers are applied here, in
+//! one visible place.
+
+pub mod error;
+mod health;
+mod metrics;
+pub mod openapi;
+mod request_id;
+mod security_headers;
+pub mod server;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::app::AppState;
+use error::ApiError;
+
+pub use security_headers::CSP;
+
+/// The public router. `/metrics` is included unless it has an admin listener.
+pub fn router(state: AppState) -> Router {
+    let mut routes = Router::new()
+        .merge(health::routes())
+        .merge(openapi::routes());
+    if state.config.server.admin_listen.is_none() {
+        routes = routes.route("/metrics", get(metrics::metrics));
+    }
+    with_layers(routes, state)
+}
+
+/// The admin router: metrics and health only.
+pub fn admin_router(state: AppState) -> Router {
+    let routes = Router::new()
+        .merge(health::routes())
+        .route("/metrics", get(metrics::metrics));
+    with_layers(routes, state)
+}
+
+fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
+    let server = &state.config.server;
+    routes
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // Innermost first: each layer wraps everything above it.
+        .layer(DefaultBodyLimit::max(server.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(server.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            server.request_timeout,
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(from_fn_with_state(state.clone(), security_headers::apply))
+        .layer(from_fn(error::render_errors))
+        .layer(from_fn_with_state(state.clone(), request_id::assign))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found()
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This method is not allowed here.",
+    )
+}
+
+pub use metrics::Metrics;

@@ -1,0 +1,83 @@
+//! Reading and writing the key file with strict permissions.
+
+use std::io::Write as _;
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+use std::path::Path;
+
+use zeroize::Zeroizing;
+
+use super::KeyError;
+
+fn io(path: &Path, e: &std::io::Error) -> KeyError {
+    KeyError::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// Writes a new key file with mode 0600, creating its folder with mode 0700.
+/// Refuses to overwrite an existing file.
+pub fn write_new(path: &Path, text: &str) -> Result<(), KeyError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| io(dir, &e))?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => KeyError::Exists(path.display().to_string()),
+            _ => io(path, &e),
+        })?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io(path, &e))
+}
+
+/// Reads the key file, refusing one that other users could read.
+pub fn read(path: &Path) -> Result<Zeroizing<String>, KeyError> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => KeyError::Missing(path.display().to_string()),
+        _ => io(path, &e),
+    })?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(KeyError::Permissions {
+            path: path.display().to_string(),
+            mode,
+        });
+    }
+    std::fs::read_to_string(path)
+        .map(Zeroizing::new)
+        .map_err(|e| io(path, &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_with_owner_only_mode_and_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k/keys.toml");
+        write_new(&path, "a").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(matches!(write_new(&path, "b"), Err(KeyError::Exists(_))));
+        assert_eq!(&*read(&path).unwrap(), "a");
+    }
+
+    #[test]
+    fn group_readable_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.toml");
+        write_new(&path, "a").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(matches!(read(&path), Err(KeyError::Permissions { .. })));
+    }
+}

@@ -1,0 +1,207 @@
+//! Key material: the versioned key file written by `jaga keys init`.
+//!
+//! Format (TOML, version 1):
+//!
+//! ```toml
+//! format = "jaga-keys"
+//! version = 1
+//! created = "2026-11-28T05:00:00Z"
+//!
+//! [audit]
+//! signing_key = "<base64 PKCS#8 v2 Ed25519 key>"   # signs audit checkpoints
+//! mac_key = "<base64 32 random bytes>"             # HMAC-SHA256 over each audit leaf
+//! ```
+//!
+//! Later versions add sections; a reader refuses versions it does not know
+//! and keys it does not understand. Key bytes are zeroized after parsing and
+//! the types here never print them.
+
+mod file;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use ring::rand::{SecureRandom, SystemRandom};
+use ring::signature::{Ed25519KeyPair, KeyPair as _};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::config::KeysConfig;
+
+pub use file::write_new;
+
+pub const FORMAT: &str = "jaga-keys";
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("no key file at {0}: run `jaga keys init` or set JAGA_KEYS_INLINE")]
+    Missing(String),
+    #[error("key file {0} already exists; refusing to overwrite it")]
+    Exists(String),
+    #[error("key file {path} is readable by other users (mode {mode:o}); run chmod 600 {path}")]
+    Permissions { path: String, mode: u32 },
+    #[error("key file {path}: {reason}")]
+    Io { path: String, reason: String },
+    #[error("key material is invalid: {0}")]
+    Invalid(String),
+    #[error("random number generator failed")]
+    Random,
+}
+
+/// All keys Jaga holds in memory.
+#[derive(Debug)]
+pub struct KeyRing {
+    pub audit: AuditKeys,
+}
+
+/// Keys of the audit log.
+#[derive(Debug)]
+pub struct AuditKeys {
+    signer: Ed25519KeyPair,
+    mac: ring::hmac::Key,
+}
+
+impl AuditKeys {
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        let mut out = [0u8; 64];
+        out.copy_from_slice(self.signer.sign(message).as_ref());
+        out
+    }
+
+    pub fn public_key(&self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(self.signer.public_key().as_ref());
+        out
+    }
+
+    /// HMAC-SHA256 binding an audit leaf to the holder of the key file.
+    pub fn leaf_mac(&self, leaf_hash: &[u8; 32]) -> [u8; 32] {
+        let tag = ring::hmac::sign(&self.mac, leaf_hash);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+
+    pub fn verify_leaf_mac(&self, leaf_hash: &[u8; 32], mac: &[u8]) -> bool {
+        ring::hmac::verify(&self.mac, leaf_hash, mac).is_ok()
+    }
+}
+
+#[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+struct KeyFileV1 {
+    format: String,
+    version: u32,
+    /// Informational; accepted and ignored.
+    created: String,
+    audit: AuditSection,
+}
+
+#[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+struct AuditSection {
+    signing_key: String,
+    mac_key: String,
+}
+
+impl KeyRing {
+    /// Creates fresh keys and the key file text that holds them.
+    pub fn generate() -> Result<(KeyRing, Zeroizing<String>), KeyError> {
+        let rng = SystemRandom::new();
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| KeyError::Random)?;
+        let mut mac = Zeroizing::new([0u8; 32]);
+        rng.fill(mac.as_mut()).map_err(|_| KeyError::Random)?;
+        let created = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .map_err(|e| KeyError::Invalid(e.to_string()))?;
+        let text = Zeroizing::new(format!(
+            "# Jaga key file. Secret: keep it mode 0600 and back it up apart from the database.\n\
+             format = \"{FORMAT}\"\nversion = {VERSION}\ncreated = \"{created}\"\n\n\
+             [audit]\nsigning_key = \"{}\"\nmac_key = \"{}\"\n",
+            Zeroizing::new(B64.encode(pkcs8.as_ref())).as_str(),
+            Zeroizing::new(B64.encode(mac.as_ref())).as_str(),
+        ));
+        let ring = Self::parse(&text)?;
+        Ok((ring, text))
+    }
+
+    /// Parses key file text.
+    pub fn parse(text: &str) -> Result<KeyRing, KeyError> {
+        let file: KeyFileV1 =
+            toml::from_str(text).map_err(|e| KeyError::Invalid(e.message().to_owned()))?;
+        if file.format != FORMAT {
+            return Err(KeyError::Invalid(format!("format is not {FORMAT:?}")));
+        }
+        if file.version != VERSION {
+            return Err(KeyError::Invalid(format!(
+                "version {} is not supported (this build reads version {VERSION})",
+                file.version
+            )));
+        }
+        let pkcs8 = decode(&file.audit.signing_key, "audit.signing_key")?;
+        let signer = Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|_| {
+            KeyError::Invalid("audit.signing_key is not an Ed25519 PKCS#8 key".into())
+        })?;
+        let mac = decode(&file.audit.mac_key, "audit.mac_key")?;
+        if mac.len() != 32 {
+            return Err(KeyError::Invalid("audit.mac_key must be 32 bytes".into()));
+        }
+        Ok(KeyRing {
+            audit: AuditKeys {
+                signer,
+                mac: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &mac),
+            },
+        })
+    }
+
+    /// Loads keys from `keys.inline` if set, else from the key file.
+    pub fn load(config: &KeysConfig) -> Result<KeyRing, KeyError> {
+        if let Some(inline) = &config.inline {
+            return Self::parse(inline.expose_secret());
+        }
+        let text = file::read(&config.path)?;
+        Self::parse(&text)
+    }
+}
+
+fn decode(value: &str, name: &str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    B64.decode(value.trim())
+        .map(Zeroizing::new)
+        .map_err(|_| KeyError::Invalid(format!("{name} is not base64")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_file_round_trips() {
+        let (ring, text) = KeyRing::generate().unwrap();
+        let again = KeyRing::parse(&text).unwrap();
+        assert_eq!(ring.audit.public_key(), again.audit.public_key());
+        let leaf = [7u8; 32];
+        assert!(
+            again
+                .audit
+                .verify_leaf_mac(&leaf, &ring.audit.leaf_mac(&leaf))
+        );
+    }
+
+    #[test]
+    fn unknown_version_is_refused() {
+        let (_, text) = KeyRing::generate().unwrap();
+        let text = text.replace("version = 1", "version = 9");
+        let err = KeyRing::parse(&text).unwrap_err();
+        assert!(err.to_string().contains("version 9 is not supported"));
+    }
+
+    #[test]
+    fn debug_output_holds_no_secret() {
+        let (ring, text) = KeyRing::generate().unwrap();
+        let shown = format!("{ring:?}");
+        let parsed: toml::Table = toml::from_str(&text).unwrap();
+        let mac = parsed["audit"]["mac_key"].as_str().unwrap();
+        assert!(!shown.contains(mac));
+    }
+}

@@ -1,0 +1,13 @@
+//! Jaga: identity, consent and personal-data protection for a regional
+//! government's digital public services.
+//!
+//! Layers: [`http`] → domain modules ([`audit`], …) → [`store`].
+
+pub mod app;
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod keys;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,89 @@
+//! What the audit domain may ask of the database.
+
+use super::{Db, StoreError, Tx, postgres, sqlite};
+
+/// One stored audit event, as columns.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EventRow {
+    pub seq: i64,
+    pub time_us: i64,
+    pub actor_kind: String,
+    pub actor_id: String,
+    pub action: String,
+    pub target_kind: String,
+    pub target_id: Option<String>,
+    /// Field names joined by commas.
+    pub target_fields: String,
+    pub purpose: Option<String>,
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub request_id: Option<String>,
+    pub source: Option<String>,
+    pub mac: Vec<u8>,
+}
+
+/// One stored checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CheckpointRow {
+    pub tree_size: i64,
+    pub root_hash: Vec<u8>,
+    pub time_s: i64,
+    pub note: String,
+    pub frontier: Vec<u8>,
+}
+
+/// Reserves the next sequence number. Within one transaction the number is
+/// the caller's until commit.
+pub async fn next_seq(tx: &mut Tx<'_>) -> Result<i64, StoreError> {
+    match tx {
+        Tx::Sqlite(t) => sqlite::audit::next_seq(t).await,
+        Tx::Postgres(t) => postgres::audit::next_seq(t).await,
+    }
+}
+
+pub async fn insert_event(tx: &mut Tx<'_>, row: &EventRow) -> Result<(), StoreError> {
+    match tx {
+        Tx::Sqlite(t) => sqlite::audit::insert_event(t, row).await,
+        Tx::Postgres(t) => postgres::audit::insert_event(t, row).await,
+    }
+}
+
+/// Stores a checkpoint; a checkpoint of the same size already stored (by
+/// another instance) is left as it is.
+pub async fn insert_checkpoint(tx: &mut Tx<'_>, row: &CheckpointRow) -> Result<(), StoreError> {
+    match tx {
+        Tx::Sqlite(t) => sqlite::audit::insert_checkpoint(t, row).await,
+        Tx::Postgres(t) => postgres::audit::insert_checkpoint(t, row).await,
+    }
+}
+
+/// Events with `seq >= from`, in order, at most `limit`.
+pub async fn events_from(db: &Db, from: i64, limit: i64) -> Result<Vec<EventRow>, StoreError> {
+    match db {
+        Db::Sqlite(d) => sqlite::audit::events_from(d.read_pool(), from, limit).await,
+        Db::Postgres(d) => postgres::audit::events_from(d.pool(), from, limit).await,
+    }
+}
+
+/// Number of the highest stored event plus one (0 when empty).
+pub async fn end_seq(db: &Db) -> Result<i64, StoreError> {
+    match db {
+        Db::Sqlite(d) => sqlite::audit::end_seq(d.read_pool()).await,
+        Db::Postgres(d) => postgres::audit::end_seq(d.pool()).await,
+    }
+}
+
+pub async fn last_checkpoint(db: &Db) -> Result<Option<CheckpointRow>, StoreError> {
+    match db {
+        Db::Sqlite(d) => sqlite::audit::last_checkpoint(d.read_pool()).await,
+        Db::Postgres(d) => postgres::audit::last_checkpoint(d.pool()).await,
+    }
+}
+
+/// All checkpoints, smallest tree first.
+pub async fn checkpoints(db: &Db) -> Result<Vec<CheckpointRow>, StoreError> {
+    match db {
+        Db::Sqlite(d) => sqlite::audit::checkpoints(d.read_pool()).await,
+        Db::Postgres(d) => postgres::audit::checkpoints(d.pool()).await,
+    }
+}

@@ -1,0 +1,143 @@
+//! Storage: one abstraction per area with a SQLite and a PostgreSQL
+//! implementation, chosen by the database URL scheme.
+//!
+//! Area modules (`store::audit`, …) define what the domain may ask of the
+//! database; `store::sqlite::*` and `store::postgres::*` hold the SQL. All
+//! writes go through the [`Writer`], which groups concurrent callers into one
+//! database transaction (group commit) with a savepoint each.
+
+pub mod audit;
+mod postgres;
+mod sqlite;
+mod writer;
+
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret as _, SecretString};
+
+pub use writer::{BoxFuture, Writer};
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[source] Arc<sqlx::Error>),
+    #[error("database migration failed: {0}")]
+    Migrate(String),
+    #[error("database URL is not usable: {0}")]
+    Url(String),
+    #[error("the database writer has stopped")]
+    WriterStopped,
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(Arc::new(e))
+    }
+}
+
+/// A database: the embedded SQLite file or a PostgreSQL server.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite(sqlite::SqliteDb),
+    Postgres(postgres::PgDb),
+}
+
+/// A write transaction (a savepoint inside the writer's batch).
+#[derive(Debug)]
+pub enum Tx<'c> {
+    Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'c, sqlx::Postgres>),
+}
+
+impl Tx<'_> {
+    async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    async fn rollback(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
+impl Db {
+    /// Opens the database named by `url`; with `create`, a missing SQLite
+    /// file (and its folder) is created. `read_connections` sizes the pool
+    /// used for reads.
+    pub async fn open(
+        url: &SecretString,
+        read_connections: u32,
+        create: bool,
+    ) -> Result<Db, StoreError> {
+        let url = url.expose_secret();
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            let path = path.split_once('?').map_or(path, |(p, _)| p);
+            return Ok(Db::Sqlite(
+                sqlite::SqliteDb::open(path, read_connections, create).await?,
+            ));
+        }
+        if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            return Ok(Db::Postgres(
+                postgres::PgDb::connect(url, read_connections).await?,
+            ));
+        }
+        Err(StoreError::Url(
+            "scheme must be sqlite:// or postgres://".into(),
+        ))
+    }
+
+    /// Applies the embedded migrations that have not run yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(db) => db.migrate().await,
+            Db::Postgres(db) => db.migrate().await,
+        }
+    }
+
+    /// Whether the database answers (and, for SQLite, is still the file we opened).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(db) => db.ping().await,
+            Db::Postgres(db) => db.ping().await,
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(db) => db.close().await,
+            Db::Postgres(db) => db.close().await,
+        }
+    }
+}
+
+/// Versions of the embedded migrations, per backend (for the parity test).
+pub fn migration_versions() -> (Vec<i64>, Vec<i64>) {
+    (sqlite::migration_versions(), postgres::migration_versions())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn both_backends_have_the_same_migration_versions() {
+        let (sqlite, postgres) = super::migration_versions();
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, postgres);
+    }
+}

@@ -1,0 +1,52 @@
+//! The PostgreSQL backend, for production and for several instances.
+
+pub mod audit;
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+use super::StoreError;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+pub fn migration_versions() -> Vec<i64> {
+    MIGRATOR.iter().map(|m| m.version).collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct PgDb {
+    pool: PgPool,
+}
+
+impl PgDb {
+    pub async fn connect(url: &str, read_connections: u32) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            // One more than the readers: the writer holds one at a time.
+            .max_connections(read_connections + 1)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Migrate(e.to_string()))
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

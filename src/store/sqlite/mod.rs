@@ -1,0 +1,110 @@
+//! The embedded SQLite backend: WAL, foreign keys, a busy timeout, one
+//! writer connection (the group-commit writer owns it) and a read pool.
+
+pub mod audit;
+
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use super::StoreError;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+pub fn migration_versions() -> Vec<i64> {
+    MIGRATOR.iter().map(|m| m.version).collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct SqliteDb {
+    read: SqlitePool,
+    write: SqlitePool,
+    path: PathBuf,
+    /// (device, inode) of the file when opened: readiness fails if the file
+    /// is deleted or replaced underneath the running service.
+    identity: (u64, u64),
+}
+
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+impl SqliteDb {
+    pub async fn open(path: &str, read_connections: u32, create: bool) -> Result<Self, StoreError> {
+        if path.is_empty() || path.starts_with(':') || path.contains("mode=memory") {
+            return Err(StoreError::Url(
+                "SQLite needs a file path (in-memory databases lose data)".into(),
+            ));
+        }
+        let path = PathBuf::from(path);
+        if !create && !path.exists() {
+            return Err(StoreError::Url(format!(
+                "no database at {}",
+                path.display()
+            )));
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Url(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(&path)
+            .create_if_missing(create)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(read_connections)
+            .connect_with(options.read_only(false))
+            .await?;
+        let identity = identity(&path)
+            .ok_or_else(|| StoreError::Url(format!("{} was not created", path.display())))?;
+        Ok(Self {
+            read,
+            write,
+            path,
+            identity,
+        })
+    }
+
+    pub fn read_pool(&self) -> &SqlitePool {
+        &self.read
+    }
+
+    pub fn write_pool(&self) -> &SqlitePool {
+        &self.write
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR
+            .run(&self.write)
+            .await
+            .map_err(|e| StoreError::Migrate(e.to_string()))
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        if identity(&self.path) != Some(self.identity) {
+            return Err(StoreError::Corrupt(
+                "the database file was removed or replaced".into(),
+            ));
+        }
+        sqlx::query("select 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
