@@ -1,1 +1,11 @@
+//! Jaga's attack-minded integration suite. Each test spawns the real binary
+//! (or drives the real library) against SQLite, and against PostgreSQL when
+//! JAGA_TEST_POSTGRES_URL is set.
 
+mod audit_tamper;
+mod cli_config;
+mod errors;
+mod group_commit;
+mod headers;
+mod serving;
+mod support;

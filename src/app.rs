@@ -6,8 +6,8 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::audit::Auditor;
 use crate::audit::checkpointer::{AuditStatus, Checkpointer};
+use crate::audit::{Actor, AuditError, Auditor, Event, Outcome, Target};
 use crate::config::Config;
 use crate::http::Metrics;
 use crate::keys::KeyRing;
@@ -51,10 +51,12 @@ impl App {
         let audit_status = checkpointer.status();
         let (stop_checkpointer, stopped) = watch::channel(false);
         let checkpointer = tokio::spawn(checkpointer.run(stopped));
+        let auditor = Auditor::new(keys.clone());
+        record_lifecycle(&writer, &auditor, "service.start").await?;
         let state = AppState {
             config: Arc::new(config),
             db,
-            auditor: Auditor::new(keys.clone()),
+            auditor,
             writer,
             keys,
             audit_status,
@@ -71,6 +73,11 @@ impl App {
     /// Writes the pending audit checkpoint, drains the writer and closes
     /// the database. Call after the HTTP servers have finished.
     pub async fn stop(self) {
+        if let Err(e) =
+            record_lifecycle(&self.state.writer, &self.state.auditor, "service.stop").await
+        {
+            tracing::error!(error = %e, "could not record service.stop");
+        }
         let _ = self.stop_checkpointer.send(true);
         if let Err(e) = self.checkpointer.await {
             tracing::error!(error = %e, "audit checkpointer ended abnormally");
@@ -82,4 +89,22 @@ impl App {
         }
         db.close().await;
     }
+}
+
+/// Audits the service starting or stopping.
+async fn record_lifecycle(
+    writer: &Writer,
+    auditor: &Auditor,
+    action: &'static str,
+) -> Result<u64, AuditError> {
+    let auditor = auditor.clone();
+    let event = Event::new(
+        Actor::system(),
+        action,
+        Target::new("service", None),
+        Outcome::Success,
+    );
+    writer
+        .write(move |tx| Box::pin(async move { auditor.record(tx, event).await }))
+        .await
 }

@@ -194,7 +194,7 @@ mod tests {
     fn verifier_key_has_note_format() {
         let (ring, _) = KeyRing::generate().unwrap();
         let vkey = verifier_key("jaga.test/audit", &ring.audit.public_key());
-        let parts: Vec<&str> = vkey.split('+').collect();
+        let parts: Vec<&str> = vkey.splitn(3, '+').collect();
         assert_eq!(parts.len(), 3);
         assert_eq!(parts[1].len(), 8);
     }

@@ -70,9 +70,19 @@ pub async fn bind(config: &Config) -> Result<Listeners, ServeError> {
 async fn bind_all(specs: &[String], tls: bool) -> Result<Vec<std::net::TcpListener>, ServeError> {
     let mut addrs: Vec<SocketAddr> = Vec::new();
     for spec in specs {
-        let resolved = tokio::net::lookup_host(spec.as_str())
+        let mut resolved: Vec<SocketAddr> = tokio::net::lookup_host(spec.as_str())
             .await
-            .map_err(|_| ServeError::Resolve(spec.clone()))?;
+            .map_err(|_| ServeError::Resolve(spec.clone()))?
+            .collect();
+        // Browsers treat "localhost" as both loopback addresses, whatever
+        // the resolver says; serve both so either works.
+        if let Some(port) = spec
+            .strip_prefix("localhost:")
+            .and_then(|p| p.parse::<u16>().ok())
+        {
+            resolved.push(SocketAddr::from(([127, 0, 0, 1], port)));
+            resolved.push(SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port)));
+        }
         for addr in resolved {
             if !tls && !addr.ip().is_loopback() {
                 return Err(ServeError::PlainHttpNotLoopback(addr));
@@ -88,7 +98,11 @@ async fn bind_all(specs: &[String], tls: bool) -> Result<Vec<std::net::TcpListen
         match std::net::TcpListener::bind(addr).and_then(|l| l.set_nonblocking(true).map(|()| l)) {
             Ok(l) => listeners.push(l),
             // A host without IPv6 still serves "localhost" on 127.0.0.1.
-            Err(e) if addr.is_ipv6() && e.kind() == std::io::ErrorKind::AddrNotAvailable => {
+            Err(e)
+                if addr.is_ipv6()
+                    && e.kind() == std::io::ErrorKind::AddrNotAvailable
+                    && addrs.len() > 1 =>
+            {
                 tracing::warn!(server.addr = %addr, "IPv6 address not available; skipped");
             }
             Err(e) => last_error = Some((addr.to_string(), e.to_string())),

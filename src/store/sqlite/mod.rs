@@ -3,7 +3,7 @@
 
 pub mod audit;
 
-use std::os::unix::fs::MetadataExt as _;
+use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::str::FromStr as _;
 use std::time::Duration;
@@ -49,8 +49,21 @@ impl SqliteDb {
             )));
         }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
                 .map_err(|e| StoreError::Url(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        if create && !path.exists() {
+            // Owner-only from the first byte; SQLite gives its -wal and -shm
+            // files the same mode.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|e| StoreError::Url(format!("cannot create {}: {e}", path.display())))?;
         }
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(&path)

@@ -1,0 +1,125 @@
+//! One JSON error shape that never leaks internals.
+
+use crate::support::{Backend, Sandbox, TestApp, backends, leaks_internals};
+
+async fn error_body(resp: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(resp.status(), status, "{}", resp.url());
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    let request_id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let text = resp.text().await.unwrap();
+    if let Some(marker) = leaks_internals(&text) {
+        panic!("error body leaks {marker:?}: {text}");
+    }
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["error", "message", "request_id"], "{text}");
+    assert_eq!(v["request_id"], request_id.as_str());
+    assert!(!v["message"].as_str().unwrap().is_empty());
+    v
+}
+
+#[tokio::test]
+async fn unknown_routes_give_json_404() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let app = sandbox.serve();
+    for path in [
+        "/nope",
+        "/api/v1/../../etc/passwd",
+        "/%00",
+        "/healthz/extra",
+        "/?q=' or 1=1 --",
+    ] {
+        let v = error_body(app.get(path).await, 404).await;
+        assert_eq!(v["error"], "not_found");
+    }
+}
+
+#[tokio::test]
+async fn wrong_method_gives_json_405() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let app = sandbox.serve();
+    let resp = app.client.delete(app.url("/healthz")).send().await.unwrap();
+    let v = error_body(resp, 405).await;
+    assert_eq!(v["error"], "method_not_allowed");
+}
+
+#[tokio::test]
+async fn oversize_bodies_give_json_413() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let app = sandbox.serve();
+    // Declared length over the limit: refused before the body is read.
+    let resp = app
+        .client
+        .post(app.url("/healthz"))
+        .body(vec![b'a'; (1 << 20) + 1])
+        .send()
+        .await
+        .unwrap();
+    let v = error_body(resp, 413).await;
+    assert_eq!(v["error"], "payload_too_large");
+    // Also on unknown routes.
+    let resp = app
+        .client
+        .put(app.url("/anything"))
+        .body(vec![b'a'; 3 << 20])
+        .send()
+        .await
+        .unwrap();
+    error_body(resp, 413).await;
+}
+
+#[tokio::test]
+async fn hostile_requests_get_clean_errors() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let app = sandbox.serve();
+    let long_path = format!("/{}", "a".repeat(8000));
+    for path in [
+        long_path.as_str(),
+        "/openapi.json/%ff%fe",
+        "/readyz;drop table audit_event",
+    ] {
+        let resp = app.get(path).await;
+        assert!(resp.status().is_client_error(), "{path}: {}", resp.status());
+        let text = resp.text().await.unwrap();
+        assert!(leaks_internals(&text).is_none(), "{text}");
+    }
+    let resp = app
+        .client
+        .post(app.url("/healthz"))
+        .header("content-type", "application/json")
+        .body("{\"a\": [[[[[[[[")
+        .send()
+        .await
+        .unwrap();
+    error_body(resp, 405).await;
+}
+
+async fn assert_ready(app: &TestApp) {
+    let resp = app.get("/readyz").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.json::<serde_json::Value>().await.unwrap()["status"],
+        "ready"
+    );
+}
+
+#[tokio::test]
+async fn readyz_fails_when_the_database_is_unreachable() {
+    for backend in backends() {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        assert_ready(&app).await;
+        assert_eq!(app.get("/healthz").await.status(), 200);
+        match backend {
+            Backend::Sqlite => std::fs::remove_file(sandbox.dir.path().join("jaga.db")).unwrap(),
+            Backend::Postgres => sandbox.pg().unwrap().cut_off().await,
+        }
+        let v = error_body(app.get("/readyz").await, 503).await;
+        assert_eq!(v["error"], "not_ready", "{backend:?}");
+        assert!(v["message"].as_str().unwrap().contains("database"), "{v}");
+        // The process itself is still up.
+        assert_eq!(app.get("/healthz").await.status(), 200);
+        drop(app);
+        sandbox.drop_database().await;
+    }
+}

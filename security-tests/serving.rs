@@ -1,0 +1,177 @@
+//! Serving: lifecycle, development mode, metrics, OpenAPI.
+
+use crate::support::{Backend, Sandbox, TestApp, backends};
+
+#[tokio::test]
+async fn graceful_shutdown_writes_the_pending_checkpoint() {
+    for backend in backends() {
+        let mut sandbox = Sandbox::new(backend).await;
+        // No checkpoint would be due before shutdown on its own.
+        sandbox.extra_env = vec![
+            (
+                "JAGA_AUDIT_CHECKPOINT_EVERY_EVENTS".into(),
+                "1000000".into(),
+            ),
+            ("JAGA_AUDIT_CHECKPOINT_EVERY_SECS".into(), "86400".into()),
+        ];
+        let app = sandbox.serve();
+        assert_eq!(app.get("/readyz").await.status(), 200);
+        let (status, logs) = app.stop();
+        assert!(status.success(), "{backend:?} exit {status}:\n{logs}");
+        assert!(logs.contains("jaga stopped"), "{logs}");
+
+        let out = sandbox.cli(&["audit", "checkpoint"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let note = String::from_utf8(out.stdout).unwrap();
+        let mut lines = note.lines();
+        assert_eq!(lines.next(), Some(crate::support::ORIGIN));
+        // service.start and service.stop
+        assert_eq!(lines.next(), Some("2"), "{note}");
+        let out = sandbox.cli(&["audit", "verify"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout)
+                .contains("audit log intact: 2 events, 1 signed checkpoints")
+        );
+        sandbox.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn restart_continues_the_same_log() {
+    for backend in backends() {
+        let sandbox = Sandbox::new(backend).await;
+        for _ in 0..2 {
+            let app = sandbox.serve();
+            assert_eq!(app.get("/readyz").await.status(), 200);
+            assert!(app.stop().0.success());
+        }
+        let out = sandbox.cli(&["audit", "verify"]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains("audit log intact: 4 events, 2 signed checkpoints"),
+            "{text}"
+        );
+        sandbox.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn dev_mode_creates_its_data_and_keys_and_says_so() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let mut cmd = sandbox.command(&["serve", "--dev"]);
+    cmd.env_remove("JAGA_DATABASE_URL")
+        .env_remove("JAGA_KEYS_PATH")
+        .env_remove("JAGA_LOG_FORMAT");
+    // Port 0 instead of 8080 so tests do not collide; the address stays loopback.
+    cmd.env("JAGA_SERVER_LISTEN", "127.0.0.1:0")
+        .env("JAGA_LOG_FORMAT", "json");
+    let app = TestApp::start(cmd);
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    let data = sandbox.dir.path().join("data");
+    assert!(data.join("jaga.db").exists());
+    assert!(data.join("dev-keys.toml").exists());
+    let logs = app.logs();
+    assert!(logs.contains("DEVELOPMENT MODE"), "{logs}");
+    assert!(logs.contains("created a development key file"), "{logs}");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let app = sandbox.serve();
+    for _ in 0..3 {
+        app.get("/healthz").await;
+    }
+    app.get("/missing").await;
+    let resp = app.get("/metrics").await;
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = resp.text().await.unwrap();
+    assert!(
+        text.contains(
+            "jaga_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 3"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "jaga_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("# TYPE jaga_http_request_duration_seconds histogram"));
+    assert!(text.contains("jaga_http_request_duration_seconds_count{route=\"/healthz\",method=\"GET\",status=\"200\"} 3"));
+}
+
+#[tokio::test]
+async fn metrics_can_move_to_an_admin_address() {
+    let mut sandbox = Sandbox::new(Backend::Sqlite).await;
+    sandbox.extra_env = vec![("JAGA_SERVER_ADMIN_LISTEN".into(), "127.0.0.1:0".into())];
+    let app = sandbox.serve();
+    assert_eq!(app.get("/metrics").await.status(), 404);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let admin = app
+        .logs()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["message"] == "listening")
+        .map(|v| v["server.addr"].as_str().unwrap().to_owned())
+        .find(|a| !app.base.ends_with(a.as_str()))
+        .expect("admin listener");
+    let resp = app
+        .client
+        .get(format!("http://{admin}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
+async fn openapi_document_describes_the_api() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let app = sandbox.serve();
+    let doc: serde_json::Value = app.get("/openapi.json").await.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in ["/healthz", "/readyz", "/metrics", "/openapi.json"] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path} missing");
+    }
+    let error = &doc["components"]["schemas"]["ErrorBody"]["properties"];
+    for field in ["error", "message", "request_id"] {
+        assert!(error[field].is_object(), "{field}");
+    }
+}
+
+#[tokio::test]
+async fn migrate_applies_and_is_idempotent() {
+    for backend in backends() {
+        let sandbox = Sandbox::new(backend).await;
+        for _ in 0..2 {
+            let out = sandbox.cli(&["migrate"]);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        sandbox.drop_database().await;
+    }
+}

@@ -1,0 +1,321 @@
+//! Test harness: spawns the real `jaga` binary on port 0 against a fresh
+//! SQLite file, or a fresh PostgreSQL database when JAGA_TEST_POSTGRES_URL
+//! is set, and talks to it over HTTP.
+
+pub mod postgres;
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_jaga");
+pub const ORIGIN: &str = "jaga.test/audit";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The backends to run against: SQLite always, PostgreSQL when configured.
+pub fn backends() -> Vec<Backend> {
+    if postgres::server_url().is_some() {
+        vec![Backend::Sqlite, Backend::Postgres]
+    } else {
+        eprintln!("skipped the PostgreSQL variant: JAGA_TEST_POSTGRES_URL is not set");
+        vec![Backend::Sqlite]
+    }
+}
+
+/// A place for one test: a temporary folder, a key file and a database.
+#[derive(Debug)]
+pub struct Sandbox {
+    pub dir: TempDir,
+    pub db_url: String,
+    pub backend: Backend,
+    pg: Option<postgres::Database>,
+    pub extra_env: Vec<(String, String)>,
+}
+
+impl Sandbox {
+    pub async fn new(backend: Backend) -> Sandbox {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (db_url, pg) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.path().join("jaga.db").display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let db = postgres::Database::create().await;
+                (db.url.clone(), Some(db))
+            }
+        };
+        let sandbox = Sandbox {
+            dir,
+            db_url,
+            backend,
+            pg,
+            extra_env: Vec::new(),
+        };
+        let out = sandbox.cli(&["keys", "init"]);
+        assert!(
+            out.status.success(),
+            "keys init failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        sandbox
+    }
+
+    pub fn keys_path(&self) -> PathBuf {
+        self.dir.path().join("keys/jaga-keys.toml")
+    }
+
+    pub fn pg(&self) -> Option<&postgres::Database> {
+        self.pg.as_ref()
+    }
+
+    /// The environment the binary runs with (nothing inherited but PATH).
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("PATH".to_owned(), std::env::var("PATH").unwrap_or_default()),
+            ("JAGA_DATABASE_URL".to_owned(), self.db_url.clone()),
+            (
+                "JAGA_KEYS_PATH".to_owned(),
+                self.keys_path().display().to_string(),
+            ),
+            ("JAGA_SERVER_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+            ("JAGA_LOG_FORMAT".to_owned(), "json".to_owned()),
+            ("JAGA_LOG_FILTER".to_owned(), "info".to_owned()),
+            ("JAGA_AUDIT_ORIGIN".to_owned(), ORIGIN.to_owned()),
+        ];
+        for (k, v) in &self.extra_env {
+            env.retain(|(name, _)| name != k);
+            env.push((k.clone(), v.clone()));
+        }
+        env
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .env_clear()
+            .envs(self.env())
+            .current_dir(self.dir.path());
+        cmd
+    }
+
+    /// Runs a one-shot command to completion.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        self.command(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run jaga")
+    }
+
+    /// Starts `jaga serve` and waits until it listens.
+    pub fn serve(&self) -> TestApp {
+        TestApp::start(self.command(&["serve"]))
+    }
+
+    pub async fn drop_database(self) {
+        if let Some(pg) = self.pg {
+            pg.drop().await;
+        }
+    }
+}
+
+/// A running `jaga serve`.
+#[derive(Debug)]
+pub struct TestApp {
+    child: Child,
+    pub base: String,
+    pub client: reqwest::Client,
+    logs: Arc<Mutex<String>>,
+}
+
+impl TestApp {
+    pub fn start(mut cmd: Command) -> TestApp {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn jaga serve");
+        let logs = Arc::new(Mutex::new(String::new()));
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel::<String>();
+        let stdout = child.stdout.take().expect("stdout");
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                    if v["message"] == "listening" {
+                        let _ = addr_tx.send(format!(
+                            "{}://{}",
+                            v["server.scheme"].as_str().unwrap_or("http"),
+                            v["server.addr"].as_str().unwrap_or_default()
+                        ));
+                    }
+                }
+                sink.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        let stderr = child.stderr.take().expect("stderr");
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        let base = match addr_rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(base) => base,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("jaga did not start listening:\n{}", logs.lock().unwrap());
+            }
+        };
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        TestApp {
+            child,
+            base,
+            client: reqwest::Client::builder().build().expect("client"),
+            logs,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn stop(mut self) -> (std::process::ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                std::thread::sleep(Duration::from_millis(100));
+                return (status, self.logs());
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("jaga did not stop after SIGTERM:\n{}", self.logs());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether `text` contains anything that betrays internals.
+pub fn leaks_internals(text: &str) -> Option<&'static str> {
+    const MARKERS: &[&str] = &[
+        "sqlx",
+        "sqlite",
+        "postgres",
+        "SELECT",
+        "select ",
+        "insert ",
+        "panicked",
+        "src/",
+        ".rs:",
+        "/tmp",
+        "/work",
+        "/home",
+        "/root",
+        "backtrace",
+        "thread '",
+        "Error {",
+        "os error",
+    ];
+    MARKERS.iter().copied().find(|m| text.contains(m))
+}
+
+/// The library pieces, opened on a sandbox's database, for tests that
+/// drive the audit log directly.
+#[derive(Debug)]
+pub struct Lib {
+    pub db: jaga::store::Db,
+    pub writer: jaga::store::Writer,
+    pub auditor: jaga::audit::Auditor,
+    pub keys: Arc<jaga::keys::KeyRing>,
+}
+
+impl Lib {
+    pub async fn open(sandbox: &Sandbox) -> Lib {
+        let text = std::fs::read_to_string(sandbox.keys_path()).unwrap();
+        let keys = Arc::new(jaga::keys::KeyRing::parse(&text).unwrap());
+        let url = secrecy::SecretString::from(sandbox.db_url.clone());
+        let db = jaga::store::Db::open(&url, 4, true).await.unwrap();
+        db.migrate().await.unwrap();
+        let (writer, _task) = jaga::store::Writer::start(db.clone());
+        Lib {
+            db,
+            writer,
+            auditor: jaga::audit::Auditor::new(keys.clone()),
+            keys,
+        }
+    }
+
+    pub fn audit_config(every_events: u64) -> jaga::config::AuditConfig {
+        jaga::config::AuditConfig {
+            origin: ORIGIN.to_owned(),
+            checkpoint_every_events: every_events,
+            checkpoint_every: Duration::from_secs(3600),
+        }
+    }
+
+    /// Appends one event in its own unit of work.
+    pub async fn record(&self, event: jaga::audit::Event) -> u64 {
+        let auditor = self.auditor.clone();
+        self.writer
+            .write::<u64, jaga::audit::AuditError, _>(move |tx| {
+                Box::pin(async move { auditor.record(tx, event).await })
+            })
+            .await
+            .unwrap()
+    }
+
+    pub async fn close(self) {
+        drop(self.writer);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        self.db.close().await;
+    }
+}
+
+/// A varied, realistic event.
+pub fn sample_event(i: u64) -> jaga::audit::Event {
+    use jaga::audit::{Actor, ActorKind, Event, Outcome, Target};
+    let kind = [ActorKind::Citizen, ActorKind::Officer, ActorKind::Module][(i % 3) as usize];
+    Event::new(
+        Actor::new(kind, format!("act_{i}")),
+        "vault.read",
+        Target::new("citizen", Some(format!("ctz_{}", i % 7))).with_fields(["nik", "name"]),
+        Outcome::Success,
+    )
+    .purpose("permit.review")
+    .reason("lawful_basis_public_task")
+    .request(Some(format!("req{i:04}")), Some("127.0.0.1".to_owned()))
+}
