@@ -2,6 +2,14 @@
 //! (or drives the real library) against SQLite, and against PostgreSQL when
 //! JAGA_TEST_POSTGRES_URL is set.
 
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code fails loudly on purpose"
+)]
+
 mod audit_tamper;
 mod cli_config;
 mod errors;

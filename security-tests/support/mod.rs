@@ -151,14 +151,14 @@ impl TestApp {
         let sink = logs.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-                    if v["message"] == "listening" {
-                        let _ = addr_tx.send(format!(
-                            "{}://{}",
-                            v["server.scheme"].as_str().unwrap_or("http"),
-                            v["server.addr"].as_str().unwrap_or_default()
-                        ));
-                    }
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                    && v["message"] == "listening"
+                {
+                    let _ = addr_tx.send(format!(
+                        "{}://{}",
+                        v["server.scheme"].as_str().unwrap_or("http"),
+                        v["server.addr"].as_str().unwrap_or_default()
+                    ));
                 }
                 sink.lock().unwrap().push_str(&(line + "\n"));
             }
