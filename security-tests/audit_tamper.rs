@@ -115,13 +115,7 @@ fn verify(sandbox: &Sandbox, copy: &Copy, external: Option<&std::path::Path>) ->
 }
 
 fn mutations(backend: Backend) -> Vec<(&'static str, String, u64)> {
-    let field = |name: &'static str, set: &str| {
-        (
-            name,
-            format!("update audit_event set {set} where seq = 17;"),
-            17,
-        )
-    };
+    let field = |name: &'static str, set: &str| (name, format!("update audit_event set {set} where seq = 17;"), 17);
     let new_mac = match backend {
         Backend::Sqlite => "mac = randomblob(32)",
         Backend::Postgres => "mac = decode(md5('a'), 'hex') || decode(md5('b'), 'hex')",
@@ -148,9 +142,21 @@ fn mutations(backend: Backend) -> Vec<(&'static str, String, u64)> {
                 .into(),
             17,
         ),
-        ("truncated after a checkpoint", "delete from audit_event where seq >= 25;".into(), 25),
-        ("event after the last checkpoint", "update audit_event set outcome = 'failure' where seq = 62;".into(), 62),
-        ("last event deleted", "delete from audit_event where seq = 64;".into(), 60),
+        (
+            "truncated after a checkpoint",
+            "delete from audit_event where seq >= 25;".into(),
+            25,
+        ),
+        (
+            "event after the last checkpoint",
+            "update audit_event set outcome = 'failure' where seq = 62;".into(),
+            62,
+        ),
+        (
+            "last event deleted",
+            "delete from audit_event where seq = 64;".into(),
+            60,
+        ),
     ]
 }
 
@@ -263,10 +269,7 @@ async fn serve_refuses_to_start_on_a_truncated_log() {
     let url = format!("sqlite://{}", db.display());
     let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
     let sql = format!("{SQLITE_DROP_TRIGGERS} delete from audit_event where seq >= 55;");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(&mut c)
-        .await
-        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
     c.close().await.unwrap();
     let out = sandbox.cli(&["serve"]);
     assert!(!out.status.success());

@@ -12,11 +12,7 @@ fn stderr(out: &std::process::Output) -> String {
 async fn unknown_config_keys_are_refused_with_their_name() {
     let sandbox = Sandbox::new(Backend::Sqlite).await;
     let file = sandbox.dir.path().join("jaga.toml");
-    std::fs::write(
-        &file,
-        "[server]\nlisten = [\"127.0.0.1:0\"]\nlisten_backlog = 5\n",
-    )
-    .unwrap();
+    std::fs::write(&file, "[server]\nlisten = [\"127.0.0.1:0\"]\nlisten_backlog = 5\n").unwrap();
     let out = sandbox.cli(&["--config", file.to_str().unwrap(), "serve"]);
     assert!(!out.status.success());
     let err = stderr(&out);
@@ -27,10 +23,7 @@ async fn unknown_config_keys_are_refused_with_their_name() {
     );
 
     let mut cmd = sandbox.command(&["config", "check"]);
-    let out = cmd
-        .env("JAGA_DATABSE_URL", "sqlite://x.db")
-        .output()
-        .unwrap();
+    let out = cmd.env("JAGA_DATABSE_URL", "sqlite://x.db").output().unwrap();
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("JAGA_DATABSE_URL: unknown configuration key"),
@@ -74,10 +67,7 @@ async fn config_check_prints_effective_configuration_without_secrets() {
         text.contains("database.url = postgres://<redacted>@db.internal/jaga"),
         "{text}"
     );
-    assert!(
-        text.contains("audit.checkpoint_every_events = 250"),
-        "{text}"
-    );
+    assert!(text.contains("audit.checkpoint_every_events = 250"), "{text}");
     assert!(text.contains("mode = production"), "{text}");
 }
 
@@ -93,11 +83,7 @@ async fn plain_http_on_a_non_loopback_address_is_refused() {
             err.contains("refusing to serve plain HTTP on non-loopback address"),
             "{err}"
         );
-        assert_eq!(
-            err.lines().filter(|l| l.starts_with("jaga:")).count(),
-            1,
-            "{err}"
-        );
+        assert_eq!(err.lines().filter(|l| l.starts_with("jaga:")).count(), 1, "{err}");
     }
     // The database was not even created.
     assert!(!sandbox.dir.path().join("jaga.db").exists());
@@ -127,11 +113,7 @@ async fn keys_init_writes_mode_0600_and_never_overwrites() {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = sandbox.cli(&["serve"]);
     assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("readable by other users"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("readable by other users"), "{}", stderr(&out));
 }
 
 #[tokio::test]

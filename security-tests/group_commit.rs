@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use jaga::audit::AuditError;
 use jaga::store::StoreError;
+use jaga::store::audit::CheckpointRow;
 
 use crate::support::{Lib, Sandbox, backends, sample_event};
 
@@ -19,6 +20,17 @@ impl From<StoreError> for UnitError {
     }
 }
 
+/// A throwaway row: the units only need some statement to undo.
+fn marker_row(i: u64) -> CheckpointRow {
+    CheckpointRow {
+        tree_size: 1_000_000 + i as i64,
+        root_hash: vec![0; 32],
+        time_s: 0,
+        note: String::new(),
+        frontier: Vec::new(),
+    }
+}
+
 #[tokio::test]
 async fn concurrent_units_commit_with_dense_sequence_numbers_and_failures_leave_no_trace() {
     for backend in backends() {
@@ -27,54 +39,53 @@ async fn concurrent_units_commit_with_dense_sequence_numbers_and_failures_leave_
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..300u64 {
             let writer = lib.writer.clone();
-            let auditor = lib.auditor.clone();
             tasks.spawn(async move {
-                writer
-                    .write::<u64, UnitError, _>(move |tx| {
+                let result = writer
+                    .write::<(), UnitError, _>(move |tx| {
                         Box::pin(async move {
-                            let seq = auditor
-                                .record(tx, sample_event(i))
+                            jaga::store::audit::insert_checkpoint(tx, &marker_row(i)).await?;
+                            jaga::audit::record(tx, sample_event(i))
                                 .await
                                 .map_err(UnitError::Audit)?;
-                            // Every third unit fails after writing its event.
-                            if i % 3 == 0 {
-                                Err(UnitError::Refused)
-                            } else {
-                                Ok(seq)
-                            }
+                            // Every third unit fails after writing.
+                            if i % 3 == 0 { Err(UnitError::Refused) } else { Ok(()) }
                         })
                     })
-                    .await
+                    .await;
+                (i, result)
             });
         }
         let mut committed = BTreeSet::new();
         let mut refused = 0;
         while let Some(r) = tasks.join_next().await {
             match r.unwrap() {
-                Ok(seq) => assert!(committed.insert(seq), "sequence {seq} given twice"),
-                Err(UnitError::Refused) => refused += 1,
-                Err(UnitError::Audit(e)) => panic!("{backend:?}: {e}"),
+                (i, Ok(())) => assert!(committed.insert(i)),
+                (_, Err(UnitError::Refused)) => refused += 1,
+                (_, Err(UnitError::Audit(e))) => panic!("{backend:?}: {e}"),
             }
         }
         assert_eq!(refused, 100);
+        let stored = jaga::store::audit::events_from(&lib.db, 0, 1000).await.unwrap();
+        assert_eq!(stored.len(), 200, "{backend:?}: a failed unit left its event");
+        let seqs: Vec<i64> = stored.iter().map(|r| r.seq).collect();
         assert_eq!(
-            committed,
-            (0..200).collect::<BTreeSet<u64>>(),
-            "{backend:?}"
+            seqs,
+            (0..200).collect::<Vec<i64>>(),
+            "{backend:?}: sequence numbers not dense"
         );
-        let stored = jaga::store::audit::events_from(&lib.db, 0, 1000)
+        // Exactly the successful units' events and statements are stored.
+        let events: BTreeSet<u64> = stored
+            .iter()
+            .map(|r| r.request_id.as_deref().unwrap()[3..].parse().unwrap())
+            .collect();
+        assert_eq!(events, committed);
+        let rows: BTreeSet<u64> = jaga::store::audit::checkpoints(&lib.db)
             .await
-            .unwrap();
-        assert_eq!(
-            stored.len(),
-            200,
-            "{backend:?}: a failed unit left its event"
-        );
-        // Only successful units' request ids are stored.
-        assert!(stored.iter().all(|r| {
-            let i: u64 = r.request_id.as_deref().unwrap()[3..].parse().unwrap();
-            !i.is_multiple_of(3)
-        }));
+            .unwrap()
+            .iter()
+            .map(|c| c.tree_size as u64 - 1_000_000)
+            .collect();
+        assert_eq!(rows, committed, "{backend:?}: a failed unit's statement survived");
         lib.close().await;
         sandbox.drop_database().await;
     }
@@ -84,14 +95,11 @@ async fn concurrent_units_commit_with_dense_sequence_numbers_and_failures_leave_
 async fn invalid_event_is_refused_and_nothing_is_written() {
     let sandbox = Sandbox::new(crate::support::Backend::Sqlite).await;
     let lib = Lib::open(&sandbox).await;
-    let auditor = lib.auditor.clone();
     let mut event = sample_event(1);
     event.reason = Some("NIK 3171012345670001 did not match".to_owned());
     let result = lib
         .writer
-        .write::<u64, AuditError, _>(move |tx| {
-            Box::pin(async move { auditor.record(tx, event).await })
-        })
+        .write::<(), AuditError, _>(move |tx| Box::pin(jaga::audit::record(tx, event)))
         .await;
     assert!(matches!(result, Err(AuditError::Invalid(_))));
     assert!(

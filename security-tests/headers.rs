@@ -19,22 +19,11 @@ fn assert_security_headers(resp: &reqwest::Response, tls: bool) {
             resp.url()
         );
     }
-    let csp = h
-        .get("content-security-policy")
-        .expect("CSP")
-        .to_str()
-        .unwrap();
+    let csp = h.get("content-security-policy").expect("CSP").to_str().unwrap();
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert!(csp.contains("script-src 'self'"), "{csp}");
-    assert!(
-        !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
-        "{csp}"
-    );
-    assert_eq!(
-        h.contains_key("strict-transport-security"),
-        tls,
-        "HSTS only with TLS"
-    );
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{csp}");
+    assert_eq!(h.contains_key("strict-transport-security"), tls, "HSTS only with TLS");
     assert!(h.contains_key("x-request-id"));
 }
 
@@ -42,13 +31,7 @@ fn assert_security_headers(resp: &reqwest::Response, tls: bool) {
 async fn every_response_carries_security_headers() {
     let sandbox = Sandbox::new(Backend::Sqlite).await;
     let app = sandbox.serve();
-    for path in [
-        "/healthz",
-        "/readyz",
-        "/openapi.json",
-        "/metrics",
-        "/no/such/route",
-    ] {
+    for path in ["/healthz", "/readyz", "/openapi.json", "/metrics", "/no/such/route"] {
         let resp = app.get(path).await;
         assert_security_headers(&resp, false);
     }

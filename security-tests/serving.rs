@@ -8,10 +8,7 @@ async fn graceful_shutdown_writes_the_pending_checkpoint() {
         let mut sandbox = Sandbox::new(backend).await;
         // No checkpoint would be due before shutdown on its own.
         sandbox.extra_env = vec![
-            (
-                "JAGA_AUDIT_CHECKPOINT_EVERY_EVENTS".into(),
-                "1000000".into(),
-            ),
+            ("JAGA_AUDIT_CHECKPOINT_EVERY_EVENTS".into(), "1000000".into()),
             ("JAGA_AUDIT_CHECKPOINT_EVERY_SECS".into(), "86400".into()),
         ];
         let app = sandbox.serve();
@@ -21,26 +18,15 @@ async fn graceful_shutdown_writes_the_pending_checkpoint() {
         assert!(logs.contains("jaga stopped"), "{logs}");
 
         let out = sandbox.cli(&["audit", "checkpoint"]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let note = String::from_utf8(out.stdout).unwrap();
         let mut lines = note.lines();
         assert_eq!(lines.next(), Some(crate::support::ORIGIN));
         // service.start and service.stop
         assert_eq!(lines.next(), Some("2"), "{note}");
         let out = sandbox.cli(&["audit", "verify"]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            String::from_utf8_lossy(&out.stdout)
-                .contains("audit log intact: 2 events, 1 signed checkpoints")
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("audit log intact: 2 events, 1 signed checkpoints"));
         sandbox.drop_database().await;
     }
 }
@@ -56,11 +42,7 @@ async fn restart_continues_the_same_log() {
         }
         let out = sandbox.cli(&["audit", "verify"]);
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert!(
             text.contains("audit log intact: 4 events, 2 signed checkpoints"),
             "{text}"
@@ -106,19 +88,17 @@ async fn metrics_count_requests_by_route_and_status() {
     );
     let text = resp.text().await.unwrap();
     assert!(
-        text.contains(
-            "jaga_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 3"
-        ),
+        text.contains("jaga_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 3"),
         "{text}"
     );
     assert!(
-        text.contains(
-            "jaga_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1"
-        ),
+        text.contains("jaga_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1"),
         "{text}"
     );
     assert!(text.contains("# TYPE jaga_http_request_duration_seconds histogram"));
-    assert!(text.contains("jaga_http_request_duration_seconds_count{route=\"/healthz\",method=\"GET\",status=\"200\"} 3"));
+    assert!(
+        text.contains("jaga_http_request_duration_seconds_count{route=\"/healthz\",method=\"GET\",status=\"200\"} 3")
+    );
 }
 
 #[tokio::test]
@@ -136,12 +116,7 @@ async fn metrics_can_move_to_an_admin_address() {
         .map(|v| v["server.addr"].as_str().unwrap().to_owned())
         .find(|a| !app.base.ends_with(a.as_str()))
         .expect("admin listener");
-    let resp = app
-        .client
-        .get(format!("http://{admin}/metrics"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.client.get(format!("http://{admin}/metrics")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
 }
 
@@ -166,12 +141,26 @@ async fn migrate_applies_and_is_idempotent() {
         let sandbox = Sandbox::new(backend).await;
         for _ in 0..2 {
             let out = sandbox.cli(&["migrate"]);
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         }
         sandbox.drop_database().await;
     }
+}
+
+#[tokio::test]
+async fn home_page_speaks_bahasa_indonesia_first_and_has_no_script() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let app = sandbox.serve();
+    let resp = app.get("/").await;
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("<html lang=\"id\">"));
+    assert!(html.contains("lang=\"en\""));
+    assert!(!html.contains("<script") && !html.contains("style="));
 }

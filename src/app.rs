@@ -7,7 +7,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::audit::checkpointer::{AuditStatus, Checkpointer};
-use crate::audit::{Actor, AuditError, Auditor, Event, Outcome, Target};
+use crate::audit::{self, Actor, AuditError, AuditSealer, Event, Outcome, Target};
 use crate::config::Config;
 use crate::http::Metrics;
 use crate::keys::KeyRing;
@@ -19,7 +19,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub writer: Writer,
-    pub auditor: Auditor,
     pub keys: Arc<KeyRing>,
     pub audit_status: AuditStatus,
     pub metrics: Arc<Metrics>,
@@ -39,24 +38,16 @@ impl App {
     pub async fn start(config: Config, keys: KeyRing) -> anyhow::Result<App> {
         let db = Db::open(&config.database.url, config.database.max_connections, true).await?;
         db.migrate().await?;
-        let (writer, writer_task) = Writer::start(db.clone());
         let keys = Arc::new(keys);
-        let checkpointer = Checkpointer::resume(
-            db.clone(),
-            writer.clone(),
-            keys.clone(),
-            config.audit.clone(),
-        )
-        .await?;
+        let (writer, writer_task) = Writer::start(db.clone(), Arc::new(AuditSealer::new(keys.clone())));
+        let checkpointer = Checkpointer::resume(db.clone(), writer.clone(), keys.clone(), config.audit.clone()).await?;
         let audit_status = checkpointer.status();
         let (stop_checkpointer, stopped) = watch::channel(false);
         let checkpointer = tokio::spawn(checkpointer.run(stopped));
-        let auditor = Auditor::new(keys.clone());
-        record_lifecycle(&writer, &auditor, "service.start").await?;
+        record_lifecycle(&writer, "service.start").await?;
         let state = AppState {
             config: Arc::new(config),
             db,
-            auditor,
             writer,
             keys,
             audit_status,
@@ -73,9 +64,7 @@ impl App {
     /// Writes the pending audit checkpoint, drains the writer and closes
     /// the database. Call after the HTTP servers have finished.
     pub async fn stop(self) {
-        if let Err(e) =
-            record_lifecycle(&self.state.writer, &self.state.auditor, "service.stop").await
-        {
+        if let Err(e) = record_lifecycle(&self.state.writer, "service.stop").await {
             tracing::error!(error = %e, "could not record service.stop");
         }
         let _ = self.stop_checkpointer.send(true);
@@ -92,19 +81,7 @@ impl App {
 }
 
 /// Audits the service starting or stopping.
-async fn record_lifecycle(
-    writer: &Writer,
-    auditor: &Auditor,
-    action: &'static str,
-) -> Result<u64, AuditError> {
-    let auditor = auditor.clone();
-    let event = Event::new(
-        Actor::system(),
-        action,
-        Target::new("service", None),
-        Outcome::Success,
-    );
-    writer
-        .write(move |tx| Box::pin(async move { auditor.record(tx, event).await }))
-        .await
+async fn record_lifecycle(writer: &Writer, action: &'static str) -> Result<(), AuditError> {
+    let event = Event::new(Actor::system(), action, Target::new("service", None), Outcome::Success);
+    writer.write(move |tx| Box::pin(audit::record(tx, event))).await
 }

@@ -24,9 +24,7 @@ fn install<W>(format: LogFormat, filter: EnvFilter, writer: W)
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
     // A second install (tests) keeps the first subscriber.
     let _ = match format {
         LogFormat::Json => builder

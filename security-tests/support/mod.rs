@@ -45,10 +45,7 @@ impl Sandbox {
     pub async fn new(backend: Backend) -> Sandbox {
         let dir = tempfile::tempdir().expect("tempdir");
         let (db_url, pg) = match backend {
-            Backend::Sqlite => (
-                format!("sqlite://{}", dir.path().join("jaga.db").display()),
-                None,
-            ),
+            Backend::Sqlite => (format!("sqlite://{}", dir.path().join("jaga.db").display()), None),
             Backend::Postgres => {
                 let db = postgres::Database::create().await;
                 (db.url.clone(), Some(db))
@@ -83,10 +80,7 @@ impl Sandbox {
         let mut env = vec![
             ("PATH".to_owned(), std::env::var("PATH").unwrap_or_default()),
             ("JAGA_DATABASE_URL".to_owned(), self.db_url.clone()),
-            (
-                "JAGA_KEYS_PATH".to_owned(),
-                self.keys_path().display().to_string(),
-            ),
+            ("JAGA_KEYS_PATH".to_owned(), self.keys_path().display().to_string()),
             ("JAGA_SERVER_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
             ("JAGA_LOG_FORMAT".to_owned(), "json".to_owned()),
             ("JAGA_LOG_FILTER".to_owned(), "info".to_owned()),
@@ -101,19 +95,13 @@ impl Sandbox {
 
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
-        cmd.args(args)
-            .env_clear()
-            .envs(self.env())
-            .current_dir(self.dir.path());
+        cmd.args(args).env_clear().envs(self.env()).current_dir(self.dir.path());
         cmd
     }
 
     /// Runs a one-shot command to completion.
     pub fn cli(&self, args: &[&str]) -> Output {
-        self.command(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run jaga")
+        self.command(args).stdin(Stdio::null()).output().expect("run jaga")
     }
 
     /// Starts `jaga serve` and waits until it listens.
@@ -192,11 +180,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request")
+        self.client.get(self.url(path)).send().await.expect("request")
     }
 
     pub fn logs(&self) -> String {
@@ -259,7 +243,6 @@ pub fn leaks_internals(text: &str) -> Option<&'static str> {
 pub struct Lib {
     pub db: jaga::store::Db,
     pub writer: jaga::store::Writer,
-    pub auditor: jaga::audit::Auditor,
     pub keys: Arc<jaga::keys::KeyRing>,
 }
 
@@ -270,13 +253,9 @@ impl Lib {
         let url = secrecy::SecretString::from(sandbox.db_url.clone());
         let db = jaga::store::Db::open(&url, 4, true).await.unwrap();
         db.migrate().await.unwrap();
-        let (writer, _task) = jaga::store::Writer::start(db.clone());
-        Lib {
-            db,
-            writer,
-            auditor: jaga::audit::Auditor::new(keys.clone()),
-            keys,
-        }
+        let sealer = Arc::new(jaga::audit::AuditSealer::new(keys.clone()));
+        let (writer, _task) = jaga::store::Writer::start(db.clone(), sealer);
+        Lib { db, writer, keys }
     }
 
     pub fn audit_config(every_events: u64) -> jaga::config::AuditConfig {
@@ -288,14 +267,11 @@ impl Lib {
     }
 
     /// Appends one event in its own unit of work.
-    pub async fn record(&self, event: jaga::audit::Event) -> u64 {
-        let auditor = self.auditor.clone();
+    pub async fn record(&self, event: jaga::audit::Event) {
         self.writer
-            .write::<u64, jaga::audit::AuditError, _>(move |tx| {
-                Box::pin(async move { auditor.record(tx, event).await })
-            })
+            .write::<(), jaga::audit::AuditError, _>(move |tx| Box::pin(jaga::audit::record(tx, event)))
             .await
-            .unwrap()
+            .unwrap();
     }
 
     pub async fn close(self) {

@@ -5,16 +5,12 @@ use sqlx::Connection as _;
 use sqlx::postgres::PgConnection;
 
 pub fn server_url() -> Option<String> {
-    std::env::var("JAGA_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|s| !s.is_empty())
+    std::env::var("JAGA_TEST_POSTGRES_URL").ok().filter(|s| !s.is_empty())
 }
 
 /// `url` with its database name replaced.
 pub fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
     let host_part = match base[scheme_end..].find('/') {
         Some(i) => &base[..scheme_end + i],
@@ -84,8 +80,6 @@ impl Database {
     pub async fn drop(self) {
         let mut conn = admin().await;
         let sql = format!("drop database if exists {} with (force)", self.name);
-        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(&mut conn)
-            .await;
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
     }
 }

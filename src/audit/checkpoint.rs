@@ -59,11 +59,7 @@ pub fn key_id(name: &str, public_key: &[u8; 32]) -> [u8; 4] {
 pub fn verifier_key(name: &str, public_key: &[u8; 32]) -> String {
     let mut blob = vec![1u8];
     blob.extend_from_slice(public_key);
-    format!(
-        "{name}+{}+{}",
-        hex::encode(key_id(name, public_key)),
-        B64.encode(blob)
-    )
+    format!("{name}+{}+{}", hex::encode(key_id(name, public_key)), B64.encode(blob))
 }
 
 impl Checkpoint {
@@ -102,9 +98,7 @@ impl Checkpoint {
             .ok_or(NoteError::Malformed("origin"))?;
         let size = lines
             .next()
-            .filter(|l| {
-                l.bytes().all(|b| b.is_ascii_digit()) && !(l.starts_with('0') && l.len() > 1)
-            })
+            .filter(|l| l.bytes().all(|b| b.is_ascii_digit()) && !(l.starts_with('0') && l.len() > 1))
             .and_then(|l| l.parse::<u64>().ok())
             .ok_or(NoteError::Malformed("tree size"))?;
         let root: Hash = lines
@@ -120,10 +114,7 @@ impl Checkpoint {
         let id = key_id(origin, public_key);
         let verifier = UnparsedPublicKey::new(&ED25519, public_key);
         let signed = sigs.lines().any(|line| {
-            let Some((name, sig)) = line
-                .strip_prefix(SIG_PREFIX)
-                .and_then(|l| l.split_once(' '))
-            else {
+            let Some((name, sig)) = line.strip_prefix(SIG_PREFIX).and_then(|l| l.split_once(' ')) else {
                 return false;
             };
             let Ok(blob) = B64.decode(sig) else {

@@ -59,24 +59,14 @@ fn corrupt(reason: String) -> AuditError {
 impl Checkpointer {
     /// Resumes from the last stored checkpoint after checking its signature,
     /// that its frontier gives its root, and that the log still reaches it.
-    pub async fn resume(
-        db: Db,
-        writer: Writer,
-        keys: Arc<KeyRing>,
-        config: AuditConfig,
-    ) -> Result<Self, AuditError> {
+    pub async fn resume(db: Db, writer: Writer, keys: Arc<KeyRing>, config: AuditConfig) -> Result<Self, AuditError> {
         let mut frontier = Frontier::default();
         if let Some(row) = stored::last_checkpoint(&db).await? {
             let cp = Checkpoint::open(&row.note, &keys.audit.public_key())
                 .map_err(|e| corrupt(format!("last audit checkpoint: {e}")))?;
             frontier = Frontier::from_bytes(&row.frontier)
                 .filter(|f| f.size() == cp.size && f.root() == cp.root)
-                .ok_or_else(|| {
-                    corrupt(format!(
-                        "audit checkpoint {} does not match its frontier",
-                        cp.size
-                    ))
-                })?;
+                .ok_or_else(|| corrupt(format!("audit checkpoint {} does not match its frontier", cp.size)))?;
             let end = u64::try_from(stored::end_seq(&db).await?).unwrap_or(0);
             if end < cp.size {
                 return Err(corrupt(format!(
@@ -130,13 +120,12 @@ impl Checkpointer {
         }
     }
 
-    /// Reads new events, and signs a checkpoint when one is due (or `force`).
+    /// Reads new events, signing a checkpoint at every N events, then one
+    /// for the rest if T has passed (or `force`).
     pub async fn step(&mut self, force: bool) -> Result<(), AuditError> {
         self.catch_up().await?;
         let pending = self.frontier.size() - self.signed_size;
-        let due = pending >= self.config.checkpoint_every_events
-            || self.signed_at.elapsed() >= self.config.checkpoint_every;
-        if pending > 0 && (due || force) {
+        if pending > 0 && (force || self.signed_at.elapsed() >= self.config.checkpoint_every) {
             self.sign().await?;
         }
         Ok(())
@@ -155,6 +144,9 @@ impl Checkpointer {
                 let leaf = check_row(&self.keys, &row)
                     .ok_or_else(|| corrupt(format!("audit event {expected} was altered")))?;
                 self.frontier.push(leaf);
+                if self.frontier.size() - self.signed_size >= self.config.checkpoint_every_events {
+                    self.sign().await?;
+                }
             }
             if n < usize::try_from(READ_BATCH).unwrap_or(usize::MAX) {
                 return Ok(());

@@ -78,10 +78,7 @@ pub struct Actor {
 
 impl Actor {
     pub fn new(kind: ActorKind, id: impl Into<String>) -> Self {
-        Self {
-            kind,
-            id: id.into(),
-        }
+        Self { kind, id: id.into() }
     }
 
     pub fn system() -> Self {
@@ -112,7 +109,7 @@ impl Target {
     }
 }
 
-/// One event as a caller hands it to [`super::Auditor::record`].
+/// One event as a caller hands it to [`super::record`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     pub actor: Actor,
@@ -282,13 +279,7 @@ fn put_opt(out: &mut Vec<u8>, s: Option<&str>) {
 
 impl fmt::Display for Recorded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "#{} {} {}",
-            self.seq,
-            self.event.action,
-            self.event.outcome.as_str()
-        )
+        write!(f, "#{} {} {}", self.seq, self.event.action, self.event.outcome.as_str())
     }
 }
 

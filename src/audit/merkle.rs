@@ -258,13 +258,7 @@ pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root
 
 /// RFC 9162 §2.1.4.2: does `proof` show that the tree of `old` leaves with
 /// root `old_root` is a prefix of the tree of `new` leaves with `new_root`?
-pub fn verify_consistency(
-    old: u64,
-    new: u64,
-    old_root: &Hash,
-    new_root: &Hash,
-    proof: &[Hash],
-) -> bool {
+pub fn verify_consistency(old: u64, new: u64, old_root: &Hash, new_root: &Hash, proof: &[Hash]) -> bool {
     if old > new {
         return false;
     }

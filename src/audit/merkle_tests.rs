@@ -59,9 +59,7 @@ fn inclusion_vectors() -> Vec<(u64, u64, Vec<Hash>)> {
         (
             2,
             3,
-            vec![h(
-                "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-            )],
+            vec![h("fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125")],
         ),
         (
             1,
@@ -156,11 +154,7 @@ fn roots_match_reference_vectors() {
 fn inclusion_proofs_match_reference_vectors() {
     let tree = reference_tree();
     for (index, size, expected) in inclusion_vectors() {
-        assert_eq!(
-            tree.inclusion_proof(index, size).unwrap(),
-            expected,
-            "{index}/{size}"
-        );
+        assert_eq!(tree.inclusion_proof(index, size).unwrap(), expected, "{index}/{size}");
         let leaf = leaf_hash(&leaves()[index as usize]);
         assert!(verify_inclusion(index, size, &leaf, &expected, &root(size)));
     }
@@ -170,18 +164,8 @@ fn inclusion_proofs_match_reference_vectors() {
 fn consistency_proofs_match_reference_vectors() {
     let tree = reference_tree();
     for (old, new, expected) in consistency_vectors() {
-        assert_eq!(
-            tree.consistency_proof(old, new).unwrap(),
-            expected,
-            "{old}->{new}"
-        );
-        assert!(verify_consistency(
-            old,
-            new,
-            &root(old),
-            &root(new),
-            &expected
-        ));
+        assert_eq!(tree.consistency_proof(old, new).unwrap(), expected, "{old}->{new}");
+        assert!(verify_consistency(old, new, &root(old), &root(new), &expected));
     }
 }
 
@@ -235,10 +219,7 @@ fn corrupted_inclusion_proofs_are_rejected() {
 
 #[test]
 fn corrupted_consistency_proofs_are_rejected() {
-    for (old, new, proof) in consistency_vectors()
-        .into_iter()
-        .filter(|v| !v.2.is_empty())
-    {
+    for (old, new, proof) in consistency_vectors().into_iter().filter(|v| !v.2.is_empty()) {
         let (r1, r2) = (root(old), root(new));
         let mut probes: Vec<(u64, u64, Hash, Hash, Vec<Hash>)> = vec![
             (old - 1, new, r1, r2, proof.clone()),
@@ -308,20 +289,14 @@ fn every_proof_of_every_small_tree_verifies() {
         let r = naive_root(&hashes[..n as usize]);
         assert_eq!(tree.root(n).unwrap(), r);
         assert_eq!(frontier.root(), r);
-        assert_eq!(
-            Frontier::from_bytes(&frontier.to_bytes()),
-            Some(frontier.clone())
-        );
+        assert_eq!(Frontier::from_bytes(&frontier.to_bytes()), Some(frontier.clone()));
     }
     let n = tree.size();
     for size in 1..=n {
         let r = tree.root(size).unwrap();
         for i in 0..size {
             let p = tree.inclusion_proof(i, size).unwrap();
-            assert!(
-                verify_inclusion(i, size, &hashes[i as usize], &p, &r),
-                "{i}/{size}"
-            );
+            assert!(verify_inclusion(i, size, &hashes[i as usize], &p, &r), "{i}/{size}");
         }
         for old in 0..=size {
             let p = tree.consistency_proof(old, size).unwrap();

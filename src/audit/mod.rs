@@ -1,6 +1,6 @@
 //! The tamper-evident audit log.
 //!
-//! [`Auditor::record`] appends an event inside the caller's transaction, so
+//! [`record`] appends an event inside the caller's transaction, so
 //! the action and its record commit together or not at all. Events are the
 //! leaves of an RFC 9162 Merkle tree ([`merkle`]); the [`checkpointer`]
 //! signs the tree's root regularly ([`checkpoint`]); [`verify`] recomputes
@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use crate::keys::KeyRing;
 use crate::store::audit::EventRow;
-use crate::store::{self, StoreError, Tx};
+use crate::store::{self, Sealer, StoreError, Tx};
 
 pub use event::{Actor, ActorKind, Event, InvalidEvent, Outcome, Recorded, Target};
 
@@ -32,31 +32,40 @@ pub enum AuditError {
     Store(#[from] StoreError),
 }
 
-/// Appends events; cheap to clone.
+/// Appends `event` within `tx`: it commits together with everything else
+/// the unit of work did, or not at all. Its sequence number and MAC are
+/// assigned when the batch commits (see [`crate::store::Writer`]).
+#[tracing::instrument(skip_all, fields(audit.action = %event.action))]
+pub async fn record(tx: &mut Tx<'_>, event: Event) -> Result<(), AuditError> {
+    event.check()?;
+    let recorded = Recorded {
+        seq: 0,
+        time_us: now_us(),
+        event,
+    };
+    store::audit::append(tx, to_row(&recorded, [0; 32]));
+    Ok(())
+}
+
+/// Seals audit rows at commit: the MAC over each leaf, under a key the
+/// database never sees.
 #[derive(Debug, Clone)]
-pub struct Auditor {
+pub struct AuditSealer {
     keys: Arc<KeyRing>,
 }
 
-impl Auditor {
+impl AuditSealer {
     pub fn new(keys: Arc<KeyRing>) -> Self {
         Self { keys }
     }
+}
 
-    /// Appends `event` within `tx` and returns its sequence number.
-    #[tracing::instrument(skip_all, fields(audit.action = %event.action))]
-    pub async fn record(&self, tx: &mut Tx<'_>, event: Event) -> Result<u64, AuditError> {
-        event.check()?;
-        let seq = store::audit::next_seq(tx).await?;
-        let recorded = Recorded {
-            seq: u64::try_from(seq).map_err(|_| StoreError::Corrupt("negative sequence".into()))?,
-            time_us: now_us(),
-            event,
-        };
+impl Sealer for AuditSealer {
+    fn seal(&self, row: &mut EventRow) -> Result<(), StoreError> {
+        let recorded = from_row(row).ok_or_else(|| StoreError::Corrupt("unreadable audit row".into()))?;
         let leaf = merkle::leaf_hash(&recorded.canonical_bytes());
-        let row = to_row(&recorded, self.keys.audit.leaf_mac(&leaf));
-        store::audit::insert_event(tx, &row).await?;
-        Ok(recorded.seq)
+        row.mac = self.keys.audit.leaf_mac(&leaf).to_vec();
+        Ok(())
     }
 }
 

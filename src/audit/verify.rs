@@ -54,36 +54,22 @@ fn fail(seq: Option<u64>, reason: impl Into<String>) -> VerifyError {
 
 /// Verifies the whole log. `external` is a checkpoint note kept outside the
 /// database, which catches a log truncated together with its checkpoints.
-pub async fn verify(
-    db: &Db,
-    keys: &KeyRing,
-    external: Option<&str>,
-) -> Result<Report, VerifyError> {
+pub async fn verify(db: &Db, keys: &KeyRing, external: Option<&str>) -> Result<Report, VerifyError> {
     let public = keys.audit.public_key();
     let mut checkpoints = Vec::new();
     for row in stored::checkpoints(db).await? {
-        let cp = Checkpoint::open(&row.note, &public).map_err(|e| {
-            fail(
-                None,
-                format!("checkpoint at tree size {}: {e}", row.tree_size),
-            )
-        })?;
+        let cp = Checkpoint::open(&row.note, &public)
+            .map_err(|e| fail(None, format!("checkpoint at tree size {}: {e}", row.tree_size)))?;
         if i64::try_from(cp.size).ok() != Some(row.tree_size) {
             return Err(fail(
                 None,
-                format!(
-                    "checkpoint row {} holds a note for size {}",
-                    row.tree_size, cp.size
-                ),
+                format!("checkpoint row {} holds a note for size {}", row.tree_size, cp.size),
             ));
         }
         checkpoints.push(cp);
     }
     let external = external
-        .map(|note| {
-            Checkpoint::open(note, &public)
-                .map_err(|e| fail(None, format!("external checkpoint: {e}")))
-        })
+        .map(|note| Checkpoint::open(note, &public).map_err(|e| fail(None, format!("external checkpoint: {e}"))))
         .transpose()?;
 
     let tree = rebuild(db, keys, &checkpoints).await?;
@@ -94,10 +80,7 @@ pub async fn verify(
         if cp.size > size {
             return Err(fail(
                 Some(size),
-                format!(
-                    "log ends at {size} events but a checkpoint covers {}",
-                    cp.size
-                ),
+                format!("log ends at {size} events but a checkpoint covers {}", cp.size),
             ));
         }
         if let Some(prev) = previous {
@@ -107,10 +90,7 @@ pub async fn verify(
             if !verify_consistency(prev.size, cp.size, &prev.root, &cp.root, &proof) {
                 return Err(fail(
                     Some(prev.size),
-                    format!(
-                        "checkpoints {} and {} are not consistent",
-                        prev.size, cp.size
-                    ),
+                    format!("checkpoints {} and {} are not consistent", prev.size, cp.size),
                 ));
             }
         }
@@ -138,10 +118,7 @@ pub async fn verify(
         if root != ext.root {
             return Err(fail(
                 Some(trusted),
-                format!(
-                    "log does not match the external checkpoint of size {}",
-                    ext.size
-                ),
+                format!("log does not match the external checkpoint of size {}", ext.size),
             ));
         }
     }
@@ -182,10 +159,7 @@ async fn rebuild(db: &Db, keys: &KeyRing, checkpoints: &[Checkpoint]) -> Result<
                 if tree.root(cp.size).ok() != Some(cp.root) {
                     return Err(fail(
                         Some(trusted),
-                        format!(
-                            "root at tree size {} differs from its signed checkpoint",
-                            cp.size
-                        ),
+                        format!("root at tree size {} differs from its signed checkpoint", cp.size),
                     ));
                 }
                 trusted = cp.size;

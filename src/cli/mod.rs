@@ -105,9 +105,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Audit { command } => {
             let config = command_config(file, false)?;
             match command {
-                AuditCommand::Verify { checkpoint } => {
-                    audit::verify(&config, checkpoint.as_deref()).await
-                }
+                AuditCommand::Verify { checkpoint } => audit::verify(&config, checkpoint.as_deref()).await,
                 AuditCommand::Checkpoint => audit::latest(&config).await.map(|()| 0),
             }
         }

@@ -33,10 +33,7 @@ const NON_KEY_PREFIXES: &[&str] = &["JAGA_TEST_"];
 
 impl Layers {
     /// Reads the file (if any) and the given environment.
-    pub fn read(
-        file: Option<&Path>,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, ConfigError> {
+    pub fn read(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
         let mut layers = Layers::default();
         if let Some(path) = file {
             let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
@@ -50,10 +47,7 @@ impl Layers {
             layers.merge_table(&table)?;
             layers.file = Some(path.to_path_buf());
         }
-        let mut env: Vec<(String, String)> = env
-            .into_iter()
-            .filter(|(k, _)| k.starts_with("JAGA_"))
-            .collect();
+        let mut env: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with("JAGA_")).collect();
         env.sort();
         for (name, value) in env {
             layers.merge_env(&name, value)?;
@@ -100,8 +94,7 @@ impl Layers {
                 reason: format!("cannot read {value}: {e}"),
             })?;
             let text = text.trim_end_matches(['\n', '\r']).to_owned();
-            self.values
-                .insert(spec.name, Raw::Str(SecretString::from(text)));
+            self.values.insert(spec.name, Raw::Str(SecretString::from(text)));
             return Ok(());
         }
         Err(ConfigError::UnknownKey(var.to_owned()))
@@ -150,19 +143,13 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     #[test]
     fn unknown_environment_key_is_named() {
         let err = Layers::read(None, env(&[("JAGA_DATABSE_URL", "x")])).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "JAGA_DATABSE_URL: unknown configuration key"
-        );
+        assert_eq!(err.to_string(), "JAGA_DATABSE_URL: unknown configuration key");
     }
 
     #[test]
@@ -194,11 +181,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("url");
         std::fs::write(&path, "postgres://db/jaga\n").unwrap();
-        let layers = Layers::read(
-            None,
-            env(&[("JAGA_DATABASE_URL_FILE", path.to_str().unwrap())]),
-        )
-        .unwrap();
+        let layers = Layers::read(None, env(&[("JAGA_DATABASE_URL_FILE", path.to_str().unwrap())])).unwrap();
         let Some(Raw::Str(s)) = layers.values.get("database.url") else {
             panic!("missing")
         };

@@ -119,10 +119,7 @@ impl Config {
             }
         };
         if dev && tls.is_some() {
-            return Err(invalid(
-                "tls.cert_path",
-                "development mode serves plain HTTP only",
-            ));
+            return Err(invalid("tls.cert_path", "development mode serves plain HTTP only"));
         }
         let url = get
             .secret("database.url")?
@@ -131,19 +128,11 @@ impl Config {
             .iter()
             .any(|s| url.expose_secret().starts_with(s));
         if !scheme_ok {
-            return Err(invalid(
-                "database.url",
-                "must start with sqlite:// or postgres://",
-            ));
+            return Err(invalid("database.url", "must start with sqlite:// or postgres://"));
         }
-        let keys_path = get.string("keys.path")?.unwrap_or_else(|| {
-            if dev {
-                DEV_KEYS_PATH
-            } else {
-                DEFAULT_KEYS_PATH
-            }
-            .to_owned()
-        });
+        let keys_path = get
+            .string("keys.path")?
+            .unwrap_or_else(|| if dev { DEV_KEYS_PATH } else { DEFAULT_KEYS_PATH }.to_owned());
         let origin = get
             .string("audit.origin")?
             .unwrap_or_else(|| "jaga.localhost/audit".to_owned());
@@ -153,15 +142,10 @@ impl Config {
             None | Some("auto") | Some("json") => LogFormat::Json,
             Some("pretty") => LogFormat::Pretty,
             Some(other) => {
-                return Err(invalid(
-                    "log.format",
-                    format!("{other:?} is not auto, json or pretty"),
-                ));
+                return Err(invalid("log.format", format!("{other:?} is not auto, json or pretty")));
             }
         };
-        let filter = get
-            .string("log.filter")?
-            .unwrap_or_else(|| "info".to_owned());
+        let filter = get.string("log.filter")?.unwrap_or_else(|| "info".to_owned());
         if tracing_subscriber::EnvFilter::try_new(&filter).is_err() {
             return Err(invalid("log.filter", "not a valid tracing filter"));
         }
@@ -171,18 +155,8 @@ impl Config {
                 listen,
                 admin_listen,
                 max_body_bytes: get.int("server.max_body_bytes", 1 << 20, 1024, 64 << 20)?,
-                request_timeout: Duration::from_secs(get.int(
-                    "server.request_timeout_secs",
-                    30,
-                    1,
-                    600,
-                )?),
-                shutdown_grace: Duration::from_secs(get.int(
-                    "server.shutdown_grace_secs",
-                    20,
-                    0,
-                    600,
-                )?),
+                request_timeout: Duration::from_secs(get.int("server.request_timeout_secs", 30, 1, 600)?),
+                shutdown_grace: Duration::from_secs(get.int("server.shutdown_grace_secs", 20, 0, 600)?),
             },
             tls,
             database: DatabaseConfig {
@@ -195,18 +169,8 @@ impl Config {
             },
             audit: AuditConfig {
                 origin,
-                checkpoint_every_events: get.int(
-                    "audit.checkpoint_every_events",
-                    1000,
-                    1,
-                    10_000_000,
-                )?,
-                checkpoint_every: Duration::from_secs(get.int(
-                    "audit.checkpoint_every_secs",
-                    60,
-                    1,
-                    86_400,
-                )?),
+                checkpoint_every_events: get.int("audit.checkpoint_every_events", 1000, 1, 10_000_000)?,
+                checkpoint_every: Duration::from_secs(get.int("audit.checkpoint_every_secs", 60, 1, 86_400)?),
             },
             log: LogConfig { format, filter },
         })
@@ -218,21 +182,10 @@ impl Config {
         let redacted = |set: bool| if set { "<redacted>" } else { "" }.to_owned();
         let tls = self.tls.as_ref();
         let rows: Vec<(&str, String)> = vec![
-            (
-                "mode",
-                if self.dev {
-                    "development"
-                } else {
-                    "production"
-                }
-                .to_owned(),
-            ),
+            ("mode", if self.dev { "development" } else { "production" }.to_owned()),
             ("server.listen", self.server.listen.join(", ")),
             ("server.admin_listen", opt(&self.server.admin_listen)),
-            (
-                "server.max_body_bytes",
-                self.server.max_body_bytes.to_string(),
-            ),
+            ("server.max_body_bytes", self.server.max_body_bytes.to_string()),
             (
                 "server.request_timeout_secs",
                 self.server.request_timeout.as_secs().to_string(),
@@ -243,22 +196,14 @@ impl Config {
             ),
             (
                 "tls.cert_path",
-                tls.map(|t| t.cert_path.display().to_string())
-                    .unwrap_or_default(),
+                tls.map(|t| t.cert_path.display().to_string()).unwrap_or_default(),
             ),
             (
                 "tls.key_path",
-                tls.map(|t| t.key_path.display().to_string())
-                    .unwrap_or_default(),
+                tls.map(|t| t.key_path.display().to_string()).unwrap_or_default(),
             ),
-            (
-                "database.url",
-                redact_url(self.database.url.expose_secret()),
-            ),
-            (
-                "database.max_connections",
-                self.database.max_connections.to_string(),
-            ),
+            ("database.url", redact_url(self.database.url.expose_secret())),
+            ("database.max_connections", self.database.max_connections.to_string()),
             ("keys.path", self.keys.path.display().to_string()),
             ("keys.inline", redacted(self.keys.inline.is_some())),
             ("audit.origin", self.audit.origin.clone()),
@@ -270,10 +215,7 @@ impl Config {
                 "audit.checkpoint_every_secs",
                 self.audit.checkpoint_every.as_secs().to_string(),
             ),
-            (
-                "log.format",
-                format!("{:?}", self.log.format).to_lowercase(),
-            ),
+            ("log.format", format!("{:?}", self.log.format).to_lowercase()),
             ("log.filter", self.log.filter.clone()),
         ];
         rows.iter().map(|(k, v)| format!("{k} = {v}\n")).collect()
@@ -286,11 +228,7 @@ fn redact_url(url: &str) -> String {
         Some((scheme, rest)) => {
             let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
             let host = host.split_once('?').map_or(host, |(h, _)| h);
-            let creds = if rest.contains('@') {
-                "<redacted>@"
-            } else {
-                ""
-            };
+            let creds = if rest.contains('@') { "<redacted>@" } else { "" };
             format!("{scheme}://{creds}{host}")
         }
         None => "<redacted>".to_owned(),
@@ -299,16 +237,11 @@ fn redact_url(url: &str) -> String {
 
 /// Checkpoint origins are signed-note key names: printable, no spaces or '+'.
 fn check_origin(origin: &str) -> Result<(), ConfigError> {
-    let ok = !origin.is_empty()
-        && origin.len() <= 200
-        && origin.chars().all(|c| c.is_ascii_graphic() && c != '+');
+    let ok = !origin.is_empty() && origin.len() <= 200 && origin.chars().all(|c| c.is_ascii_graphic() && c != '+');
     if ok {
         Ok(())
     } else {
-        Err(invalid(
-            "audit.origin",
-            "must be printable ASCII without spaces or '+'",
-        ))
+        Err(invalid("audit.origin", "must be printable ASCII without spaces or '+'"))
     }
 }
 
@@ -339,13 +272,7 @@ impl Getter<'_> {
         }
     }
 
-    fn int<T: TryFrom<i64>>(
-        &self,
-        key: &'static str,
-        default: i64,
-        min: i64,
-        max: i64,
-    ) -> Result<T, ConfigError> {
+    fn int<T: TryFrom<i64>>(&self, key: &'static str, default: i64, min: i64, max: i64) -> Result<T, ConfigError> {
         let value = match self.raw(key) {
             None => default,
             Some(Raw::Int(i)) => *i,
@@ -380,10 +307,7 @@ mod tests {
     #[test]
     fn out_of_range_value_names_key() {
         let err = config(&[("JAGA_SERVER_MAX_BODY_BYTES", "1")], false).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "server.max_body_bytes: 1 is outside 1024..=67108864"
-        );
+        assert_eq!(err.to_string(), "server.max_body_bytes: 1 is outside 1024..=67108864");
     }
 
     #[test]

@@ -43,26 +43,14 @@ const fn secret(name: &'static str, help: &'static str) -> KeySpec {
 }
 
 pub const KEYS: &[KeySpec] = &[
-    key(
-        "server.listen",
-        Kind::StrList,
-        "addresses to listen on (host:port)",
-    ),
+    key("server.listen", Kind::StrList, "addresses to listen on (host:port)"),
     key(
         "server.admin_listen",
         Kind::Str,
         "separate address for /metrics; empty serves it on the main listener",
     ),
-    key(
-        "server.max_body_bytes",
-        Kind::Int,
-        "largest accepted request body",
-    ),
-    key(
-        "server.request_timeout_secs",
-        Kind::Int,
-        "time limit for one request",
-    ),
+    key("server.max_body_bytes", Kind::Int, "largest accepted request body"),
+    key("server.request_timeout_secs", Kind::Int, "time limit for one request"),
     key(
         "server.shutdown_grace_secs",
         Kind::Int,
@@ -76,15 +64,8 @@ pub const KEYS: &[KeySpec] = &[
         Kind::Int,
         "size of the read connection pool",
     ),
-    key(
-        "keys.path",
-        Kind::Str,
-        "key file written by `jaga keys init`",
-    ),
-    secret(
-        "keys.inline",
-        "the key file's contents, instead of keys.path",
-    ),
+    key("keys.path", Kind::Str, "key file written by `jaga keys init`"),
+    secret("keys.inline", "the key file's contents, instead of keys.path"),
     key(
         "audit.origin",
         Kind::Str,

@@ -74,24 +74,13 @@ fn generic(status: StatusCode) -> ApiError {
         StatusCode::UNAUTHORIZED => ("unauthorized", "Authentication is required."),
         StatusCode::FORBIDDEN => ("forbidden", "This action is not allowed."),
         StatusCode::NOT_FOUND => ("not_found", "There is nothing at this address."),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            ("method_not_allowed", "This method is not allowed here.")
-        }
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This method is not allowed here."),
         StatusCode::REQUEST_TIMEOUT => ("request_timeout", "The request took too long."),
         StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is too large."),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported_media_type",
-            "This content type is not accepted.",
-        ),
-        StatusCode::UNPROCESSABLE_ENTITY => {
-            ("unprocessable", "The request could not be processed.")
-        }
-        StatusCode::TOO_MANY_REQUESTS => {
-            ("too_many_requests", "Too many requests; try again later.")
-        }
-        StatusCode::SERVICE_UNAVAILABLE => {
-            ("unavailable", "The service is not available right now.")
-        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "This content type is not accepted."),
+        StatusCode::UNPROCESSABLE_ENTITY => ("unprocessable", "The request could not be processed."),
+        StatusCode::TOO_MANY_REQUESTS => ("too_many_requests", "Too many requests; try again later."),
+        StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "The service is not available right now."),
         s if s.is_client_error() => ("client_error", "The request was not accepted."),
         _ => (
             "internal",
@@ -114,10 +103,7 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, _body) = response.into_parts();
-    let error = parts
-        .extensions
-        .remove::<ApiError>()
-        .unwrap_or_else(|| generic(status));
+    let error = parts.extensions.remove::<ApiError>().unwrap_or_else(|| generic(status));
     if status.is_server_error() {
         tracing::error!(
             http.status = status.as_u16(),
@@ -133,9 +119,8 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     };
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
     parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }

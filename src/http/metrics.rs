@@ -13,9 +13,7 @@ use axum::response::{IntoResponse, Response};
 use crate::app::AppState;
 
 /// Upper bounds of the latency buckets, in seconds.
-const BUCKETS: [f64; 12] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
-];
+const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 
 #[derive(Debug, Default)]
 struct Series {
@@ -36,9 +34,7 @@ impl Metrics {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        let s = map
-            .entry((route.to_owned(), method.to_owned(), status))
-            .or_default();
+        let s = map.entry((route.to_owned(), method.to_owned(), status)).or_default();
         s.count += 1;
         s.sum += secs;
         for (bound, n) in BUCKETS.iter().zip(s.buckets.iter_mut()) {
@@ -75,25 +71,15 @@ impl Metrics {
                 "jaga_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
                 s.count
             );
-            let _ = writeln!(
-                out,
-                "jaga_http_request_duration_seconds_sum{{{labels}}} {}",
-                s.sum
-            );
-            let _ = writeln!(
-                out,
-                "jaga_http_request_duration_seconds_count{{{labels}}} {}",
-                s.count
-            );
+            let _ = writeln!(out, "jaga_http_request_duration_seconds_sum{{{labels}}} {}", s.sum);
+            let _ = writeln!(out, "jaga_http_request_duration_seconds_count{{{labels}}} {}", s.count);
         }
         out
     }
 }
 
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 fn labels(route: &str, method: &str, status: u16) -> String {
@@ -126,9 +112,7 @@ mod tests {
         m.observe("/healthz", "GET", 200, Duration::from_millis(3));
         m.observe("/healthz", "GET", 200, Duration::from_millis(300));
         let text = m.render();
-        assert!(text.contains(
-            "jaga_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 2"
-        ));
+        assert!(text.contains("jaga_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 2"));
         assert!(text.contains("le=\"0.005\"} 1"));
         assert!(text.contains("le=\"0.5\"} 2"));
         assert!(text.contains("le=\"+Inf\"} 2"));

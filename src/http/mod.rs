@@ -3,6 +3,7 @@
 
 pub mod error;
 mod health;
+mod home;
 mod metrics;
 pub mod openapi;
 mod request_id;
@@ -26,6 +27,7 @@ pub use security_headers::CSP;
 /// The public router. `/metrics` is included unless it has an admin listener.
 pub fn router(state: AppState) -> Router {
     let mut routes = Router::new()
+        .merge(home::routes())
         .merge(health::routes())
         .merge(openapi::routes());
     if state.config.server.admin_listen.is_none() {

@@ -43,7 +43,8 @@ pub async fn assign(State(state): State<AppState>, mut request: Request, next: N
         .map(|c| c.0.ip().to_string())
         .unwrap_or_default();
     request.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!("request", request.id = %id, http.method = %method, http.route = %route, client.ip = %peer);
+    let span =
+        tracing::info_span!("request", request.id = %id, http.method = %method, http.route = %route, client.ip = %peer);
     let mut response = next.run(request).instrument(span.clone()).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
@@ -54,9 +55,7 @@ pub async fn assign(State(state): State<AppState>, mut request: Request, next: N
             "request finished"
         );
     });
-    state
-        .metrics
-        .observe(&route, method.as_str(), status, elapsed);
+    state.metrics.observe(&route, method.as_str(), status, elapsed);
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HEADER, v);
     }

@@ -42,17 +42,11 @@ pub struct Listeners {
 
 impl Listeners {
     pub fn main_addrs(&self) -> Vec<SocketAddr> {
-        self.main
-            .iter()
-            .filter_map(|l| l.local_addr().ok())
-            .collect()
+        self.main.iter().filter_map(|l| l.local_addr().ok()).collect()
     }
 
     pub fn admin_addrs(&self) -> Vec<SocketAddr> {
-        self.admin
-            .iter()
-            .filter_map(|l| l.local_addr().ok())
-            .collect()
+        self.admin.iter().filter_map(|l| l.local_addr().ok()).collect()
     }
 }
 
@@ -76,10 +70,7 @@ async fn bind_all(specs: &[String], tls: bool) -> Result<Vec<std::net::TcpListen
             .collect();
         // Browsers treat "localhost" as both loopback addresses, whatever
         // the resolver says; serve both so either works.
-        if let Some(port) = spec
-            .strip_prefix("localhost:")
-            .and_then(|p| p.parse::<u16>().ok())
-        {
+        if let Some(port) = spec.strip_prefix("localhost:").and_then(|p| p.parse::<u16>().ok()) {
             resolved.push(SocketAddr::from(([127, 0, 0, 1], port)));
             resolved.push(SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port)));
         }
@@ -98,11 +89,7 @@ async fn bind_all(specs: &[String], tls: bool) -> Result<Vec<std::net::TcpListen
         match std::net::TcpListener::bind(addr).and_then(|l| l.set_nonblocking(true).map(|()| l)) {
             Ok(l) => listeners.push(l),
             // A host without IPv6 still serves "localhost" on 127.0.0.1.
-            Err(e)
-                if addr.is_ipv6()
-                    && e.kind() == std::io::ErrorKind::AddrNotAvailable
-                    && addrs.len() > 1 =>
-            {
+            Err(e) if addr.is_ipv6() && e.kind() == std::io::ErrorKind::AddrNotAvailable && addrs.len() > 1 => {
                 tracing::warn!(server.addr = %addr, "IPv6 address not available; skipped");
             }
             Err(e) => last_error = Some((addr.to_string(), e.to_string())),
@@ -123,10 +110,7 @@ pub fn tls_config(tls: &TlsConfig) -> Result<RustlsConfig, ServeError> {
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
         .map_err(|e| ServeError::Tls(format!("{}: {e}", tls.cert_path.display())))?;
     if certs.is_empty() {
-        return Err(ServeError::Tls(format!(
-            "{}: no certificate",
-            tls.cert_path.display()
-        )));
+        return Err(ServeError::Tls(format!("{}: no certificate", tls.cert_path.display())));
     }
     let key = PrivateKeyDer::from_pem_file(&tls.key_path)
         .map_err(|e| ServeError::Tls(format!("{}: {e}", tls.key_path.display())))?;
@@ -172,16 +156,13 @@ pub async fn serve(
     for (sockets, router) in groups {
         for socket in sockets {
             let addr = socket.local_addr()?;
-            let app = router
-                .clone()
-                .into_make_service_with_connect_info::<SocketAddr>();
+            let app = router.clone().into_make_service_with_connect_info::<SocketAddr>();
             let handle = handle.clone();
             let scheme = if tls.is_some() { "https" } else { "http" };
             tracing::info!(server.addr = %addr, server.scheme = scheme, "listening");
             match &tls {
                 Some(cfg) => {
-                    let mut server =
-                        axum_server::from_tcp_rustls(socket, cfg.clone())?.handle(handle);
+                    let mut server = axum_server::from_tcp_rustls(socket, cfg.clone())?.handle(handle);
                     server
                         .http_builder()
                         .http1()

@@ -128,8 +128,7 @@ impl KeyRing {
 
     /// Parses key file text.
     pub fn parse(text: &str) -> Result<KeyRing, KeyError> {
-        let file: KeyFileV1 =
-            toml::from_str(text).map_err(|e| KeyError::Invalid(e.message().to_owned()))?;
+        let file: KeyFileV1 = toml::from_str(text).map_err(|e| KeyError::Invalid(e.message().to_owned()))?;
         if file.format != FORMAT {
             return Err(KeyError::Invalid(format!("format is not {FORMAT:?}")));
         }
@@ -140,9 +139,8 @@ impl KeyRing {
             )));
         }
         let pkcs8 = decode(&file.audit.signing_key, "audit.signing_key")?;
-        let signer = Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|_| {
-            KeyError::Invalid("audit.signing_key is not an Ed25519 PKCS#8 key".into())
-        })?;
+        let signer = Ed25519KeyPair::from_pkcs8(&pkcs8)
+            .map_err(|_| KeyError::Invalid("audit.signing_key is not an Ed25519 PKCS#8 key".into()))?;
         let mac = decode(&file.audit.mac_key, "audit.mac_key")?;
         if mac.len() != 32 {
             return Err(KeyError::Invalid("audit.mac_key must be 32 bytes".into()));
@@ -181,11 +179,7 @@ mod tests {
         let again = KeyRing::parse(&text).unwrap();
         assert_eq!(ring.audit.public_key(), again.audit.public_key());
         let leaf = [7u8; 32];
-        assert!(
-            again
-                .audit
-                .verify_leaf_mac(&leaf, &ring.audit.leaf_mac(&leaf))
-        );
+        assert!(again.audit.verify_leaf_mac(&leaf, &ring.audit.leaf_mac(&leaf)));
     }
 
     #[test]

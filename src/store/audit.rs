@@ -1,6 +1,6 @@
 //! What the audit domain may ask of the database.
 
-use super::{Db, StoreError, Tx, postgres, sqlite};
+use super::{Conn, Db, StoreError, Tx, postgres, sqlite};
 
 /// One stored audit event, as columns.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -32,28 +32,34 @@ pub struct CheckpointRow {
     pub frontier: Vec<u8>,
 }
 
-/// Reserves the next sequence number. Within one transaction the number is
-/// the caller's until commit.
-pub async fn next_seq(tx: &mut Tx<'_>) -> Result<i64, StoreError> {
-    match tx {
-        Tx::Sqlite(t) => sqlite::audit::next_seq(t).await,
-        Tx::Postgres(t) => postgres::audit::next_seq(t).await,
+/// Adds an event to the unit's transaction. Its sequence number and MAC are
+/// set when the batch commits; if the unit fails, the row is dropped.
+pub fn append(tx: &mut Tx<'_>, row: EventRow) {
+    tx.pending_events.push(row);
+}
+
+/// Reserves `count` consecutive sequence numbers and returns the first.
+/// Held until the transaction ends, so numbers are dense and in commit order.
+pub(super) async fn reserve_seqs(conn: &mut Conn<'_>, count: i64) -> Result<i64, StoreError> {
+    match conn {
+        Conn::Sqlite(c) => sqlite::audit::reserve_seqs(c, count).await,
+        Conn::Postgres(c) => postgres::audit::reserve_seqs(c, count).await,
     }
 }
 
-pub async fn insert_event(tx: &mut Tx<'_>, row: &EventRow) -> Result<(), StoreError> {
-    match tx {
-        Tx::Sqlite(t) => sqlite::audit::insert_event(t, row).await,
-        Tx::Postgres(t) => postgres::audit::insert_event(t, row).await,
+pub(super) async fn insert_events(conn: &mut Conn<'_>, rows: &[EventRow]) -> Result<(), StoreError> {
+    match conn {
+        Conn::Sqlite(c) => sqlite::audit::insert_events(c, rows).await,
+        Conn::Postgres(c) => postgres::audit::insert_events(c, rows).await,
     }
 }
 
 /// Stores a checkpoint; a checkpoint of the same size already stored (by
 /// another instance) is left as it is.
 pub async fn insert_checkpoint(tx: &mut Tx<'_>, row: &CheckpointRow) -> Result<(), StoreError> {
-    match tx {
-        Tx::Sqlite(t) => sqlite::audit::insert_checkpoint(t, row).await,
-        Tx::Postgres(t) => postgres::audit::insert_checkpoint(t, row).await,
+    match tx.conn().await? {
+        Conn::Sqlite(c) => sqlite::audit::insert_checkpoint(c, row).await,
+        Conn::Postgres(c) => postgres::audit::insert_checkpoint(c, row).await,
     }
 }
 

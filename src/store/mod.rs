@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret as _, SecretString};
 
-pub use writer::{BoxFuture, Writer};
+pub use writer::{BoxFuture, Sealer, Writer};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
@@ -44,26 +44,74 @@ pub enum Db {
     Postgres(postgres::PgDb),
 }
 
-/// A write transaction (a savepoint inside the writer's batch).
+/// A unit of work's view of the writer's batch transaction.
+///
+/// The unit's first statement opens a savepoint (so a unit that fails rolls
+/// back alone); a unit that runs no SQL costs no round trip. Audit rows are
+/// held here and written by the writer just before the batch commits, in
+/// the same database transaction as the unit's other changes.
 #[derive(Debug)]
-pub enum Tx<'c> {
-    Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
-    Postgres(sqlx::Transaction<'c, sqlx::Postgres>),
+pub struct Tx<'c> {
+    conn: TxConn<'c>,
+    savepoint: bool,
+    pending_events: Vec<audit::EventRow>,
 }
 
-impl Tx<'_> {
-    async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+#[derive(Debug)]
+enum TxConn<'c> {
+    Sqlite(&'c mut sqlx::SqliteConnection),
+    Postgres(&'c mut sqlx::PgConnection),
+}
+
+/// The connection a store function runs its SQL on.
+#[derive(Debug)]
+pub enum Conn<'a> {
+    Sqlite(&'a mut sqlx::SqliteConnection),
+    Postgres(&'a mut sqlx::PgConnection),
+}
+
+impl<'c> Tx<'c> {
+    fn new(conn: TxConn<'c>) -> Self {
+        Self {
+            conn,
+            savepoint: false,
+            pending_events: Vec::new(),
+        }
+    }
+
+    /// The connection, inside this unit's savepoint.
+    pub async fn conn(&mut self) -> Result<Conn<'_>, StoreError> {
+        if !self.savepoint {
+            self.execute("savepoint unit").await?;
+            self.savepoint = true;
+        }
+        Ok(match &mut self.conn {
+            TxConn::Sqlite(c) => Conn::Sqlite(c),
+            TxConn::Postgres(c) => Conn::Postgres(c),
+        })
+    }
+
+    async fn execute(&mut self, sql: &'static str) -> Result<(), StoreError> {
+        match &mut self.conn {
+            TxConn::Sqlite(c) => sqlx::raw_sql(sql).execute(&mut **c).await.map(drop)?,
+            TxConn::Postgres(c) => sqlx::raw_sql(sql).execute(&mut **c).await.map(drop)?,
         }
         Ok(())
     }
 
-    async fn rollback(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(t) => t.rollback().await?,
-            Tx::Postgres(t) => t.rollback().await?,
+    /// Keeps the unit's changes; returns its audit rows for the batch.
+    async fn release(mut self) -> Result<Vec<audit::EventRow>, StoreError> {
+        if self.savepoint {
+            self.execute("release savepoint unit").await?;
+        }
+        Ok(self.pending_events)
+    }
+
+    /// Undoes the unit's changes and drops its audit rows.
+    async fn rollback(mut self) -> Result<(), StoreError> {
+        if self.savepoint {
+            self.execute("rollback to savepoint unit").await?;
+            self.execute("release savepoint unit").await?;
         }
         Ok(())
     }
@@ -73,11 +121,7 @@ impl Db {
     /// Opens the database named by `url`; with `create`, a missing SQLite
     /// file (and its folder) is created. `read_connections` sizes the pool
     /// used for reads.
-    pub async fn open(
-        url: &SecretString,
-        read_connections: u32,
-        create: bool,
-    ) -> Result<Db, StoreError> {
+    pub async fn open(url: &SecretString, read_connections: u32, create: bool) -> Result<Db, StoreError> {
         let url = url.expose_secret();
         if let Some(rest) = url.strip_prefix("sqlite:") {
             let path = rest.strip_prefix("//").unwrap_or(rest);
@@ -87,13 +131,9 @@ impl Db {
             ));
         }
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            return Ok(Db::Postgres(
-                postgres::PgDb::connect(url, read_connections).await?,
-            ));
+            return Ok(Db::Postgres(postgres::PgDb::connect(url, read_connections).await?));
         }
-        Err(StoreError::Url(
-            "scheme must be sqlite:// or postgres://".into(),
-        ))
+        Err(StoreError::Url("scheme must be sqlite:// or postgres://".into()))
     }
 
     /// Applies the embedded migrations that have not run yet.

@@ -1,18 +1,21 @@
 //! Group commit: one task owns writing. Callers hand it a unit of work; it
 //! runs queued units back to back inside one database transaction, each in
-//! its own savepoint, commits once, and only then answers each caller.
+//! its own savepoint, writes the batch's audit rows, commits once, and only
+//! then answers each caller.
 //!
-//! A unit that fails is rolled back to its savepoint without touching the
-//! others; if the commit fails, every unit of the batch gets the error. A
-//! caller that goes away (a dropped request) does not stop its unit: work
-//! is either committed whole or not at all.
+//! A unit that fails is rolled back to its savepoint (its audit rows are
+//! dropped) without touching the others; if the commit fails, every unit of
+//! the batch gets the error. A caller that goes away (a dropped request)
+//! does not stop its unit: work is either committed whole or not at all.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Db, StoreError, Tx};
+use super::audit::{self, EventRow};
+use super::{Conn, Db, StoreError, Tx, TxConn};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -20,7 +23,14 @@ type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 type Unit = Box<dyn for<'t, 'c> FnOnce(&'t mut Tx<'c>) -> BoxFuture<'t, (bool, Finish)> + Send>;
 
 /// Largest number of units in one database transaction.
-const MAX_BATCH: usize = 512;
+const MAX_BATCH: usize = 1024;
+
+/// Completes audit rows once their sequence numbers are known (the audit
+/// log's MAC); implemented by the audit domain so the store stays ignorant
+/// of its encoding.
+pub trait Sealer: Send + Sync + std::fmt::Debug + 'static {
+    fn seal(&self, row: &mut EventRow) -> Result<(), StoreError>;
+}
 
 /// Handle to the writer task; cheap to clone.
 #[derive(Debug, Clone)]
@@ -30,9 +40,9 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer task for `db`. It ends when every handle is dropped.
-    pub fn start(db: Db) -> (Writer, tokio::task::JoinHandle<()>) {
+    pub fn start(db: Db, sealer: Arc<dyn Sealer>) -> (Writer, tokio::task::JoinHandle<()>) {
         let (queue, rx) = mpsc::channel(4 * MAX_BATCH);
-        let task = tokio::spawn(run(db, rx));
+        let task = tokio::spawn(run(db, sealer, rx));
         (Writer { queue }, task)
     }
 
@@ -76,14 +86,14 @@ impl Writer {
     }
 }
 
-async fn run(db: Db, mut rx: mpsc::Receiver<Unit>) {
+async fn run(db: Db, sealer: Arc<dyn Sealer>, mut rx: mpsc::Receiver<Unit>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let units = std::mem::take(&mut batch);
         let n = units.len();
         let result = match &db {
-            Db::Sqlite(s) => run_batch(s.write_pool(), units).await,
-            Db::Postgres(p) => run_batch(p.pool(), units).await,
+            Db::Sqlite(s) => run_batch(s.write_pool(), units, sealer.as_ref()).await,
+            Db::Postgres(p) => run_batch(p.pool(), units, sealer.as_ref()).await,
         };
         if let Err(e) = result {
             tracing::error!(batch.size = n, error = %e, "write batch failed");
@@ -91,54 +101,73 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Unit>) {
     }
 }
 
-/// A database whose transactions can be handed to units as a [`Tx`].
+/// A database whose connections can be handed to units.
 trait Backend: sqlx::Database {
-    fn wrap(tx: sqlx::Transaction<'_, Self>) -> Tx<'_>;
+    fn tx_conn(conn: &mut Self::Connection) -> TxConn<'_>;
+    fn conn(conn: &mut Self::Connection) -> Conn<'_>;
 }
 
 impl Backend for sqlx::Sqlite {
-    fn wrap(tx: sqlx::Transaction<'_, Self>) -> Tx<'_> {
-        Tx::Sqlite(tx)
+    fn tx_conn(conn: &mut Self::Connection) -> TxConn<'_> {
+        TxConn::Sqlite(conn)
+    }
+    fn conn(conn: &mut Self::Connection) -> Conn<'_> {
+        Conn::Sqlite(conn)
     }
 }
 
 impl Backend for sqlx::Postgres {
-    fn wrap(tx: sqlx::Transaction<'_, Self>) -> Tx<'_> {
-        Tx::Postgres(tx)
+    fn tx_conn(conn: &mut Self::Connection) -> TxConn<'_> {
+        TxConn::Postgres(conn)
+    }
+    fn conn(conn: &mut Self::Connection) -> Conn<'_> {
+        Conn::Postgres(conn)
     }
 }
 
-async fn run_batch<DB: Backend>(pool: &sqlx::Pool<DB>, units: Vec<Unit>) -> Result<(), StoreError> {
+async fn run_batch<DB: Backend>(
+    pool: &sqlx::Pool<DB>,
+    units: Vec<Unit>,
+    sealer: &dyn Sealer,
+) -> Result<(), StoreError> {
     let mut batch = match pool.begin().await {
         Ok(t) => t,
         Err(e) => {
-            let e = StoreError::from(e);
-            fail_all(units, &e);
-            return Err(e);
+            // Dropping the units drops their answer channels: callers see
+            // WriterStopped; the cause is logged here, once.
+            tracing::error!(error = %e, batch.size = units.len(), "could not begin a write batch");
+            return Err(e.into());
         }
     };
     let mut committed: Vec<Finish> = Vec::with_capacity(units.len());
+    let mut events: Vec<EventRow> = Vec::new();
     for unit in units {
-        let savepoint = match sqlx::Connection::begin(&mut *batch).await {
-            Ok(sp) => sp,
-            Err(e) => {
-                fail_one(unit, &StoreError::from(e));
-                continue;
-            }
-        };
-        let mut tx = DB::wrap(savepoint);
+        let mut tx = Tx::new(DB::tx_conn(&mut batch));
         let (ok, finish) = unit(&mut tx).await;
-        if !ok {
+        if ok {
+            match tx.release().await {
+                Ok(rows) => {
+                    events.extend(rows);
+                    committed.push(finish);
+                }
+                Err(e) => finish(Err(e)),
+            }
+        } else {
             if let Err(e) = tx.rollback().await {
-                tracing::error!(error = %e, "rollback to savepoint failed");
+                // The batch transaction can no longer be trusted.
+                tracing::error!(error = %e, "rollback to savepoint failed; abandoning the batch");
+                finish(Ok(()));
+                fail(committed, &e);
+                return Err(e);
             }
             finish(Ok(()));
-            continue;
         }
-        match tx.commit().await {
-            Ok(()) => committed.push(finish),
-            Err(e) => finish(Err(e)),
-        }
+    }
+    if !events.is_empty()
+        && let Err(e) = append_events(DB::conn(&mut batch), events, sealer).await
+    {
+        fail(committed, &e);
+        return Err(e);
     }
     let outcome = batch.commit().await.map_err(StoreError::from);
     for finish in committed {
@@ -147,15 +176,19 @@ async fn run_batch<DB: Backend>(pool: &sqlx::Pool<DB>, units: Vec<Unit>) -> Resu
     outcome
 }
 
-/// Answers a unit that could not be given a transaction.
-fn fail_one(unit: Unit, error: &StoreError) {
-    // The unit never runs; dropping it drops its answer channel, and the
-    // caller sees WriterStopped. Log the real cause here, once.
-    tracing::error!(error = %error, "could not open a savepoint");
-    drop(unit);
+/// Numbers, seals and inserts the batch's audit rows.
+async fn append_events(mut conn: Conn<'_>, mut rows: Vec<EventRow>, sealer: &dyn Sealer) -> Result<(), StoreError> {
+    let count = i64::try_from(rows.len()).map_err(|_| StoreError::Corrupt("batch too large".into()))?;
+    let first = audit::reserve_seqs(&mut conn, count).await?;
+    for (seq, row) in (first..).zip(rows.iter_mut()) {
+        row.seq = seq;
+        sealer.seal(row)?;
+    }
+    audit::insert_events(&mut conn, &rows).await
 }
 
-fn fail_all(units: Vec<Unit>, error: &StoreError) {
-    tracing::error!(error = %error, batch.size = units.len(), "could not begin a write batch");
-    drop(units);
+fn fail(finishes: Vec<Finish>, error: &StoreError) {
+    for finish in finishes {
+        finish(Err(error.clone()));
+    }
 }

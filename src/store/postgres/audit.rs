@@ -1,52 +1,51 @@
 //! Audit log SQL for PostgreSQL.
 
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 
 use crate::store::StoreError;
 use crate::store::audit::{CheckpointRow, EventRow};
 
-pub async fn next_seq(tx: &mut Transaction<'_, Postgres>) -> Result<i64, StoreError> {
+/// Rows per insert statement (14 parameters each; PostgreSQL allows 65535).
+const ROWS_PER_INSERT: usize = 200;
+
+pub async fn reserve_seqs(conn: &mut PgConnection, count: i64) -> Result<i64, StoreError> {
     // The row lock on audit_head is held until commit: appends from every
     // instance are serialised, so numbers are dense and commit in order.
-    let (next,): (i64,) =
-        sqlx::query_as("update audit_head set next_seq = next_seq + 1 returning next_seq - 1")
-            .fetch_one(&mut **tx)
-            .await?;
-    Ok(next)
+    let (first,): (i64,) = sqlx::query_as("update audit_head set next_seq = next_seq + $1 returning next_seq - $1")
+        .bind(count)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(first)
 }
 
-pub async fn insert_event(
-    tx: &mut Transaction<'_, Postgres>,
-    r: &EventRow,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "insert into audit_event (seq, time_us, actor_kind, actor_id, action, target_kind, target_id, \
-         target_fields, purpose, outcome, reason, request_id, source, mac) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(r.seq)
-    .bind(r.time_us)
-    .bind(&r.actor_kind)
-    .bind(&r.actor_id)
-    .bind(&r.action)
-    .bind(&r.target_kind)
-    .bind(&r.target_id)
-    .bind(&r.target_fields)
-    .bind(&r.purpose)
-    .bind(&r.outcome)
-    .bind(&r.reason)
-    .bind(&r.request_id)
-    .bind(&r.source)
-    .bind(&r.mac)
-    .execute(&mut **tx)
-    .await?;
+pub async fn insert_events(conn: &mut PgConnection, rows: &[EventRow]) -> Result<(), StoreError> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
+            "insert into audit_event (seq, time_us, actor_kind, actor_id, action, target_kind, target_id, \
+             target_fields, purpose, outcome, reason, request_id, source, mac) ",
+        );
+        q.push_values(chunk, |mut b, r| {
+            b.push_bind(r.seq)
+                .push_bind(r.time_us)
+                .push_bind(&r.actor_kind)
+                .push_bind(&r.actor_id)
+                .push_bind(&r.action)
+                .push_bind(&r.target_kind)
+                .push_bind(&r.target_id)
+                .push_bind(&r.target_fields)
+                .push_bind(&r.purpose)
+                .push_bind(&r.outcome)
+                .push_bind(&r.reason)
+                .push_bind(&r.request_id)
+                .push_bind(&r.source)
+                .push_bind(&r.mac);
+        });
+        q.build().execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
-pub async fn insert_checkpoint(
-    tx: &mut Transaction<'_, Postgres>,
-    r: &CheckpointRow,
-) -> Result<(), StoreError> {
+pub async fn insert_checkpoint(conn: &mut PgConnection, r: &CheckpointRow) -> Result<(), StoreError> {
     sqlx::query(
         "insert into audit_checkpoint (tree_size, root_hash, time_s, note, frontier) \
          values ($1, $2, $3, $4, $5) on conflict (tree_size) do nothing",
@@ -56,20 +55,20 @@ pub async fn insert_checkpoint(
     .bind(r.time_s)
     .bind(&r.note)
     .bind(&r.frontier)
-    .execute(&mut **tx)
+    .execute(conn)
     .await?;
     Ok(())
 }
 
-pub async fn events_from(
-    pool: &PgPool,
-    from: i64,
-    limit: i64,
-) -> Result<Vec<EventRow>, StoreError> {
+pub async fn events_from(pool: &PgPool, from: i64, limit: i64) -> Result<Vec<EventRow>, StoreError> {
     Ok(sqlx::query_as(
         "select seq, time_us, actor_kind, actor_id, action, target_kind, target_id, target_fields, \
          purpose, outcome, reason, request_id, source, mac from audit_event where seq >= $1 order by seq limit $2",
-    ).bind(from).bind(limit).fetch_all(pool).await?)
+    )
+    .bind(from)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
 }
 
 pub async fn end_seq(pool: &PgPool) -> Result<i64, StoreError> {
@@ -89,9 +88,9 @@ pub async fn last_checkpoint(pool: &PgPool) -> Result<Option<CheckpointRow>, Sto
 }
 
 pub async fn checkpoints(pool: &PgPool) -> Result<Vec<CheckpointRow>, StoreError> {
-    Ok(sqlx::query_as(
-        "select tree_size, root_hash, time_s, note, frontier from audit_checkpoint order by tree_size",
+    Ok(
+        sqlx::query_as("select tree_size, root_hash, time_s, note, frontier from audit_checkpoint order by tree_size")
+            .fetch_all(pool)
+            .await?,
     )
-    .fetch_all(pool)
-    .await?)
 }

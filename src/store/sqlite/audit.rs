@@ -1,50 +1,50 @@
 //! Audit log SQL for SQLite.
 
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::store::StoreError;
 use crate::store::audit::{CheckpointRow, EventRow};
 
-pub async fn next_seq(tx: &mut Transaction<'_, Sqlite>) -> Result<i64, StoreError> {
-    // Safe without a lock: the writer is the only SQLite writer.
+/// Rows per insert statement (14 parameters each; SQLite allows 32766).
+const ROWS_PER_INSERT: usize = 200;
+
+pub async fn reserve_seqs(conn: &mut SqliteConnection, _count: i64) -> Result<i64, StoreError> {
+    // The writer is the only SQLite writer, so the next number is simply
+    // one past the highest stored.
     let (next,): (i64,) = sqlx::query_as("select coalesce(max(seq) + 1, 0) from audit_event")
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *conn)
         .await?;
     Ok(next)
 }
 
-pub async fn insert_event(
-    tx: &mut Transaction<'_, Sqlite>,
-    r: &EventRow,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "insert into audit_event (seq, time_us, actor_kind, actor_id, action, target_kind, target_id, \
-         target_fields, purpose, outcome, reason, request_id, source, mac) \
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(r.seq)
-    .bind(r.time_us)
-    .bind(&r.actor_kind)
-    .bind(&r.actor_id)
-    .bind(&r.action)
-    .bind(&r.target_kind)
-    .bind(&r.target_id)
-    .bind(&r.target_fields)
-    .bind(&r.purpose)
-    .bind(&r.outcome)
-    .bind(&r.reason)
-    .bind(&r.request_id)
-    .bind(&r.source)
-    .bind(&r.mac)
-    .execute(&mut **tx)
-    .await?;
+pub async fn insert_events(conn: &mut SqliteConnection, rows: &[EventRow]) -> Result<(), StoreError> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "insert into audit_event (seq, time_us, actor_kind, actor_id, action, target_kind, target_id, \
+             target_fields, purpose, outcome, reason, request_id, source, mac) ",
+        );
+        q.push_values(chunk, |mut b, r| {
+            b.push_bind(r.seq)
+                .push_bind(r.time_us)
+                .push_bind(&r.actor_kind)
+                .push_bind(&r.actor_id)
+                .push_bind(&r.action)
+                .push_bind(&r.target_kind)
+                .push_bind(&r.target_id)
+                .push_bind(&r.target_fields)
+                .push_bind(&r.purpose)
+                .push_bind(&r.outcome)
+                .push_bind(&r.reason)
+                .push_bind(&r.request_id)
+                .push_bind(&r.source)
+                .push_bind(&r.mac);
+        });
+        q.build().execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
-pub async fn insert_checkpoint(
-    tx: &mut Transaction<'_, Sqlite>,
-    r: &CheckpointRow,
-) -> Result<(), StoreError> {
+pub async fn insert_checkpoint(conn: &mut SqliteConnection, r: &CheckpointRow) -> Result<(), StoreError> {
     sqlx::query(
         "insert into audit_checkpoint (tree_size, root_hash, time_s, note, frontier) \
          values (?, ?, ?, ?, ?) on conflict (tree_size) do nothing",
@@ -54,20 +54,20 @@ pub async fn insert_checkpoint(
     .bind(r.time_s)
     .bind(&r.note)
     .bind(&r.frontier)
-    .execute(&mut **tx)
+    .execute(conn)
     .await?;
     Ok(())
 }
 
-pub async fn events_from(
-    pool: &SqlitePool,
-    from: i64,
-    limit: i64,
-) -> Result<Vec<EventRow>, StoreError> {
+pub async fn events_from(pool: &SqlitePool, from: i64, limit: i64) -> Result<Vec<EventRow>, StoreError> {
     Ok(sqlx::query_as(
         "select seq, time_us, actor_kind, actor_id, action, target_kind, target_id, target_fields, \
          purpose, outcome, reason, request_id, source, mac from audit_event where seq >= ? order by seq limit ?",
-    ).bind(from).bind(limit).fetch_all(pool).await?)
+    )
+    .bind(from)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
 }
 
 pub async fn end_seq(pool: &SqlitePool) -> Result<i64, StoreError> {
@@ -87,9 +87,9 @@ pub async fn last_checkpoint(pool: &SqlitePool) -> Result<Option<CheckpointRow>,
 }
 
 pub async fn checkpoints(pool: &SqlitePool) -> Result<Vec<CheckpointRow>, StoreError> {
-    Ok(sqlx::query_as(
-        "select tree_size, root_hash, time_s, note, frontier from audit_checkpoint order by tree_size",
+    Ok(
+        sqlx::query_as("select tree_size, root_hash, time_s, note, frontier from audit_checkpoint order by tree_size")
+            .fetch_all(pool)
+            .await?,
     )
-    .fetch_all(pool)
-    .await?)
 }

@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr as _;
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use super::StoreError;
 
@@ -43,10 +41,7 @@ impl SqliteDb {
         }
         let path = PathBuf::from(path);
         if !create && !path.exists() {
-            return Err(StoreError::Url(format!(
-                "no database at {}",
-                path.display()
-            )));
+            return Err(StoreError::Url(format!("no database at {}", path.display())));
         }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::DirBuilder::new()
@@ -81,8 +76,7 @@ impl SqliteDb {
             .max_connections(read_connections)
             .connect_with(options.read_only(false))
             .await?;
-        let identity = identity(&path)
-            .ok_or_else(|| StoreError::Url(format!("{} was not created", path.display())))?;
+        let identity = identity(&path).ok_or_else(|| StoreError::Url(format!("{} was not created", path.display())))?;
         Ok(Self {
             read,
             write,
@@ -108,9 +102,7 @@ impl SqliteDb {
 
     pub async fn ping(&self) -> Result<(), StoreError> {
         if identity(&self.path) != Some(self.identity) {
-            return Err(StoreError::Corrupt(
-                "the database file was removed or replaced".into(),
-            ));
+            return Err(StoreError::Corrupt("the database file was removed or replaced".into()));
         }
         sqlx::query("select 1").execute(&self.read).await?;
         Ok(())
