@@ -6,8 +6,8 @@
 
 #![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::print_stdout,
+    clippy::indexing_slicing,
     reason = "benchmark binary"
 )]
 

@@ -63,6 +63,14 @@ enum TxConn<'c> {
     Postgres(&'c mut sqlx::PgConnection),
 }
 
+/// Steps of a unit's savepoint.
+#[derive(Debug, Clone, Copy)]
+enum Savepoint {
+    Open,
+    Release,
+    RollBack,
+}
+
 /// The connection a store function runs its SQL on.
 #[derive(Debug)]
 pub enum Conn<'a> {
@@ -82,7 +90,7 @@ impl<'c> Tx<'c> {
     /// The connection, inside this unit's savepoint.
     pub async fn conn(&mut self) -> Result<Conn<'_>, StoreError> {
         if !self.savepoint {
-            self.execute("savepoint unit").await?;
+            self.savepoint(Savepoint::Open).await?;
             self.savepoint = true;
         }
         Ok(match &mut self.conn {
@@ -91,18 +99,17 @@ impl<'c> Tx<'c> {
         })
     }
 
-    async fn execute(&mut self, sql: &'static str) -> Result<(), StoreError> {
+    async fn savepoint(&mut self, step: Savepoint) -> Result<(), StoreError> {
         match &mut self.conn {
-            TxConn::Sqlite(c) => sqlx::raw_sql(sql).execute(&mut **c).await.map(drop)?,
-            TxConn::Postgres(c) => sqlx::raw_sql(sql).execute(&mut **c).await.map(drop)?,
+            TxConn::Sqlite(c) => sqlite::savepoint(c, step).await,
+            TxConn::Postgres(c) => postgres::savepoint(c, step).await,
         }
-        Ok(())
     }
 
     /// Keeps the unit's changes; returns its audit rows for the batch.
     async fn release(mut self) -> Result<Vec<audit::EventRow>, StoreError> {
         if self.savepoint {
-            self.execute("release savepoint unit").await?;
+            self.savepoint(Savepoint::Release).await?;
         }
         Ok(self.pending_events)
     }
@@ -110,8 +117,8 @@ impl<'c> Tx<'c> {
     /// Undoes the unit's changes and drops its audit rows.
     async fn rollback(mut self) -> Result<(), StoreError> {
         if self.savepoint {
-            self.execute("rollback to savepoint unit").await?;
-            self.execute("release savepoint unit").await?;
+            self.savepoint(Savepoint::RollBack).await?;
+            self.savepoint(Savepoint::Release).await?;
         }
         Ok(())
     }

@@ -50,3 +50,14 @@ impl PgDb {
         self.pool.close().await;
     }
 }
+
+/// A unit's savepoint inside the writer's batch transaction.
+pub(super) async fn savepoint(conn: &mut sqlx::PgConnection, step: super::Savepoint) -> Result<(), StoreError> {
+    let sql = match step {
+        super::Savepoint::Open => "savepoint unit",
+        super::Savepoint::Release => "release savepoint unit",
+        super::Savepoint::RollBack => "rollback to savepoint unit",
+    };
+    sqlx::raw_sql(sql).execute(conn).await?;
+    Ok(())
+}
