@@ -119,6 +119,7 @@ async fn audited_appends(dir: &std::path::Path, run: usize, events: u64) -> (f64
     let (writer, writer_task) = Writer::start(db.clone(), Arc::new(AuditSealer::new(keys.clone())));
     let config = AuditConfig {
         origin: "bench/audit".into(),
+        checkpoint_file: dir.join(format!("checkpoint-{run}.txt")),
         checkpoint_every_events: 1000,
         checkpoint_every: Duration::from_secs(60),
     };

@@ -17,7 +17,7 @@ async fn pristine(backend: Backend) -> (Sandbox, String) {
         lib.db.clone(),
         lib.writer.clone(),
         lib.keys.clone(),
-        Lib::audit_config(10),
+        Lib::audit_config(&sandbox, 10),
     )
     .await
     .unwrap();
@@ -275,4 +275,23 @@ async fn serve_refuses_to_start_on_a_truncated_log() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("truncated"), "{err}");
+}
+
+#[tokio::test]
+async fn serve_refuses_a_database_rolled_back_behind_its_checkpoint_copy() {
+    let (sandbox, _) = pristine(Backend::Sqlite).await;
+    let copy = sandbox.keys_path().with_file_name("audit-checkpoint.txt");
+    assert!(std::fs::read_to_string(&copy).unwrap().contains("\n60\n"));
+    let db = sandbox.dir.path().join("jaga.db");
+    let url = format!("sqlite://{}", db.display());
+    let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let sql = format!(
+        "{SQLITE_DROP_TRIGGERS} delete from audit_event where seq >= 30; delete from audit_checkpoint where tree_size > 30;"
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
+    c.close().await.unwrap();
+    let out = sandbox.cli(&["serve"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not hold the audit checkpoint of size 60"), "{err}");
 }

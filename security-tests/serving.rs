@@ -79,6 +79,10 @@ async fn metrics_count_requests_by_route_and_status() {
         app.get("/healthz").await;
     }
     app.get("/missing").await;
+    for i in 0..3 {
+        let method = reqwest::Method::from_bytes(format!("FOO{i}").as_bytes()).unwrap();
+        app.client.request(method, app.url("/healthz")).send().await.unwrap();
+    }
     let resp = app.get("/metrics").await;
     assert!(
         resp.headers()["content-type"]
@@ -96,6 +100,9 @@ async fn metrics_count_requests_by_route_and_status() {
         "{text}"
     );
     assert!(text.contains("# TYPE jaga_http_request_duration_seconds histogram"));
+    // Made-up methods share one label instead of adding series.
+    assert!(!text.contains("FOO"), "{text}");
+    assert!(text.contains("method=\"other\",status=\"405\"} 3"), "{text}");
     assert!(
         text.contains("jaga_http_request_duration_seconds_count{route=\"/healthz\",method=\"GET\",status=\"200\"} 3")
     );

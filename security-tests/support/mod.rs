@@ -258,9 +258,10 @@ impl Lib {
         Lib { db, writer, keys }
     }
 
-    pub fn audit_config(every_events: u64) -> jaga::config::AuditConfig {
+    pub fn audit_config(sandbox: &Sandbox, every_events: u64) -> jaga::config::AuditConfig {
         jaga::config::AuditConfig {
             origin: ORIGIN.to_owned(),
+            checkpoint_file: sandbox.keys_path().with_file_name("audit-checkpoint.txt"),
             checkpoint_every_events: every_events,
             checkpoint_every: Duration::from_secs(3600),
         }

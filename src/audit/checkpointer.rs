@@ -61,9 +61,22 @@ impl Checkpointer {
     /// that its frontier gives its root, and that the log still reaches it.
     pub async fn resume(db: Db, writer: Writer, keys: Arc<KeyRing>, config: AuditConfig) -> Result<Self, AuditError> {
         let mut frontier = Frontier::default();
+        check_local_copy(&db, &keys, &config).await?;
         if let Some(row) = stored::last_checkpoint(&db).await? {
             let cp = Checkpoint::open(&row.note, &keys.audit.public_key())
                 .map_err(|e| corrupt(format!("last audit checkpoint: {e}")))?;
+            if i64::try_from(cp.size).ok() != Some(row.tree_size) {
+                return Err(corrupt(format!(
+                    "audit checkpoint row {} holds a note for size {}",
+                    row.tree_size, cp.size
+                )));
+            }
+            if cp.origin != config.origin {
+                return Err(corrupt(format!(
+                    "audit checkpoints are signed for origin {:?} but audit.origin is {:?}",
+                    cp.origin, config.origin
+                )));
+            }
             frontier = Frontier::from_bytes(&row.frontier)
                 .filter(|f| f.size() == cp.size && f.root() == cp.root)
                 .ok_or_else(|| corrupt(format!("audit checkpoint {} does not match its frontier", cp.size)))?;
@@ -168,12 +181,59 @@ impl Checkpointer {
             note: checkpoint.sign(&self.keys.audit),
             frontier: self.frontier.to_bytes(),
         };
+        let note = row.note.clone();
         self.writer
             .write(move |tx| Box::pin(async move { stored::insert_checkpoint(tx, &row).await }))
             .await?;
+        if let Err(e) = write_local_copy(&self.config.checkpoint_file, &note) {
+            tracing::error!(error = %e, path = %self.config.checkpoint_file.display(), "could not write the checkpoint copy");
+        }
         tracing::debug!(audit.tree_size = checkpoint.size, "audit checkpoint signed");
         self.signed_size = checkpoint.size;
         self.signed_at = Instant::now();
         Ok(())
     }
+}
+
+/// The signed checkpoint kept outside the database must be in the database,
+/// unchanged: otherwise the log was rolled back or forked underneath us.
+async fn check_local_copy(db: &Db, keys: &KeyRing, config: &AuditConfig) -> Result<(), AuditError> {
+    let path = &config.checkpoint_file;
+    let note = match std::fs::read_to_string(path) {
+        Ok(n) => n,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(corrupt(format!("cannot read {}: {e}", path.display()))),
+    };
+    let local =
+        Checkpoint::open(&note, &keys.audit.public_key()).map_err(|e| corrupt(format!("{}: {e}", path.display())))?;
+    let size = i64::try_from(local.size).unwrap_or(i64::MAX);
+    let stored = stored::checkpoint_at(db, size).await?;
+    let same = stored
+        .as_ref()
+        .and_then(|row| Checkpoint::open(&row.note, &keys.audit.public_key()).ok())
+        .is_some_and(|cp| cp.root == local.root);
+    if same {
+        Ok(())
+    } else {
+        Err(corrupt(format!(
+            "the database does not hold the audit checkpoint of size {} kept in {}: the log was rolled back or \
+             replaced; run `jaga audit verify --checkpoint {}`",
+            local.size,
+            path.display(),
+            path.display()
+        )))
+    }
+}
+
+/// Replaces the local copy atomically (write, sync, rename).
+fn write_local_copy(path: &std::path::Path, note: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(note.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)
 }

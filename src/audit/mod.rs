@@ -47,6 +47,21 @@ pub async fn record(tx: &mut Tx<'_>, event: Event) -> Result<(), AuditError> {
     Ok(())
 }
 
+/// Appends `event` so that it is kept even if the unit of work fails: for
+/// denials and failed attempts, which must be audited although the action
+/// they describe did not happen.
+#[tracing::instrument(skip_all, fields(audit.action = %event.action))]
+pub async fn record_attempt(tx: &mut Tx<'_>, event: Event) -> Result<(), AuditError> {
+    event.check()?;
+    let recorded = Recorded {
+        seq: 0,
+        time_us: now_us(),
+        event,
+    };
+    store::audit::append_durable(tx, to_row(&recorded, [0; 32]));
+    Ok(())
+}
+
 /// Seals audit rows at commit: the MAC over each leaf, under a key the
 /// database never sees.
 #[derive(Debug, Clone)]

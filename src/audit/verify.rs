@@ -54,12 +54,21 @@ fn fail(seq: Option<u64>, reason: impl Into<String>) -> VerifyError {
 
 /// Verifies the whole log. `external` is a checkpoint note kept outside the
 /// database, which catches a log truncated together with its checkpoints.
-pub async fn verify(db: &Db, keys: &KeyRing, external: Option<&str>) -> Result<Report, VerifyError> {
+pub async fn verify(db: &Db, keys: &KeyRing, origin: &str, external: Option<&str>) -> Result<Report, VerifyError> {
     let public = keys.audit.public_key();
     let mut checkpoints = Vec::new();
     for row in stored::checkpoints(db).await? {
         let cp = Checkpoint::open(&row.note, &public)
             .map_err(|e| fail(None, format!("checkpoint at tree size {}: {e}", row.tree_size)))?;
+        if cp.origin != origin {
+            return Err(fail(
+                None,
+                format!(
+                    "checkpoint at tree size {} is for origin {:?}, not {origin:?}",
+                    row.tree_size, cp.origin
+                ),
+            ));
+        }
         if i64::try_from(cp.size).ok() != Some(row.tree_size) {
             return Err(fail(
                 None,

@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use base64::Engine as _;
 
 use super::{EXIT_TAMPERED, say};
+use crate::audit::checkpoint::Checkpoint;
 use crate::audit::verify::{VerifyError, verify as verify_log};
 use crate::config::Config;
 use crate::keys::KeyRing;
@@ -17,7 +18,7 @@ pub async fn verify(config: &Config, checkpoint: Option<&Path>) -> anyhow::Resul
         .map(|p| std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display())))
         .transpose()?;
     let db = Db::open(&config.database.url, 2, false).await?;
-    let result = verify_log(&db, &keys, external.as_deref()).await;
+    let result = verify_log(&db, &keys, &config.audit.origin, external.as_deref()).await;
     db.close().await;
     match result {
         Ok(report) => {
@@ -43,9 +44,11 @@ pub async fn verify(config: &Config, checkpoint: Option<&Path>) -> anyhow::Resul
 }
 
 pub async fn latest(config: &Config) -> anyhow::Result<()> {
+    let keys = KeyRing::load(&config.keys)?;
     let db = Db::open(&config.database.url, 1, false).await?;
     let last = stored::last_checkpoint(&db).await;
     db.close().await;
     let row = last?.context("the audit log has no checkpoint yet")?;
+    Checkpoint::open(&row.note, &keys.audit.public_key()).context("the latest checkpoint in the database")?;
     say(row.note.trim_end())
 }

@@ -42,7 +42,25 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub keys: KeysConfig,
     pub audit: AuditConfig,
+    /// Required by `serve` outside development mode.
+    pub webauthn: Option<WebauthnConfig>,
+    pub sessions: SessionConfig,
     pub log: LogConfig,
+}
+
+/// The relying party: which domain passkeys belong to and which origins
+/// may use them. Checked at start.
+#[derive(Debug, Clone)]
+pub struct WebauthnConfig {
+    pub rp_id: String,
+    pub origins: Vec<String>,
+    pub rp_name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub idle_timeout: Duration,
+    pub absolute_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -75,6 +93,9 @@ pub struct KeysConfig {
 #[derive(Debug, Clone)]
 pub struct AuditConfig {
     pub origin: String,
+    /// Where the latest signed checkpoint is also written; `serve` refuses
+    /// to start on a database that does not contain it.
+    pub checkpoint_file: PathBuf,
     pub checkpoint_every_events: u64,
     pub checkpoint_every: Duration,
 }
@@ -130,9 +151,13 @@ impl Config {
         if !scheme_ok {
             return Err(invalid("database.url", "must start with sqlite:// or postgres://"));
         }
-        let keys_path = get
+        let keys_path: PathBuf = get
             .string("keys.path")?
-            .unwrap_or_else(|| if dev { DEV_KEYS_PATH } else { DEFAULT_KEYS_PATH }.to_owned());
+            .unwrap_or_else(|| if dev { DEV_KEYS_PATH } else { DEFAULT_KEYS_PATH }.to_owned())
+            .into();
+        let checkpoint_file = get
+            .string("audit.checkpoint_file")?
+            .map_or_else(|| keys_path.with_file_name("audit-checkpoint.txt"), PathBuf::from);
         let origin = get
             .string("audit.origin")?
             .unwrap_or_else(|| "jaga.localhost/audit".to_owned());
@@ -145,6 +170,7 @@ impl Config {
                 return Err(invalid("log.format", format!("{other:?} is not auto, json or pretty")));
             }
         };
+        let webauthn = webauthn(&get, dev)?;
         let filter = get.string("log.filter")?.unwrap_or_else(|| "info".to_owned());
         if tracing_subscriber::EnvFilter::try_new(&filter).is_err() {
             return Err(invalid("log.filter", "not a valid tracing filter"));
@@ -164,13 +190,24 @@ impl Config {
                 max_connections: get.int("database.max_connections", 8, 1, 256)?,
             },
             keys: KeysConfig {
-                path: keys_path.into(),
+                path: keys_path,
                 inline: get.secret("keys.inline")?,
             },
             audit: AuditConfig {
                 origin,
+                checkpoint_file,
                 checkpoint_every_events: get.int("audit.checkpoint_every_events", 1000, 1, 10_000_000)?,
                 checkpoint_every: Duration::from_secs(get.int("audit.checkpoint_every_secs", 60, 1, 86_400)?),
+            },
+            webauthn,
+            sessions: SessionConfig {
+                idle_timeout: Duration::from_secs(get.int("sessions.idle_timeout_secs", 30 * 60, 60, 24 * 3600)?),
+                absolute_timeout: Duration::from_secs(get.int(
+                    "sessions.absolute_timeout_secs",
+                    12 * 3600,
+                    300,
+                    7 * 24 * 3600,
+                )?),
             },
             log: LogConfig { format, filter },
         })
@@ -215,6 +252,26 @@ impl Config {
                 "audit.checkpoint_every_secs",
                 self.audit.checkpoint_every.as_secs().to_string(),
             ),
+            (
+                "webauthn.rp_id",
+                self.webauthn.as_ref().map(|w| w.rp_id.clone()).unwrap_or_default(),
+            ),
+            (
+                "webauthn.origins",
+                self.webauthn.as_ref().map(|w| w.origins.join(", ")).unwrap_or_default(),
+            ),
+            (
+                "webauthn.rp_name",
+                self.webauthn.as_ref().map(|w| w.rp_name.clone()).unwrap_or_default(),
+            ),
+            (
+                "sessions.idle_timeout_secs",
+                self.sessions.idle_timeout.as_secs().to_string(),
+            ),
+            (
+                "sessions.absolute_timeout_secs",
+                self.sessions.absolute_timeout.as_secs().to_string(),
+            ),
             ("log.format", format!("{:?}", self.log.format).to_lowercase()),
             ("log.filter", self.log.filter.clone()),
         ];
@@ -233,6 +290,70 @@ fn redact_url(url: &str) -> String {
         }
         None => "<redacted>".to_owned(),
     }
+}
+
+/// Development mode uses `localhost` and `http://localhost:8080`;
+/// production needs both configured. Every origin must be HTTPS (plain HTTP
+/// only for localhost) and its host must be the RP id or a subdomain of it.
+fn webauthn(get: &Getter<'_>, dev: bool) -> Result<Option<WebauthnConfig>, ConfigError> {
+    let rp_id = match (get.string("webauthn.rp_id")?, dev) {
+        (Some(id), _) => id,
+        (None, true) => "localhost".to_owned(),
+        (None, false) if get.list("webauthn.origins")?.is_some() => {
+            return Err(invalid("webauthn.rp_id", "missing (webauthn.origins is set)"));
+        }
+        (None, false) => return Ok(None),
+    };
+    let valid_domain = !rp_id.is_empty()
+        && rp_id.len() <= 253
+        && rp_id.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
+    if !valid_domain {
+        return Err(invalid(
+            "webauthn.rp_id",
+            "must be a lower-case domain name such as jaga.example.go.id",
+        ));
+    }
+    let origins = match (get.list("webauthn.origins")?, dev) {
+        (Some(o), _) if !o.is_empty() => o,
+        (_, true) => vec!["http://localhost:8080".to_owned()],
+        (_, false) => return Err(invalid("webauthn.origins", "required outside development mode")),
+    };
+    for origin in &origins {
+        check_webauthn_origin(origin, &rp_id)?;
+    }
+    let rp_name = get.string("webauthn.rp_name")?.unwrap_or_else(|| "Jaga".to_owned());
+    Ok(Some(WebauthnConfig {
+        rp_id,
+        origins,
+        rp_name,
+    }))
+}
+
+fn check_webauthn_origin(origin: &str, rp_id: &str) -> Result<(), ConfigError> {
+    let bad = |why: &str| invalid("webauthn.origins", format!("{origin}: {why}"));
+    let (scheme, rest) = origin
+        .split_once("://")
+        .ok_or_else(|| bad("not an origin (scheme://host[:port])"))?;
+    if rest.contains('/') || rest.is_empty() {
+        return Err(bad("an origin has no path"));
+    }
+    let host = rest
+        .rsplit_once(':')
+        .map_or(rest, |(h, port)| if port.parse::<u16>().is_ok() { h } else { rest });
+    match scheme {
+        "https" => {}
+        "http" if host == "localhost" => {}
+        _ => return Err(bad("must be https (http only for localhost)")),
+    }
+    if host != rp_id && !host.ends_with(&format!(".{rp_id}")) {
+        return Err(bad("host is not the RP id or a subdomain of it"));
+    }
+    Ok(())
 }
 
 /// Checkpoint origins are signed-note key names: printable, no spaces or '+'.
@@ -337,6 +458,38 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("keys.inline = <redacted>"), "{text}");
+    }
+
+    #[test]
+    fn production_needs_relying_party_and_checks_it() {
+        assert!(config(&[], false).unwrap().webauthn.is_none());
+        let err = config(&[("JAGA_WEBAUTHN_ORIGINS", "https://a.example")], false).unwrap_err();
+        assert!(err.to_string().starts_with("webauthn.rp_id"), "{err}");
+        let ok = config(
+            &[
+                ("JAGA_WEBAUTHN_RP_ID", "jaga.example.go.id"),
+                ("JAGA_WEBAUTHN_ORIGINS", "https://jaga.example.go.id"),
+            ],
+            false,
+        );
+        assert!(ok.is_ok());
+        for bad in [
+            "http://jaga.example.go.id",
+            "https://evil.example",
+            "https://jaga.example.go.id/path",
+        ] {
+            let r = config(
+                &[
+                    ("JAGA_WEBAUTHN_RP_ID", "jaga.example.go.id"),
+                    ("JAGA_WEBAUTHN_ORIGINS", bad),
+                ],
+                false,
+            );
+            assert!(r.is_err(), "{bad} accepted");
+        }
+        let dev = config(&[], true).unwrap().webauthn.unwrap();
+        assert_eq!(dev.rp_id, "localhost");
+        assert_eq!(dev.origins, vec!["http://localhost:8080"]);
     }
 
     #[test]

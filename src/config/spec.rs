@@ -72,6 +72,11 @@ pub const KEYS: &[KeySpec] = &[
         "name of the audit log in its signed checkpoints",
     ),
     key(
+        "audit.checkpoint_file",
+        Kind::Str,
+        "copy of the latest signed checkpoint outside the database (default: beside the key file)",
+    ),
+    key(
         "audit.checkpoint_every_events",
         Kind::Int,
         "sign a checkpoint after this many new events",
@@ -80,6 +85,27 @@ pub const KEYS: &[KeySpec] = &[
         "audit.checkpoint_every_secs",
         Kind::Int,
         "sign a checkpoint at least this often while events arrive",
+    ),
+    key(
+        "webauthn.rp_id",
+        Kind::Str,
+        "relying party id: the domain passkeys are bound to (dev: localhost)",
+    ),
+    key(
+        "webauthn.origins",
+        Kind::StrList,
+        "origins browsers use, e.g. https://jaga.example.go.id (dev: http://localhost:8080)",
+    ),
+    key("webauthn.rp_name", Kind::Str, "name shown by the passkey dialog"),
+    key(
+        "sessions.idle_timeout_secs",
+        Kind::Int,
+        "a session ends after this long without a request",
+    ),
+    key(
+        "sessions.absolute_timeout_secs",
+        Kind::Int,
+        "a session ends this long after sign-in, whatever happens",
     ),
     key("log.format", Kind::Str, "auto, json or pretty"),
     key(

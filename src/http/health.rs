@@ -34,7 +34,7 @@ pub async fn healthz() -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Health),
-        (status = 503, description = "Not ready; the message names the failing checks", body = super::error::ErrorBody),
+        (status = 503, description = "Not ready (the log names the failing checks)", body = super::error::ErrorBody),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let mut failing = Vec::new();
@@ -55,10 +55,12 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
     if failing.is_empty() {
         Ok(Json(Health { status: "ready" }))
     } else {
+        // Which check failed is for operators (the log), not the public.
+        tracing::warn!(readiness.failing = %failing.join(", "), "not ready");
         Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "not_ready",
-            format!("Not ready: {}.", failing.join(", ")),
+            "The service is not ready.",
         ))
     }
 }

@@ -29,6 +29,21 @@ fn generate() -> String {
     hex::encode(bytes)
 }
 
+/// Methods as metric labels: a fixed set, so clients cannot add series.
+fn metric_method(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
 pub async fn assign(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = generate();
@@ -55,7 +70,7 @@ pub async fn assign(State(state): State<AppState>, mut request: Request, next: N
             "request finished"
         );
     });
-    state.metrics.observe(&route, method.as_str(), status, elapsed);
+    state.metrics.observe(&route, metric_method(&method), status, elapsed);
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HEADER, v);
     }

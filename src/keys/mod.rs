@@ -10,6 +10,9 @@
 //! [audit]
 //! signing_key = "<base64 PKCS#8 v2 Ed25519 key>"   # signs audit checkpoints
 //! mac_key = "<base64 32 random bytes>"             # HMAC-SHA256 over each audit leaf
+//!
+//! [index]
+//! hmac_key = "<base64 32 random bytes>"            # blind indexes (NIK uniqueness, lookups)
 //! ```
 //!
 //! Later versions add sections; a reader refuses versions it does not know
@@ -53,6 +56,27 @@ pub enum KeyError {
 #[derive(Debug)]
 pub struct KeyRing {
     pub audit: AuditKeys,
+    pub index: IndexKey,
+}
+
+/// The blind-index key: exact-match lookups over personal data without
+/// storing it in the clear. Never used for anything else.
+#[derive(Debug)]
+pub struct IndexKey(ring::hmac::Key);
+
+impl IndexKey {
+    /// HMAC-SHA256 of `domain ‖ 0x00 ‖ value`, truncated to 16 bytes. The
+    /// domain keeps indexes of different fields apart.
+    pub fn blind_index(&self, domain: &str, value: &[u8]) -> [u8; 16] {
+        let mut ctx = ring::hmac::Context::with_key(&self.0);
+        ctx.update(domain.as_bytes());
+        ctx.update(&[0]);
+        ctx.update(value);
+        let tag = ctx.sign();
+        let mut out = [0u8; 16];
+        out.copy_from_slice(tag.as_ref().get(..16).unwrap_or(&[0; 16]));
+        out
+    }
 }
 
 /// Keys of the audit log.
@@ -96,6 +120,13 @@ struct KeyFileV1 {
     /// Informational; accepted and ignored.
     created: String,
     audit: AuditSection,
+    index: IndexSection,
+}
+
+#[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+struct IndexSection {
+    hmac_key: String,
 }
 
 #[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
@@ -112,15 +143,18 @@ impl KeyRing {
         let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| KeyError::Random)?;
         let mut mac = Zeroizing::new([0u8; 32]);
         rng.fill(mac.as_mut()).map_err(|_| KeyError::Random)?;
+        let mut index = Zeroizing::new([0u8; 32]);
+        rng.fill(index.as_mut()).map_err(|_| KeyError::Random)?;
         let created = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .map_err(|e| KeyError::Invalid(e.to_string()))?;
         let text = Zeroizing::new(format!(
             "# Jaga key file. Secret: keep it mode 0600 and back it up apart from the database.\n\
              format = \"{FORMAT}\"\nversion = {VERSION}\ncreated = \"{created}\"\n\n\
-             [audit]\nsigning_key = \"{}\"\nmac_key = \"{}\"\n",
+             [audit]\nsigning_key = \"{}\"\nmac_key = \"{}\"\n\n[index]\nhmac_key = \"{}\"\n",
             Zeroizing::new(B64.encode(pkcs8.as_ref())).as_str(),
             Zeroizing::new(B64.encode(mac.as_ref())).as_str(),
+            Zeroizing::new(B64.encode(index.as_ref())).as_str(),
         ));
         let ring = Self::parse(&text)?;
         Ok((ring, text))
@@ -145,11 +179,21 @@ impl KeyRing {
         if mac.len() != 32 {
             return Err(KeyError::Invalid("audit.mac_key must be 32 bytes".into()));
         }
+        let index = decode(&file.index.hmac_key, "index.hmac_key")?;
+        if index.len() != 32 {
+            return Err(KeyError::Invalid("index.hmac_key must be 32 bytes".into()));
+        }
+        if *index == *mac {
+            return Err(KeyError::Invalid(
+                "index.hmac_key must differ from audit.mac_key".into(),
+            ));
+        }
         Ok(KeyRing {
             audit: AuditKeys {
                 signer,
                 mac: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &mac),
             },
+            index: IndexKey(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &index)),
         })
     }
 

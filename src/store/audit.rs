@@ -38,6 +38,12 @@ pub fn append(tx: &mut Tx<'_>, row: EventRow) {
     tx.pending_events.push(row);
 }
 
+/// Adds an event that is kept even if the unit fails: a denial or a failed
+/// attempt must be audited although the action itself did not happen.
+pub fn append_durable(tx: &mut Tx<'_>, row: EventRow) {
+    tx.durable_events.push(row);
+}
+
 /// Reserves `count` consecutive sequence numbers and returns the first.
 /// Held until the transaction ends, so numbers are dense and in commit order.
 pub(super) async fn reserve_seqs(conn: &mut Conn<'_>, count: i64) -> Result<i64, StoreError> {
@@ -83,6 +89,13 @@ pub async fn last_checkpoint(db: &Db) -> Result<Option<CheckpointRow>, StoreErro
     match db {
         Db::Sqlite(d) => sqlite::audit::last_checkpoint(d.read_pool()).await,
         Db::Postgres(d) => postgres::audit::last_checkpoint(d.pool()).await,
+    }
+}
+
+pub async fn checkpoint_at(db: &Db, size: i64) -> Result<Option<CheckpointRow>, StoreError> {
+    match db {
+        Db::Sqlite(d) => sqlite::audit::checkpoint_at(d.read_pool(), size).await,
+        Db::Postgres(d) => postgres::audit::checkpoint_at(d.pool(), size).await,
     }
 }
 

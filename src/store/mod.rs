@@ -7,6 +7,7 @@
 //! database transaction (group commit) with a savepoint each.
 
 pub mod audit;
+pub mod identity;
 mod postgres;
 mod sqlite;
 mod writer;
@@ -29,6 +30,20 @@ pub enum StoreError {
     WriterStopped,
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    #[error("a unique value is already taken")]
+    Conflict,
+}
+
+impl StoreError {
+    /// Maps a unique-constraint violation to [`StoreError::Conflict`]: the
+    /// callers check first inside the same transaction, so a violation
+    /// means another instance won a race for the same value.
+    pub(crate) fn from_write(e: sqlx::Error) -> Self {
+        match e.as_database_error() {
+            Some(db) if db.is_unique_violation() => StoreError::Conflict,
+            _ => e.into(),
+        }
+    }
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -55,6 +70,8 @@ pub struct Tx<'c> {
     conn: TxConn<'c>,
     savepoint: bool,
     pending_events: Vec<audit::EventRow>,
+    /// Audit rows kept even if the unit fails (denials, failed attempts).
+    durable_events: Vec<audit::EventRow>,
 }
 
 #[derive(Debug)]
@@ -84,6 +101,7 @@ impl<'c> Tx<'c> {
             conn,
             savepoint: false,
             pending_events: Vec::new(),
+            durable_events: Vec::new(),
         }
     }
 
@@ -107,20 +125,26 @@ impl<'c> Tx<'c> {
     }
 
     /// Keeps the unit's changes; returns its audit rows for the batch.
-    async fn release(mut self) -> Result<Vec<audit::EventRow>, StoreError> {
+    async fn release(&mut self) -> Result<Vec<audit::EventRow>, StoreError> {
         if self.savepoint {
             self.savepoint(Savepoint::Release).await?;
+            self.savepoint = false;
         }
-        Ok(self.pending_events)
+        let mut rows = std::mem::take(&mut self.durable_events);
+        rows.append(&mut self.pending_events);
+        Ok(rows)
     }
 
-    /// Undoes the unit's changes and drops its audit rows.
-    async fn rollback(mut self) -> Result<(), StoreError> {
+    /// Undoes the unit's changes and drops its audit rows, except the
+    /// durable ones, which it returns.
+    async fn rollback(&mut self) -> Result<Vec<audit::EventRow>, StoreError> {
         if self.savepoint {
             self.savepoint(Savepoint::RollBack).await?;
             self.savepoint(Savepoint::Release).await?;
+            self.savepoint = false;
         }
-        Ok(())
+        self.pending_events.clear();
+        Ok(std::mem::take(&mut self.durable_events))
     }
 }
 

@@ -9,8 +9,11 @@
 //! does not stop its unit: work is either committed whole or not at all.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
+
+use futures_util::FutureExt as _;
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -22,8 +25,11 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 type Unit = Box<dyn for<'t, 'c> FnOnce(&'t mut Tx<'c>) -> BoxFuture<'t, (bool, Finish)> + Send>;
 
-/// Largest number of units in one database transaction.
-const MAX_BATCH: usize = 1024;
+/// Largest number of units in one database transaction. PostgreSQL keeps
+/// few subtransactions cheap (64 cached per backend), so its batches stay
+/// below that.
+const MAX_BATCH_SQLITE: usize = 1024;
+const MAX_BATCH_POSTGRES: usize = 50;
 
 /// Completes audit rows once their sequence numbers are known (the audit
 /// log's MAC); implemented by the audit domain so the store stays ignorant
@@ -41,7 +47,7 @@ pub struct Writer {
 impl Writer {
     /// Starts the writer task for `db`. It ends when every handle is dropped.
     pub fn start(db: Db, sealer: Arc<dyn Sealer>) -> (Writer, tokio::task::JoinHandle<()>) {
-        let (queue, rx) = mpsc::channel(4 * MAX_BATCH);
+        let (queue, rx) = mpsc::channel(4 * MAX_BATCH_SQLITE);
         let task = tokio::spawn(run(db, sealer, rx));
         (Writer { queue }, task)
     }
@@ -87,13 +93,17 @@ impl Writer {
 }
 
 async fn run(db: Db, sealer: Arc<dyn Sealer>, mut rx: mpsc::Receiver<Unit>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    let max = match db {
+        Db::Sqlite(_) => MAX_BATCH_SQLITE,
+        Db::Postgres(_) => MAX_BATCH_POSTGRES,
+    };
+    let mut batch = Vec::with_capacity(max);
+    while rx.recv_many(&mut batch, max).await > 0 {
         let units = std::mem::take(&mut batch);
         let n = units.len();
         let result = match &db {
             Db::Sqlite(s) => run_batch(s.write_pool(), units, sealer.as_ref()).await,
-            Db::Postgres(p) => run_batch(p.pool(), units, sealer.as_ref()).await,
+            Db::Postgres(p) => run_batch(p.write_pool(), units, sealer.as_ref()).await,
         };
         if let Err(e) = result {
             tracing::error!(batch.size = n, error = %e, "write batch failed");
@@ -140,40 +150,75 @@ async fn run_batch<DB: Backend>(
         }
     };
     let mut committed: Vec<Finish> = Vec::with_capacity(units.len());
+    // Failed units are answered after the commit too, so that their
+    // durable audit rows (denials) are stored before the caller hears.
+    let mut refused: Vec<Finish> = Vec::new();
     let mut events: Vec<EventRow> = Vec::new();
     for unit in units {
         let mut tx = Tx::new(DB::tx_conn(&mut batch));
-        let (ok, finish) = unit(&mut tx).await;
-        if ok {
+        // A panicking unit fails alone; the writer and the batch go on.
+        let outcome = AssertUnwindSafe(unit(&mut tx)).catch_unwind().await;
+        let (ok, finish) = match outcome {
+            Ok((ok, finish)) => (ok, Some(finish)),
+            Err(_) => {
+                tracing::error!("a unit of work panicked; it was rolled back");
+                (false, None)
+            }
+        };
+        let kept = if ok {
             match tx.release().await {
                 Ok(rows) => {
                     events.extend(rows);
-                    committed.push(finish);
+                    if let Some(finish) = finish {
+                        committed.push(finish);
+                    }
+                    continue;
                 }
-                Err(e) => finish(Err(e)),
+                // On PostgreSQL a unit that swallowed a failed statement
+                // leaves the transaction aborted: undo the unit, report
+                // the error, and go on if the savepoint recovers.
+                Err(e) => {
+                    if let Some(finish) = finish {
+                        finish(Err(e));
+                    }
+                    tx.rollback().await
+                }
             }
         } else {
-            if let Err(e) = tx.rollback().await {
+            refused.extend(finish);
+            tx.rollback().await
+        };
+        match kept {
+            Ok(rows) => events.extend(rows),
+            Err(e) => {
                 // The batch transaction can no longer be trusted.
                 tracing::error!(error = %e, "rollback to savepoint failed; abandoning the batch");
-                finish(Ok(()));
                 fail(committed, &e);
+                answer_refused(refused);
                 return Err(e);
             }
-            finish(Ok(()));
         }
     }
     if !events.is_empty()
         && let Err(e) = append_events(DB::conn(&mut batch), events, sealer).await
     {
         fail(committed, &e);
+        answer_refused(refused);
         return Err(e);
     }
     let outcome = batch.commit().await.map_err(StoreError::from);
     for finish in committed {
         finish(outcome.clone());
     }
+    answer_refused(refused);
     outcome
+}
+
+/// Gives failed units their own errors.
+fn answer_refused(refused: Vec<Finish>) {
+    for finish in refused {
+        finish(Ok(()));
+    }
 }
 
 /// Numbers, seals and inserts the batch's audit rows.

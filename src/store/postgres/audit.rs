@@ -94,3 +94,14 @@ pub async fn checkpoints(pool: &PgPool) -> Result<Vec<CheckpointRow>, StoreError
             .await?,
     )
 }
+
+pub async fn checkpoint_at(pool: &PgPool, size: i64) -> Result<Option<CheckpointRow>, StoreError> {
+    Ok(
+        sqlx::query_as(
+            "select tree_size, root_hash, time_s, note, frontier from audit_checkpoint where tree_size = $1",
+        )
+        .bind(size)
+        .fetch_optional(pool)
+        .await?,
+    )
+}

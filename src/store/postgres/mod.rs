@@ -1,6 +1,7 @@
 //! The PostgreSQL backend, for production and for several instances.
 
 pub mod audit;
+pub mod identity;
 
 use std::time::Duration;
 
@@ -17,26 +18,36 @@ pub fn migration_versions() -> Vec<i64> {
 #[derive(Debug, Clone)]
 pub struct PgDb {
     pool: PgPool,
+    /// The writer's own connection, so readers cannot starve it.
+    write: PgPool,
 }
 
 impl PgDb {
     pub async fn connect(url: &str, read_connections: u32) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
-            // One more than the readers: the writer holds one at a time.
-            .max_connections(read_connections + 1)
+            .max_connections(read_connections)
             .acquire_timeout(Duration::from_secs(5))
             .connect(url)
             .await?;
-        Ok(Self { pool })
+        let write = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await?;
+        Ok(Self { pool, write })
     }
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
 
+    pub fn write_pool(&self) -> &PgPool {
+        &self.write
+    }
+
     pub async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR
-            .run(&self.pool)
+            .run(&self.write)
             .await
             .map_err(|e| StoreError::Migrate(e.to_string()))
     }
@@ -48,6 +59,7 @@ impl PgDb {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.write.close().await;
     }
 }
 

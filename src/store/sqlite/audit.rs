@@ -93,3 +93,12 @@ pub async fn checkpoints(pool: &SqlitePool) -> Result<Vec<CheckpointRow>, StoreE
             .await?,
     )
 }
+
+pub async fn checkpoint_at(pool: &SqlitePool, size: i64) -> Result<Option<CheckpointRow>, StoreError> {
+    Ok(
+        sqlx::query_as("select tree_size, root_hash, time_s, note, frontier from audit_checkpoint where tree_size = ?")
+            .bind(size)
+            .fetch_optional(pool)
+            .await?,
+    )
+}

@@ -2,6 +2,7 @@
 //! writer connection (the group-commit writer owns it) and a read pool.
 
 pub mod audit;
+pub mod identity;
 
 use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
@@ -74,7 +75,7 @@ impl SqliteDb {
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(read_connections)
-            .connect_with(options.read_only(false))
+            .connect_with(options.read_only(true))
             .await?;
         let identity = identity(&path).ok_or_else(|| StoreError::Url(format!("{} was not created", path.display())))?;
         Ok(Self {

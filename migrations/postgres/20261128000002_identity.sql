@@ -1,0 +1,70 @@
+-- Citizens and officers, their passkeys, ceremonies in flight and sessions.
+-- Personal data kept here for now (display_name, nik) moves into the vault
+-- as field-level ciphertext in a later migration.
+create table account (
+    account_id text primary key,
+    kind text not null check (kind in ('citizen', 'officer')),
+    -- WebAuthn user handle: 64 random bytes, never derived from personal data.
+    user_handle bytea not null unique,
+    -- Pseudonymous public id used in audit events and logs.
+    pseudonym text not null unique,
+    status text not null check (status in ('pending', 'active', 'suspended', 'erased')),
+    -- Counter-verified (the KTP was checked by an officer).
+    verified boolean not null default false,
+    -- Why a security officer should look at this account, if at all.
+    flag text,
+    display_name text not null,
+    nik text,
+    -- HMAC-SHA256 blind index of the NIK (16 bytes): uniqueness without the plain NIK.
+    nik_index bytea,
+    created_at bigint not null,
+    updated_at bigint not null
+);
+create unique index account_nik_index_key on account (nik_index) where nik_index is not null and status <> 'suspended';
+
+create table officer_role (
+    account_id text not null references account (account_id),
+    role text not null check (role in ('counter', 'security', 'admin')),
+    primary key (account_id, role)
+);
+
+create table passkey (
+    credential_id bytea primary key,
+    account_id text not null references account (account_id),
+    name text not null,
+    -- webauthn_rp static state (public key, algorithm) and dynamic state
+    -- (signature counter, backup flags), in its binary encodings.
+    static_state bytea not null,
+    dynamic_state bytea not null,
+    backup_eligible boolean not null,
+    backed_up boolean not null,
+    created_at bigint not null,
+    last_used_at bigint
+);
+create index passkey_account on passkey (account_id);
+
+-- Server-side WebAuthn ceremony state, keyed by the challenge; deleted on
+-- first use (the replay defence) or when expired.
+create table ceremony (
+    challenge bytea primary key,
+    kind text not null check (kind in ('register', 'authenticate')),
+    account_id text references account (account_id),
+    state bytea not null,
+    expires_at bigint not null
+);
+create index ceremony_expiry on ceremony (expires_at);
+
+create table session (
+    -- SHA-256 of the 256-bit token; the token itself is only in the cookie.
+    token_hash bytea primary key,
+    session_id text not null unique,
+    account_id text not null references account (account_id),
+    credential_id bytea,
+    csrf_token text not null,
+    user_agent text not null,
+    ip text not null,
+    created_at bigint not null,
+    last_seen_at bigint not null,
+    expires_at bigint not null
+);
+create index session_account on session (account_id);

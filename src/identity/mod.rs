@@ -1,0 +1,174 @@
+//! Accounts of citizens and officers.
+//!
+//! An account has an internal id, a random 64-byte WebAuthn user handle, a
+//! pseudonymous public id (the only id that appears in audit events and
+//! logs), a status and timestamps. Personal data (NIK and display name) is
+//! kept to what sign-in needs and sits behind [`PersonalData`], the one
+//! interface the vault will take over.
+
+pub mod nik;
+
+use std::fmt;
+
+use secrecy::SecretString;
+
+use crate::ids::{self, RandomError};
+pub use nik::{Nik, NikError};
+
+/// Internal account id (never shown outside Jaga).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AccountId(String);
+
+impl AccountId {
+    pub fn generate() -> Result<Self, RandomError> {
+        Ok(Self(hex::encode(ids::bytes::<16>()?)))
+    }
+
+    pub fn from_stored(s: String) -> Self {
+        Self(s)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Pseudonymous public id, e.g. `ctz_k3x…`: safe for logs and audit events.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Pseudonym(String);
+
+impl Pseudonym {
+    pub fn generate(kind: AccountKind) -> Result<Self, RandomError> {
+        let prefix = match kind {
+            AccountKind::Citizen => "ctz",
+            AccountKind::Officer => "ofc",
+        };
+        Ok(Self(format!("{prefix}_{}", ids::base32(&ids::bytes::<10>()?))))
+    }
+
+    pub fn from_stored(s: String) -> Self {
+        Self(s)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Pseudonym {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The WebAuthn user handle: 64 random bytes, never derived from personal data.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserHandle(pub [u8; 64]);
+
+impl UserHandle {
+    pub fn generate() -> Result<Self, RandomError> {
+        Ok(Self(ids::bytes::<64>()?))
+    }
+}
+
+impl fmt::Debug for UserHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("UserHandle(..)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKind {
+    Citizen,
+    Officer,
+}
+
+impl AccountKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Citizen => "citizen",
+            Self::Officer => "officer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Citizen, Self::Officer].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pending,
+    Active,
+    Suspended,
+    Erased,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Active => "active",
+            Self::Suspended => "suspended",
+            Self::Erased => "erased",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Active, Self::Suspended, Self::Erased]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+
+    /// Whether an account in this status may sign in.
+    pub fn may_sign_in(self) -> bool {
+        matches!(self, Self::Pending | Self::Active)
+    }
+}
+
+/// Officer roles; an officer may hold several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Counter,
+    Security,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Counter => "counter",
+            Self::Security => "security",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Counter, Self::Security, Self::Admin]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// Personal data an account carries; redacted in `Debug`.
+#[derive(Debug, Clone)]
+pub struct PersonalData {
+    pub display_name: SecretString,
+    pub nik: Option<Nik>,
+}
+
+/// An account as the domain sees it (without personal data).
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: AccountId,
+    pub kind: AccountKind,
+    pub user_handle: UserHandle,
+    pub pseudonym: Pseudonym,
+    pub status: Status,
+    pub verified: bool,
+    pub roles: Vec<Role>,
+    pub created_at: i64,
+}
+
+/// Blind-index domain for NIKs.
+pub const NIK_INDEX: &str = "nik";

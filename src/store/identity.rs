@@ -1,0 +1,170 @@
+//! What the identity, passkey and session domains may ask of the database.
+
+use super::{Conn, Db, StoreError, Tx, postgres, sqlite};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AccountRow {
+    pub account_id: String,
+    pub kind: String,
+    pub user_handle: Vec<u8>,
+    pub pseudonym: String,
+    pub status: String,
+    pub verified: bool,
+    pub flag: Option<String>,
+    pub display_name: String,
+    pub nik: Option<String>,
+    pub nik_index: Option<Vec<u8>>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PasskeyRow {
+    pub credential_id: Vec<u8>,
+    pub account_id: String,
+    pub name: String,
+    pub static_state: Vec<u8>,
+    pub dynamic_state: Vec<u8>,
+    pub backup_eligible: bool,
+    pub backed_up: bool,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CeremonyRow {
+    pub challenge: Vec<u8>,
+    pub kind: String,
+    pub account_id: Option<String>,
+    pub state: Vec<u8>,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SessionRow {
+    pub token_hash: Vec<u8>,
+    pub session_id: String,
+    pub account_id: String,
+    pub credential_id: Option<Vec<u8>>,
+    pub csrf_token: String,
+    pub user_agent: String,
+    pub ip: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+macro_rules! dispatch_tx {
+    ($tx:expr, $f:ident $(, $arg:expr)*) => {
+        match $tx.conn().await? {
+            Conn::Sqlite(c) => sqlite::identity::$f(c $(, $arg)*).await,
+            Conn::Postgres(c) => postgres::identity::$f(c $(, $arg)*).await,
+        }
+    };
+}
+
+macro_rules! dispatch_db {
+    ($db:expr, $f:ident $(, $arg:expr)*) => {
+        match $db {
+            Db::Sqlite(d) => sqlite::identity::$f(d.read_pool() $(, $arg)*).await,
+            Db::Postgres(d) => postgres::identity::$f(d.pool() $(, $arg)*).await,
+        }
+    };
+}
+
+pub async fn insert_account(tx: &mut Tx<'_>, row: &AccountRow) -> Result<(), StoreError> {
+    dispatch_tx!(tx, insert_account, row)
+}
+
+/// The account holding this NIK index, if any that is not suspended.
+pub async fn account_by_nik_index(tx: &mut Tx<'_>, index: &[u8]) -> Result<Option<AccountRow>, StoreError> {
+    dispatch_tx!(tx, account_by_nik_index, index)
+}
+
+pub async fn account_by_id_tx(tx: &mut Tx<'_>, id: &str) -> Result<Option<AccountRow>, StoreError> {
+    dispatch_tx!(tx, account_by_id, id)
+}
+
+pub async fn account_by_id(db: &Db, id: &str) -> Result<Option<AccountRow>, StoreError> {
+    dispatch_db!(db, account_by_id, id)
+}
+
+pub async fn set_status(
+    tx: &mut Tx<'_>,
+    id: &str,
+    status: &str,
+    flag: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
+    dispatch_tx!(tx, set_status, id, status, flag, now)
+}
+
+pub async fn insert_role(tx: &mut Tx<'_>, id: &str, role: &str) -> Result<(), StoreError> {
+    dispatch_tx!(tx, insert_role, id, role)
+}
+
+pub async fn roles(db: &Db, id: &str) -> Result<Vec<String>, StoreError> {
+    dispatch_db!(db, roles, id)
+}
+
+pub async fn insert_passkey(tx: &mut Tx<'_>, row: &PasskeyRow) -> Result<(), StoreError> {
+    dispatch_tx!(tx, insert_passkey, row)
+}
+
+pub async fn passkey_tx(tx: &mut Tx<'_>, credential_id: &[u8]) -> Result<Option<PasskeyRow>, StoreError> {
+    dispatch_tx!(tx, passkey, credential_id)
+}
+
+pub async fn passkeys_of(db: &Db, account_id: &str) -> Result<Vec<PasskeyRow>, StoreError> {
+    dispatch_db!(db, passkeys_of, account_id)
+}
+
+pub async fn update_passkey_use(
+    tx: &mut Tx<'_>,
+    credential_id: &[u8],
+    dynamic_state: &[u8],
+    backed_up: bool,
+    now: i64,
+) -> Result<(), StoreError> {
+    dispatch_tx!(tx, update_passkey_use, credential_id, dynamic_state, backed_up, now)
+}
+
+pub async fn insert_ceremony(tx: &mut Tx<'_>, row: &CeremonyRow) -> Result<(), StoreError> {
+    dispatch_tx!(tx, insert_ceremony, row)
+}
+
+/// Removes and returns the ceremony for `challenge`: a second call for the
+/// same challenge finds nothing (the replay defence).
+pub async fn take_ceremony(tx: &mut Tx<'_>, challenge: &[u8]) -> Result<Option<CeremonyRow>, StoreError> {
+    dispatch_tx!(tx, take_ceremony, challenge)
+}
+
+/// Deletes ceremonies that expired before `now`; returns how many.
+pub async fn delete_expired_ceremonies(tx: &mut Tx<'_>, now: i64) -> Result<u64, StoreError> {
+    dispatch_tx!(tx, delete_expired_ceremonies, now)
+}
+
+pub async fn insert_session(tx: &mut Tx<'_>, row: &SessionRow) -> Result<(), StoreError> {
+    dispatch_tx!(tx, insert_session, row)
+}
+
+pub async fn session_by_hash(db: &Db, token_hash: &[u8]) -> Result<Option<SessionRow>, StoreError> {
+    dispatch_db!(db, session_by_hash, token_hash)
+}
+
+pub async fn sessions_of(db: &Db, account_id: &str) -> Result<Vec<SessionRow>, StoreError> {
+    dispatch_db!(db, sessions_of, account_id)
+}
+
+pub async fn touch_session(tx: &mut Tx<'_>, session_id: &str, now: i64) -> Result<(), StoreError> {
+    dispatch_tx!(tx, touch_session, session_id, now)
+}
+
+/// Deletes one session of `account_id`; returns whether it existed.
+pub async fn delete_session(tx: &mut Tx<'_>, account_id: &str, session_id: &str) -> Result<bool, StoreError> {
+    dispatch_tx!(tx, delete_session, account_id, session_id)
+}
+
+pub async fn delete_sessions_of(tx: &mut Tx<'_>, account_id: &str) -> Result<u64, StoreError> {
+    dispatch_tx!(tx, delete_sessions_of, account_id)
+}

@@ -1,0 +1,217 @@
+//! Identity SQL for PostgreSQL.
+
+use sqlx::{PgConnection as Connection, PgPool as Pool};
+
+use crate::store::StoreError;
+use crate::store::identity::{AccountRow, CeremonyRow, PasskeyRow, SessionRow};
+
+const ACCOUNT: &str = "select account_id, kind, user_handle, pseudonym, status, verified, flag, display_name, nik, \
+     nik_index, created_at, updated_at from account";
+
+pub async fn insert_account(conn: &mut Connection, r: &AccountRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into account (account_id, kind, user_handle, pseudonym, status, verified, flag, display_name, nik, \
+         nik_index, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&r.account_id)
+    .bind(&r.kind)
+    .bind(&r.user_handle)
+    .bind(&r.pseudonym)
+    .bind(&r.status)
+    .bind(r.verified)
+    .bind(&r.flag)
+    .bind(&r.display_name)
+    .bind(&r.nik)
+    .bind(&r.nik_index)
+    .bind(r.created_at)
+    .bind(r.updated_at)
+    .execute(conn)
+    .await
+    .map_err(StoreError::from_write)?;
+    Ok(())
+}
+
+pub async fn account_by_nik_index(conn: &mut Connection, index: &[u8]) -> Result<Option<AccountRow>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!("{ACCOUNT} where nik_index = $1 and status <> 'suspended'"));
+    Ok(sqlx::query_as(sql).bind(index).fetch_optional(conn).await?)
+}
+
+pub async fn account_by_id<'e, E>(exec: E, id: &str) -> Result<Option<AccountRow>, StoreError>
+where
+    E: sqlx::PgExecutor<'e>,
+{
+    let sql = sqlx::AssertSqlSafe(format!("{ACCOUNT} where account_id = $1"));
+    Ok(sqlx::query_as(sql).bind(id).fetch_optional(exec).await?)
+}
+
+pub async fn set_status(
+    conn: &mut Connection,
+    id: &str,
+    status: &str,
+    flag: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("update account set status = $2, flag = coalesce($3, flag), updated_at = $4 where account_id = $1")
+        .bind(id)
+        .bind(status)
+        .bind(flag)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_role(conn: &mut Connection, id: &str, role: &str) -> Result<(), StoreError> {
+    sqlx::query("insert into officer_role (account_id, role) values ($1, $2) on conflict do nothing")
+        .bind(id)
+        .bind(role)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn roles(pool: &Pool, id: &str) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = sqlx::query_as("select role from officer_role where account_id = $1 order by role")
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(|(r,)| r).collect())
+}
+
+pub async fn insert_passkey(conn: &mut Connection, r: &PasskeyRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into passkey (credential_id, account_id, name, static_state, dynamic_state, backup_eligible, \
+         backed_up, created_at, last_used_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&r.credential_id)
+    .bind(&r.account_id)
+    .bind(&r.name)
+    .bind(&r.static_state)
+    .bind(&r.dynamic_state)
+    .bind(r.backup_eligible)
+    .bind(r.backed_up)
+    .bind(r.created_at)
+    .bind(r.last_used_at)
+    .execute(conn)
+    .await
+    .map_err(StoreError::from_write)?;
+    Ok(())
+}
+
+const PASSKEY: &str = "select credential_id, account_id, name, static_state, dynamic_state, backup_eligible, backed_up, \
+     created_at, last_used_at from passkey";
+
+pub async fn passkey(conn: &mut Connection, credential_id: &[u8]) -> Result<Option<PasskeyRow>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!("{PASSKEY} where credential_id = $1"));
+    Ok(sqlx::query_as(sql).bind(credential_id).fetch_optional(conn).await?)
+}
+
+pub async fn passkeys_of(pool: &Pool, account_id: &str) -> Result<Vec<PasskeyRow>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!("{PASSKEY} where account_id = $1 order by created_at"));
+    Ok(sqlx::query_as(sql).bind(account_id).fetch_all(pool).await?)
+}
+
+pub async fn update_passkey_use(
+    conn: &mut Connection,
+    credential_id: &[u8],
+    dynamic_state: &[u8],
+    backed_up: bool,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("update passkey set dynamic_state = $2, backed_up = $3, last_used_at = $4 where credential_id = $1")
+        .bind(credential_id)
+        .bind(dynamic_state)
+        .bind(backed_up)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_ceremony(conn: &mut Connection, r: &CeremonyRow) -> Result<(), StoreError> {
+    sqlx::query("insert into ceremony (challenge, kind, account_id, state, expires_at) values ($1, $2, $3, $4, $5)")
+        .bind(&r.challenge)
+        .bind(&r.kind)
+        .bind(&r.account_id)
+        .bind(&r.state)
+        .bind(r.expires_at)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn take_ceremony(conn: &mut Connection, challenge: &[u8]) -> Result<Option<CeremonyRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "delete from ceremony where challenge = $1 returning challenge, kind, account_id, state, expires_at",
+    )
+    .bind(challenge)
+    .fetch_optional(conn)
+    .await?)
+}
+
+pub async fn delete_expired_ceremonies(conn: &mut Connection, now: i64) -> Result<u64, StoreError> {
+    let done = sqlx::query("delete from ceremony where expires_at < $1")
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn insert_session(conn: &mut Connection, r: &SessionRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into session (token_hash, session_id, account_id, credential_id, csrf_token, user_agent, ip, \
+         created_at, last_seen_at, expires_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&r.token_hash)
+    .bind(&r.session_id)
+    .bind(&r.account_id)
+    .bind(&r.credential_id)
+    .bind(&r.csrf_token)
+    .bind(&r.user_agent)
+    .bind(&r.ip)
+    .bind(r.created_at)
+    .bind(r.last_seen_at)
+    .bind(r.expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+const SESSION: &str = "select token_hash, session_id, account_id, credential_id, csrf_token, user_agent, ip, \
+     created_at, last_seen_at, expires_at from session";
+
+pub async fn session_by_hash(pool: &Pool, token_hash: &[u8]) -> Result<Option<SessionRow>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!("{SESSION} where token_hash = $1"));
+    Ok(sqlx::query_as(sql).bind(token_hash).fetch_optional(pool).await?)
+}
+
+pub async fn sessions_of(pool: &Pool, account_id: &str) -> Result<Vec<SessionRow>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!("{SESSION} where account_id = $1 order by created_at"));
+    Ok(sqlx::query_as(sql).bind(account_id).fetch_all(pool).await?)
+}
+
+pub async fn touch_session(conn: &mut Connection, session_id: &str, now: i64) -> Result<(), StoreError> {
+    sqlx::query("update session set last_seen_at = $2 where session_id = $1")
+        .bind(session_id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_session(conn: &mut Connection, account_id: &str, session_id: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query("delete from session where account_id = $1 and session_id = $2")
+        .bind(account_id)
+        .bind(session_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn delete_sessions_of(conn: &mut Connection, account_id: &str) -> Result<u64, StoreError> {
+    let done = sqlx::query("delete from session where account_id = $1")
+        .bind(account_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
