@@ -15,5 +15,6 @@ mod cli_config;
 mod errors;
 mod group_commit;
 mod headers;
+mod passkeys;
 mod serving;
 mod support;

@@ -11,6 +11,7 @@ use crate::audit::{self, Actor, AuditError, AuditSealer, Event, Outcome, Target}
 use crate::config::Config;
 use crate::http::Metrics;
 use crate::keys::KeyRing;
+use crate::passkeys::RelyingParty;
 use crate::store::{Db, Writer};
 
 /// Shared state of the HTTP handlers; cheap to clone.
@@ -22,6 +23,7 @@ pub struct AppState {
     pub keys: Arc<KeyRing>,
     pub audit_status: AuditStatus,
     pub metrics: Arc<Metrics>,
+    pub rp: Arc<RelyingParty>,
 }
 
 /// A started application: state plus its background tasks.
@@ -36,6 +38,11 @@ pub struct App {
 impl App {
     /// Opens and migrates the database and starts background tasks.
     pub async fn start(config: Config, keys: KeyRing) -> anyhow::Result<App> {
+        let webauthn = config
+            .webauthn
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("webauthn.rp_id and webauthn.origins: required to serve"))?;
+        let rp = Arc::new(RelyingParty::new(webauthn)?);
         let db = Db::open(&config.database.url, config.database.max_connections, true).await?;
         db.migrate().await?;
         let keys = Arc::new(keys);
@@ -52,6 +59,7 @@ impl App {
             keys,
             audit_status,
             metrics: Arc::new(Metrics::default()),
+            rp,
         };
         Ok(App {
             state,

@@ -11,6 +11,7 @@ pub mod http;
 pub mod identity;
 pub mod ids;
 pub mod keys;
+pub mod passkeys;
 pub mod sessions;
 pub mod store;
 pub mod telemetry;

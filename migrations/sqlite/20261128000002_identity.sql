@@ -36,6 +36,8 @@ create table passkey (
     -- (signature counter, backup flags), in its binary encodings.
     static_state blob not null,
     dynamic_state blob not null,
+    -- AuthTransports bit set, for exclude lists.
+    transports integer not null,
     backup_eligible integer not null,
     backed_up integer not null,
     created_at integer not null,
@@ -50,6 +52,8 @@ create table ceremony (
     kind text not null check (kind in ('register', 'authenticate')),
     account_id text references account (account_id),
     state blob not null,
+    -- What the ceremony is for (e.g. a pending enrolment), JSON.
+    payload text not null,
     expires_at integer not null
 );
 create index ceremony_expiry on ceremony (expires_at);

@@ -2,6 +2,8 @@
 //! SQLite file, or a fresh PostgreSQL database when JAGA_TEST_POSTGRES_URL
 //! is set, and talks to it over HTTP.
 
+pub mod authenticator;
+pub mod browser;
 pub mod postgres;
 
 use std::io::{BufRead as _, BufReader};
@@ -14,6 +16,8 @@ use tempfile::TempDir;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_jaga");
 pub const ORIGIN: &str = "jaga.test/audit";
+/// The browser origin the tests' passkey client speaks from.
+pub const WEB_ORIGIN: &str = "http://localhost:8080";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -85,6 +89,8 @@ impl Sandbox {
             ("JAGA_LOG_FORMAT".to_owned(), "json".to_owned()),
             ("JAGA_LOG_FILTER".to_owned(), "info".to_owned()),
             ("JAGA_AUDIT_ORIGIN".to_owned(), ORIGIN.to_owned()),
+            ("JAGA_WEBAUTHN_RP_ID".to_owned(), "localhost".to_owned()),
+            ("JAGA_WEBAUTHN_ORIGINS".to_owned(), WEB_ORIGIN.to_owned()),
         ];
         for (k, v) in &self.extra_env {
             env.retain(|(name, _)| name != k);

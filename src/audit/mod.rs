@@ -12,6 +12,7 @@
 
 pub mod checkpoint;
 pub mod checkpointer;
+mod context;
 mod event;
 pub mod merkle;
 pub mod verify;
@@ -22,6 +23,7 @@ use crate::keys::KeyRing;
 use crate::store::audit::EventRow;
 use crate::store::{self, Sealer, StoreError, Tx};
 
+pub use context::Context;
 pub use event::{Actor, ActorKind, Event, InvalidEvent, Outcome, Recorded, Target};
 
 #[derive(Debug, thiserror::Error)]

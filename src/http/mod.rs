@@ -1,6 +1,8 @@
 //! HTTP: routers, middleware and the server. Layers are applied here, in
 //! one visible place.
 
+mod auth;
+mod client;
 pub mod error;
 mod health;
 mod home;
@@ -9,6 +11,7 @@ pub mod openapi;
 mod request_id;
 mod security_headers;
 pub mod server;
+mod session;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -27,6 +30,7 @@ pub use security_headers::CSP;
 /// The public router. `/metrics` is included unless it has an admin listener.
 pub fn router(state: AppState) -> Router {
     let mut routes = Router::new()
+        .merge(auth::routes(&state))
         .merge(home::routes())
         .merge(health::routes())
         .merge(openapi::routes());

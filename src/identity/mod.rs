@@ -6,6 +6,7 @@
 //! kept to what sign-in needs and sits behind [`PersonalData`], the one
 //! interface the vault will take over.
 
+pub mod enrol;
 pub mod nik;
 
 use std::fmt;

@@ -1,6 +1,8 @@
 //! Browser sessions: opaque 256-bit random tokens, stored only as SHA-256
 //! hashes, with idle and absolute timeouts.
 
+pub mod signin;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use secrecy::{ExposeSecret as _, SecretString};
@@ -99,6 +101,35 @@ pub fn token_from_cookies<'a>(cookie_header: &'a str, name: &str) -> Option<&'a 
         .filter_map(|c| c.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v)
+}
+
+/// A short, readable device description from a user agent, for the
+/// session list ("Chrome on Android").
+pub fn device_name(user_agent: &str) -> String {
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("SamsungBrowser", "Samsung Internet"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ]
+    .iter()
+    .find(|(needle, _)| user_agent.contains(needle))
+    .map_or("Browser", |(_, name)| name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(needle, _)| user_agent.contains(needle))
+    .map_or("unknown system", |(_, name)| name);
+    format!("{browser} on {system}")
 }
 
 pub fn expose(token: &SecretString) -> &str {

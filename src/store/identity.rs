@@ -25,6 +25,7 @@ pub struct PasskeyRow {
     pub name: String,
     pub static_state: Vec<u8>,
     pub dynamic_state: Vec<u8>,
+    pub transports: i64,
     pub backup_eligible: bool,
     pub backed_up: bool,
     pub created_at: i64,
@@ -37,6 +38,7 @@ pub struct CeremonyRow {
     pub kind: String,
     pub account_id: Option<String>,
     pub state: Vec<u8>,
+    pub payload: String,
     pub expires_at: i64,
 }
 

@@ -80,14 +80,15 @@ pub async fn roles(pool: &Pool, id: &str) -> Result<Vec<String>, StoreError> {
 
 pub async fn insert_passkey(conn: &mut Connection, r: &PasskeyRow) -> Result<(), StoreError> {
     sqlx::query(
-        "insert into passkey (credential_id, account_id, name, static_state, dynamic_state, backup_eligible, \
-         backed_up, created_at, last_used_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "insert into passkey (credential_id, account_id, name, static_state, dynamic_state, transports, \
+         backup_eligible, backed_up, created_at, last_used_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&r.credential_id)
     .bind(&r.account_id)
     .bind(&r.name)
     .bind(&r.static_state)
     .bind(&r.dynamic_state)
+    .bind(r.transports)
     .bind(r.backup_eligible)
     .bind(r.backed_up)
     .bind(r.created_at)
@@ -98,8 +99,8 @@ pub async fn insert_passkey(conn: &mut Connection, r: &PasskeyRow) -> Result<(),
     Ok(())
 }
 
-const PASSKEY: &str = "select credential_id, account_id, name, static_state, dynamic_state, backup_eligible, backed_up, \
-     created_at, last_used_at from passkey";
+const PASSKEY: &str = "select credential_id, account_id, name, static_state, dynamic_state, transports, \
+     backup_eligible, backed_up, created_at, last_used_at from passkey";
 
 pub async fn passkey(conn: &mut Connection, credential_id: &[u8]) -> Result<Option<PasskeyRow>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!("{PASSKEY} where credential_id = $1"));
@@ -129,20 +130,24 @@ pub async fn update_passkey_use(
 }
 
 pub async fn insert_ceremony(conn: &mut Connection, r: &CeremonyRow) -> Result<(), StoreError> {
-    sqlx::query("insert into ceremony (challenge, kind, account_id, state, expires_at) values ($1, $2, $3, $4, $5)")
-        .bind(&r.challenge)
-        .bind(&r.kind)
-        .bind(&r.account_id)
-        .bind(&r.state)
-        .bind(r.expires_at)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "insert into ceremony (challenge, kind, account_id, state, payload, expires_at) \
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&r.challenge)
+    .bind(&r.kind)
+    .bind(&r.account_id)
+    .bind(&r.state)
+    .bind(&r.payload)
+    .bind(r.expires_at)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 pub async fn take_ceremony(conn: &mut Connection, challenge: &[u8]) -> Result<Option<CeremonyRow>, StoreError> {
     Ok(sqlx::query_as(
-        "delete from ceremony where challenge = $1 returning challenge, kind, account_id, state, expires_at",
+        "delete from ceremony where challenge = $1 returning challenge, kind, account_id, state, payload, expires_at",
     )
     .bind(challenge)
     .fetch_optional(conn)

@@ -1,0 +1,161 @@
+//! Passkey enrolment and sign-in through the HTTP API with 1Password's
+//! software authenticator.
+
+use reqwest::Method;
+
+use crate::support::browser::Browser;
+use crate::support::{Sandbox, backends};
+
+const NIK: &str = "1971011203850001";
+
+async fn audit_actions(sandbox: &Sandbox) -> Vec<(String, String, Option<String>)> {
+    let lib = crate::support::Lib::open(sandbox).await;
+    let rows = jaga::store::audit::events_from(&lib.db, 0, 10_000).await.unwrap();
+    lib.close().await;
+    rows.into_iter().map(|r| (r.action, r.outcome, r.reason)).collect()
+}
+
+#[tokio::test]
+async fn citizen_enrols_then_signs_in_with_a_passkey() {
+    for backend in backends() {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let mut phone = Browser::new(&app);
+        let enrolled = phone.enrol(NIK, "Siti Aminah").await;
+        assert_eq!(enrolled.status, 201, "{backend:?} {:?}", enrolled.body);
+        let pseudonym = enrolled.body["account"].as_str().unwrap().to_owned();
+        assert!(pseudonym.starts_with("ctz_"));
+        assert_eq!(enrolled.body["verified"], false);
+        let cookie = enrolled.set_cookie.unwrap();
+        for attribute in ["__Host-jaga_session=", "Path=/", "HttpOnly", "SameSite=Lax", "Secure"] {
+            assert!(cookie.contains(attribute), "{cookie}");
+        }
+        let me = phone.me().await;
+        assert_eq!(me.status, 200);
+        assert_eq!(me.body["account"], pseudonym.as_str());
+
+        // A new browser on the same phone signs in without a user name.
+        let mut again = Browser::new(&app);
+        again.passkeys = phone.passkeys;
+        let signed_in = again.sign_in().await;
+        assert_eq!(signed_in.status, 200, "{:?}", signed_in.body);
+        let me = again.me().await;
+        assert_eq!(me.body["account"], pseudonym.as_str());
+        // A new token at every sign-in.
+        assert_ne!(again.session, phone.session);
+
+        drop(app);
+        let actions = audit_actions(&sandbox).await;
+        for expected in ["account.enrol.self", "passkey.register", "session.start"] {
+            assert!(
+                actions.iter().any(|(a, o, _)| a == expected && o == "success"),
+                "{expected}: {actions:?}"
+            );
+        }
+        sandbox.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn personal_data_never_reaches_the_logs_or_the_audit_log() {
+    let sandbox = Sandbox::new(crate::support::Backend::Sqlite).await;
+    let app = sandbox.serve();
+    let mut phone = Browser::new(&app);
+    assert_eq!(
+        phone.enrol("3171015207990007", "Kanari Canarysdottir").await.status,
+        201
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let logs = app.logs();
+    for canary in ["3171015207990007", "Kanari", "Canarysdottir"] {
+        assert!(!logs.contains(canary), "{canary} in logs");
+    }
+    drop(app);
+    let lib = crate::support::Lib::open(&sandbox).await;
+    let rows = jaga::store::audit::events_from(&lib.db, 0, 1000).await.unwrap();
+    lib.close().await;
+    let dump = format!("{rows:?}");
+    assert!(!dump.contains("3171015207990007") && !dump.contains("Kanari"));
+}
+
+#[tokio::test]
+async fn malformed_and_invalid_niks_get_precise_messages() {
+    let sandbox = Sandbox::new(crate::support::Backend::Sqlite).await;
+    let app = sandbox.serve();
+    let phone = Browser::new(&app);
+    for (nik, code, words) in [
+        ("12345", "invalid_nik", "16 angka"),
+        ("2071011203850001", "invalid_nik", "provinsi"),
+        ("1971013203850001", "invalid_nik", "tanggal lahir"),
+        ("1971011203850000", "invalid_nik", "nomor urut"),
+    ] {
+        let answer = phone.enrol_start(nik, "Budi").await;
+        assert_eq!(answer.status, 400, "{nik}");
+        assert_eq!(answer.body["error"], code);
+        assert!(
+            answer.body["message"].as_str().unwrap().contains(words),
+            "{nik}: {:?}",
+            answer.body
+        );
+    }
+    let answer = phone.enrol_start(NIK, "   ").await;
+    assert_eq!(answer.body["error"], "invalid_name");
+}
+
+#[tokio::test]
+async fn an_enrolled_nik_is_refused_without_saying_whose_it_is() {
+    for backend in backends() {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let mut first = Browser::new(&app);
+        let enrolled = first.enrol(NIK, "Siti Aminah").await;
+        let pseudonym = enrolled.body["account"].as_str().unwrap().to_owned();
+        let second = Browser::new(&app);
+        // Spaces and dots typed between groups do not make a new NIK.
+        let answer = second.enrol_start("1971 0112.0385-0001", "Someone Else").await;
+        assert_eq!(answer.status, 409);
+        assert_eq!(answer.body["error"], "nik_taken");
+        let text = answer.body.to_string();
+        assert!(!text.contains(&pseudonym) && !text.contains("Siti"), "{text}");
+        sandbox.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn replayed_assertion_is_rejected() {
+    for backend in backends() {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let mut phone = Browser::new(&app);
+        phone.enrol(NIK, "Siti Aminah").await;
+        let options = phone.sign_in_options().await;
+        let assertion = phone.get(&options).await;
+        assert_eq!(phone.finish_sign_in(assertion.clone()).await.status, 200);
+        let replay = phone.finish_sign_in(assertion).await;
+        assert_eq!(replay.status, 401, "{backend:?}");
+        assert_eq!(replay.body["error"], "signin_failed");
+        let actions = audit_actions(&sandbox).await;
+        assert!(
+            actions
+                .iter()
+                .any(|(a, _, r)| a == "session.signin" && r.as_deref() == Some("unknown_ceremony"))
+        );
+        sandbox.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn replayed_registration_is_rejected() {
+    let sandbox = Sandbox::new(crate::support::Backend::Sqlite).await;
+    let app = sandbox.serve();
+    let mut phone = Browser::new(&app);
+    let start = phone.enrol_start(NIK, "Siti Aminah").await;
+    let response = phone.create(&start.body).await;
+    let first = phone
+        .send(Method::POST, "/api/enrol/finish", Some(response.clone()))
+        .await;
+    assert_eq!(first.status, 201);
+    let again = phone.send(Method::POST, "/api/enrol/finish", Some(response)).await;
+    assert_eq!(again.status, 400);
+    assert_eq!(again.body["error"], "ceremony_expired");
+}

@@ -1,0 +1,231 @@
+//! Enrolment, sign-in, sign-out and the session list, as JSON for the
+//! portal's script.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::client::Client;
+use super::error::ApiError;
+use super::session::{SignedIn, clear_cookie, session_cookie};
+use crate::app::AppState;
+use crate::identity::enrol::{self, EnrolError};
+use crate::sessions::signin::{self, SignInError};
+use crate::sessions::{self, Issued};
+use crate::store::identity as stored;
+
+pub fn routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/enrol/start", post(enrol_start))
+        .route("/api/enrol/finish", post(enrol_finish))
+        .route("/api/signin/start", post(signin_start))
+        .route("/api/signin/finish", post(signin_finish))
+        .route("/api/signout", post(signout))
+        .route("/api/me", get(me))
+        .route("/api/sessions", get(list_sessions))
+        .route("/api/sessions/{id}", delete(revoke_session))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::session::check_origin,
+        ))
+}
+
+impl From<EnrolError> for ApiError {
+    fn from(e: EnrolError) -> Self {
+        match e {
+            EnrolError::Nik(n) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_nik",
+                format!("{}. ({n}.)", n.message_id()),
+            ),
+            EnrolError::Name => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_name",
+                "Nama harus 1 sampai 100 karakter. (The name must be 1 to 100 characters.)",
+            ),
+            EnrolError::NikTaken => ApiError::new(
+                StatusCode::CONFLICT,
+                "nik_taken",
+                "NIK ini sudah terdaftar. Jika ini NIK Anda, datanglah ke loket layanan dengan KTP. \
+                 (This NIK is already enrolled. If it is yours, visit a service counter with your KTP.)",
+            ),
+            EnrolError::UnknownCeremony => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "ceremony_expired",
+                "Pendaftaran kedaluwarsa atau sudah dipakai; silakan mulai lagi. \
+                 (The enrolment expired or was already used; please start again.)",
+            ),
+            EnrolError::Passkey(crate::passkeys::PasskeyError::Malformed) => {
+                ApiError::bad_request("Respons passkey tidak valid. (The passkey response is malformed.)")
+            }
+            EnrolError::Passkey(crate::passkeys::PasskeyError::Internal(e)) => ApiError::internal(e),
+            EnrolError::Passkey(_) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "passkey_rejected",
+                "Passkey tidak dapat diterima; silakan coba lagi. (The passkey was not accepted; please try again.)",
+            ),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<SignInError> for ApiError {
+    fn from(e: SignInError) -> Self {
+        match e {
+            SignInError::Failed => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "signin_failed",
+                "Gagal masuk. Silakan coba lagi. (Sign-in failed. Please try again.)",
+            ),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnrolStart {
+    nik: String,
+    name: String,
+}
+
+async fn enrol_start(
+    State(state): State<AppState>,
+    client: Client,
+    Json(body): Json<EnrolStart>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(enrol::start(&state, &body.nik, &body.name, &client.ctx).await?))
+}
+
+#[derive(Debug, Serialize)]
+struct Enrolled {
+    account: String,
+    verified: bool,
+}
+
+async fn enrol_finish(State(state): State<AppState>, client: Client, body: Bytes) -> Result<Response, ApiError> {
+    let (pseudonym, issued) = enrol::finish(&state, &body, &client.user_agent, &client.ctx).await?;
+    let body = Enrolled {
+        account: pseudonym.as_str().to_owned(),
+        verified: false,
+    };
+    with_session(&state, StatusCode::CREATED, &issued, Json(body))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignInStart {
+    #[serde(default)]
+    conditional: bool,
+}
+
+async fn signin_start(
+    State(state): State<AppState>,
+    body: Option<Json<SignInStart>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let conditional = body.is_some_and(|b| b.conditional);
+    Ok(Json(signin::start(&state, conditional).await?))
+}
+
+async fn signin_finish(State(state): State<AppState>, client: Client, body: Bytes) -> Result<Response, ApiError> {
+    let issued = signin::finish(&state, &body, &client.user_agent, &client.ctx).await?;
+    with_session(
+        &state,
+        StatusCode::OK,
+        &issued,
+        Json(serde_json::json!({ "status": "signed_in" })),
+    )
+}
+
+fn with_session(
+    state: &AppState,
+    status: StatusCode,
+    issued: &Issued,
+    body: impl IntoResponse,
+) -> Result<Response, ApiError> {
+    let cookie = session_cookie(state, sessions::expose(&issued.token))?;
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+async fn signout(State(state): State<AppState>, client: Client, who: SignedIn) -> Result<Response, ApiError> {
+    signin::end_session(
+        &state,
+        &who.account,
+        &who.session.session_id,
+        "session.end",
+        &client.ctx,
+    )
+    .await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(header::SET_COOKIE, clear_cookie(&state));
+    Ok(response)
+}
+
+#[derive(Debug, Serialize)]
+struct Me {
+    account: String,
+    kind: String,
+    status: String,
+    verified: bool,
+    csrf_token: String,
+}
+
+async fn me(who: SignedIn) -> Json<Me> {
+    Json(Me {
+        account: who.account.pseudonym,
+        kind: who.account.kind,
+        status: who.account.status,
+        verified: who.account.verified,
+        csrf_token: who.session.csrf_token,
+    })
+}
+
+#[derive(Debug, Serialize)]
+struct SessionView {
+    id: String,
+    current: bool,
+    device: String,
+    ip: String,
+    started_at: i64,
+    last_seen_at: i64,
+}
+
+async fn list_sessions(State(state): State<AppState>, who: SignedIn) -> Result<Json<Vec<SessionView>>, ApiError> {
+    let rows = stored::sessions_of(&state.db, &who.account.account_id)
+        .await
+        .map_err(ApiError::internal)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let idle = i64::try_from(state.config.sessions.idle_timeout.as_secs()).unwrap_or(i64::MAX);
+    Ok(Json(
+        rows.into_iter()
+            .filter(|r| now < r.expires_at && now - r.last_seen_at < idle)
+            .map(|r| SessionView {
+                current: r.session_id == who.session.session_id,
+                id: r.session_id,
+                device: sessions::device_name(&r.user_agent),
+                ip: r.ip,
+                started_at: r.created_at,
+                last_seen_at: r.last_seen_at,
+            })
+            .collect(),
+    ))
+}
+
+async fn revoke_session(
+    State(state): State<AppState>,
+    client: Client,
+    who: SignedIn,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if signin::end_session(&state, &who.account, &id, "session.revoke", &client.ctx).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found())
+    }
+}

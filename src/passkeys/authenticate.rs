@@ -1,0 +1,110 @@
+//! Username-less (discoverable) sign-in ceremonies.
+
+use webauthn_rp::bin::{Decode as _, Encode as _};
+use webauthn_rp::request::TimedCeremony as _;
+use webauthn_rp::request::auth::AuthenticationVerificationOptions;
+use webauthn_rp::request::register::UserHandle64;
+use webauthn_rp::response::Backup;
+use webauthn_rp::response::auth::error::AuthCeremonyErr;
+use webauthn_rp::response::register::{CompressedPubKey, DynamicState, StaticState};
+use webauthn_rp::{
+    AuthenticatedCredential, DiscoverableAuthentication64, DiscoverableAuthenticationServerState,
+    DiscoverableCredentialRequestOptions,
+};
+
+use super::{PasskeyError, RelyingParty, Started, internal, unix};
+
+type StoredPubKey = CompressedPubKey<[u8; 32], [u8; 32], [u8; 48], Vec<u8>>;
+
+/// A parsed assertion, with what is needed to find its stored credential.
+#[derive(Debug)]
+pub struct Assertion {
+    inner: DiscoverableAuthentication64,
+    pub challenge: [u8; 16],
+}
+
+impl Assertion {
+    pub fn credential_id(&self) -> &[u8] {
+        self.inner.raw_id().into_inner()
+    }
+
+    pub fn user_handle(&self) -> &[u8] {
+        self.inner.response().user_handle().as_ref()
+    }
+}
+
+/// Outcome of a verified sign-in.
+#[derive(Debug)]
+pub struct SignIn {
+    /// New dynamic state to store, when it changed.
+    pub dynamic_state: Option<Vec<u8>>,
+    pub backed_up: bool,
+    /// The backup state changed since the last use (audited).
+    pub backup_changed: bool,
+}
+
+/// Starts a discoverable sign-in (empty allow list, user verification
+/// required). With `conditional`, the options ask for autofill mediation.
+pub fn start_sign_in(rp: &RelyingParty, conditional: bool) -> Result<Started, PasskeyError> {
+    let (server, client) = DiscoverableCredentialRequestOptions::passkey(&rp.rp_id)
+        .start_ceremony()
+        .map_err(internal)?;
+    let public_key = serde_json::to_value(&client).map_err(internal)?;
+    let options = if conditional {
+        serde_json::json!({ "mediation": "conditional", "publicKey": public_key })
+    } else {
+        serde_json::json!({ "publicKey": public_key })
+    };
+    Ok(Started {
+        challenge: server.sent_challenge().0.to_le_bytes(),
+        expires_at: unix(server.expiration()),
+        state: server.encode().map_err(internal)?,
+        options,
+    })
+}
+
+pub fn parse_assertion(body: &[u8]) -> Result<Assertion, PasskeyError> {
+    let inner: DiscoverableAuthentication64 = serde_json::from_slice(body).map_err(|_| PasskeyError::Malformed)?;
+    let challenge = inner.challenge().map_err(|_| PasskeyError::Malformed)?.0.to_le_bytes();
+    Ok(Assertion { inner, challenge })
+}
+
+/// Verifies an assertion against the ceremony state and the stored
+/// credential (user handle, static and dynamic state).
+pub fn finish_sign_in(
+    rp: &RelyingParty,
+    assertion: &Assertion,
+    state: &[u8],
+    user_handle: &[u8; 64],
+    static_state: &[u8],
+    dynamic_state: &[u8],
+) -> Result<SignIn, PasskeyError> {
+    let user = UserHandle64::decode(*user_handle).map_err(internal)?;
+    let static_state = StaticState::<StoredPubKey>::decode(static_state).map_err(internal)?;
+    let before_bytes = <[u8; 7]>::try_from(dynamic_state).map_err(internal)?;
+    let before = DynamicState::decode(before_bytes).map_err(internal)?;
+    let mut credential = AuthenticatedCredential::new(assertion.inner.raw_id(), &user, static_state, before)
+        .map_err(|e| PasskeyError::Rejected(format!("{e:?}")))?;
+    let server = DiscoverableAuthenticationServerState::decode(state).map_err(internal)?;
+    let options = AuthenticationVerificationOptions::<String, String> {
+        allowed_origins: &rp.origins,
+        ..Default::default()
+    };
+    let changed = server
+        .verify(&rp.rp_id, &assertion.inner, &mut credential, &options)
+        .map_err(|e| match e {
+            AuthCeremonyErr::Timeout => PasskeyError::Expired,
+            AuthCeremonyErr::SignatureCounter => PasskeyError::CounterRegression,
+            other => PasskeyError::Rejected(format!("{other:?}")),
+        })?;
+    let after = credential.dynamic_state();
+    Ok(SignIn {
+        dynamic_state: if changed {
+            Some(after.encode().map_err(internal)?.to_vec())
+        } else {
+            None
+        },
+        backed_up: matches!(after.backup, Backup::Exists),
+        backup_changed: before.backup != after.backup,
+    })
+}

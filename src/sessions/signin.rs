@@ -1,0 +1,266 @@
+//! Username-less sign-in with a passkey, and sign-out.
+//!
+//! Every failure looks the same to the caller ([`SignInError::Failed`]),
+//! whatever the cause, so nobody learns whether an account or passkey
+//! exists; the audit log records the real reason.
+
+use super::Issued;
+use crate::app::AppState;
+use crate::audit::{self, Actor, ActorKind, AuditError, Context, Event, Outcome, Target};
+use crate::identity::{AccountId, Status};
+use crate::ids::RandomError;
+use crate::passkeys::{self, PasskeyError};
+use crate::store::StoreError;
+use crate::store::identity::{self as stored, AccountRow, CeremonyRow, PasskeyRow};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// The one answer for every refused sign-in.
+    #[error("sign-in failed")]
+    Failed,
+    #[error(transparent)]
+    Passkey(PasskeyError),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Random(#[from] RandomError),
+}
+
+/// Starts a sign-in ceremony; returns the request options.
+pub async fn start(state: &AppState, conditional: bool) -> Result<serde_json::Value, SignInError> {
+    let started = passkeys::start_sign_in(&state.rp, conditional).map_err(SignInError::Passkey)?;
+    let row = CeremonyRow {
+        challenge: started.challenge.to_vec(),
+        kind: "authenticate".into(),
+        account_id: None,
+        state: started.state,
+        payload: "{}".into(),
+        expires_at: started.expires_at,
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    state
+        .writer
+        .write::<(), SignInError, _>(move |tx| {
+            Box::pin(async move {
+                stored::delete_expired_ceremonies(tx, now).await?;
+                stored::insert_ceremony(tx, &row).await?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(started.options)
+}
+
+/// What the first step found for an assertion.
+struct Found {
+    ceremony: Option<CeremonyRow>,
+    passkey: Option<PasskeyRow>,
+    account: Option<AccountRow>,
+}
+
+/// Finishes a sign-in: one answer for every failure, a new session token
+/// on success.
+pub async fn finish(state: &AppState, body: &[u8], user_agent: &str, ctx: &Context) -> Result<Issued, SignInError> {
+    let Ok(assertion) = passkeys::parse_assertion(body) else {
+        fail(state, ctx, None, "malformed").await;
+        return Err(SignInError::Failed);
+    };
+    // Take the ceremony (single use) and load the credential in one unit.
+    let challenge = assertion.challenge.to_vec();
+    let credential_id = assertion.credential_id().to_vec();
+    let found = state
+        .writer
+        .write::<Found, SignInError, _>(move |tx| {
+            Box::pin(async move {
+                let ceremony = stored::take_ceremony(tx, &challenge).await?;
+                let passkey = stored::passkey_tx(tx, &credential_id).await?;
+                let account = match &passkey {
+                    Some(p) => stored::account_by_id_tx(tx, &p.account_id).await?,
+                    None => None,
+                };
+                Ok(Found {
+                    ceremony,
+                    passkey,
+                    account,
+                })
+            })
+        })
+        .await?;
+    let Some(ceremony) = found.ceremony.filter(|c| c.kind == "authenticate") else {
+        fail(state, ctx, None, "unknown_ceremony").await;
+        return Err(SignInError::Failed);
+    };
+    let (Some(passkey), Some(account)) = (found.passkey, found.account) else {
+        fail(state, ctx, None, "unknown_credential").await;
+        return Err(SignInError::Failed);
+    };
+    let pseudonym = account.pseudonym.clone();
+    let Ok(handle) = <[u8; 64]>::try_from(account.user_handle.as_slice()) else {
+        fail(state, ctx, Some(&pseudonym), "corrupt_user_handle").await;
+        return Err(SignInError::Failed);
+    };
+    if assertion.user_handle() != handle.as_slice() {
+        fail(state, ctx, Some(&pseudonym), "user_handle_mismatch").await;
+        return Err(SignInError::Failed);
+    }
+    if !Status::parse(&account.status).is_some_and(Status::may_sign_in) {
+        fail(state, ctx, Some(&pseudonym), "account_not_active").await;
+        return Err(SignInError::Failed);
+    }
+    let rp = state.rp.clone();
+    let stored_static = passkey.static_state.clone();
+    let stored_dynamic = passkey.dynamic_state.clone();
+    let verified = tokio::task::spawn_blocking(move || {
+        passkeys::finish_sign_in(
+            &rp,
+            &assertion,
+            &ceremony.state,
+            &handle,
+            &stored_static,
+            &stored_dynamic,
+        )
+    })
+    .await
+    .map_err(|e| SignInError::Passkey(PasskeyError::Internal(e.to_string())))?;
+    let outcome = match verified {
+        Ok(o) => o,
+        Err(PasskeyError::CounterRegression) => {
+            let event = Event::new(
+                Actor::new(ActorKind::Anonymous, "-"),
+                "passkey.counter_regression",
+                Target::new("account", Some(pseudonym.clone())),
+                Outcome::Denied,
+            )
+            .reason("signature_counter_went_backwards")
+            .within(ctx);
+            record(state, event).await;
+            return Err(SignInError::Failed);
+        }
+        Err(e) => {
+            let reason = match e {
+                PasskeyError::Expired => "expired",
+                _ => "rejected",
+            };
+            fail(state, ctx, Some(&pseudonym), reason).await;
+            return Err(SignInError::Failed);
+        }
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let account_id = AccountId::from_stored(account.account_id.clone());
+    let issued = super::issue(
+        &account_id,
+        Some(passkey.credential_id.clone()),
+        user_agent,
+        ctx.source.as_deref().unwrap_or(""),
+        now,
+        &state.config.sessions,
+    )?;
+    let session_row = issued.row.clone();
+    let kind = if account.kind == "officer" {
+        ActorKind::Officer
+    } else {
+        ActorKind::Citizen
+    };
+    let ctx = ctx.clone();
+    state
+        .writer
+        .write::<(), SignInError, _>(move |tx| {
+            Box::pin(async move {
+                let dynamic = outcome.dynamic_state.unwrap_or(passkey.dynamic_state);
+                stored::update_passkey_use(tx, &passkey.credential_id, &dynamic, outcome.backed_up, now).await?;
+                stored::insert_session(tx, &session_row).await?;
+                let actor = Actor::new(kind, pseudonym.clone());
+                if outcome.backup_changed {
+                    let event = Event::new(
+                        actor.clone(),
+                        "passkey.backup_state_changed",
+                        Target::new("account", Some(pseudonym.clone())),
+                        Outcome::Success,
+                    )
+                    .reason(if outcome.backed_up {
+                        "now_backed_up"
+                    } else {
+                        "no_longer_backed_up"
+                    })
+                    .within(&ctx);
+                    audit::record(tx, event).await?;
+                }
+                let event = Event::new(
+                    actor,
+                    "session.start",
+                    Target::new("session", Some(session_row.session_id.clone())),
+                    Outcome::Success,
+                )
+                .within(&ctx);
+                audit::record(tx, event).await?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(issued)
+}
+
+/// Audits a refused sign-in with its real reason.
+async fn fail(state: &AppState, ctx: &Context, pseudonym: Option<&str>, reason: &'static str) {
+    let event = Event::new(
+        Actor::new(ActorKind::Anonymous, "-"),
+        "session.signin",
+        Target::new("account", pseudonym.map(str::to_owned)),
+        Outcome::Failure,
+    )
+    .reason(reason)
+    .within(ctx);
+    record(state, event).await;
+}
+
+async fn record(state: &AppState, event: Event) {
+    let result = state
+        .writer
+        .write::<(), AuditError, _>(move |tx| Box::pin(audit::record(tx, event)))
+        .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, "could not audit a refused sign-in");
+    }
+}
+
+/// Ends one session of `account` (sign-out or revocation from the list).
+pub async fn end_session(
+    state: &AppState,
+    account: &AccountRow,
+    session_id: &str,
+    action: &'static str,
+    ctx: &Context,
+) -> Result<bool, SignInError> {
+    let account_id = account.account_id.clone();
+    let session_id = session_id.to_owned();
+    let actor = Actor::new(
+        if account.kind == "officer" {
+            ActorKind::Officer
+        } else {
+            ActorKind::Citizen
+        },
+        account.pseudonym.clone(),
+    );
+    let ctx = ctx.clone();
+    state
+        .writer
+        .write::<bool, SignInError, _>(move |tx| {
+            Box::pin(async move {
+                let ended = stored::delete_session(tx, &account_id, &session_id).await?;
+                if ended {
+                    let event = Event::new(
+                        actor,
+                        action,
+                        Target::new("session", Some(session_id)),
+                        Outcome::Success,
+                    )
+                    .within(&ctx);
+                    audit::record(tx, event).await?;
+                }
+                Ok(ended)
+            })
+        })
+        .await
+}
