@@ -15,6 +15,7 @@ mod cli_config;
 mod errors;
 mod group_commit;
 mod headers;
+mod passkey_attacks;
 mod passkeys;
 mod serving;
 mod support;

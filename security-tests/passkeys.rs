@@ -8,7 +8,7 @@ use crate::support::{Sandbox, backends};
 
 const NIK: &str = "1971011203850001";
 
-async fn audit_actions(sandbox: &Sandbox) -> Vec<(String, String, Option<String>)> {
+pub async fn audit_actions(sandbox: &Sandbox) -> Vec<(String, String, Option<String>)> {
     let lib = crate::support::Lib::open(sandbox).await;
     let rows = jaga::store::audit::events_from(&lib.db, 0, 10_000).await.unwrap();
     lib.close().await;

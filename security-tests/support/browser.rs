@@ -20,7 +20,10 @@ pub struct Answer {
 
 pub struct Browser<'a> {
     pub app: &'a TestApp,
+    /// The Origin header of API requests.
     pub origin: String,
+    /// The origin the authenticator signs for (a phishing page differs).
+    pub passkey_origin: String,
     pub passkeys: PasskeyClient,
     pub session: Option<String>,
     pub csrf: Option<String>,
@@ -38,6 +41,7 @@ impl<'a> Browser<'a> {
         Self {
             app,
             origin: WEB_ORIGIN.to_owned(),
+            passkey_origin: WEB_ORIGIN.to_owned(),
             passkeys: new_client(),
             session: None,
             csrf: None,
@@ -96,7 +100,7 @@ impl<'a> Browser<'a> {
     /// response JSON the browser would send.
     pub async fn create(&mut self, options: &Value) -> Vec<u8> {
         let request: CredentialCreationOptions = serde_json::from_value(options.clone()).unwrap();
-        let origin = url::Url::parse(&self.origin).unwrap();
+        let origin = url::Url::parse(&self.passkey_origin).unwrap();
         let created = self
             .passkeys
             .register(&origin, request, DefaultClientData)
@@ -108,7 +112,7 @@ impl<'a> Browser<'a> {
     /// Lets the authenticator sign `options`; returns the assertion JSON.
     pub async fn get(&mut self, options: &Value) -> Vec<u8> {
         let request: CredentialRequestOptions = serde_json::from_value(options.clone()).unwrap();
-        let origin = url::Url::parse(&self.origin).unwrap();
+        let origin = url::Url::parse(&self.passkey_origin).unwrap();
         let asserted = self
             .passkeys
             .authenticate(&origin, request, DefaultClientData)

@@ -55,6 +55,7 @@ pub struct WebauthnConfig {
     pub rp_id: String,
     pub origins: Vec<String>,
     pub rp_name: String,
+    pub ceremony_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -201,11 +202,11 @@ impl Config {
             },
             webauthn,
             sessions: SessionConfig {
-                idle_timeout: Duration::from_secs(get.int("sessions.idle_timeout_secs", 30 * 60, 60, 24 * 3600)?),
+                idle_timeout: Duration::from_secs(get.int("sessions.idle_timeout_secs", 30 * 60, 1, 24 * 3600)?),
                 absolute_timeout: Duration::from_secs(get.int(
                     "sessions.absolute_timeout_secs",
                     12 * 3600,
-                    300,
+                    1,
                     7 * 24 * 3600,
                 )?),
             },
@@ -327,10 +328,12 @@ fn webauthn(get: &Getter<'_>, dev: bool) -> Result<Option<WebauthnConfig>, Confi
         check_webauthn_origin(origin, &rp_id)?;
     }
     let rp_name = get.string("webauthn.rp_name")?.unwrap_or_else(|| "Jaga".to_owned());
+    let ceremony_timeout = Duration::from_secs(get.int("webauthn.ceremony_timeout_secs", 300, 1, 600)?);
     Ok(Some(WebauthnConfig {
         rp_id,
         origins,
         rp_name,
+        ceremony_timeout,
     }))
 }
 

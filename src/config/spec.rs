@@ -98,6 +98,11 @@ pub const KEYS: &[KeySpec] = &[
     ),
     key("webauthn.rp_name", Kind::Str, "name shown by the passkey dialog"),
     key(
+        "webauthn.ceremony_timeout_secs",
+        Kind::Int,
+        "lifetime of a registration or sign-in challenge",
+    ),
+    key(
         "sessions.idle_timeout_secs",
         Kind::Int,
         "a session ends after this long without a request",

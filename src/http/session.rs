@@ -22,8 +22,12 @@ pub struct SignedIn {
 
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// Seconds between updates of a session's last-seen time.
-const TOUCH_EVERY: i64 = 60;
+/// Seconds between updates of a session's last-seen time: at most a
+/// minute, and well inside the idle timeout.
+fn touch_every(state: &AppState) -> i64 {
+    let idle = i64::try_from(state.config.sessions.idle_timeout.as_secs()).unwrap_or(i64::MAX);
+    (idle / 4).clamp(0, 60)
+}
 
 pub fn cookie_name(state: &AppState) -> &'static str {
     if state.config.dev {
@@ -100,7 +104,7 @@ impl FromRequestParts<AppState> for SignedIn {
                 ));
             }
         }
-        if now - session.last_seen_at >= TOUCH_EVERY {
+        if now - session.last_seen_at >= touch_every(state) {
             let id = session.session_id.clone();
             state
                 .writer

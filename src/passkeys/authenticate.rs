@@ -46,9 +46,9 @@ pub struct SignIn {
 /// Starts a discoverable sign-in (empty allow list, user verification
 /// required). With `conditional`, the options ask for autofill mediation.
 pub fn start_sign_in(rp: &RelyingParty, conditional: bool) -> Result<Started, PasskeyError> {
-    let (server, client) = DiscoverableCredentialRequestOptions::passkey(&rp.rp_id)
-        .start_ceremony()
-        .map_err(internal)?;
+    let mut request = DiscoverableCredentialRequestOptions::passkey(&rp.rp_id);
+    request.0.timeout = rp.timeout_ms;
+    let (server, client) = request.start_ceremony().map_err(internal)?;
     let public_key = serde_json::to_value(&client).map_err(internal)?;
     let options = if conditional {
         serde_json::json!({ "mediation": "conditional", "publicKey": public_key })

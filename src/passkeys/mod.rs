@@ -6,6 +6,7 @@
 mod authenticate;
 mod register;
 
+use std::num::NonZeroU32;
 use std::time::SystemTime;
 
 use webauthn_rp::request::{AsciiDomain, RpId};
@@ -21,6 +22,8 @@ pub struct RelyingParty {
     rp_id: RpId,
     origins: Vec<String>,
     pub name: String,
+    /// Ceremony lifetime in milliseconds.
+    timeout_ms: NonZeroU32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +49,10 @@ impl RelyingParty {
             rp_id: RpId::Domain(domain),
             origins: config.origins.clone(),
             name: config.rp_name.clone(),
+            timeout_ms: u32::try_from(config.ceremony_timeout.as_millis())
+                .ok()
+                .and_then(NonZeroU32::new)
+                .ok_or_else(|| PasskeyError::RpId("ceremony timeout out of range".into()))?,
         })
     }
 

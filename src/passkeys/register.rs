@@ -52,6 +52,7 @@ pub fn start_registration(
     };
     let mut options = PublicKeyCredentialCreationOptions::passkey(&rp.rp_id, entity, exclude);
     options.pub_key_cred_params = CoseAlgorithmIdentifiers::ALL.remove(CoseAlgorithmIdentifier::Es384);
+    options.timeout = rp.timeout_ms;
     let (server, client) = options.start_ceremony().map_err(internal)?;
     let public_key = serde_json::to_value(&client).map_err(internal)?;
     Ok(Started {
