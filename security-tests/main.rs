@@ -10,6 +10,7 @@
     reason = "test code fails loudly on purpose"
 )]
 
+mod accounts;
 mod audit_tamper;
 mod cli_config;
 mod errors;

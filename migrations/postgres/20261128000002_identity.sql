@@ -72,3 +72,27 @@ create table session (
     expires_at bigint not null
 );
 create index session_account on session (account_id);
+
+-- One-time recovery codes, stored as SHA-256(account_id ‖ code).
+create table recovery_code (
+    account_id text not null references account (account_id),
+    code_hash bytea not null,
+    created_at bigint not null,
+    used_at bigint,
+    primary key (account_id, code_hash)
+);
+
+-- One-time codes (assisted enrolment, officer-assisted recovery, an
+-- officer's first passkey, a citizen's verification at the counter),
+-- stored as SHA-256 of the code.
+create table enrolment_code (
+    code_hash bytea primary key,
+    account_id text not null references account (account_id),
+    purpose text not null check (purpose in ('enrol', 'recover', 'officer', 'verify')),
+    -- The officer who checked the KTP; null when issued from the command line.
+    issued_by text references account (account_id),
+    revoke_old boolean not null,
+    created_at bigint not null,
+    expires_at bigint not null,
+    used_at bigint
+);

@@ -159,3 +159,36 @@ impl<'a> Browser<'a> {
         me
     }
 }
+
+impl Browser<'_> {
+    /// Redeems an enrolment code and registers a passkey with it.
+    pub async fn enrol_with_code(&mut self, code: &str, sign_in: bool) -> Answer {
+        let start = self
+            .post_json(
+                "/api/enrol/code/start",
+                &serde_json::json!({ "code": code, "sign_in": sign_in }),
+            )
+            .await;
+        if start.status != 200 {
+            return start;
+        }
+        let response = self.create(&start.body).await;
+        let finish = self.send(Method::POST, "/api/enrol/finish", Some(response)).await;
+        self.take_cookie(&finish);
+        finish
+    }
+
+    /// Recovers with NIK and a recovery code, registering a new passkey.
+    pub async fn recover(&mut self, nik: &str, code: &str) -> Answer {
+        let start = self
+            .post_json("/api/recover/start", &serde_json::json!({ "nik": nik, "code": code }))
+            .await;
+        if start.status != 200 {
+            return start;
+        }
+        let response = self.create(&start.body).await;
+        let finish = self.send(Method::POST, "/api/enrol/finish", Some(response)).await;
+        self.take_cookie(&finish);
+        finish
+    }
+}

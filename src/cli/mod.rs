@@ -2,6 +2,7 @@
 
 mod audit;
 mod keys;
+mod officers;
 mod serve;
 
 use std::io::Write as _;
@@ -44,6 +45,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Manage officers' accounts.
+    Officers {
+        #[command(subcommand)]
+        command: OfficersCommand,
+    },
     /// Inspect the configuration.
     Config {
         #[command(subcommand)]
@@ -55,6 +61,21 @@ enum Command {
 enum KeysCommand {
     /// Create a new key file (mode 0600) at keys.path; never overwrites one.
     Init,
+}
+
+#[derive(Debug, Subcommand)]
+enum OfficersCommand {
+    /// Create an officer and print a one-time link (valid 24 hours) for
+    /// registering their first passkey.
+    Add {
+        /// The officer's name as shown to colleagues.
+        #[arg(long)]
+        name: String,
+        /// counter (service counter), security (security officer / DPO) or
+        /// admin; repeat for several.
+        #[arg(long = "role", required = true, value_parser = ["counter", "security", "admin"])]
+        roles: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,6 +130,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
                 AuditCommand::Checkpoint => audit::latest(&config).await.map(|()| 0),
             }
         }
+        Command::Officers {
+            command: OfficersCommand::Add { name, roles },
+        } => officers::add(&command_config(file, false)?, &name, &roles)
+            .await
+            .map(|()| 0),
         Command::Config {
             command: ConfigCommand::Check { dev },
         } => {

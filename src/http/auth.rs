@@ -14,6 +14,7 @@ use super::error::ApiError;
 use super::session::{SignedIn, clear_cookie, session_cookie};
 use crate::app::AppState;
 use crate::identity::enrol::{self, EnrolError};
+use crate::identity::registration::{self, Registered};
 use crate::sessions::signin::{self, SignInError};
 use crate::sessions::{self, Issued};
 use crate::store::identity as stored;
@@ -28,6 +29,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/api/me", get(me))
         .route("/api/sessions", get(list_sessions))
         .route("/api/sessions/{id}", delete(revoke_session))
+        .route("/api/enrol/code/start", post(code_start))
+        .route("/api/recover/start", post(recover_start))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::session::check_origin,
@@ -58,6 +61,34 @@ impl From<EnrolError> for ApiError {
                 "ceremony_expired",
                 "Pendaftaran kedaluwarsa atau sudah dipakai; silakan mulai lagi. \
                  (The enrolment expired or was already used; please start again.)",
+            ),
+            EnrolError::RecoveryFailed => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "recovery_failed",
+                "NIK atau kode pemulihan tidak cocok, atau kode sudah dipakai. \
+                 (The NIK or recovery code does not match, or the code was already used.)",
+            ),
+            EnrolError::CodeInvalid => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "code_invalid",
+                "Kode pendaftaran tidak dikenal, sudah dipakai, atau kedaluwarsa. Mintalah kode baru di loket. \
+                 (The enrolment code is unknown, used or expired. Ask for a new one at the counter.)",
+            ),
+            EnrolError::AlreadyVerified => ApiError::new(
+                StatusCode::CONFLICT,
+                "already_verified",
+                "NIK ini sudah terdaftar dan terverifikasi; gunakan pemulihan akun. \
+                 (This NIK is already enrolled and verified; use account recovery.)",
+            ),
+            EnrolError::NoAccount => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_account",
+                "Belum ada akun untuk NIK ini. (There is no account for this NIK yet.)",
+            ),
+            EnrolError::VerificationFailed => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "verification_failed",
+                "Kode verifikasi tidak cocok atau kedaluwarsa. (The verification code does not match or expired.)",
             ),
             EnrolError::Passkey(crate::passkeys::PasskeyError::Malformed) => {
                 ApiError::bad_request("Respons passkey tidak valid. (The passkey response is malformed.)")
@@ -105,15 +136,30 @@ async fn enrol_start(
 struct Enrolled {
     account: String,
     verified: bool,
+    /// Shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recovery_codes: Option<Vec<String>>,
+    signed_in: bool,
 }
 
+/// Finishes any registration that is not adding a passkey to a signed-in
+/// account: self-enrolment, recovery, enrolment by code.
 async fn enrol_finish(State(state): State<AppState>, client: Client, body: Bytes) -> Result<Response, ApiError> {
-    let (pseudonym, issued) = enrol::finish(&state, &body, &client.user_agent, &client.ctx).await?;
+    let registered = registration::finish(&state, &body, &client.user_agent, &client.ctx, None).await?;
+    registered_response(&state, registered)
+}
+
+pub(super) fn registered_response(state: &AppState, registered: Registered) -> Result<Response, ApiError> {
     let body = Enrolled {
-        account: pseudonym.as_str().to_owned(),
-        verified: false,
+        account: registered.pseudonym,
+        verified: registered.verified,
+        recovery_codes: registered.recovery_codes,
+        signed_in: registered.session.is_some(),
     };
-    with_session(&state, StatusCode::CREATED, &issued, Json(body))
+    match &registered.session {
+        Some(issued) => with_session(state, StatusCode::CREATED, issued, Json(body)),
+        None => Ok((StatusCode::CREATED, Json(body)).into_response()),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -228,4 +274,45 @@ async fn revoke_session(
     } else {
         Err(ApiError::not_found())
     }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeStart {
+    code: String,
+    /// False when a security key is enrolled on the counter's computer:
+    /// no session is opened there.
+    #[serde(default = "yes")]
+    sign_in: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn code_start(
+    State(state): State<AppState>,
+    client: Client,
+    Json(body): Json<CodeStart>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(
+        crate::identity::counter::start_with_code(&state, &body.code, body.sign_in, &client.ctx).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecoverStart {
+    nik: String,
+    code: String,
+}
+
+async fn recover_start(
+    State(state): State<AppState>,
+    client: Client,
+    Json(body): Json<RecoverStart>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(
+        crate::identity::recovery::start(&state, &body.nik, &body.code, &client.ctx).await?,
+    ))
 }

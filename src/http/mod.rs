@@ -1,8 +1,10 @@
 //! HTTP: routers, middleware and the server. Layers are applied here, in
 //! one visible place.
 
+mod account;
 mod auth;
 mod client;
+mod counter;
 pub mod error;
 mod health;
 mod home;
@@ -31,6 +33,8 @@ pub use security_headers::CSP;
 pub fn router(state: AppState) -> Router {
     let mut routes = Router::new()
         .merge(auth::routes(&state))
+        .merge(account::routes(&state))
+        .merge(counter::routes(&state))
         .merge(home::routes())
         .merge(health::routes())
         .merge(openapi::routes());

@@ -6,8 +6,13 @@
 //! kept to what sign-in needs and sits behind [`PersonalData`], the one
 //! interface the vault will take over.
 
+pub mod codes;
+pub mod counter;
+pub mod credentials;
 pub mod enrol;
 pub mod nik;
+pub mod recovery;
+pub mod registration;
 
 use std::fmt;
 

@@ -106,3 +106,11 @@ pub async fn checkpoints(db: &Db) -> Result<Vec<CheckpointRow>, StoreError> {
         Db::Postgres(d) => postgres::audit::checkpoints(d.pool()).await,
     }
 }
+
+/// Newest events whose actor or target is `pseudonym`, at most `limit`.
+pub async fn events_about(db: &Db, pseudonym: &str, limit: i64) -> Result<Vec<EventRow>, StoreError> {
+    match db {
+        Db::Sqlite(d) => sqlite::audit::events_about(d.read_pool(), pseudonym, limit).await,
+        Db::Postgres(d) => postgres::audit::events_about(d.pool(), pseudonym, limit).await,
+    }
+}

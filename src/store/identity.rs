@@ -56,6 +56,18 @@ pub struct SessionRow {
     pub expires_at: i64,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EnrolmentCodeRow {
+    pub code_hash: Vec<u8>,
+    pub account_id: String,
+    pub purpose: String,
+    pub issued_by: Option<String>,
+    pub revoke_old: bool,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
 macro_rules! dispatch_tx {
     ($tx:expr, $f:ident $(, $arg:expr)*) => {
         match $tx.conn().await? {
@@ -169,4 +181,74 @@ pub async fn delete_session(tx: &mut Tx<'_>, account_id: &str, session_id: &str)
 
 pub async fn delete_sessions_of(tx: &mut Tx<'_>, account_id: &str) -> Result<u64, StoreError> {
     dispatch_tx!(tx, delete_sessions_of, account_id)
+}
+
+pub async fn set_verified(tx: &mut Tx<'_>, id: &str, verified: bool, now: i64) -> Result<(), StoreError> {
+    dispatch_tx!(tx, set_verified, id, verified, now)
+}
+
+/// Replaces an account's recovery codes with these hashes.
+pub async fn replace_recovery_codes(
+    tx: &mut Tx<'_>,
+    account_id: &str,
+    hashes: &[Vec<u8>],
+    now: i64,
+) -> Result<(), StoreError> {
+    dispatch_tx!(tx, replace_recovery_codes, account_id, hashes, now)
+}
+
+/// Marks a recovery code used; false if it does not exist or was used.
+pub async fn use_recovery_code(tx: &mut Tx<'_>, account_id: &str, hash: &[u8], now: i64) -> Result<bool, StoreError> {
+    dispatch_tx!(tx, use_recovery_code, account_id, hash, now)
+}
+
+pub async fn unused_recovery_codes_tx(tx: &mut Tx<'_>, account_id: &str) -> Result<i64, StoreError> {
+    dispatch_tx!(tx, unused_recovery_codes, account_id)
+}
+
+pub async fn unused_recovery_codes(db: &Db, account_id: &str) -> Result<i64, StoreError> {
+    dispatch_db!(db, unused_recovery_codes, account_id)
+}
+
+pub async fn insert_enrolment_code(tx: &mut Tx<'_>, row: &EnrolmentCodeRow) -> Result<(), StoreError> {
+    dispatch_tx!(tx, insert_enrolment_code, row)
+}
+
+/// Marks an unexpired, unused code used and returns it (single use).
+pub async fn claim_enrolment_code(
+    tx: &mut Tx<'_>,
+    hash: &[u8],
+    now: i64,
+) -> Result<Option<EnrolmentCodeRow>, StoreError> {
+    dispatch_tx!(tx, claim_enrolment_code, hash, now)
+}
+
+pub async fn passkeys_of_tx(tx: &mut Tx<'_>, account_id: &str) -> Result<Vec<PasskeyRow>, StoreError> {
+    dispatch_tx!(tx, passkeys_of_conn, account_id)
+}
+
+pub async fn rename_passkey(
+    tx: &mut Tx<'_>,
+    account_id: &str,
+    credential_id: &[u8],
+    name: &str,
+) -> Result<bool, StoreError> {
+    dispatch_tx!(tx, rename_passkey, account_id, credential_id, name)
+}
+
+pub async fn delete_passkey(tx: &mut Tx<'_>, account_id: &str, credential_id: &[u8]) -> Result<bool, StoreError> {
+    dispatch_tx!(tx, delete_passkey, account_id, credential_id)
+}
+
+pub async fn delete_passkeys_of(tx: &mut Tx<'_>, account_id: &str) -> Result<u64, StoreError> {
+    dispatch_tx!(tx, delete_passkeys_of, account_id)
+}
+
+/// Ends the sessions that were started with this passkey.
+pub async fn delete_sessions_of_passkey(
+    tx: &mut Tx<'_>,
+    account_id: &str,
+    credential_id: &[u8],
+) -> Result<u64, StoreError> {
+    dispatch_tx!(tx, delete_sessions_of_passkey, account_id, credential_id)
 }

@@ -113,11 +113,15 @@ async fn run(db: Db, sealer: Arc<dyn Sealer>, mut rx: mpsc::Receiver<Unit>) {
 
 /// A database whose connections can be handed to units.
 trait Backend: sqlx::Database {
+    /// SQLite takes the write lock at once, so a second process (a CLI
+    /// command) waits instead of racing for sequence numbers.
+    const BEGIN: &'static str;
     fn tx_conn(conn: &mut Self::Connection) -> TxConn<'_>;
     fn conn(conn: &mut Self::Connection) -> Conn<'_>;
 }
 
 impl Backend for sqlx::Sqlite {
+    const BEGIN: &'static str = "begin immediate";
     fn tx_conn(conn: &mut Self::Connection) -> TxConn<'_> {
         TxConn::Sqlite(conn)
     }
@@ -127,6 +131,7 @@ impl Backend for sqlx::Sqlite {
 }
 
 impl Backend for sqlx::Postgres {
+    const BEGIN: &'static str = "begin";
     fn tx_conn(conn: &mut Self::Connection) -> TxConn<'_> {
         TxConn::Postgres(conn)
     }
@@ -140,7 +145,7 @@ async fn run_batch<DB: Backend>(
     units: Vec<Unit>,
     sealer: &dyn Sealer,
 ) -> Result<(), StoreError> {
-    let mut batch = match pool.begin().await {
+    let mut batch = match pool.begin_with(DB::BEGIN).await {
         Ok(t) => t,
         Err(e) => {
             // Dropping the units drops their answer channels: callers see

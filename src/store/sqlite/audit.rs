@@ -102,3 +102,15 @@ pub async fn checkpoint_at(pool: &SqlitePool, size: i64) -> Result<Option<Checkp
             .await?,
     )
 }
+
+pub async fn events_about(pool: &SqlitePool, pseudonym: &str, limit: i64) -> Result<Vec<EventRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "select seq, time_us, actor_kind, actor_id, action, target_kind, target_id, target_fields, purpose, \
+         outcome, reason, request_id, source, mac from audit_event where target_id = ?1 or actor_id = ?1 \
+         order by seq desc limit ?2",
+    )
+    .bind(pseudonym)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}

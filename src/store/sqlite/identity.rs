@@ -3,7 +3,7 @@
 use sqlx::{SqliteConnection as Connection, SqlitePool as Pool};
 
 use crate::store::StoreError;
-use crate::store::identity::{AccountRow, CeremonyRow, PasskeyRow, SessionRow};
+use crate::store::identity::{AccountRow, CeremonyRow, EnrolmentCodeRow, PasskeyRow, SessionRow};
 
 const ACCOUNT: &str = "select account_id, kind, user_handle, pseudonym, status, verified, flag, display_name, nik, \
      nik_index, created_at, updated_at from account";
@@ -216,6 +216,148 @@ pub async fn delete_session(conn: &mut Connection, account_id: &str, session_id:
 pub async fn delete_sessions_of(conn: &mut Connection, account_id: &str) -> Result<u64, StoreError> {
     let done = sqlx::query("delete from session where account_id = ?1")
         .bind(account_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn set_verified(conn: &mut Connection, id: &str, verified: bool, now: i64) -> Result<(), StoreError> {
+    sqlx::query("update account set verified = ?2, updated_at = ?3 where account_id = ?1")
+        .bind(id)
+        .bind(verified)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn replace_recovery_codes(
+    conn: &mut Connection,
+    account_id: &str,
+    hashes: &[Vec<u8>],
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("delete from recovery_code where account_id = ?1")
+        .bind(account_id)
+        .execute(&mut *conn)
+        .await?;
+    for hash in hashes {
+        sqlx::query("insert into recovery_code (account_id, code_hash, created_at) values (?1, ?2, ?3)")
+            .bind(account_id)
+            .bind(hash)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn use_recovery_code(
+    conn: &mut Connection,
+    account_id: &str,
+    hash: &[u8],
+    now: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "update recovery_code set used_at = ?3 where account_id = ?1 and code_hash = ?2 and used_at is null",
+    )
+    .bind(account_id)
+    .bind(hash)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn unused_recovery_codes<'e, E>(exec: E, account_id: &str) -> Result<i64, StoreError>
+where
+    E: sqlx::SqliteExecutor<'e>,
+{
+    let (n,): (i64,) = sqlx::query_as("select count(*) from recovery_code where account_id = ?1 and used_at is null")
+        .bind(account_id)
+        .fetch_one(exec)
+        .await?;
+    Ok(n)
+}
+
+pub async fn insert_enrolment_code(conn: &mut Connection, r: &EnrolmentCodeRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into enrolment_code (code_hash, account_id, purpose, issued_by, revoke_old, created_at, expires_at, \
+         used_at) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .bind(&r.code_hash)
+    .bind(&r.account_id)
+    .bind(&r.purpose)
+    .bind(&r.issued_by)
+    .bind(r.revoke_old)
+    .bind(r.created_at)
+    .bind(r.expires_at)
+    .bind(r.used_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn claim_enrolment_code(
+    conn: &mut Connection,
+    hash: &[u8],
+    now: i64,
+) -> Result<Option<EnrolmentCodeRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "update enrolment_code set used_at = ?2 where code_hash = ?1 and used_at is null and expires_at >= ?2 \
+         returning code_hash, account_id, purpose, issued_by, revoke_old, created_at, expires_at, used_at",
+    )
+    .bind(hash)
+    .bind(now)
+    .fetch_optional(conn)
+    .await?)
+}
+
+pub async fn passkeys_of_conn(conn: &mut Connection, account_id: &str) -> Result<Vec<PasskeyRow>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!("{PASSKEY} where account_id = ?1 order by created_at"));
+    Ok(sqlx::query_as(sql).bind(account_id).fetch_all(conn).await?)
+}
+
+pub async fn rename_passkey(
+    conn: &mut Connection,
+    account_id: &str,
+    credential_id: &[u8],
+    name: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query("update passkey set name = ?3 where account_id = ?1 and credential_id = ?2")
+        .bind(account_id)
+        .bind(credential_id)
+        .bind(name)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn delete_passkey(conn: &mut Connection, account_id: &str, credential_id: &[u8]) -> Result<bool, StoreError> {
+    let done = sqlx::query("delete from passkey where account_id = ?1 and credential_id = ?2")
+        .bind(account_id)
+        .bind(credential_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn delete_passkeys_of(conn: &mut Connection, account_id: &str) -> Result<u64, StoreError> {
+    let done = sqlx::query("delete from passkey where account_id = ?1")
+        .bind(account_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn delete_sessions_of_passkey(
+    conn: &mut Connection,
+    account_id: &str,
+    credential_id: &[u8],
+) -> Result<u64, StoreError> {
+    let done = sqlx::query("delete from session where account_id = ?1 and credential_id = ?2")
+        .bind(account_id)
+        .bind(credential_id)
         .execute(conn)
         .await?;
     Ok(done.rows_affected())

@@ -1,0 +1,112 @@
+//! The counter officer's API: assisted enrolment (code and QR), assisted
+//! recovery, and verifying a self-enrolled account.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::client::Client;
+use super::error::ApiError;
+use super::session::SignedIn;
+use crate::app::AppState;
+use crate::identity::Role;
+use crate::identity::counter::{self, CounterOfficer, IssuedCode};
+
+pub fn routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/counter/enrol", post(enrol))
+        .route("/api/counter/recover", post(recover))
+        .route("/api/counter/verify", post(verify))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::session::check_origin,
+        ))
+}
+
+/// The counter-officer permit, or 403.
+pub(super) async fn officer(state: &AppState, who: &SignedIn) -> Result<CounterOfficer, ApiError> {
+    let roles: Vec<Role> = crate::store::identity::roles(&state.db, &who.account.account_id)
+        .await
+        .map_err(ApiError::internal)?
+        .iter()
+        .filter_map(|r| Role::parse(r))
+        .collect();
+    CounterOfficer::permit(&who.account, &roles).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Hanya petugas loket yang dapat melakukan ini. (Only counter officers can do this.)",
+        )
+    })
+}
+
+#[derive(Debug, Serialize)]
+struct CodeWithQr {
+    #[serde(flatten)]
+    code: IssuedCode,
+    /// The link as an SVG QR code.
+    qr_svg: String,
+}
+
+fn with_qr(code: IssuedCode) -> Result<Json<CodeWithQr>, ApiError> {
+    let qr = qrcode::QrCode::new(code.url.as_bytes()).map_err(ApiError::internal)?;
+    let svg = qr
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .build();
+    Ok(Json(CodeWithQr { code, qr_svg: svg }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Enrol {
+    nik: String,
+    name: String,
+}
+
+async fn enrol(
+    State(state): State<AppState>,
+    client: Client,
+    who: SignedIn,
+    Json(body): Json<Enrol>,
+) -> Result<Json<CodeWithQr>, ApiError> {
+    let officer = officer(&state, &who).await?;
+    with_qr(counter::enrol(&state, &officer, &body.nik, &body.name, &client.ctx).await?)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Recover {
+    nik: String,
+    revoke_old: bool,
+}
+
+async fn recover(
+    State(state): State<AppState>,
+    client: Client,
+    who: SignedIn,
+    Json(body): Json<Recover>,
+) -> Result<Json<CodeWithQr>, ApiError> {
+    let officer = officer(&state, &who).await?;
+    with_qr(counter::recover(&state, &officer, &body.nik, body.revoke_old, &client.ctx).await?)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Verify {
+    nik: String,
+    code: String,
+}
+
+async fn verify(
+    State(state): State<AppState>,
+    client: Client,
+    who: SignedIn,
+    Json(body): Json<Verify>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let officer = officer(&state, &who).await?;
+    let account = counter::verify(&state, &officer, &body.nik, &body.code, &client.ctx).await?;
+    Ok(Json(serde_json::json!({ "account": account, "verified": true })))
+}

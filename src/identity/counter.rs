@@ -1,0 +1,434 @@
+//! The service counter: a counter officer, after checking the citizen's
+//! KTP, enrols them (one-time code and QR), helps them recover, or
+//! verifies the account they enrolled themselves.
+
+use std::time::Duration;
+
+use super::codes;
+use super::enrol::{EnrolError, nik_index, parse_name};
+use super::recovery::register_for;
+use super::registration::Pending;
+use super::{AccountId, AccountKind, Nik, Pseudonym, Role, Status, UserHandle};
+use crate::app::AppState;
+use crate::audit::{self, Actor, ActorKind, Context, Event, Outcome, Target};
+use crate::store::identity::{self as stored, AccountRow, EnrolmentCodeRow};
+use crate::store::{Tx, Writer};
+
+/// Lifetime of an enrolment code given to a citizen.
+pub const CODE_LIFETIME: Duration = Duration::from_secs(15 * 60);
+/// Lifetime of an officer's first-passkey link from the command line.
+pub const OFFICER_LINK_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+/// Lifetime of a citizen's verification code.
+pub const VERIFY_LIFETIME: Duration = Duration::from_secs(10 * 60);
+
+/// Proof that the caller is a counter officer: the functions below take it,
+/// so code without the role check cannot call them.
+#[derive(Debug, Clone)]
+pub struct CounterOfficer {
+    account: AccountRow,
+}
+
+impl CounterOfficer {
+    pub fn permit(account: &AccountRow, roles: &[Role]) -> Option<Self> {
+        (account.kind == "officer" && account.status == "active" && roles.contains(&Role::Counter)).then(|| Self {
+            account: account.clone(),
+        })
+    }
+
+    fn actor(&self) -> Actor {
+        Actor::new(ActorKind::Officer, self.account.pseudonym.clone())
+    }
+}
+
+/// A code handed to someone, with the link it opens.
+#[derive(Debug, serde::Serialize)]
+pub struct IssuedCode {
+    pub account: String,
+    pub code: String,
+    pub url: String,
+    pub expires_at: i64,
+}
+
+fn link(state_origin: &str, code: &str) -> String {
+    // The code travels in the fragment: never sent to a server or in a Referer.
+    format!("{state_origin}/enrol/code#{code}")
+}
+
+fn code_row(
+    code: &str,
+    account_id: &str,
+    purpose: &str,
+    officer: Option<&str>,
+    revoke_old: bool,
+    lifetime: Duration,
+) -> EnrolmentCodeRow {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    EnrolmentCodeRow {
+        code_hash: codes::enrolment_hash(code),
+        account_id: account_id.to_owned(),
+        purpose: purpose.to_owned(),
+        issued_by: officer.map(str::to_owned),
+        revoke_old,
+        created_at: now,
+        expires_at: now + i64::try_from(lifetime.as_secs()).unwrap_or(0),
+        used_at: None,
+    }
+}
+
+fn new_account(
+    kind: AccountKind,
+    name: &str,
+    nik: Option<(&Nik, Vec<u8>)>,
+    now: i64,
+) -> Result<AccountRow, EnrolError> {
+    Ok(AccountRow {
+        account_id: AccountId::generate()?.as_str().to_owned(),
+        kind: kind.as_str().into(),
+        user_handle: UserHandle::generate()?.0.to_vec(),
+        pseudonym: Pseudonym::generate(kind)?.as_str().to_owned(),
+        status: Status::Pending.as_str().into(),
+        verified: true,
+        flag: None,
+        display_name: name.to_owned(),
+        nik: nik.as_ref().map(|(n, _)| n.digits()),
+        nik_index: nik.map(|(_, i)| i),
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// Assisted enrolment. A self-enrolled, unverified account holding the same
+/// NIK loses to this counter-verified one: it is suspended, its sessions end,
+/// and it is flagged for a security officer.
+pub async fn enrol(
+    state: &AppState,
+    officer: &CounterOfficer,
+    nik: &str,
+    name: &str,
+    ctx: &Context,
+) -> Result<IssuedCode, EnrolError> {
+    let nik = Nik::parse(nik)?;
+    let name = parse_name(name)?;
+    let index = nik_index(state, &nik);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let account = new_account(AccountKind::Citizen, &name, Some((&nik, index.clone())), now)?;
+    let code = codes::enrolment_code()?;
+    let row = code_row(
+        &code,
+        &account.account_id,
+        "enrol",
+        Some(&officer.account.account_id),
+        false,
+        CODE_LIFETIME,
+    );
+    let issued = IssuedCode {
+        account: account.pseudonym.clone(),
+        url: link(first_origin(state), &code),
+        code,
+        expires_at: row.expires_at,
+    };
+    let actor = officer.actor();
+    let ctx = ctx.clone();
+    state
+        .writer
+        .write(move |tx| {
+            Box::pin(async move {
+                if let Some(existing) = stored::account_by_nik_index(tx, &index).await? {
+                    if existing.verified {
+                        return Err(EnrolError::AlreadyVerified);
+                    }
+                    suspend_squatter(tx, &actor, &existing, now, &ctx).await?;
+                }
+                stored::insert_account(tx, &account).await?;
+                stored::insert_enrolment_code(tx, &row).await?;
+                let target = Target::new("account", Some(account.pseudonym.clone()));
+                let event = Event::new(actor, "enrolment_code.issue", target, Outcome::Success)
+                    .reason("enrol")
+                    .within(&ctx);
+                audit::record(tx, event).await?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(issued)
+}
+
+async fn suspend_squatter(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    squatter: &AccountRow,
+    now: i64,
+    ctx: &Context,
+) -> Result<(), EnrolError> {
+    stored::set_status(
+        tx,
+        &squatter.account_id,
+        Status::Suspended.as_str(),
+        Some("nik_claimed_at_counter"),
+        now,
+    )
+    .await?;
+    stored::delete_sessions_of(tx, &squatter.account_id).await?;
+    let event = Event::new(
+        actor.clone(),
+        "account.suspend",
+        Target::new("account", Some(squatter.pseudonym.clone())),
+        Outcome::Success,
+    )
+    .reason("nik_claimed_at_counter")
+    .within(ctx);
+    audit::record(tx, event).await?;
+    Ok(())
+}
+
+/// Officer-assisted recovery: a new code for the account of this NIK; the
+/// officer decides whether the old passkeys are revoked when it is used.
+pub async fn recover(
+    state: &AppState,
+    officer: &CounterOfficer,
+    nik: &str,
+    revoke_old: bool,
+    ctx: &Context,
+) -> Result<IssuedCode, EnrolError> {
+    let nik = Nik::parse(nik)?;
+    let index = nik_index(state, &nik);
+    let code = codes::enrolment_code()?;
+    let officer_id = officer.account.account_id.clone();
+    let actor = officer.actor();
+    let ctx = ctx.clone();
+    let origin = first_origin(state).to_owned();
+    state
+        .writer
+        .write(move |tx| {
+            Box::pin(async move {
+                let account = stored::account_by_nik_index(tx, &index)
+                    .await?
+                    .ok_or(EnrolError::NoAccount)?;
+                let row = code_row(
+                    &code,
+                    &account.account_id,
+                    "recover",
+                    Some(&officer_id),
+                    revoke_old,
+                    CODE_LIFETIME,
+                );
+                stored::insert_enrolment_code(tx, &row).await?;
+                let target = Target::new("account", Some(account.pseudonym.clone()));
+                let reason = if revoke_old {
+                    "recover_revoking_old_passkeys"
+                } else {
+                    "recover_keeping_old_passkeys"
+                };
+                let event = Event::new(actor, "enrolment_code.issue", target, Outcome::Success)
+                    .reason(reason)
+                    .within(&ctx);
+                audit::record(tx, event).await?;
+                Ok(IssuedCode {
+                    account: account.pseudonym,
+                    url: link(&origin, &code),
+                    code,
+                    expires_at: row.expires_at,
+                })
+            })
+        })
+        .await
+}
+
+fn verify_hash(account_id: &str, code: &str) -> Vec<u8> {
+    codes::enrolment_hash(&format!("verify:{account_id}:{}", codes::normalise(code)))
+}
+
+/// A citizen asks for a short code to show at the counter.
+pub async fn verification_code(
+    state: &AppState,
+    account: &AccountRow,
+    ctx: &Context,
+) -> Result<IssuedCode, EnrolError> {
+    let digits: String = crate::ids::bytes::<8>()?
+        .iter()
+        .map(|b| char::from(b'0' + b % 10))
+        .collect();
+    let row = code_row(&digits, &account.account_id, "verify", None, false, VERIFY_LIFETIME);
+    let row = EnrolmentCodeRow {
+        code_hash: verify_hash(&account.account_id, &digits),
+        ..row
+    };
+    let expires_at = row.expires_at;
+    let actor = Actor::new(ActorKind::Citizen, account.pseudonym.clone());
+    let target = Target::new("account", Some(account.pseudonym.clone()));
+    let ctx = ctx.clone();
+    state
+        .writer
+        .write::<(), EnrolError, _>(move |tx| {
+            Box::pin(async move {
+                stored::insert_enrolment_code(tx, &row).await?;
+                audit::record(
+                    tx,
+                    Event::new(actor, "verification_code.issue", target, Outcome::Success).within(&ctx),
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(IssuedCode {
+        account: account.pseudonym.clone(),
+        url: String::new(),
+        code: digits,
+        expires_at,
+    })
+}
+
+/// The officer checked the KTP and the citizen showed the code from their
+/// signed-in phone: the account becomes verified.
+pub async fn verify(
+    state: &AppState,
+    officer: &CounterOfficer,
+    nik: &str,
+    code: &str,
+    ctx: &Context,
+) -> Result<String, EnrolError> {
+    let nik = Nik::parse(nik)?;
+    let index = nik_index(state, &nik);
+    let code = code.to_owned();
+    let actor = officer.actor();
+    let ctx = ctx.clone();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    state
+        .writer
+        .write(move |tx| {
+            Box::pin(async move {
+                let account = stored::account_by_nik_index(tx, &index)
+                    .await?
+                    .ok_or(EnrolError::NoAccount)?;
+                let claimed = stored::claim_enrolment_code(tx, &verify_hash(&account.account_id, &code), now).await?;
+                let target = Target::new("account", Some(account.pseudonym.clone()));
+                if !claimed.is_some_and(|c| c.purpose == "verify" && c.account_id == account.account_id) {
+                    let event = Event::new(actor, "account.verify", target, Outcome::Denied)
+                        .reason("code_mismatch")
+                        .within(&ctx);
+                    audit::record_attempt(tx, event).await?;
+                    return Err(EnrolError::VerificationFailed);
+                }
+                stored::set_verified(tx, &account.account_id, true, now).await?;
+                audit::record(
+                    tx,
+                    Event::new(actor, "account.verify", target, Outcome::Success).within(&ctx),
+                )
+                .await?;
+                Ok(account.pseudonym)
+            })
+        })
+        .await
+}
+
+/// Redeems an enrolment code (single use) and starts registering a passkey.
+/// With `sign_in` false (a security key enrolled at the counter), no session
+/// is opened on the counter's browser.
+pub async fn start_with_code(
+    state: &AppState,
+    code: &str,
+    sign_in: bool,
+    ctx: &Context,
+) -> Result<serde_json::Value, EnrolError> {
+    let hash = codes::enrolment_hash(code);
+    let rp = state.rp.clone();
+    let ctx = ctx.clone();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    state
+        .writer
+        .write(move |tx| {
+            Box::pin(async move {
+                let claimed = stored::claim_enrolment_code(tx, &hash, now)
+                    .await?
+                    .filter(|c| c.purpose != "verify");
+                let Some(code) = claimed else {
+                    let event = Event::new(
+                        Actor::new(ActorKind::Anonymous, "-"),
+                        "enrolment_code.use",
+                        Target::new("account", None),
+                        Outcome::Failure,
+                    )
+                    .reason("unknown_used_or_expired")
+                    .within(&ctx);
+                    audit::record_attempt(tx, event).await?;
+                    return Err(EnrolError::CodeInvalid);
+                };
+                let account = stored::account_by_id_tx(tx, &code.account_id)
+                    .await?
+                    .ok_or(EnrolError::CodeInvalid)?;
+                if account.status == "suspended" || account.status == "erased" {
+                    return Err(EnrolError::CodeInvalid);
+                }
+                let pending = Pending::Code {
+                    account_id: account.account_id.clone(),
+                    purpose: code.purpose.clone(),
+                    revoke_old: code.revoke_old,
+                    sign_in,
+                };
+                let options = register_for(&rp, tx, &account, pending).await?;
+                let event = Event::new(
+                    Actor::new(ActorKind::Anonymous, "-"),
+                    "enrolment_code.use",
+                    Target::new("account", Some(account.pseudonym.clone())),
+                    Outcome::Success,
+                )
+                .reason(if code.purpose == "recover" { "recover" } else { "enrol" })
+                .within(&ctx);
+                audit::record(tx, event).await?;
+                Ok(options)
+            })
+        })
+        .await
+}
+
+/// `jaga officers add`: a pending officer with roles and a one-time link for
+/// the first passkey. Audited as an operator action.
+pub async fn add_officer(
+    writer: &Writer,
+    origin: &str,
+    name: &str,
+    roles: &[Role],
+    operator: &str,
+) -> Result<IssuedCode, EnrolError> {
+    let name = parse_name(name)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let account = new_account(AccountKind::Officer, &name, None, now)?;
+    let code = codes::enrolment_code()?;
+    let row = code_row(
+        &code,
+        &account.account_id,
+        "officer",
+        None,
+        false,
+        OFFICER_LINK_LIFETIME,
+    );
+    let issued = IssuedCode {
+        account: account.pseudonym.clone(),
+        url: link(origin, &code),
+        code,
+        expires_at: row.expires_at,
+    };
+    let roles: Vec<&'static str> = roles.iter().map(|r| r.as_str()).collect();
+    let actor = Actor::new(ActorKind::Operator, operator.to_owned());
+    writer
+        .write::<(), EnrolError, _>(move |tx| {
+            Box::pin(async move {
+                stored::insert_account(tx, &account).await?;
+                for role in &roles {
+                    stored::insert_role(tx, &account.account_id, role).await?;
+                }
+                stored::insert_enrolment_code(tx, &row).await?;
+                let target = Target::new("account", Some(account.pseudonym.clone()))
+                    .with_fields(roles.iter().map(|r| format!("role.{r}")));
+                audit::record(tx, Event::new(actor, "officer.add", target, Outcome::Success)).await?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(issued)
+}
+
+fn first_origin(state: &AppState) -> &str {
+    state.rp.origins().first().map_or("", String::as_str)
+}

@@ -1,0 +1,114 @@
+//! Recovery with a one-time recovery code, and regenerating the codes.
+
+use super::codes;
+use super::enrol::{EnrolError, nik_index};
+use super::registration::{Pending, ceremony_row};
+use super::{Nik, UserHandle};
+use crate::app::AppState;
+use crate::audit::{self, Actor, ActorKind, Context, Event, Outcome, Target};
+use crate::passkeys;
+use crate::store::identity::{self as stored, AccountRow};
+
+/// Checks NIK and recovery code, spends the code, and starts registering a
+/// new passkey. Every refusal is the same [`EnrolError::RecoveryFailed`].
+pub async fn start(state: &AppState, nik: &str, code: &str, ctx: &Context) -> Result<serde_json::Value, EnrolError> {
+    let Ok(nik) = Nik::parse(nik) else {
+        return Err(EnrolError::RecoveryFailed);
+    };
+    let index = nik_index(state, &nik);
+    let code = codes::normalise(code);
+    let rp = state.rp.clone();
+    let ctx = ctx.clone();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    state
+        .writer
+        .write(move |tx| {
+            Box::pin(async move {
+                let account = stored::account_by_nik_index(tx, &index).await?;
+                let usable = account.filter(|a| a.status == "active");
+                let spent = match &usable {
+                    Some(a) => {
+                        stored::use_recovery_code(tx, &a.account_id, &codes::recovery_hash(&a.account_id, &code), now)
+                            .await?
+                    }
+                    None => false,
+                };
+                let Some(account) = usable.filter(|_| spent) else {
+                    let event = Event::new(
+                        Actor::new(ActorKind::Anonymous, "-"),
+                        "recovery.code.use",
+                        Target::new("account", None),
+                        Outcome::Failure,
+                    )
+                    .reason("no_match")
+                    .within(&ctx);
+                    audit::record_attempt(tx, event).await?;
+                    return Err(EnrolError::RecoveryFailed);
+                };
+                let options = register_for(
+                    &rp,
+                    tx,
+                    &account,
+                    Pending::Recover {
+                        account_id: account.account_id.clone(),
+                    },
+                )
+                .await?;
+                let event = Event::new(
+                    Actor::new(ActorKind::Citizen, account.pseudonym.clone()),
+                    "recovery.code.use",
+                    Target::new("account", Some(account.pseudonym.clone())),
+                    Outcome::Success,
+                )
+                .within(&ctx);
+                audit::record(tx, event).await?;
+                Ok(options)
+            })
+        })
+        .await
+}
+
+/// Starts a registration ceremony for an existing account, inside `tx`.
+pub(crate) async fn register_for(
+    rp: &passkeys::RelyingParty,
+    tx: &mut crate::store::Tx<'_>,
+    account: &AccountRow,
+    pending: Pending,
+) -> Result<serde_json::Value, EnrolError> {
+    let handle = <[u8; 64]>::try_from(account.user_handle.as_slice())
+        .map(UserHandle)
+        .map_err(|_| passkeys::PasskeyError::Internal("stored user handle is not 64 bytes".into()))?;
+    let existing: Vec<(Vec<u8>, i64)> = stored::passkeys_of_tx(tx, &account.account_id)
+        .await?
+        .into_iter()
+        .map(|p| (p.credential_id, p.transports))
+        .collect();
+    let started = passkeys::start_registration(rp, &handle, &account.pseudonym, &account.display_name, &existing)?;
+    stored::insert_ceremony(tx, &ceremony_row(&started, &pending)?).await?;
+    Ok(started.options)
+}
+
+/// Replaces the account's recovery codes; returns the new ones (shown once).
+pub async fn regenerate(state: &AppState, account: &AccountRow, ctx: &Context) -> Result<Vec<String>, EnrolError> {
+    let (shown, hashes) = codes::recovery_set(&account.account_id)?;
+    let account_id = account.account_id.clone();
+    let actor = Actor::new(ActorKind::Citizen, account.pseudonym.clone());
+    let target = Target::new("account", Some(account.pseudonym.clone()));
+    let ctx = ctx.clone();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    state
+        .writer
+        .write::<(), EnrolError, _>(move |tx| {
+            Box::pin(async move {
+                stored::replace_recovery_codes(tx, &account_id, &hashes, now).await?;
+                audit::record(
+                    tx,
+                    Event::new(actor, "recovery.codes.regenerate", target, Outcome::Success).within(&ctx),
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(shown)
+}

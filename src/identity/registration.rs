@@ -1,0 +1,411 @@
+//! Finishing a passkey registration, whatever started it: self-enrolment,
+//! adding a passkey, recovery with a recovery code, or an enrolment code
+//! from a counter officer or the command line.
+
+use serde::{Deserialize, Serialize};
+
+use super::codes;
+use super::enrol::EnrolError;
+use super::{AccountId, NIK_INDEX, Nik, Pseudonym, Status};
+use crate::app::AppState;
+use crate::audit::{self, Actor, ActorKind, Context, Event, Outcome, Target};
+use crate::passkeys::{self, NewPasskey, PasskeyError};
+use crate::sessions::{self, Issued};
+use crate::store::identity::{self as stored, AccountRow, CeremonyRow, PasskeyRow, SessionRow};
+use crate::store::{StoreError, Tx};
+
+/// What a registration ceremony is for, kept with its state.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "flow", rename_all = "snake_case")]
+pub(crate) enum Pending {
+    SelfEnrol {
+        account_id: String,
+        pseudonym: String,
+        user_handle: String,
+        nik: String,
+        name: String,
+    },
+    AddPasskey {
+        account_id: String,
+    },
+    Recover {
+        account_id: String,
+    },
+    Code {
+        account_id: String,
+        purpose: String,
+        revoke_old: bool,
+        sign_in: bool,
+    },
+}
+
+/// The outcome shown to the person who registered.
+#[derive(Debug)]
+pub struct Registered {
+    pub pseudonym: String,
+    pub verified: bool,
+    /// New recovery codes, shown once.
+    pub recovery_codes: Option<Vec<String>>,
+    pub session: Option<Issued>,
+}
+
+pub(crate) fn ceremony_row(started: &passkeys::Started, pending: &Pending) -> Result<CeremonyRow, EnrolError> {
+    Ok(CeremonyRow {
+        challenge: started.challenge.to_vec(),
+        kind: "register".into(),
+        account_id: None,
+        state: started.state.clone(),
+        payload: serde_json::to_string(pending).map_err(|e| PasskeyError::Internal(e.to_string()))?,
+        expires_at: started.expires_at,
+    })
+}
+
+fn actor_of(account: &AccountRow) -> Actor {
+    let kind = if account.kind == "officer" {
+        ActorKind::Officer
+    } else {
+        ActorKind::Citizen
+    };
+    Actor::new(kind, account.pseudonym.clone())
+}
+
+async fn emit(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    action: &'static str,
+    target: Target,
+    ctx: &Context,
+) -> Result<(), EnrolError> {
+    audit::record(
+        tx,
+        Event::new(actor.clone(), action, target, Outcome::Success).within(ctx),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Finishes any registration ceremony. `signed_in` is the account of the
+/// session that asked to add a passkey, if any.
+pub async fn finish(
+    state: &AppState,
+    body: &[u8],
+    user_agent: &str,
+    ctx: &Context,
+    signed_in: Option<&AccountRow>,
+) -> Result<Registered, EnrolError> {
+    let (registration, challenge) = passkeys::parse_registration(body)?;
+    let challenge = challenge.to_vec();
+    let audit_ctx = ctx.clone();
+    let ceremony = state
+        .writer
+        .write::<CeremonyRow, EnrolError, _>(move |tx| {
+            Box::pin(async move {
+                match stored::take_ceremony(tx, &challenge).await? {
+                    Some(c) if c.kind == "register" => Ok(c),
+                    _ => {
+                        let event = Event::new(
+                            Actor::new(ActorKind::Anonymous, "-"),
+                            "passkey.register",
+                            Target::new("ceremony", None),
+                            Outcome::Failure,
+                        )
+                        .reason("unknown_ceremony")
+                        .within(&audit_ctx);
+                        audit::record_attempt(tx, event).await?;
+                        Err(EnrolError::UnknownCeremony)
+                    }
+                }
+            })
+        })
+        .await?;
+    let pending: Pending = serde_json::from_str(&ceremony.payload).map_err(|_| EnrolError::UnknownCeremony)?;
+    let existing = match &pending {
+        Pending::SelfEnrol { .. } => None,
+        Pending::AddPasskey { account_id } | Pending::Recover { account_id } | Pending::Code { account_id, .. } => {
+            let account = stored::account_by_id(&state.db, account_id)
+                .await?
+                .ok_or(EnrolError::UnknownCeremony)?;
+            Some(account)
+        }
+    };
+    if let Pending::AddPasskey { account_id } = &pending
+        && signed_in.map(|a| &a.account_id) != Some(account_id)
+    {
+        return Err(EnrolError::UnknownCeremony);
+    }
+    let rp = state.rp.clone();
+    let verified =
+        tokio::task::spawn_blocking(move || passkeys::finish_registration(&rp, &registration, &ceremony.state))
+            .await
+            .map_err(|e| PasskeyError::Internal(e.to_string()))?;
+    let target_pseudonym = match (&pending, &existing) {
+        (Pending::SelfEnrol { pseudonym, .. }, _) => pseudonym.clone(),
+        (_, Some(a)) => a.pseudonym.clone(),
+        (_, None) => String::new(),
+    };
+    let new = match verified {
+        Ok(new) => new,
+        Err(e) => {
+            let reason = if matches!(e, PasskeyError::Expired) {
+                "expired"
+            } else {
+                "rejected"
+            };
+            let event = Event::new(
+                Actor::new(ActorKind::Anonymous, "-"),
+                "passkey.register",
+                Target::new("account", Some(target_pseudonym)),
+                Outcome::Failure,
+            )
+            .reason(reason)
+            .within(ctx);
+            let _ = state
+                .writer
+                .write::<(), audit::AuditError, _>(move |tx| Box::pin(audit::record(tx, event)))
+                .await;
+            return Err(e.into());
+        }
+    };
+    let expected_handle = match (&pending, &existing) {
+        (Pending::SelfEnrol { user_handle, .. }, _) => hex::decode(user_handle).unwrap_or_default(),
+        (_, Some(a)) => a.user_handle.clone(),
+        (_, None) => Vec::new(),
+    };
+    if new.user_handle.as_slice() != expected_handle.as_slice() {
+        return Err(PasskeyError::Rejected("user handle differs from the ceremony".into()).into());
+    }
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let device = sessions::device_name(user_agent);
+    match pending {
+        Pending::SelfEnrol {
+            account_id,
+            pseudonym,
+            nik,
+            name,
+            ..
+        } => {
+            let nik = Nik::parse(&nik)?;
+            let index = state
+                .keys
+                .index
+                .blind_index(NIK_INDEX, nik.digits().as_bytes())
+                .to_vec();
+            let account = AccountRow {
+                account_id: account_id.clone(),
+                kind: "citizen".into(),
+                user_handle: new.user_handle.to_vec(),
+                pseudonym: pseudonym.clone(),
+                status: Status::Active.as_str().into(),
+                verified: false,
+                flag: None,
+                display_name: name,
+                nik: Some(nik.digits()),
+                nik_index: Some(index.clone()),
+                created_at: now,
+                updated_at: now,
+            };
+            let session = issue(state, &account_id, &new, user_agent, ctx, now)?;
+            let (codes, hashes) = codes::recovery_set(&account_id)?;
+            let passkey = passkey_row(&account_id, &new, &device, now);
+            let session_row = session.row.clone();
+            let ctx = ctx.clone();
+            let account_for_unit = account.clone();
+            state
+                .writer
+                .write::<(), EnrolError, _>(move |tx| {
+                    Box::pin(async move {
+                        let actor = actor_of(&account_for_unit);
+                        let target = Target::new("account", Some(pseudonym.clone()));
+                        if stored::account_by_nik_index(tx, &index).await?.is_some() {
+                            let event = Event::new(actor, "account.enrol.self", target, Outcome::Denied)
+                                .reason("nik_taken")
+                                .within(&ctx);
+                            audit::record_attempt(tx, event).await?;
+                            return Err(EnrolError::NikTaken);
+                        }
+                        stored::insert_account(tx, &account_for_unit)
+                            .await
+                            .map_err(|e| match e {
+                                StoreError::Conflict => EnrolError::NikTaken,
+                                other => other.into(),
+                            })?;
+                        stored::insert_passkey(tx, &passkey).await?;
+                        stored::replace_recovery_codes(tx, &account_id, &hashes, now).await?;
+                        start_session(tx, &actor, &session_row, &ctx).await?;
+                        emit(tx, &actor, "account.enrol.self", target.clone(), &ctx).await?;
+                        emit(tx, &actor, "passkey.register", target.clone(), &ctx).await?;
+                        emit(tx, &actor, "recovery.codes.issue", target, &ctx).await?;
+                        Ok(())
+                    })
+                })
+                .await?;
+            Ok(Registered {
+                pseudonym: account.pseudonym,
+                verified: false,
+                recovery_codes: Some(codes),
+                session: Some(session),
+            })
+        }
+        Pending::AddPasskey { account_id } => {
+            let account = existing.ok_or(EnrolError::UnknownCeremony)?;
+            let passkey = passkey_row(&account_id, &new, &device, now);
+            let ctx = ctx.clone();
+            let actor = actor_of(&account);
+            let target = Target::new("account", Some(account.pseudonym.clone()));
+            state
+                .writer
+                .write::<(), EnrolError, _>(move |tx| {
+                    Box::pin(async move {
+                        stored::insert_passkey(tx, &passkey).await?;
+                        emit(tx, &actor, "passkey.add", target, &ctx).await
+                    })
+                })
+                .await?;
+            Ok(Registered {
+                pseudonym: account.pseudonym,
+                verified: account.verified,
+                recovery_codes: None,
+                session: None,
+            })
+        }
+        Pending::Recover { account_id } => {
+            let account = existing.ok_or(EnrolError::UnknownCeremony)?;
+            let session = issue(state, &account_id, &new, user_agent, ctx, now)?;
+            let passkey = passkey_row(&account_id, &new, &device, now);
+            let session_row = session.row.clone();
+            let ctx = ctx.clone();
+            let actor = actor_of(&account);
+            let target = Target::new("account", Some(account.pseudonym.clone()));
+            state
+                .writer
+                .write::<(), EnrolError, _>(move |tx| {
+                    Box::pin(async move {
+                        stored::insert_passkey(tx, &passkey).await?;
+                        let event = Event::new(actor.clone(), "account.recover", target.clone(), Outcome::Success)
+                            .reason("recovery_code")
+                            .within(&ctx);
+                        audit::record(tx, event).await?;
+                        emit(tx, &actor, "passkey.add", target, &ctx).await?;
+                        start_session(tx, &actor, &session_row, &ctx).await
+                    })
+                })
+                .await?;
+            Ok(Registered {
+                pseudonym: account.pseudonym,
+                verified: account.verified,
+                recovery_codes: None,
+                session: Some(session),
+            })
+        }
+        Pending::Code {
+            account_id,
+            purpose,
+            revoke_old,
+            sign_in,
+        } => {
+            let account = existing.ok_or(EnrolError::UnknownCeremony)?;
+            let session = if sign_in {
+                Some(issue(state, &account_id, &new, user_agent, ctx, now)?)
+            } else {
+                None
+            };
+            let (codes, hashes) = codes::recovery_set(&account_id)?;
+            let name = if sign_in {
+                device.clone()
+            } else {
+                "Kunci keamanan / Security key".to_owned()
+            };
+            let passkey = passkey_row(&account_id, &new, &name, now);
+            let session_row = session.as_ref().map(|s| s.row.clone());
+            let ctx = ctx.clone();
+            let actor = actor_of(&account);
+            let target = Target::new("account", Some(account.pseudonym.clone()));
+            state
+                .writer
+                .write::<(), EnrolError, _>(move |tx| {
+                    Box::pin(async move {
+                        if revoke_old {
+                            stored::delete_sessions_of(tx, &account_id).await?;
+                            stored::delete_passkeys_of(tx, &account_id).await?;
+                            emit(tx, &actor, "passkey.revoke_all", target.clone(), &ctx).await?;
+                        }
+                        stored::insert_passkey(tx, &passkey).await?;
+                        stored::set_status(tx, &account_id, Status::Active.as_str(), None, now).await?;
+                        stored::replace_recovery_codes(tx, &account_id, &hashes, now).await?;
+                        let action = match purpose.as_str() {
+                            "recover" => "account.recover",
+                            "officer" => "account.enrol.officer",
+                            _ => "account.enrol.assisted",
+                        };
+                        let event = Event::new(actor.clone(), action, target.clone(), Outcome::Success)
+                            .reason("enrolment_code")
+                            .within(&ctx);
+                        audit::record(tx, event).await?;
+                        emit(tx, &actor, "passkey.register", target.clone(), &ctx).await?;
+                        emit(tx, &actor, "recovery.codes.issue", target, &ctx).await?;
+                        if let Some(row) = &session_row {
+                            start_session(tx, &actor, row, &ctx).await?;
+                        }
+                        Ok(())
+                    })
+                })
+                .await?;
+            Ok(Registered {
+                pseudonym: account.pseudonym,
+                verified: account.verified,
+                recovery_codes: Some(codes),
+                session,
+            })
+        }
+    }
+}
+
+fn passkey_row(account_id: &str, new: &NewPasskey, name: &str, now: i64) -> PasskeyRow {
+    PasskeyRow {
+        credential_id: new.credential_id.clone(),
+        account_id: account_id.to_owned(),
+        name: name.to_owned(),
+        static_state: new.static_state.clone(),
+        dynamic_state: new.dynamic_state.clone(),
+        transports: new.transports,
+        backup_eligible: new.backup_eligible,
+        backed_up: new.backed_up,
+        created_at: now,
+        last_used_at: None,
+    }
+}
+
+fn issue(
+    state: &AppState,
+    account_id: &str,
+    new: &NewPasskey,
+    user_agent: &str,
+    ctx: &Context,
+    now: i64,
+) -> Result<Issued, EnrolError> {
+    Ok(sessions::issue(
+        &AccountId::from_stored(account_id.to_owned()),
+        Some(new.credential_id.clone()),
+        user_agent,
+        ctx.source.as_deref().unwrap_or(""),
+        now,
+        &state.config.sessions,
+    )?)
+}
+
+async fn start_session(tx: &mut Tx<'_>, actor: &Actor, row: &SessionRow, ctx: &Context) -> Result<(), EnrolError> {
+    stored::insert_session(tx, row).await?;
+    emit(
+        tx,
+        actor,
+        "session.start",
+        Target::new("session", Some(row.session_id.clone())),
+        ctx,
+    )
+    .await
+}
+
+/// The pseudonym type for callers that need it.
+pub fn pseudonym(r: &Registered) -> Pseudonym {
+    Pseudonym::from_stored(r.pseudonym.clone())
+}
