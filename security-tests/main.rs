@@ -18,5 +18,6 @@ mod group_commit;
 mod headers;
 mod passkey_attacks;
 mod passkeys;
+mod ratelimits;
 mod serving;
 mod support;

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::http::Metrics;
 use crate::keys::KeyRing;
 use crate::passkeys::RelyingParty;
+use crate::ratelimit::Limits;
 use crate::store::{Db, Writer};
 
 /// Shared state of the HTTP handlers; cheap to clone.
@@ -24,6 +25,7 @@ pub struct AppState {
     pub audit_status: AuditStatus,
     pub metrics: Arc<Metrics>,
     pub rp: Arc<RelyingParty>,
+    pub limits: Arc<Limits>,
 }
 
 /// A started application: state plus its background tasks.
@@ -60,7 +62,16 @@ impl App {
             audit_status,
             metrics: Arc::new(Metrics::default()),
             rp,
+            limits: Arc::new(Limits::default()),
         };
+        let limits = state.limits.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                limits.clean_up();
+            }
+        });
         Ok(App {
             state,
             stop_checkpointer,

@@ -12,6 +12,7 @@ pub mod identity;
 pub mod ids;
 pub mod keys;
 pub mod passkeys;
+pub mod ratelimit;
 pub mod sessions;
 pub mod store;
 pub mod telemetry;

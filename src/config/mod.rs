@@ -68,6 +68,7 @@ pub struct SessionConfig {
 pub struct ServerConfig {
     pub listen: Vec<String>,
     pub admin_listen: Option<String>,
+    pub trusted_proxies: Vec<Cidr>,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
@@ -127,6 +128,19 @@ impl Config {
             return Err(invalid("server.listen", "needs at least one address"));
         }
         let admin_listen = get.string("server.admin_listen")?.filter(|s| !s.is_empty());
+        let trusted_proxies = get
+            .list("server.trusted_proxies")?
+            .unwrap_or_default()
+            .iter()
+            .map(|s| {
+                Cidr::parse(s).ok_or_else(|| {
+                    invalid(
+                        "server.trusted_proxies",
+                        format!("{s:?} is not an address or CIDR range"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let tls = match (get.string("tls.cert_path")?, get.string("tls.key_path")?) {
             (Some(cert), Some(key)) => Some(TlsConfig {
                 cert_path: cert.into(),
@@ -181,6 +195,7 @@ impl Config {
             server: ServerConfig {
                 listen,
                 admin_listen,
+                trusted_proxies,
                 max_body_bytes: get.int("server.max_body_bytes", 1 << 20, 1024, 64 << 20)?,
                 request_timeout: Duration::from_secs(get.int("server.request_timeout_secs", 30, 1, 600)?),
                 shutdown_grace: Duration::from_secs(get.int("server.shutdown_grace_secs", 20, 0, 600)?),
@@ -223,6 +238,15 @@ impl Config {
             ("mode", if self.dev { "development" } else { "production" }.to_owned()),
             ("server.listen", self.server.listen.join(", ")),
             ("server.admin_listen", opt(&self.server.admin_listen)),
+            (
+                "server.trusted_proxies",
+                self.server
+                    .trusted_proxies
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
             ("server.max_body_bytes", self.server.max_body_bytes.to_string()),
             (
                 "server.request_timeout_secs",
@@ -277,6 +301,56 @@ impl Config {
             ("log.filter", self.log.filter.clone()),
         ];
         rows.iter().map(|(k, v)| format!("{k} = {v}\n")).collect()
+    }
+}
+
+/// An address range such as `10.0.0.0/8` or a single address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Option<Self> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a.parse::<std::net::IpAddr>().ok()?, p.parse::<u8>().ok()?),
+            None => {
+                let a = s.parse::<std::net::IpAddr>().ok()?;
+                (a, if a.is_ipv4() { 32 } else { 128 })
+            }
+        };
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        (prefix <= max).then_some(Self { addr, prefix })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        fn bits(ip: std::net::IpAddr) -> (u128, u32) {
+            match ip {
+                std::net::IpAddr::V4(v) => (u128::from(u32::from(v)), 32),
+                std::net::IpAddr::V6(v) => (u128::from(v), 128),
+            }
+        }
+        let ip = match ip {
+            std::net::IpAddr::V6(v) => v.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+            v4 => v4,
+        };
+        let (net, width) = bits(self.addr);
+        let (addr, w) = bits(ip);
+        if w != width {
+            return false;
+        }
+        let shift = width - u32::from(self.prefix);
+        if shift >= 128 {
+            return true;
+        }
+        (net >> shift) == (addr >> shift)
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
     }
 }
 
@@ -493,6 +567,18 @@ mod tests {
         let dev = config(&[], true).unwrap().webauthn.unwrap();
         assert_eq!(dev.rp_id, "localhost");
         assert_eq!(dev.origins, vec!["http://localhost:8080"]);
+    }
+
+    #[test]
+    fn cidr_ranges_match_addresses() {
+        let net = Cidr::parse("10.1.0.0/16").unwrap();
+        assert!(net.contains("10.1.200.3".parse().unwrap()));
+        assert!(!net.contains("10.2.0.1".parse().unwrap()));
+        assert!(net.contains("::ffff:10.1.0.9".parse().unwrap()));
+        assert!(Cidr::parse("::1").unwrap().contains("::1".parse().unwrap()));
+        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
+        assert!(Cidr::parse("10.0.0.0/33").is_none());
+        assert!(config(&[("JAGA_SERVER_TRUSTED_PROXIES", "nonsense")], false).is_err());
     }
 
     #[test]

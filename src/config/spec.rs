@@ -49,6 +49,11 @@ pub const KEYS: &[KeySpec] = &[
         Kind::Str,
         "separate address for /metrics; empty serves it on the main listener",
     ),
+    key(
+        "server.trusted_proxies",
+        Kind::StrList,
+        "proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed",
+    ),
     key("server.max_body_bytes", Kind::Int, "largest accepted request body"),
     key("server.request_timeout_secs", Kind::Int, "time limit for one request"),
     key(

@@ -17,10 +17,12 @@ use crate::identity::credentials::{self, CredentialError, PasskeyView};
 use crate::identity::{recovery, registration};
 
 pub fn routes(state: &AppState) -> Router<AppState> {
+    let add = Router::new()
+        .route("/api/passkeys/start", post(add_start))
+        .route("/api/passkeys/finish", post(add_finish));
     Router::new()
         .route("/api/passkeys", get(list))
-        .route("/api/passkeys/start", post(add_start))
-        .route("/api/passkeys/finish", post(add_finish))
+        .merge(super::limits::limited(state, add, crate::ratelimit::ENROL_IP))
         .route("/api/passkeys/{id}", patch(rename).delete(remove))
         .route("/api/recovery-codes", post(regenerate))
         .route("/api/verification-code", post(verification_code))

@@ -20,17 +20,24 @@ use crate::sessions::{self, Issued};
 use crate::store::identity as stored;
 
 pub fn routes(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/api/enrol/start", post(enrol_start))
-        .route("/api/enrol/finish", post(enrol_finish))
+    use crate::ratelimit::{CODE_IP, ENROL_IP, RECOVERY_IP, SIGN_IN_IP};
+    let sign_in = Router::new()
         .route("/api/signin/start", post(signin_start))
-        .route("/api/signin/finish", post(signin_finish))
+        .route("/api/signin/finish", post(signin_finish));
+    let enrol = Router::new()
+        .route("/api/enrol/start", post(enrol_start))
+        .route("/api/enrol/finish", post(enrol_finish));
+    let code = Router::new().route("/api/enrol/code/start", post(code_start));
+    let recover = Router::new().route("/api/recover/start", post(recover_start));
+    Router::new()
         .route("/api/signout", post(signout))
         .route("/api/me", get(me))
         .route("/api/sessions", get(list_sessions))
         .route("/api/sessions/{id}", delete(revoke_session))
-        .route("/api/enrol/code/start", post(code_start))
-        .route("/api/recover/start", post(recover_start))
+        .merge(super::limits::limited(state, sign_in, SIGN_IN_IP))
+        .merge(super::limits::limited(state, enrol, ENROL_IP))
+        .merge(super::limits::limited(state, code, CODE_IP))
+        .merge(super::limits::limited(state, recover, RECOVERY_IP))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::session::check_origin,
@@ -62,6 +69,7 @@ impl From<EnrolError> for ApiError {
                 "Pendaftaran kedaluwarsa atau sudah dipakai; silakan mulai lagi. \
                  (The enrolment expired or was already used; please start again.)",
             ),
+            EnrolError::Limited(d) => super::limits::too_many(&d),
             EnrolError::RecoveryFailed => ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "recovery_failed",
@@ -107,6 +115,7 @@ impl From<EnrolError> for ApiError {
 impl From<SignInError> for ApiError {
     fn from(e: SignInError) -> Self {
         match e {
+            SignInError::Limited(d) => super::limits::too_many(&d),
             SignInError::Failed => ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "signin_failed",

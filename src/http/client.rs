@@ -1,14 +1,37 @@
 //! Who is calling: request id, client address and user agent, as the
 //! audit context of an action.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::header;
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 
 use super::request_id::RequestId;
 use crate::audit::Context;
+use crate::config::Cidr;
+
+/// The client's address: the peer, or what a trusted proxy says it saw.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+/// X-Forwarded-For is believed only when the peer is a trusted proxy; then
+/// the right-most address that is not itself a trusted proxy is the client.
+/// A forged header from anyone else changes nothing.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map_while(|part| part.trim().parse::<IpAddr>().ok())
+        .collect();
+    forwarded.into_iter().rev().find(|ip| !is_trusted(*ip)).unwrap_or(peer)
+}
 
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -21,10 +44,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone());
-        let source = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+        let source = parts.extensions.get::<ClientIp>().map(|c| c.0.to_string());
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
@@ -38,5 +58,31 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
             ctx: Context { request_id, source },
             user_agent,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(xff: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", xff.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.5".parse().unwrap();
+        let trusted = [Cidr::parse("10.0.0.0/24").unwrap()];
+        let h = headers("203.0.113.9, 198.51.100.7");
+        assert_eq!(
+            client_ip(proxy, &h, &trusted),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
+        let stranger: IpAddr = "192.0.2.44".parse().unwrap();
+        assert_eq!(client_ip(stranger, &h, &trusted), stranger);
+        assert_eq!(client_ip(proxy, &h, &[]), proxy);
+        assert_eq!(client_ip(proxy, &headers("garbage"), &trusted), proxy);
     }
 }

@@ -15,10 +15,11 @@ use crate::identity::Role;
 use crate::identity::counter::{self, CounterOfficer, IssuedCode};
 
 pub fn routes(state: &AppState) -> Router<AppState> {
+    let verify_route = Router::new().route("/api/counter/verify", post(verify));
     Router::new()
         .route("/api/counter/enrol", post(enrol))
         .route("/api/counter/recover", post(recover))
-        .route("/api/counter/verify", post(verify))
+        .merge(super::limits::limited(state, verify_route, crate::ratelimit::CODE_IP))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::session::check_origin,

@@ -21,6 +21,8 @@ pub struct ApiError {
     message: String,
     /// Logged at the boundary, never sent.
     internal: Option<String>,
+    /// Extra response headers (Retry-After, RateLimit…).
+    headers: Vec<(axum::http::HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
@@ -30,7 +32,13 @@ impl ApiError {
             code,
             message: message.into(),
             internal: None,
+            headers: Vec::new(),
         }
+    }
+
+    pub fn with_header(mut self, name: axum::http::HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -50,8 +58,11 @@ impl ApiError {
 }
 
 impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+    fn into_response(mut self) -> Response {
         let mut response = self.status.into_response();
+        for (name, value) in std::mem::take(&mut self.headers) {
+            response.headers_mut().insert(name, value);
+        }
         response.extensions_mut().insert(self);
         response
     }

@@ -8,6 +8,7 @@ mod counter;
 pub mod error;
 mod health;
 mod home;
+mod limits;
 mod metrics;
 pub mod openapi;
 mod request_id;

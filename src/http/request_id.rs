@@ -52,11 +52,12 @@ pub async fn assign(State(state): State<AppState>, mut request: Request, next: N
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = request.method().clone();
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default();
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let client_ip = peer.map(|p| super::client::client_ip(p, request.headers(), &state.config.server.trusted_proxies));
+    let peer = client_ip.map(|ip| ip.to_string()).unwrap_or_default();
+    if let Some(ip) = client_ip {
+        request.extensions_mut().insert(super::client::ClientIp(ip));
+    }
     request.extensions_mut().insert(RequestId(id.clone()));
     let span =
         tracing::info_span!("request", request.id = %id, http.method = %method, http.route = %route, client.ip = %peer);

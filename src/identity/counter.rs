@@ -290,6 +290,12 @@ pub async fn verify(
 ) -> Result<String, EnrolError> {
     let nik = Nik::parse(nik)?;
     let index = nik_index(state, &nik);
+    let key = crate::ratelimit::Key::Account(index.clone());
+    let decision = state.limits.check(crate::ratelimit::VERIFY_ACCOUNT, &key);
+    if !decision.allowed() {
+        crate::ratelimit::audit_trip(state, decision.policy, &key, ctx).await;
+        return Err(EnrolError::Limited(decision));
+    }
     let code = code.to_owned();
     let actor = officer.actor();
     let ctx = ctx.clone();

@@ -32,6 +32,8 @@ pub enum EnrolError {
     NoAccount,
     #[error("the verification code does not match")]
     VerificationFailed,
+    #[error("too many attempts")]
+    Limited(crate::ratelimit::Decision),
     #[error(transparent)]
     Passkey(#[from] PasskeyError),
     #[error(transparent)]

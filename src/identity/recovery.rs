@@ -16,6 +16,12 @@ pub async fn start(state: &AppState, nik: &str, code: &str, ctx: &Context) -> Re
         return Err(EnrolError::RecoveryFailed);
     };
     let index = nik_index(state, &nik);
+    let key = crate::ratelimit::Key::Account(index.clone());
+    let decision = state.limits.check(crate::ratelimit::RECOVERY_ACCOUNT, &key);
+    if !decision.allowed() {
+        crate::ratelimit::audit_trip(state, decision.policy, &key, ctx).await;
+        return Err(EnrolError::Limited(decision));
+    }
     let code = codes::normalise(code);
     let rp = state.rp.clone();
     let ctx = ctx.clone();

@@ -18,6 +18,8 @@ pub enum SignInError {
     /// The one answer for every refused sign-in.
     #[error("sign-in failed")]
     Failed,
+    #[error("too many attempts")]
+    Limited(crate::ratelimit::Decision),
     #[error(transparent)]
     Passkey(PasskeyError),
     #[error(transparent)]
@@ -67,9 +69,15 @@ pub async fn finish(state: &AppState, body: &[u8], user_agent: &str, ctx: &Conte
         fail(state, ctx, None, "malformed").await;
         return Err(SignInError::Failed);
     };
+    let credential_id = assertion.credential_id().to_vec();
+    let key = crate::ratelimit::Key::Account(credential_id.clone());
+    let decision = state.limits.check(crate::ratelimit::SIGN_IN_ACCOUNT, &key);
+    if !decision.allowed() {
+        crate::ratelimit::audit_trip(state, decision.policy, &key, ctx).await;
+        return Err(SignInError::Limited(decision));
+    }
     // Take the ceremony (single use) and load the credential in one unit.
     let challenge = assertion.challenge.to_vec();
-    let credential_id = assertion.credential_id().to_vec();
     let found = state
         .writer
         .write::<Found, SignInError, _>(move |tx| {

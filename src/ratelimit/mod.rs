@@ -1,0 +1,273 @@
+//! Keyed rate limits (GCRA, `governor`) per client address and per account,
+//! on the ceremonies and codes an attacker would hammer. Buckets refill on
+//! their own: nobody can lock a citizen out for good.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use governor::clock::{Clock as _, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+
+/// A published policy: `burst` requests per `window`, refilled evenly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Policy {
+    pub name: &'static str,
+    pub burst: u32,
+    pub window: Duration,
+}
+
+/// Per client address.
+pub const SIGN_IN_IP: Policy = Policy {
+    name: "signin-ip",
+    burst: 30,
+    window: Duration::from_secs(60),
+};
+pub const ENROL_IP: Policy = Policy {
+    name: "enrol-ip",
+    burst: 20,
+    window: Duration::from_secs(300),
+};
+pub const CODE_IP: Policy = Policy {
+    name: "code-ip",
+    burst: 10,
+    window: Duration::from_secs(300),
+};
+pub const RECOVERY_IP: Policy = Policy {
+    name: "recovery-ip",
+    burst: 10,
+    window: Duration::from_secs(300),
+};
+/// Per account (a passkey, or the blind index of a NIK).
+pub const SIGN_IN_ACCOUNT: Policy = Policy {
+    name: "signin-account",
+    burst: 10,
+    window: Duration::from_secs(60),
+};
+pub const RECOVERY_ACCOUNT: Policy = Policy {
+    name: "recovery-account",
+    burst: 5,
+    window: Duration::from_secs(900),
+};
+pub const VERIFY_ACCOUNT: Policy = Policy {
+    name: "verify-account",
+    burst: 5,
+    window: Duration::from_secs(900),
+};
+
+const ALL: [Policy; 7] = [
+    SIGN_IN_IP,
+    ENROL_IP,
+    CODE_IP,
+    RECOVERY_IP,
+    SIGN_IN_ACCOUNT,
+    RECOVERY_ACCOUNT,
+    VERIFY_ACCOUNT,
+];
+
+/// What a limit key is made of.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Key {
+    Ip(IpAddr),
+    Account(Vec<u8>),
+}
+
+type Limiter = RateLimiter<Key, DefaultKeyedStateStore<Key>, DefaultClock, StateInformationMiddleware>;
+
+/// The state of a bucket after a request, for the `RateLimit` header.
+#[derive(Debug, Clone, Copy)]
+pub struct Decision {
+    pub policy: Policy,
+    pub remaining: u32,
+    /// Seconds until the request may be retried (0 when allowed).
+    pub retry_after: u64,
+    /// Seconds until the bucket is full again.
+    pub reset: u64,
+}
+
+impl Decision {
+    pub fn allowed(&self) -> bool {
+        self.retry_after == 0
+    }
+
+    /// `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers).
+    pub fn policy_header(&self) -> String {
+        format!(
+            "\"{}\";q={};w={}",
+            self.policy.name,
+            self.policy.burst,
+            self.policy.window.as_secs()
+        )
+    }
+
+    /// `RateLimit`.
+    pub fn state_header(&self) -> String {
+        format!("\"{}\";r={};t={}", self.policy.name, self.remaining, self.reset)
+    }
+}
+
+pub struct Limits {
+    limiters: HashMap<Policy, Limiter>,
+    clock: DefaultClock,
+    /// When a key's trip was last audited: once a minute per key at most,
+    /// so a flood of refused requests cannot flood the audit log.
+    audited: Mutex<HashMap<(&'static str, Key), Instant>>,
+}
+
+impl std::fmt::Debug for Limits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limits")
+            .field("policies", &self.limiters.len())
+            .finish()
+    }
+}
+
+fn quota(p: Policy) -> Quota {
+    let burst = NonZeroU32::new(p.burst).unwrap_or(NonZeroU32::MIN);
+    let period = p.window / p.burst.max(1);
+    Quota::with_period(period).map_or_else(|| Quota::per_second(burst), |q| q.allow_burst(burst))
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        let clock = DefaultClock::default();
+        let limiters = ALL
+            .iter()
+            .map(|p| {
+                (
+                    *p,
+                    RateLimiter::dashmap_with_clock(quota(*p), clock.clone())
+                        .with_middleware::<StateInformationMiddleware>(),
+                )
+            })
+            .collect();
+        Self {
+            limiters,
+            clock,
+            audited: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl Limits {
+    /// Takes one request from the bucket of `key` under `policy`.
+    pub fn check(&self, policy: Policy, key: &Key) -> Decision {
+        let Some(limiter) = self.limiters.get(&policy) else {
+            return Decision {
+                policy,
+                remaining: policy.burst,
+                retry_after: 0,
+                reset: 0,
+            };
+        };
+        let per = policy.window.as_secs().div_ceil(u64::from(policy.burst.max(1)));
+        match limiter.check_key(key) {
+            Ok(snapshot) => {
+                let remaining = snapshot.remaining_burst_capacity();
+                Decision {
+                    policy,
+                    remaining,
+                    retry_after: 0,
+                    reset: u64::from(policy.burst - remaining.min(policy.burst)) * per,
+                }
+            }
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(self.clock.now()).as_secs().max(1);
+                Decision {
+                    policy,
+                    remaining: 0,
+                    retry_after: wait,
+                    reset: wait + u64::from(policy.burst.saturating_sub(1)) * per,
+                }
+            }
+        }
+    }
+
+    /// Whether this trip should be audited now (at most once a minute per key).
+    pub fn should_audit(&self, policy: Policy, key: &Key) -> bool {
+        let mut seen = match self.audited.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        let now = Instant::now();
+        let entry = (policy.name, key.clone());
+        match seen.get(&entry) {
+            Some(t) if now.duration_since(*t) < Duration::from_secs(60) => false,
+            _ => {
+                seen.insert(entry, now);
+                true
+            }
+        }
+    }
+
+    /// Forgets buckets that are full again; call regularly.
+    pub fn clean_up(&self) {
+        for limiter in self.limiters.values() {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+        let mut seen = match self.audited.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        seen.retain(|_, t| t.elapsed() < Duration::from_secs(60));
+    }
+}
+
+/// Audits a trip, at most once a minute per key, so that a flood of
+/// refused requests cannot flood the audit log.
+pub async fn audit_trip(state: &crate::app::AppState, policy: Policy, key: &Key, ctx: &crate::audit::Context) {
+    use crate::audit::{self, Actor, ActorKind, Event, Outcome, Target};
+    if !state.limits.should_audit(policy, key) {
+        return;
+    }
+    let event = Event::new(
+        Actor::new(ActorKind::Anonymous, "-"),
+        "ratelimit.trip",
+        Target::new("ratelimit", Some(policy.name.to_owned())),
+        Outcome::Denied,
+    )
+    .within(ctx);
+    let result = state
+        .writer
+        .write::<(), audit::AuditError, _>(move |tx| Box::pin(audit::record(tx, event)))
+        .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, "could not audit a rate-limit trip");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn burst_then_refusal_with_retry_after() {
+        let limits = Limits::default();
+        let key = Key::Ip("192.0.2.1".parse().unwrap());
+        for i in 0..CODE_IP.burst {
+            let d = limits.check(CODE_IP, &key);
+            assert!(d.allowed(), "request {i}");
+            assert_eq!(d.remaining, CODE_IP.burst - i - 1);
+        }
+        let refused = limits.check(CODE_IP, &key);
+        assert!(!refused.allowed());
+        assert!(refused.retry_after >= 1 && refused.retry_after <= 30, "{refused:?}");
+        assert_eq!(refused.policy_header(), "\"code-ip\";q=10;w=300");
+        // Another address is not affected.
+        assert!(limits.check(CODE_IP, &Key::Ip("192.0.2.2".parse().unwrap())).allowed());
+    }
+
+    #[test]
+    fn trips_are_audited_once_a_minute_per_key() {
+        let limits = Limits::default();
+        let key = Key::Account(vec![1]);
+        assert!(limits.should_audit(RECOVERY_ACCOUNT, &key));
+        assert!(!limits.should_audit(RECOVERY_ACCOUNT, &key));
+        assert!(limits.should_audit(RECOVERY_ACCOUNT, &Key::Account(vec![2])));
+    }
+}
