@@ -169,5 +169,11 @@ async fn home_page_speaks_bahasa_indonesia_first_and_has_no_script() {
     let html = resp.text().await.unwrap();
     assert!(html.contains("<html lang=\"id\">"));
     assert!(html.contains("lang=\"en\""));
-    assert!(!html.contains("<script") && !html.contains("style="));
+    // Scripts only from our origin, none inline; no inline styles.
+    for script in html.split("<script").skip(1) {
+        let tag = script.split("</script>").next().unwrap();
+        assert!(tag.starts_with(" src=\"/static/"), "{tag}");
+        assert!(tag.trim_end().ends_with('>'), "inline script body: {tag}");
+    }
+    assert!(!html.contains("style="));
 }

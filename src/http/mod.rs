@@ -2,15 +2,16 @@
 //! one visible place.
 
 mod account;
+mod assets;
 mod auth;
 mod client;
 mod counter;
 pub mod error;
 mod health;
-mod home;
 mod limits;
 mod metrics;
 pub mod openapi;
+mod pages;
 mod request_id;
 mod security_headers;
 pub mod server;
@@ -36,7 +37,8 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes(&state))
         .merge(account::routes(&state))
         .merge(counter::routes(&state))
-        .merge(home::routes())
+        .merge(pages::routes())
+        .merge(assets::routes())
         .merge(health::routes())
         .merge(openapi::routes());
     if state.config.server.admin_listen.is_none() {

@@ -70,33 +70,50 @@ fn is_unsafe(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// The live session of a request's cookie, if any (no CSRF check: for
+/// pages and other safe requests).
+pub async fn lookup(state: &AppState, headers: &axum::http::HeaderMap) -> Result<Option<SignedIn>, ApiError> {
+    let cookies = headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let Some(token) = sessions::token_from_cookies(cookies, cookie_name(state)) else {
+        return Ok(None);
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let Some(session) = sessions::find(&state.db, token, now, &state.config.sessions)
+        .await
+        .map_err(ApiError::internal)?
+    else {
+        return Ok(None);
+    };
+    let account = stored::account_by_id(&state.db, session.account_id.as_str())
+        .await
+        .map_err(ApiError::internal)?
+        .filter(|a| Status::parse(&a.status).is_some_and(Status::may_sign_in));
+    let Some(account) = account else {
+        return Ok(None);
+    };
+    if now - session.last_seen_at >= touch_every(state) {
+        let id = session.session_id.clone();
+        state
+            .writer
+            .write::<(), StoreError, _>(move |tx| Box::pin(async move { stored::touch_session(tx, &id, now).await }))
+            .await
+            .map_err(ApiError::internal)?;
+    }
+    Ok(Some(SignedIn { account, session }))
+}
+
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let cookies = parts
-            .headers
-            .get(header::COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let token = sessions::token_from_cookies(cookies, cookie_name(state)).ok_or_else(unauthorized)?;
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let session = sessions::find(&state.db, token, now, &state.config.sessions)
-            .await
-            .map_err(ApiError::internal)?
-            .ok_or_else(unauthorized)?;
-        let account = stored::account_by_id(&state.db, session.account_id.as_str())
-            .await
-            .map_err(ApiError::internal)?
-            .filter(|a| Status::parse(&a.status).is_some_and(Status::may_sign_in))
-            .ok_or_else(unauthorized)?;
+        let who = lookup(state, &parts.headers).await?.ok_or_else(unauthorized)?;
         if is_unsafe(&parts.method) {
             let presented = parts
                 .headers
                 .get(CSRF_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            if !sessions::csrf_matches(&session, presented) {
+            if !sessions::csrf_matches(&who.session, presented) {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "csrf",
@@ -104,17 +121,7 @@ impl FromRequestParts<AppState> for SignedIn {
                 ));
             }
         }
-        if now - session.last_seen_at >= touch_every(state) {
-            let id = session.session_id.clone();
-            state
-                .writer
-                .write::<(), StoreError, _>(move |tx| {
-                    Box::pin(async move { stored::touch_session(tx, &id, now).await })
-                })
-                .await
-                .map_err(ApiError::internal)?;
-        }
-        Ok(SignedIn { account, session })
+        Ok(who)
     }
 }
 

@@ -1,0 +1,332 @@
+//! The citizen portal and the counter page, rendered on the server. The
+//! only script is /static/jaga.js (passkey ceremonies and API calls); no
+//! inline script, nothing from other origins.
+
+mod texts;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::session::{SignedIn, lookup};
+use crate::app::AppState;
+use crate::identity::Role;
+pub use texts::{Lang, Texts};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/signin", get(signin))
+        .route("/enrol", get(enrol))
+        .route("/enrol/code", get(code))
+        .route("/recover", get(recover))
+        .route("/account/passkeys", get(passkeys))
+        .route("/account/sessions", get(sessions))
+        .route("/account/recovery-codes", get(recovery_codes))
+        .route("/account/activity", get(activity))
+        .route("/counter", get(counter))
+}
+
+const LANG_COOKIE: &str = "jaga_lang";
+
+#[derive(Debug, Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+/// The signed-in person as pages show them.
+#[derive(Debug)]
+pub struct UserView {
+    pub pseudonym: String,
+    pub verified: bool,
+    pub counter: bool,
+}
+
+/// What every page needs.
+#[derive(Debug)]
+pub struct Page {
+    pub t: &'static Texts,
+    pub user: Option<UserView>,
+    pub csrf: String,
+    /// Remember an explicit language choice.
+    set_lang: Option<Lang>,
+}
+
+async fn page(state: &AppState, headers: &HeaderMap, query: &LangQuery) -> Result<(Page, Option<SignedIn>), ApiError> {
+    let cookie_lang = headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| crate::sessions::token_from_cookies(c, LANG_COOKIE))
+        .map(str::to_owned);
+    let explicit = query.lang.as_deref().filter(|l| matches!(*l, "id" | "en"));
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let lang = Lang::choose(explicit.or(cookie_lang.as_deref()), accept);
+    let who = lookup(state, headers).await?;
+    let user = match &who {
+        Some(w) => {
+            let roles = crate::store::identity::roles(&state.db, &w.account.account_id)
+                .await
+                .map_err(ApiError::internal)?;
+            Some(UserView {
+                pseudonym: w.account.pseudonym.clone(),
+                verified: w.account.verified,
+                counter: w.account.kind == "officer" && roles.iter().any(|r| Role::parse(r) == Some(Role::Counter)),
+            })
+        }
+        None => None,
+    };
+    Ok((
+        Page {
+            t: lang.texts(),
+            user,
+            csrf: who.as_ref().map(|w| w.session.csrf_token.clone()).unwrap_or_default(),
+            set_lang: explicit.map(|_| lang),
+        },
+        who,
+    ))
+}
+
+fn render(page_lang: Option<Lang>, template: &impl Template) -> Result<Response, ApiError> {
+    let html = template.render().map_err(ApiError::internal)?;
+    let mut response = Html(html).into_response();
+    if let Some(lang) = page_lang {
+        let value = format!(
+            "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+            lang.texts().lang
+        );
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(header::SET_COOKIE, v);
+        }
+    }
+    Ok(response)
+}
+
+macro_rules! simple_page {
+    ($fn:ident, $ty:ident, $file:literal) => {
+        #[derive(Template)]
+        #[template(path = $file)]
+        struct $ty {
+            page: Page,
+        }
+
+        async fn $fn(
+            State(state): State<AppState>,
+            headers: HeaderMap,
+            Query(q): Query<LangQuery>,
+        ) -> Result<Response, ApiError> {
+            let (page, _) = page(&state, &headers, &q).await?;
+            let lang = page.set_lang;
+            render(lang, &$ty { page })
+        }
+    };
+}
+
+simple_page!(home, Home, "home.html");
+simple_page!(signin, SignIn, "signin.html");
+simple_page!(enrol, Enrol, "enrol.html");
+simple_page!(code, Code, "code.html");
+simple_page!(recover, Recover, "recover.html");
+
+/// A page for a signed-in person; others are sent to sign in.
+async fn signed_in_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: &LangQuery,
+) -> Result<Result<(Page, SignedIn), Response>, ApiError> {
+    let (page, who) = page(state, headers, q).await?;
+    Ok(match who {
+        Some(who) => Ok((page, who)),
+        None => Err(Redirect::to("/signin").into_response()),
+    })
+}
+
+fn when(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+struct PasskeyRow {
+    id: String,
+    name: String,
+    synced: bool,
+    current: bool,
+    created: String,
+    last_used: String,
+}
+
+#[derive(Template)]
+#[template(path = "passkeys.html")]
+struct Passkeys {
+    page: Page,
+    passkeys: Vec<PasskeyRow>,
+}
+
+async fn passkeys(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Result<Response, ApiError> {
+    let (page, who) = match signed_in_page(&state, &headers, &q).await? {
+        Ok(v) => v,
+        Err(redirect) => return Ok(redirect),
+    };
+    let list = crate::identity::credentials::list(&state, &who.account, who.session.credential_id.as_deref()).await?;
+    let never = page.t.never;
+    let passkeys = list
+        .into_iter()
+        .map(|p| PasskeyRow {
+            id: p.id,
+            name: p.name,
+            synced: p.synced,
+            current: p.current,
+            created: when(p.created_at),
+            last_used: p.last_used_at.map_or_else(|| never.to_owned(), when),
+        })
+        .collect();
+    let lang = page.set_lang;
+    render(lang, &Passkeys { page, passkeys })
+}
+
+struct SessionRow {
+    id: String,
+    device: String,
+    ip: String,
+    current: bool,
+    started: String,
+    last_seen: String,
+}
+
+#[derive(Template)]
+#[template(path = "sessions.html")]
+struct Sessions {
+    page: Page,
+    sessions: Vec<SessionRow>,
+}
+
+async fn sessions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Result<Response, ApiError> {
+    let (page, who) = match signed_in_page(&state, &headers, &q).await? {
+        Ok(v) => v,
+        Err(redirect) => return Ok(redirect),
+    };
+    let rows = crate::store::identity::sessions_of(&state.db, &who.account.account_id)
+        .await
+        .map_err(ApiError::internal)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let idle = i64::try_from(state.config.sessions.idle_timeout.as_secs()).unwrap_or(i64::MAX);
+    let sessions = rows
+        .into_iter()
+        .filter(|r| now < r.expires_at && now - r.last_seen_at < idle)
+        .map(|r| SessionRow {
+            current: r.session_id == who.session.session_id,
+            id: r.session_id,
+            device: crate::sessions::device_name(&r.user_agent),
+            ip: r.ip,
+            started: when(r.created_at),
+            last_seen: when(r.last_seen_at),
+        })
+        .collect();
+    let lang = page.set_lang;
+    render(lang, &Sessions { page, sessions })
+}
+
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+struct RecoveryCodes {
+    page: Page,
+    unused: i64,
+}
+
+async fn recovery_codes(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Result<Response, ApiError> {
+    let (page, who) = match signed_in_page(&state, &headers, &q).await? {
+        Ok(v) => v,
+        Err(redirect) => return Ok(redirect),
+    };
+    let unused = crate::store::identity::unused_recovery_codes(&state.db, &who.account.account_id)
+        .await
+        .map_err(ApiError::internal)?;
+    let lang = page.set_lang;
+    render(lang, &RecoveryCodes { page, unused })
+}
+
+struct EventRow {
+    time: String,
+    action: String,
+    actor: String,
+    outcome: String,
+}
+
+#[derive(Template)]
+#[template(path = "activity.html")]
+struct Activity {
+    page: Page,
+    events: Vec<EventRow>,
+}
+
+async fn activity(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Result<Response, ApiError> {
+    let (page, who) = match signed_in_page(&state, &headers, &q).await? {
+        Ok(v) => v,
+        Err(redirect) => return Ok(redirect),
+    };
+    let rows = crate::store::audit::events_about(&state.db, &who.account.pseudonym, 200)
+        .await
+        .map_err(ApiError::internal)?;
+    let events = rows
+        .into_iter()
+        .map(|r| EventRow {
+            time: when(r.time_us / 1_000_000),
+            action: r.action,
+            actor: if r.actor_id == who.account.pseudonym {
+                page.t.signed_in_as.to_owned() + " " + &r.actor_id
+            } else {
+                r.actor_kind
+            },
+            outcome: r.outcome,
+        })
+        .collect();
+    let lang = page.set_lang;
+    render(lang, &Activity { page, events })
+}
+
+#[derive(Template)]
+#[template(path = "counter.html")]
+struct Counter {
+    page: Page,
+}
+
+async fn counter(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Result<Response, ApiError> {
+    let (page, who) = match signed_in_page(&state, &headers, &q).await? {
+        Ok(v) => v,
+        Err(redirect) => return Ok(redirect),
+    };
+    super::counter::officer(&state, &who).await?;
+    let lang = page.set_lang;
+    render(lang, &Counter { page })
+}

@@ -1,0 +1,264 @@
+// Jaga portal script: passkey ceremonies and calls to Jaga's JSON API.
+// No framework, no third-party code; loaded from our own origin only.
+(() => {
+  'use strict';
+
+  const body = document.body;
+  const text = (key) => body.dataset[key] || '';
+  const statusLine = document.getElementById('status');
+
+  function say(message, failed) {
+    if (!statusLine) return;
+    statusLine.textContent = message;
+    statusLine.className = failed ? 'error' : '';
+  }
+
+  function csrfToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : '';
+  }
+
+  class ApiError extends Error {
+    constructor(status, data) {
+      super((data && data.message) || text('msgFailed'));
+      this.status = status;
+      this.data = data;
+    }
+  }
+
+  async function api(method, path, payload, rawBody) {
+    const init = {
+      method,
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken() },
+    };
+    if (payload !== undefined) init.body = rawBody ? payload : JSON.stringify(payload);
+    const response = await fetch(path, init);
+    let data = null;
+    try { data = await response.json(); } catch (_) { data = null; }
+    if (!response.ok) throw new ApiError(response.status, data);
+    return data;
+  }
+
+  // base64url <-> bytes, for browsers without the JSON helpers.
+  function fromB64url(s) {
+    const b64 = s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4);
+    return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  }
+  function toB64url(buffer) {
+    const bytes = new Uint8Array(buffer);
+    let s = '';
+    for (const b of bytes) s += String.fromCharCode(b);
+    return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+
+  function creationOptions(json) {
+    const pk = json.publicKey;
+    if (PublicKeyCredential.parseCreationOptionsFromJSON) return PublicKeyCredential.parseCreationOptionsFromJSON(pk);
+    return Object.assign({}, pk, {
+      challenge: fromB64url(pk.challenge),
+      user: Object.assign({}, pk.user, { id: fromB64url(pk.user.id) }),
+      excludeCredentials: (pk.excludeCredentials || []).map((c) => Object.assign({}, c, { id: fromB64url(c.id) })),
+    });
+  }
+
+  function requestOptions(json) {
+    const pk = json.publicKey;
+    if (PublicKeyCredential.parseRequestOptionsFromJSON) return PublicKeyCredential.parseRequestOptionsFromJSON(pk);
+    return Object.assign({}, pk, {
+      challenge: fromB64url(pk.challenge),
+      allowCredentials: (pk.allowCredentials || []).map((c) => Object.assign({}, c, { id: fromB64url(c.id) })),
+    });
+  }
+
+  function credentialJSON(cred) {
+    if (typeof cred.toJSON === 'function') return cred.toJSON();
+    const r = cred.response;
+    const response = { clientDataJSON: toB64url(r.clientDataJSON) };
+    if (r.attestationObject) {
+      response.attestationObject = toB64url(r.attestationObject);
+      response.authenticatorData = toB64url(r.getAuthenticatorData());
+      response.transports = r.getTransports ? r.getTransports() : [];
+      response.publicKeyAlgorithm = r.getPublicKeyAlgorithm();
+      const key = r.getPublicKey();
+      if (key) response.publicKey = toB64url(key);
+    } else {
+      response.authenticatorData = toB64url(r.authenticatorData);
+      response.signature = toB64url(r.signature);
+      response.userHandle = r.userHandle ? toB64url(r.userHandle) : null;
+    }
+    return {
+      id: cred.id,
+      rawId: toB64url(cred.rawId),
+      type: cred.type,
+      response,
+      authenticatorAttachment: cred.authenticatorAttachment || null,
+      clientExtensionResults: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {},
+    };
+  }
+
+  function supported() {
+    if (window.PublicKeyCredential && navigator.credentials) return true;
+    say(text('msgUnsupported'), true);
+    return false;
+  }
+
+  async function createPasskey(options) {
+    const cred = await navigator.credentials.create({ publicKey: creationOptions(options) });
+    return JSON.stringify(credentialJSON(cred));
+  }
+
+  function fail(error) {
+    if (error && (error.name === 'NotAllowedError' || error.name === 'AbortError')) {
+      say(text('msgCancelled'), true);
+    } else {
+      say(error && error.message ? error.message : text('msgFailed'), true);
+    }
+  }
+
+  function showCodes(codes) {
+    const section = document.getElementById('recovery-codes');
+    const list = document.getElementById('recovery-code-list');
+    if (!section || !list || !codes) return false;
+    list.replaceChildren(...codes.map((c) => { const li = document.createElement('li'); li.textContent = c; return li; }));
+    section.hidden = false;
+    document.querySelectorAll('form[data-page]').forEach((f) => { f.hidden = true; });
+    section.querySelector('h2').focus && section.querySelector('h2').setAttribute('tabindex', '-1');
+    section.querySelector('h2').focus();
+    return true;
+  }
+
+  // Runs a registration that `start` begins, finishing at /api/enrol/finish.
+  async function registerThen(start, finishPath) {
+    if (!supported()) return;
+    say(text('msgWorking'));
+    try {
+      const options = await start();
+      const credential = await createPasskey(options);
+      const result = await api('POST', finishPath || '/api/enrol/finish', credential, true);
+      say(text('msgSaved'));
+      if (!showCodes(result && result.recovery_codes)) window.location.assign('/');
+    } catch (error) { fail(error); }
+  }
+
+  function field(form, name) {
+    const el = form.elements.namedItem(name);
+    return el ? el.value : '';
+  }
+
+  function onSubmit(id, handler) {
+    const form = document.getElementById(id);
+    if (form) form.addEventListener('submit', (event) => { event.preventDefault(); handler(form); });
+  }
+
+  onSubmit('enrol-form', (form) => registerThen(() => api('POST', '/api/enrol/start', { nik: field(form, 'nik'), name: field(form, 'name') })));
+
+  const codeInput = document.getElementById('code');
+  if (codeInput && window.location.hash.length > 1) {
+    codeInput.value = decodeURIComponent(window.location.hash.slice(1));
+    history.replaceState(null, '', window.location.pathname);
+  }
+  onSubmit('code-form', (form) => {
+    const securityKey = document.getElementById('security-key');
+    const signIn = !(securityKey && securityKey.checked);
+    registerThen(() => api('POST', '/api/enrol/code/start', { code: field(form, 'code'), sign_in: signIn }));
+  });
+
+  onSubmit('recover-form', (form) => registerThen(() => api('POST', '/api/recover/start', { nik: field(form, 'nik'), code: field(form, 'code') })));
+
+  // Sign-in: autofill (conditional mediation) on load, modal on the button.
+  let conditional = null;
+  async function signIn(mediation) {
+    const options = await api('POST', '/api/signin/start', { conditional: mediation === 'conditional' });
+    const request = { publicKey: requestOptions(options) };
+    if (mediation === 'conditional') {
+      conditional = new AbortController();
+      request.mediation = 'conditional';
+      request.signal = conditional.signal;
+    }
+    const cred = await navigator.credentials.get(request);
+    await api('POST', '/api/signin/finish', JSON.stringify(credentialJSON(cred)), true);
+    window.location.assign('/');
+  }
+  const signInForm = document.getElementById('signin-form');
+  if (signInForm && window.PublicKeyCredential && PublicKeyCredential.isConditionalMediationAvailable) {
+    PublicKeyCredential.isConditionalMediationAvailable().then((available) => {
+      if (available) signIn('conditional').catch((error) => { if (error.name !== 'AbortError') fail(error); });
+    });
+  }
+  onSubmit('signin-form', async () => {
+    if (!supported()) return;
+    if (conditional) conditional.abort();
+    say(text('msgWorking'));
+    try { await signIn('required'); } catch (error) { fail(error); }
+  });
+
+  // Buttons with data-action.
+  const actions = {
+    async signout() {
+      await api('POST', '/api/signout');
+      window.location.assign('/');
+    },
+    async 'add-passkey'() {
+      await registerThen(() => api('POST', '/api/passkeys/start'), '/api/passkeys/finish');
+      window.location.reload();
+    },
+    async 'remove-passkey'(button) {
+      if (!window.confirm(text('msgConfirmRemove'))) return;
+      await api('DELETE', '/api/passkeys/' + encodeURIComponent(button.dataset.id));
+      window.location.reload();
+    },
+    async 'end-session'(button) {
+      await api('DELETE', '/api/sessions/' + encodeURIComponent(button.dataset.id));
+      window.location.reload();
+    },
+    async 'regenerate-codes'() {
+      const result = await api('POST', '/api/recovery-codes');
+      showCodes(result.recovery_codes);
+      const left = document.getElementById('codes-left');
+      if (left) left.textContent = String(result.recovery_codes.length);
+    },
+    async 'verification-code'() {
+      const result = await api('POST', '/api/verification-code');
+      document.getElementById('verification-code').textContent = result.code;
+      document.getElementById('verification').hidden = false;
+    },
+  };
+  document.addEventListener('click', async (event) => {
+    const button = event.target.closest('button[data-action]');
+    if (!button || !actions[button.dataset.action]) return;
+    event.preventDefault();
+    try { await actions[button.dataset.action](button); } catch (error) { fail(error); }
+  });
+  document.querySelectorAll('form[data-action="rename-passkey"]').forEach((form) => {
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      try {
+        await api('PATCH', '/api/passkeys/' + encodeURIComponent(form.dataset.id), { name: field(form, 'name') });
+        window.location.reload();
+      } catch (error) { fail(error); }
+    });
+  });
+
+  // The counter.
+  function showIssued(result) {
+    document.getElementById('issued-code-text').textContent = result.code;
+    const link = document.getElementById('issued-code-link');
+    link.href = result.url;
+    link.textContent = result.url;
+    const img = document.createElement('img');
+    img.alt = result.url;
+    img.width = 240;
+    img.height = 240;
+    img.src = 'data:image/svg+xml;base64,' + btoa(result.qr_svg);
+    document.getElementById('issued-code-qr').replaceChildren(img);
+    document.getElementById('issued-code').hidden = false;
+    say(text('msgSaved'));
+  }
+  onSubmit('counter-enrol-form', (form) =>
+    api('POST', '/api/counter/enrol', { nik: field(form, 'nik'), name: field(form, 'name') }).then(showIssued, fail));
+  onSubmit('counter-recover-form', (form) =>
+    api('POST', '/api/counter/recover', { nik: field(form, 'nik'), revoke_old: document.getElementById('r-revoke').checked }).then(showIssued, fail));
+  onSubmit('counter-verify-form', (form) =>
+    api('POST', '/api/counter/verify', { nik: field(form, 'nik'), code: field(form, 'code') }).then(() => say(text('msgSaved')), fail));
+})();
