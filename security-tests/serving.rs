@@ -133,9 +133,27 @@ async fn openapi_document_describes_the_api() {
     let app = sandbox.serve();
     let doc: serde_json::Value = app.get("/openapi.json").await.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-    for path in ["/healthz", "/readyz", "/metrics", "/openapi.json"] {
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/openapi.json",
+        "/api/me",
+        "/api/sessions",
+        "/api/passkeys",
+    ] {
         assert!(doc["paths"][path]["get"].is_object(), "{path} missing");
     }
+    for path in [
+        "/api/enrol/start",
+        "/api/enrol/finish",
+        "/api/signin/start",
+        "/api/signin/finish",
+        "/api/recover/start",
+    ] {
+        assert!(doc["paths"][path]["post"].is_object(), "{path} missing");
+    }
+    assert!(doc["components"]["schemas"]["EnrolStart"]["properties"]["nik"].is_object());
     let error = &doc["components"]["schemas"]["ErrorBody"]["properties"];
     for field in ["error", "message", "request_id"] {
         assert!(error[field].is_object(), "{field}");

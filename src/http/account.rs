@@ -56,17 +56,23 @@ impl From<CredentialError> for ApiError {
     }
 }
 
-async fn list(State(state): State<AppState>, who: SignedIn) -> Result<Json<Vec<PasskeyView>>, ApiError> {
+#[utoipa::path(get, path = "/api/passkeys", tag = "passkeys", responses((status = 200, description = "The owner's passkeys: id, name, created_at, last_used_at, synced, current"), (status = 401, body = super::error::ErrorBody)))]
+pub(super) async fn list(State(state): State<AppState>, who: SignedIn) -> Result<Json<Vec<PasskeyView>>, ApiError> {
     Ok(Json(
         credentials::list(&state, &who.account, who.session.credential_id.as_deref()).await?,
     ))
 }
 
-async fn add_start(State(state): State<AppState>, who: SignedIn) -> Result<Json<serde_json::Value>, ApiError> {
+#[utoipa::path(post, path = "/api/passkeys/start", tag = "passkeys", responses((status = 200, description = "Passkey creation options, existing passkeys excluded"), (status = 401, body = super::error::ErrorBody)))]
+pub(super) async fn add_start(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(Json(credentials::start_add(&state, &who.account).await?))
 }
 
-async fn add_finish(
+#[utoipa::path(post, path = "/api/passkeys/finish", tag = "passkeys", request_body(content = String, description = "The browser's registration response", content_type = "application/json"), responses((status = 201, description = "Added"), (status = 400, body = super::error::ErrorBody)))]
+pub(super) async fn add_finish(
     State(state): State<AppState>,
     client: Client,
     who: SignedIn,
@@ -76,13 +82,14 @@ async fn add_finish(
     super::auth::registered_response(&state, registered)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Rename {
+pub(super) struct Rename {
     name: String,
 }
 
-async fn rename(
+#[utoipa::path(patch, path = "/api/passkeys/{id}", tag = "passkeys", params(("id" = String, Path, description = "Credential id, base64url")), request_body = Rename, responses((status = 204, description = "Renamed"), (status = 404, body = super::error::ErrorBody)))]
+pub(super) async fn rename(
     State(state): State<AppState>,
     client: Client,
     who: SignedIn,
@@ -93,7 +100,8 @@ async fn rename(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn remove(
+#[utoipa::path(delete, path = "/api/passkeys/{id}", tag = "passkeys", params(("id" = String, Path, description = "Credential id, base64url")), responses((status = 204, description = "Removed; its sessions ended"), (status = 409, description = "Last passkey and no recovery code left", body = super::error::ErrorBody)))]
+pub(super) async fn remove(
     State(state): State<AppState>,
     client: Client,
     who: SignedIn,
@@ -103,17 +111,23 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Serialize)]
-struct Codes {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct Codes {
     recovery_codes: Vec<String>,
 }
 
-async fn regenerate(State(state): State<AppState>, client: Client, who: SignedIn) -> Result<Json<Codes>, ApiError> {
+#[utoipa::path(post, path = "/api/recovery-codes", tag = "recovery", responses((status = 200, description = "Ten new recovery codes, shown once", body = Codes)))]
+pub(super) async fn regenerate(
+    State(state): State<AppState>,
+    client: Client,
+    who: SignedIn,
+) -> Result<Json<Codes>, ApiError> {
     let codes = recovery::regenerate(&state, &who.account, &client.ctx).await?;
     Ok(Json(Codes { recovery_codes: codes }))
 }
 
-async fn verification_code(
+#[utoipa::path(post, path = "/api/verification-code", tag = "counter", responses((status = 200, description = "An 8-digit code to show at the counter, valid 10 minutes")))]
+pub(super) async fn verification_code(
     State(state): State<AppState>,
     client: Client,
     who: SignedIn,
@@ -123,8 +137,8 @@ async fn verification_code(
     ))
 }
 
-#[derive(Debug, Serialize)]
-struct ActivityItem {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct ActivityItem {
     time_us: i64,
     action: String,
     actor: String,
@@ -133,7 +147,11 @@ struct ActivityItem {
 }
 
 /// What happened to and with this account, newest first.
-async fn activity(State(state): State<AppState>, who: SignedIn) -> Result<Json<Vec<ActivityItem>>, ApiError> {
+#[utoipa::path(get, path = "/api/activity", tag = "sessions", responses((status = 200, description = "Audit events about this account, newest first", body = [ActivityItem])))]
+pub(super) async fn activity(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Json<Vec<ActivityItem>>, ApiError> {
     let rows = crate::store::audit::events_about(&state.db, &who.account.pseudonym, 200)
         .await
         .map_err(ApiError::internal)?;

@@ -126,14 +126,15 @@ impl From<SignInError> for ApiError {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct EnrolStart {
+pub(super) struct EnrolStart {
     nik: String,
     name: String,
 }
 
-async fn enrol_start(
+#[utoipa::path(post, path = "/api/enrol/start", tag = "enrolment", request_body = EnrolStart, responses((status = 200, description = "Passkey creation options, `{publicKey: …}`"), (status = 400, description = "Invalid NIK or name; the message says which rule", body = super::error::ErrorBody), (status = 409, description = "The NIK is already enrolled", body = super::error::ErrorBody), (status = 429, description = "Rate limited", body = super::error::ErrorBody)))]
+pub(super) async fn enrol_start(
     State(state): State<AppState>,
     client: Client,
     Json(body): Json<EnrolStart>,
@@ -141,8 +142,8 @@ async fn enrol_start(
     Ok(Json(enrol::start(&state, &body.nik, &body.name, &client.ctx).await?))
 }
 
-#[derive(Debug, Serialize)]
-struct Enrolled {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct Enrolled {
     account: String,
     verified: bool,
     /// Shown once.
@@ -153,7 +154,12 @@ struct Enrolled {
 
 /// Finishes any registration that is not adding a passkey to a signed-in
 /// account: self-enrolment, recovery, enrolment by code.
-async fn enrol_finish(State(state): State<AppState>, client: Client, body: Bytes) -> Result<Response, ApiError> {
+#[utoipa::path(post, path = "/api/enrol/finish", tag = "enrolment", request_body(content = String, description = "The browser's registration response (`PublicKeyCredential.toJSON()`)", content_type = "application/json"), responses((status = 201, description = "Registered; recovery codes shown once; a session cookie when signed in", body = Enrolled), (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
+pub(super) async fn enrol_finish(
+    State(state): State<AppState>,
+    client: Client,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let registered = registration::finish(&state, &body, &client.user_agent, &client.ctx, None).await?;
     registered_response(&state, registered)
 }
@@ -171,14 +177,15 @@ pub(super) fn registered_response(state: &AppState, registered: Registered) -> R
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SignInStart {
+pub(super) struct SignInStart {
     #[serde(default)]
     conditional: bool,
 }
 
-async fn signin_start(
+#[utoipa::path(post, path = "/api/signin/start", tag = "sign-in", request_body = SignInStart, responses((status = 200, description = "Passkey request options (discoverable; `mediation: conditional` for autofill)"), (status = 429, body = super::error::ErrorBody)))]
+pub(super) async fn signin_start(
     State(state): State<AppState>,
     body: Option<Json<SignInStart>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -186,7 +193,12 @@ async fn signin_start(
     Ok(Json(signin::start(&state, conditional).await?))
 }
 
-async fn signin_finish(State(state): State<AppState>, client: Client, body: Bytes) -> Result<Response, ApiError> {
+#[utoipa::path(post, path = "/api/signin/finish", tag = "sign-in", request_body(content = String, description = "The browser's assertion (`PublicKeyCredential.toJSON()`)", content_type = "application/json"), responses((status = 200, description = "Signed in; sets the session cookie"), (status = 401, description = "Sign-in failed (one answer for every cause)", body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)))]
+pub(super) async fn signin_finish(
+    State(state): State<AppState>,
+    client: Client,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let issued = signin::finish(&state, &body, &client.user_agent, &client.ctx).await?;
     with_session(
         &state,
@@ -208,7 +220,12 @@ fn with_session(
     Ok(response)
 }
 
-async fn signout(State(state): State<AppState>, client: Client, who: SignedIn) -> Result<Response, ApiError> {
+#[utoipa::path(post, path = "/api/signout", tag = "sessions", responses((status = 204, description = "Session ended, cookie cleared"), (status = 401, body = super::error::ErrorBody), (status = 403, description = "Missing Origin or CSRF token", body = super::error::ErrorBody)))]
+pub(super) async fn signout(
+    State(state): State<AppState>,
+    client: Client,
+    who: SignedIn,
+) -> Result<Response, ApiError> {
     signin::end_session(
         &state,
         &who.account,
@@ -222,8 +239,8 @@ async fn signout(State(state): State<AppState>, client: Client, who: SignedIn) -
     Ok(response)
 }
 
-#[derive(Debug, Serialize)]
-struct Me {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct Me {
     account: String,
     kind: String,
     status: String,
@@ -231,7 +248,8 @@ struct Me {
     csrf_token: String,
 }
 
-async fn me(who: SignedIn) -> Json<Me> {
+#[utoipa::path(get, path = "/api/me", tag = "sessions", responses((status = 200, body = Me), (status = 401, body = super::error::ErrorBody)))]
+pub(super) async fn me(who: SignedIn) -> Json<Me> {
     Json(Me {
         account: who.account.pseudonym,
         kind: who.account.kind,
@@ -241,8 +259,8 @@ async fn me(who: SignedIn) -> Json<Me> {
     })
 }
 
-#[derive(Debug, Serialize)]
-struct SessionView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct SessionView {
     id: String,
     current: bool,
     device: String,
@@ -251,7 +269,11 @@ struct SessionView {
     last_seen_at: i64,
 }
 
-async fn list_sessions(State(state): State<AppState>, who: SignedIn) -> Result<Json<Vec<SessionView>>, ApiError> {
+#[utoipa::path(get, path = "/api/sessions", tag = "sessions", responses((status = 200, body = [SessionView]), (status = 401, body = super::error::ErrorBody)))]
+pub(super) async fn list_sessions(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Json<Vec<SessionView>>, ApiError> {
     let rows = stored::sessions_of(&state.db, &who.account.account_id)
         .await
         .map_err(ApiError::internal)?;
@@ -272,7 +294,8 @@ async fn list_sessions(State(state): State<AppState>, who: SignedIn) -> Result<J
     ))
 }
 
-async fn revoke_session(
+#[utoipa::path(delete, path = "/api/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "Session id")), responses((status = 204, description = "Ended"), (status = 404, body = super::error::ErrorBody)))]
+pub(super) async fn revoke_session(
     State(state): State<AppState>,
     client: Client,
     who: SignedIn,
@@ -285,9 +308,9 @@ async fn revoke_session(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CodeStart {
+pub(super) struct CodeStart {
     code: String,
     /// False when a security key is enrolled on the counter's computer:
     /// no session is opened there.
@@ -299,7 +322,8 @@ fn yes() -> bool {
     true
 }
 
-async fn code_start(
+#[utoipa::path(post, path = "/api/enrol/code/start", tag = "enrolment", request_body = CodeStart, responses((status = 200, description = "Passkey creation options"), (status = 400, description = "Unknown, used or expired code", body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)))]
+pub(super) async fn code_start(
     State(state): State<AppState>,
     client: Client,
     Json(body): Json<CodeStart>,
@@ -309,14 +333,15 @@ async fn code_start(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RecoverStart {
+pub(super) struct RecoverStart {
     nik: String,
     code: String,
 }
 
-async fn recover_start(
+#[utoipa::path(post, path = "/api/recover/start", tag = "recovery", request_body = RecoverStart, responses((status = 200, description = "Passkey creation options"), (status = 401, description = "Recovery failed (one answer for every cause)", body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)))]
+pub(super) async fn recover_start(
     State(state): State<AppState>,
     client: Client,
     Json(body): Json<RecoverStart>,

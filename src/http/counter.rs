@@ -44,7 +44,7 @@ pub(super) async fn officer(state: &AppState, who: &SignedIn) -> Result<CounterO
 }
 
 #[derive(Debug, Serialize)]
-struct CodeWithQr {
+pub(super) struct CodeWithQr {
     #[serde(flatten)]
     code: IssuedCode,
     /// The link as an SVG QR code.
@@ -60,14 +60,15 @@ fn with_qr(code: IssuedCode) -> Result<Json<CodeWithQr>, ApiError> {
     Ok(Json(CodeWithQr { code, qr_svg: svg }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Enrol {
+pub(super) struct Enrol {
     nik: String,
     name: String,
 }
 
-async fn enrol(
+#[utoipa::path(post, path = "/api/counter/enrol", tag = "counter", request_body = Enrol, responses((status = 200, description = "A one-time enrolment code, link and QR code (15 minutes)"), (status = 403, description = "Not a counter officer", body = super::error::ErrorBody), (status = 409, description = "Already verified", body = super::error::ErrorBody)))]
+pub(super) async fn enrol(
     State(state): State<AppState>,
     client: Client,
     who: SignedIn,
@@ -77,14 +78,15 @@ async fn enrol(
     with_qr(counter::enrol(&state, &officer, &body.nik, &body.name, &client.ctx).await?)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Recover {
+pub(super) struct Recover {
     nik: String,
     revoke_old: bool,
 }
 
-async fn recover(
+#[utoipa::path(post, path = "/api/counter/recover", tag = "counter", request_body = Recover, responses((status = 200, description = "A one-time recovery code, link and QR code"), (status = 404, body = super::error::ErrorBody)))]
+pub(super) async fn recover(
     State(state): State<AppState>,
     client: Client,
     who: SignedIn,
@@ -94,14 +96,15 @@ async fn recover(
     with_qr(counter::recover(&state, &officer, &body.nik, body.revoke_old, &client.ctx).await?)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Verify {
+pub(super) struct Verify {
     nik: String,
     code: String,
 }
 
-async fn verify(
+#[utoipa::path(post, path = "/api/counter/verify", tag = "counter", request_body = Verify, responses((status = 200, description = "Verified"), (status = 400, body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)))]
+pub(super) async fn verify(
     State(state): State<AppState>,
     client: Client,
     who: SignedIn,
