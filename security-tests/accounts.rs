@@ -301,3 +301,61 @@ async fn spend_all_recovery_codes(sandbox: &Sandbox) {
         }
     }
 }
+
+#[tokio::test]
+async fn a_cancelled_passkey_dialog_does_not_burn_a_code_but_a_code_works_only_once() {
+    for backend in backends() {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let officer = counter_officer(&sandbox, &app).await;
+        let issued = issue_code(&officer, NIK, "Siti Aminah").await;
+        let code = issued["code"].as_str().unwrap();
+        // Two starts (the first dialog was cancelled), both ceremonies live.
+        let mut phone = Browser::new(&app);
+        let first = phone.post_json("/api/enrol/code/start", &json!({ "code": code })).await;
+        let second = phone.post_json("/api/enrol/code/start", &json!({ "code": code })).await;
+        assert_eq!((first.status.as_u16(), second.status.as_u16()), (200, 200));
+        let a = phone.create(&second.body).await;
+        let mut other = Browser::new(&app);
+        let b = other.create(&first.body).await;
+        // Finishing both: the code is spent by the first to finish.
+        let done = phone.send(Method::POST, "/api/enrol/finish", Some(a)).await;
+        assert_eq!(done.status, 201, "{:?}", done.body);
+        let late = other.send(Method::POST, "/api/enrol/finish", Some(b)).await;
+        assert_eq!(late.body["error"], "code_invalid", "{backend:?}");
+        // Recovery codes too: checked at start, spent at finish.
+        let codes: Vec<String> = done.body["recovery_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect();
+        let mut new_phone = Browser::new(&app);
+        let abandoned = new_phone
+            .post_json("/api/recover/start", &json!({ "nik": NIK, "code": codes[0] }))
+            .await;
+        assert_eq!(abandoned.status, 200);
+        assert_eq!(new_phone.recover(NIK, &codes[0]).await.status, 201);
+        assert_eq!(new_phone.recover(NIK, &codes[0]).await.status, 401);
+        sandbox.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn a_new_counter_code_replaces_the_unused_one() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let app = sandbox.serve();
+    let officer = counter_officer(&sandbox, &app).await;
+    let old = issue_code(&officer, NIK, "Siti Aminah").await;
+    let new = issue_code(&officer, NIK, "Siti Aminah").await;
+    assert_eq!(old["account"], new["account"], "same pending account");
+    let mut phone = Browser::new(&app);
+    assert_eq!(
+        phone.enrol_with_code(old["code"].as_str().unwrap(), true).await.body["error"],
+        "code_invalid"
+    );
+    assert_eq!(
+        phone.enrol_with_code(new["code"].as_str().unwrap(), true).await.status,
+        201
+    );
+}

@@ -121,36 +121,47 @@ pub async fn enrol(
         false,
         CODE_LIFETIME,
     );
-    let issued = IssuedCode {
-        account: account.pseudonym.clone(),
-        url: link(first_origin(state), &code),
-        code,
-        expires_at: row.expires_at,
-    };
+    let url = link(first_origin(state), &code);
+    let expires_at = row.expires_at;
     let actor = officer.actor();
     let ctx = ctx.clone();
-    state
+    let pseudonym = state
         .writer
         .write(move |tx| {
             Box::pin(async move {
-                if let Some(existing) = stored::account_by_nik_index(tx, &index).await? {
-                    if existing.verified {
-                        return Err(EnrolError::AlreadyVerified);
+                let mut account = account;
+                let mut row = row;
+                match stored::account_by_nik_index(tx, &index).await? {
+                    // An earlier code for this NIK was never used: a new code
+                    // for the same pending account.
+                    Some(existing) if existing.verified && existing.status == "pending" => {
+                        stored::void_enrolment_codes(tx, &existing.account_id, now).await?;
+                        row.account_id = existing.account_id.clone();
+                        account = existing;
                     }
-                    suspend_squatter(tx, &actor, &existing, now, &ctx).await?;
+                    Some(existing) if existing.verified => return Err(EnrolError::AlreadyVerified),
+                    Some(existing) => {
+                        suspend_squatter(tx, &actor, &existing, now, &ctx).await?;
+                        stored::insert_account(tx, &account).await?;
+                    }
+                    None => stored::insert_account(tx, &account).await?,
                 }
-                stored::insert_account(tx, &account).await?;
                 stored::insert_enrolment_code(tx, &row).await?;
                 let target = Target::new("account", Some(account.pseudonym.clone()));
                 let event = Event::new(actor, "enrolment_code.issue", target, Outcome::Success)
                     .reason("enrol")
                     .within(&ctx);
                 audit::record(tx, event).await?;
-                Ok(())
+                Ok(account.pseudonym)
             })
         })
         .await?;
-    Ok(issued)
+    Ok(IssuedCode {
+        account: pseudonym,
+        url,
+        code,
+        expires_at,
+    })
 }
 
 async fn suspend_squatter(
@@ -212,6 +223,7 @@ pub async fn recover(
                     revoke_old,
                     CODE_LIFETIME,
                 );
+                stored::void_enrolment_codes(tx, &account.account_id, row.created_at).await?;
                 stored::insert_enrolment_code(tx, &row).await?;
                 let target = Target::new("account", Some(account.pseudonym.clone()));
                 let reason = if revoke_old {
@@ -345,7 +357,9 @@ pub async fn start_with_code(
         .writer
         .write(move |tx| {
             Box::pin(async move {
-                let claimed = stored::claim_enrolment_code(tx, &hash, now)
+                // Checked here, spent only when the passkey is stored, so a
+                // cancelled passkey dialog does not burn the code.
+                let claimed = stored::enrolment_code_live(tx, &hash, now)
                     .await?
                     .filter(|c| c.purpose != "verify");
                 let Some(code) = claimed else {
@@ -371,17 +385,9 @@ pub async fn start_with_code(
                     purpose: code.purpose.clone(),
                     revoke_old: code.revoke_old,
                     sign_in,
+                    code_hash: hex::encode(&code.code_hash),
                 };
                 let options = register_for(&rp, tx, &account, pending).await?;
-                let event = Event::new(
-                    Actor::new(ActorKind::Anonymous, "-"),
-                    "enrolment_code.use",
-                    Target::new("account", Some(account.pseudonym.clone())),
-                    Outcome::Success,
-                )
-                .reason(if code.purpose == "recover" { "recover" } else { "enrol" })
-                .within(&ctx);
-                audit::record(tx, event).await?;
                 Ok(options)
             })
         })

@@ -25,21 +25,22 @@ pub async fn start(state: &AppState, nik: &str, code: &str, ctx: &Context) -> Re
     let code = codes::normalise(code);
     let rp = state.rp.clone();
     let ctx = ctx.clone();
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
     state
         .writer
         .write(move |tx| {
             Box::pin(async move {
                 let account = stored::account_by_nik_index(tx, &index).await?;
                 let usable = account.filter(|a| a.status == "active");
-                let spent = match &usable {
+                // Checked here, spent only when the new passkey is stored, so a
+                // cancelled passkey dialog does not burn the code.
+                let valid = match &usable {
                     Some(a) => {
-                        stored::use_recovery_code(tx, &a.account_id, &codes::recovery_hash(&a.account_id, &code), now)
+                        stored::recovery_code_unused(tx, &a.account_id, &codes::recovery_hash(&a.account_id, &code))
                             .await?
                     }
                     None => false,
                 };
-                let Some(account) = usable.filter(|_| spent) else {
+                let Some(account) = usable.filter(|_| valid) else {
                     let event = Event::new(
                         Actor::new(ActorKind::Anonymous, "-"),
                         "recovery.code.use",
@@ -57,17 +58,10 @@ pub async fn start(state: &AppState, nik: &str, code: &str, ctx: &Context) -> Re
                     &account,
                     Pending::Recover {
                         account_id: account.account_id.clone(),
+                        code_hash: hex::encode(codes::recovery_hash(&account.account_id, &code)),
                     },
                 )
                 .await?;
-                let event = Event::new(
-                    Actor::new(ActorKind::Citizen, account.pseudonym.clone()),
-                    "recovery.code.use",
-                    Target::new("account", Some(account.pseudonym.clone())),
-                    Outcome::Success,
-                )
-                .within(&ctx);
-                audit::record(tx, event).await?;
                 Ok(options)
             })
         })

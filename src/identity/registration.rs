@@ -30,12 +30,16 @@ pub(crate) enum Pending {
     },
     Recover {
         account_id: String,
+        /// The recovery code, spent when the passkey is stored.
+        code_hash: String,
     },
     Code {
         account_id: String,
         purpose: String,
         revoke_old: bool,
         sign_in: bool,
+        /// The enrolment code, spent when the passkey is stored.
+        code_hash: String,
     },
 }
 
@@ -121,7 +125,7 @@ pub async fn finish(
     let pending: Pending = serde_json::from_str(&ceremony.payload).map_err(|_| EnrolError::UnknownCeremony)?;
     let existing = match &pending {
         Pending::SelfEnrol { .. } => None,
-        Pending::AddPasskey { account_id } | Pending::Recover { account_id } | Pending::Code { account_id, .. } => {
+        Pending::AddPasskey { account_id } | Pending::Recover { account_id, .. } | Pending::Code { account_id, .. } => {
             let account = stored::account_by_id(&state.db, account_id)
                 .await?
                 .ok_or(EnrolError::UnknownCeremony)?;
@@ -268,7 +272,7 @@ pub async fn finish(
                 session: None,
             })
         }
-        Pending::Recover { account_id } => {
+        Pending::Recover { account_id, code_hash } => {
             let account = existing.ok_or(EnrolError::UnknownCeremony)?;
             let session = issue(state, &account_id, &new, user_agent, ctx, now)?;
             let passkey = passkey_row(&account_id, &new, &device, now);
@@ -280,6 +284,11 @@ pub async fn finish(
                 .writer
                 .write::<(), EnrolError, _>(move |tx| {
                     Box::pin(async move {
+                        let hash = hex::decode(&code_hash).unwrap_or_default();
+                        if !stored::use_recovery_code(tx, &account_id, &hash, now).await? {
+                            return Err(EnrolError::RecoveryFailed);
+                        }
+                        emit(tx, &actor, "recovery.code.use", target.clone(), &ctx).await?;
                         stored::insert_passkey(tx, &passkey).await?;
                         let event = Event::new(actor.clone(), "account.recover", target.clone(), Outcome::Success)
                             .reason("recovery_code")
@@ -302,6 +311,7 @@ pub async fn finish(
             purpose,
             revoke_old,
             sign_in,
+            code_hash,
         } => {
             let account = existing.ok_or(EnrolError::UnknownCeremony)?;
             let session = if sign_in {
@@ -324,6 +334,16 @@ pub async fn finish(
                 .writer
                 .write::<(), EnrolError, _>(move |tx| {
                     Box::pin(async move {
+                        let hash = hex::decode(&code_hash).unwrap_or_default();
+                        if stored::claim_enrolment_code(tx, &hash, now).await?.is_none() {
+                            return Err(EnrolError::CodeInvalid);
+                        }
+                        stored::void_enrolment_codes(tx, &account_id, now).await?;
+                        let reason = if purpose == "recover" { "recover" } else { "enrol" };
+                        let used = Event::new(actor.clone(), "enrolment_code.use", target.clone(), Outcome::Success)
+                            .reason(reason)
+                            .within(&ctx);
+                        audit::record(tx, used).await?;
                         if revoke_old {
                             stored::delete_sessions_of(tx, &account_id).await?;
                             stored::delete_passkeys_of(tx, &account_id).await?;

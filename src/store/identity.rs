@@ -252,3 +252,23 @@ pub async fn delete_sessions_of_passkey(
 ) -> Result<u64, StoreError> {
     dispatch_tx!(tx, delete_sessions_of_passkey, account_id, credential_id)
 }
+
+/// An unused, unexpired code (not spent: see [`claim_enrolment_code`]).
+pub async fn enrolment_code_live(
+    tx: &mut Tx<'_>,
+    hash: &[u8],
+    now: i64,
+) -> Result<Option<EnrolmentCodeRow>, StoreError> {
+    dispatch_tx!(tx, enrolment_code_live, hash, now)
+}
+
+/// Whether this recovery code exists and is unused (not spent).
+pub async fn recovery_code_unused(tx: &mut Tx<'_>, account_id: &str, hash: &[u8]) -> Result<bool, StoreError> {
+    dispatch_tx!(tx, recovery_code_unused, account_id, hash)
+}
+
+/// Ends every live enrolment or recovery code of an account (a newer code
+/// replaces them; a used one ends its siblings).
+pub async fn void_enrolment_codes(tx: &mut Tx<'_>, account_id: &str, now: i64) -> Result<u64, StoreError> {
+    dispatch_tx!(tx, void_enrolment_codes, account_id, now)
+}

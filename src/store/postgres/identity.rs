@@ -362,3 +362,40 @@ pub async fn delete_sessions_of_passkey(
         .await?;
     Ok(done.rows_affected())
 }
+
+pub async fn enrolment_code_live(
+    conn: &mut Connection,
+    hash: &[u8],
+    now: i64,
+) -> Result<Option<EnrolmentCodeRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "select code_hash, account_id, purpose, issued_by, revoke_old, created_at, expires_at, used_at \
+         from enrolment_code where code_hash = $1 and used_at is null and expires_at >= $2",
+    )
+    .bind(hash)
+    .bind(now)
+    .fetch_optional(conn)
+    .await?)
+}
+
+pub async fn recovery_code_unused(conn: &mut Connection, account_id: &str, hash: &[u8]) -> Result<bool, StoreError> {
+    let (n,): (i64,) = sqlx::query_as(
+        "select count(*) from recovery_code where account_id = $1 and code_hash = $2 and used_at is null",
+    )
+    .bind(account_id)
+    .bind(hash)
+    .fetch_one(conn)
+    .await?;
+    Ok(n == 1)
+}
+
+pub async fn void_enrolment_codes(conn: &mut Connection, account_id: &str, now: i64) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "update enrolment_code set used_at = $2 where account_id = $1 and used_at is null and purpose <> 'verify'",
+    )
+    .bind(account_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
