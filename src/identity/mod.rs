@@ -2,9 +2,9 @@
 //!
 //! An account has an internal id, a random 64-byte WebAuthn user handle, a
 //! pseudonymous public id (the only id that appears in audit events and
-//! logs), a status and timestamps. Personal data (NIK and display name) is
-//! kept to what sign-in needs and sits behind [`PersonalData`], the one
-//! interface the vault will take over.
+//! logs), a status and timestamps. Personal data is kept to what sign-in
+//! needs (NIK and display name, columns of `account` written only by
+//! enrolment); the vault will move both into field-level encryption.
 
 pub mod codes;
 pub mod counter;
@@ -15,8 +15,6 @@ pub mod recovery;
 pub mod registration;
 
 use std::fmt;
-
-use secrecy::SecretString;
 
 use crate::ids::{self, RandomError};
 pub use nik::{Nik, NikError};
@@ -154,26 +152,6 @@ impl Role {
             .into_iter()
             .find(|k| k.as_str() == s)
     }
-}
-
-/// Personal data an account carries; redacted in `Debug`.
-#[derive(Debug, Clone)]
-pub struct PersonalData {
-    pub display_name: SecretString,
-    pub nik: Option<Nik>,
-}
-
-/// An account as the domain sees it (without personal data).
-#[derive(Debug, Clone)]
-pub struct Account {
-    pub id: AccountId,
-    pub kind: AccountKind,
-    pub user_handle: UserHandle,
-    pub pseudonym: Pseudonym,
-    pub status: Status,
-    pub verified: bool,
-    pub roles: Vec<Role>,
-    pub created_at: i64,
 }
 
 /// Blind-index domain for NIKs.
