@@ -12,6 +12,7 @@
 
 mod accounts;
 mod audit_tamper;
+mod browser;
 mod cli_config;
 mod errors;
 mod group_commit;
