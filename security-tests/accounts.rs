@@ -82,13 +82,18 @@ async fn a_squatted_nik_goes_to_the_counter_verified_citizen() {
         assert_eq!(squatter.enrol(NIK, "Not Siti").await.status, 201);
         assert_eq!(squatter.me().await.status, 200);
         let officer = counter_officer(&sandbox, &app).await;
+        // A mistyped NIK or an unused code suspends nobody: only using it does.
         let issued = issue_code(&officer, NIK, "Siti Aminah").await;
-        // The squatter's session ended and it can no longer sign in.
-        assert_eq!(squatter.send(Method::GET, "/api/me", None).await.status, 401);
-        assert_eq!(squatter.sign_in().await.status, 401);
+        assert_eq!(squatter.send(Method::GET, "/api/me", None).await.status, 200);
         let mut siti = Browser::new(&app);
         let enrolled = siti.enrol_with_code(issued["code"].as_str().unwrap(), true).await;
         assert_eq!(enrolled.status, 201);
+        // Now the squatter's session ended and it can no longer sign in.
+        assert_eq!(squatter.send(Method::GET, "/api/me", None).await.status, 401);
+        assert_eq!(squatter.sign_in().await.status, 401);
+        // The NIK belongs to Siti's verified account.
+        let again = Browser::new(&app).enrol_start(NIK, "Not Siti").await;
+        assert_eq!(again.body["error"], "nik_taken");
         drop(app);
         let actions = audit_actions(&sandbox).await;
         assert!(
@@ -358,4 +363,39 @@ async fn a_new_counter_code_replaces_the_unused_one() {
         phone.enrol_with_code(new["code"].as_str().unwrap(), true).await.status,
         201
     );
+}
+
+#[tokio::test]
+async fn sensitive_changes_need_a_recent_sign_in() {
+    let mut sandbox = Sandbox::new(Backend::Sqlite).await;
+    sandbox.extra_env = vec![("JAGA_SESSIONS_REAUTH_WINDOW_SECS".into(), "1".into())];
+    let app = sandbox.serve();
+    let mut phone = Browser::new(&app);
+    assert_eq!(phone.enrol(NIK, "Siti Aminah").await.status, 201);
+    phone.me().await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    // A cookie alone (say, a session left open) is not enough any more.
+    for (method, path) in [
+        (Method::POST, "/api/recovery-codes"),
+        (Method::POST, "/api/passkeys/start"),
+    ] {
+        let answer = phone.send(method, path, Some(b"{}".to_vec())).await;
+        assert_eq!(answer.status, 403, "{path}");
+        assert_eq!(answer.body["error"], "reauth_required");
+    }
+    let id = phone.send(Method::GET, "/api/passkeys", None).await.body[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        phone
+            .send(Method::DELETE, &format!("/api/passkeys/{id}"), None)
+            .await
+            .body["error"],
+        "reauth_required"
+    );
+    // A fresh sign-in allows them again.
+    assert_eq!(phone.sign_in().await.status, 200);
+    phone.me().await;
+    assert_eq!(phone.post_json("/api/recovery-codes", &json!({})).await.status, 200);
 }

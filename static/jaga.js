@@ -109,8 +109,17 @@
   }
 
   function fail(error) {
+    if (error instanceof ApiError && error.data && error.data.error === 'reauth_required') {
+      say(error.message, true);
+      window.setTimeout(() => window.location.assign('/signin'), 2500);
+      return;
+    }
     if (error && (error.name === 'NotAllowedError' || error.name === 'AbortError')) {
       say(text('msgCancelled'), true);
+    } else if (error && error.name === 'InvalidStateError') {
+      say(text('msgAlreadyRegistered'), true);
+    } else if (error instanceof DOMException) {
+      say(text('msgFailed'), true);
     } else {
       say(error && error.message ? error.message : text('msgFailed'), true);
     }
@@ -128,8 +137,9 @@
     return true;
   }
 
-  // Runs a registration that `start` begins, finishing at /api/enrol/finish.
-  async function registerThen(start, finishPath) {
+  // Runs a registration that `start` begins and `finishPath` completes;
+  // then `after` (default: show new recovery codes, or go home).
+  async function registerThen(start, finishPath, after) {
     if (!supported()) return;
     say(text('msgWorking'));
     try {
@@ -137,7 +147,8 @@
       const credential = await createPasskey(options);
       const result = await api('POST', finishPath || '/api/enrol/finish', credential, true);
       say(text('msgSaved'));
-      if (!showCodes(result && result.recovery_codes)) window.location.assign('/');
+      if (after) after(result);
+      else if (!showCodes(result && result.recovery_codes)) window.location.assign('/');
     } catch (error) { fail(error); }
   }
 
@@ -155,7 +166,7 @@
 
   const codeInput = document.getElementById('code');
   if (codeInput && window.location.hash.length > 1) {
-    codeInput.value = decodeURIComponent(window.location.hash.slice(1));
+    try { codeInput.value = decodeURIComponent(window.location.hash.slice(1)); } catch (_) { codeInput.value = ''; }
     history.replaceState(null, '', window.location.pathname);
   }
   onSubmit('code-form', (form) => {
@@ -183,7 +194,9 @@
   const signInForm = document.getElementById('signin-form');
   if (signInForm && window.PublicKeyCredential && PublicKeyCredential.isConditionalMediationAvailable) {
     PublicKeyCredential.isConditionalMediationAvailable().then((available) => {
-      if (available) signIn('conditional').catch((error) => { if (error.name !== 'AbortError') fail(error); });
+      // A background autofill request that ends without the person acting
+      // is not worth a message; only API refusals are shown.
+      if (available) signIn('conditional').catch((error) => { if (error instanceof ApiError) fail(error); });
     });
   }
   onSubmit('signin-form', async () => {
@@ -200,8 +213,7 @@
       window.location.assign('/');
     },
     async 'add-passkey'() {
-      await registerThen(() => api('POST', '/api/passkeys/start'), '/api/passkeys/finish');
-      window.location.reload();
+      await registerThen(() => api('POST', '/api/passkeys/start'), '/api/passkeys/finish', () => window.location.reload());
     },
     async 'remove-passkey'(button) {
       if (!window.confirm(text('msgConfirmRemove'))) return;

@@ -67,14 +67,19 @@ export function setPresence(person, enabled, id = person.authenticators[0]) {
 }
 
 /** Opens an enrolment link, checks the code moved out of the address, creates the passkey. */
-export async function redeemLink(person, link) {
+export async function openLinkAndCreate(person, link) {
   const { page } = person;
   await page.goto(link);
   const code = decodeURIComponent(new URL(link).hash.slice(1));
   assert.equal(await page.locator('#code').inputValue(), code, 'the page moves the fragment into #code');
   assert.equal(new URL(page.url()).hash, '', 'and removes it from the address bar and history');
   await page.getByRole('button', { name: 'Buat passkey', exact: true }).click();
-  return shownRecoveryCodes(page);
+}
+
+/** A citizen redeems a link: the page shows their ten new recovery codes. */
+export async function redeemLink(person, link) {
+  await openLinkAndCreate(person, link);
+  return shownRecoveryCodes(person.page);
 }
 
 /** `jaga officers add` for a counter officer, then the officer redeems the printed link. */
@@ -84,7 +89,9 @@ export async function enrolOfficer(person, jaga, name = 'Petugas Loket') {
   assert.ok(match, `no enrolment link in:\n${out}`);
   const link = match[1];
   assert.ok(link.startsWith(`${jaga.base}/enrol/code#`), `the link uses the first configured origin: ${link}`);
-  return redeemLink(person, link);
+  // Officers get no recovery codes (recovery asks for a NIK): straight home.
+  await openLinkAndCreate(person, link);
+  await person.page.waitForURL(`${jaga.base}/`);
 }
 
 /**

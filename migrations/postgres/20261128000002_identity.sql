@@ -20,7 +20,8 @@ create table account (
     created_at bigint not null,
     updated_at bigint not null
 );
-create unique index account_nik_index_key on account (nik_index) where nik_index is not null and status <> 'suspended';
+create unique index account_nik_index_key on account (nik_index)
+    where nik_index is not null and status not in ('suspended', 'erased');
 
 create table officer_role (
     account_id text not null references account (account_id),
@@ -92,6 +93,9 @@ create table enrolment_code (
     -- The officer who checked the KTP; null when issued from the command line.
     issued_by text references account (account_id),
     revoke_old boolean not null,
+    -- For a counter enrolment: the NIK index the account takes when the
+    -- code is used (not before: an unused code must not take a NIK).
+    nik_index bytea,
     created_at bigint not null,
     expires_at bigint not null,
     used_at bigint

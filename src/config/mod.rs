@@ -62,6 +62,9 @@ pub struct WebauthnConfig {
 pub struct SessionConfig {
     pub idle_timeout: Duration,
     pub absolute_timeout: Duration,
+    /// Adding or removing a passkey and new recovery codes need a sign-in
+    /// at most this old.
+    pub reauth_window: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -224,6 +227,7 @@ impl Config {
                     1,
                     7 * 24 * 3600,
                 )?),
+                reauth_window: Duration::from_secs(get.int("sessions.reauth_window_secs", 600, 1, 24 * 3600)?),
             },
             log: LogConfig { format, filter },
         })

@@ -117,6 +117,11 @@ pub const KEYS: &[KeySpec] = &[
         Kind::Int,
         "a session ends this long after sign-in, whatever happens",
     ),
+    key(
+        "sessions.reauth_window_secs",
+        Kind::Int,
+        "sensitive account changes need a sign-in at most this old",
+    ),
     key("log.format", Kind::Str, "auto, json or pretty"),
     key(
         "log.filter",

@@ -68,6 +68,7 @@ pub(super) async fn add_start(
     State(state): State<AppState>,
     who: SignedIn,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    who.require_recent(&state)?;
     Ok(Json(credentials::start_add(&state, &who.account).await?))
 }
 
@@ -78,6 +79,7 @@ pub(super) async fn add_finish(
     who: SignedIn,
     body: Bytes,
 ) -> Result<axum::response::Response, ApiError> {
+    who.require_recent(&state)?;
     let registered = registration::finish(&state, &body, &client.user_agent, &client.ctx, Some(&who.account)).await?;
     super::auth::registered_response(&state, registered)
 }
@@ -107,6 +109,7 @@ pub(super) async fn remove(
     who: SignedIn,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    who.require_recent(&state)?;
     credentials::remove(&state, &who.account, &id, &client.ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -122,6 +125,7 @@ pub(super) async fn regenerate(
     client: Client,
     who: SignedIn,
 ) -> Result<Json<Codes>, ApiError> {
+    who.require_recent(&state)?;
     let codes = recovery::regenerate(&state, &who.account, &client.ctx).await?;
     Ok(Json(Codes { recovery_codes: codes }))
 }

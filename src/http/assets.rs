@@ -9,6 +9,7 @@ use crate::app::AppState;
 
 const SCRIPT: &str = include_str!("../../static/jaga.js");
 const STYLE: &str = include_str!("../../static/jaga.css");
+const ICON: &str = include_str!("../../static/icon.svg");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -20,6 +21,8 @@ pub fn routes() -> Router<AppState> {
             "/static/jaga.css",
             get(|| async { asset(STYLE, "text/css; charset=utf-8") }),
         )
+        .route("/static/icon.svg", get(|| async { asset(ICON, "image/svg+xml") }))
+        .route("/favicon.ico", get(|| async { asset(ICON, "image/svg+xml") }))
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {

@@ -126,7 +126,7 @@ impl From<SignInError> for ApiError {
     }
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct EnrolStart {
     nik: String,
@@ -308,7 +308,7 @@ pub(super) async fn revoke_session(
     }
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CodeStart {
     code: String,
@@ -333,7 +333,7 @@ pub(super) async fn code_start(
     ))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RecoverStart {
     nik: String,
@@ -349,4 +349,22 @@ pub(super) async fn recover_start(
     Ok(Json(
         crate::identity::recovery::start(&state, &body.nik, &body.code, &client.ctx).await?,
     ))
+}
+
+impl std::fmt::Debug for EnrolStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EnrolStart(<redacted: nik, name>)")
+    }
+}
+
+impl std::fmt::Debug for RecoverStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecoverStart(<redacted: nik, code>)")
+    }
+}
+
+impl std::fmt::Debug for CodeStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CodeStart(<redacted: code>)")
+    }
 }

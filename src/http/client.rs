@@ -23,14 +23,24 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpAddr 
     if !is_trusted(peer) {
         return peer;
     }
-    let forwarded: Vec<IpAddr> = headers
+    let entries: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map_while(|part| part.trim().parse::<IpAddr>().ok())
         .collect();
-    forwarded.into_iter().rev().find(|ip| !is_trusted(*ip)).unwrap_or(peer)
+    // Walk from the right: each trusted hop vouches for the one before it.
+    // The first address that is not a trusted proxy is the client; an
+    // unreadable entry stops the walk at the last hop we could trust.
+    let mut client = peer;
+    for entry in entries.iter().rev() {
+        match entry.trim().parse::<IpAddr>() {
+            Ok(ip) if is_trusted(ip) => client = ip,
+            Ok(ip) => return ip,
+            Err(_) => return client,
+        }
+    }
+    client
 }
 
 #[derive(Debug, Clone)]
@@ -84,5 +94,12 @@ mod tests {
         assert_eq!(client_ip(stranger, &h, &trusted), stranger);
         assert_eq!(client_ip(proxy, &h, &[]), proxy);
         assert_eq!(client_ip(proxy, &headers("garbage"), &trusted), proxy);
+        // Junk on the left does not hide the client the proxy saw.
+        assert_eq!(
+            client_ip(proxy, &headers("x, 198.51.100.7"), &trusted),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
+        // Junk on the right stops at the proxy.
+        assert_eq!(client_ip(proxy, &headers("198.51.100.7, x"), &trusted), proxy);
     }
 }

@@ -60,7 +60,7 @@ fn with_qr(code: IssuedCode) -> Result<Json<CodeWithQr>, ApiError> {
     Ok(Json(CodeWithQr { code, qr_svg: svg }))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Enrol {
     nik: String,
@@ -78,7 +78,7 @@ pub(super) async fn enrol(
     with_qr(counter::enrol(&state, &officer, &body.nik, &body.name, &client.ctx).await?)
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Recover {
     nik: String,
@@ -96,7 +96,7 @@ pub(super) async fn recover(
     with_qr(counter::recover(&state, &officer, &body.nik, body.revoke_old, &client.ctx).await?)
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Verify {
     nik: String,
@@ -113,4 +113,22 @@ pub(super) async fn verify(
     let officer = officer(&state, &who).await?;
     let account = counter::verify(&state, &officer, &body.nik, &body.code, &client.ctx).await?;
     Ok(Json(serde_json::json!({ "account": account, "verified": true })))
+}
+
+impl std::fmt::Debug for Enrol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Enrol(<redacted: nik, name>)")
+    }
+}
+
+impl std::fmt::Debug for Recover {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Recover(<redacted: nik>)")
+    }
+}
+
+impl std::fmt::Debug for Verify {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Verify(<redacted: nik, code>)")
+    }
 }

@@ -50,7 +50,7 @@ pub async fn by_ip(State((state, policy)): State<(AppState, Policy)>, request: R
     let Some(ClientIp(ip)) = request.extensions().get::<ClientIp>().copied() else {
         return next.run(request).await;
     };
-    let key = Key::Ip(ip);
+    let key = Key::for_ip(ip);
     let decision = state.limits.check(policy, &key);
     if !decision.allowed() {
         let ctx = Context {

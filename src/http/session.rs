@@ -125,6 +125,25 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
+impl SignedIn {
+    /// Sensitive changes (a passkey added or removed, new recovery codes)
+    /// need a recent sign-in, so a stolen cookie or a session left open on
+    /// a shared computer cannot take the account over for good.
+    pub fn require_recent(&self, state: &AppState) -> Result<(), ApiError> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let window = i64::try_from(state.config.sessions.reauth_window.as_secs()).unwrap_or(i64::MAX);
+        if now.saturating_sub(self.session.created_at) <= window {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "reauth_required",
+            "Untuk keamanan, masuk lagi dengan passkey lalu ulangi. \
+             (For your security, sign in again with your passkey and try again.)",
+        ))
+    }
+}
+
 /// Middleware: a state-changing request must come from one of our origins
 /// (the Origin header is required and must match).
 pub async fn check_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {

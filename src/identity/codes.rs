@@ -3,6 +3,7 @@
 //! Both are stored only as hashes.
 
 use crate::ids::{self, RandomError};
+use crate::keys::IndexKey;
 
 /// Number of recovery codes an account holds.
 pub const RECOVERY_CODES: usize = 10;
@@ -28,12 +29,13 @@ pub fn normalise(code: &str) -> String {
         .collect()
 }
 
-/// Recovery codes are bound to their account.
-pub fn recovery_hash(account_id: &str, code: &str) -> Vec<u8> {
+/// Recovery codes are bound to their account and keyed with the blind-index
+/// key, so a stolen database does not allow guessing them offline.
+pub fn recovery_hash(key: &IndexKey, account_id: &str, code: &str) -> Vec<u8> {
     let mut data = account_id.as_bytes().to_vec();
     data.push(0);
     data.extend_from_slice(normalise(code).as_bytes());
-    ids::sha256(&data).to_vec()
+    key.blind_index("recovery-code", &data).to_vec()
 }
 
 pub fn enrolment_hash(code: &str) -> Vec<u8> {
@@ -41,12 +43,12 @@ pub fn enrolment_hash(code: &str) -> Vec<u8> {
 }
 
 /// Ten fresh recovery codes and their hashes.
-pub fn recovery_set(account_id: &str) -> Result<(Vec<String>, Vec<Vec<u8>>), RandomError> {
+pub fn recovery_set(key: &IndexKey, account_id: &str) -> Result<(Vec<String>, Vec<Vec<u8>>), RandomError> {
     let mut codes = Vec::with_capacity(RECOVERY_CODES);
     for _ in 0..RECOVERY_CODES {
         codes.push(recovery_code()?);
     }
-    let hashes = codes.iter().map(|c| recovery_hash(account_id, c)).collect();
+    let hashes = codes.iter().map(|c| recovery_hash(key, account_id, c)).collect();
     Ok((codes, hashes))
 }
 
@@ -56,15 +58,17 @@ mod tests {
 
     #[test]
     fn codes_are_grouped_random_and_forgiving_to_type() {
+        let (ring, _) = crate::keys::KeyRing::generate().unwrap();
+        let key = &ring.index;
         let a = recovery_code().unwrap();
         assert_eq!(a.len(), 14);
         assert_eq!(a.matches('-').count(), 2);
         assert_ne!(a, recovery_code().unwrap());
         assert_eq!(
-            recovery_hash("acc", &a),
-            recovery_hash("acc", &a.to_uppercase().replace('-', " "))
+            recovery_hash(key, "acc", &a),
+            recovery_hash(key, "acc", &a.to_uppercase().replace('-', " "))
         );
-        assert_ne!(recovery_hash("acc", &a), recovery_hash("other", &a));
+        assert_ne!(recovery_hash(key, "acc", &a), recovery_hash(key, "other", &a));
         assert_eq!(enrolment_code().unwrap().len(), 16);
     }
 }

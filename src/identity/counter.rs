@@ -69,18 +69,14 @@ fn code_row(
         purpose: purpose.to_owned(),
         issued_by: officer.map(str::to_owned),
         revoke_old,
+        nik_index: None,
         created_at: now,
         expires_at: now + i64::try_from(lifetime.as_secs()).unwrap_or(0),
         used_at: None,
     }
 }
 
-fn new_account(
-    kind: AccountKind,
-    name: &str,
-    nik: Option<(&Nik, Vec<u8>)>,
-    now: i64,
-) -> Result<AccountRow, EnrolError> {
+fn new_account(kind: AccountKind, name: &str, nik: Option<&Nik>, now: i64) -> Result<AccountRow, EnrolError> {
     Ok(AccountRow {
         account_id: AccountId::generate()?.as_str().to_owned(),
         kind: kind.as_str().into(),
@@ -90,8 +86,9 @@ fn new_account(
         verified: true,
         flag: None,
         display_name: name.to_owned(),
-        nik: nik.as_ref().map(|(n, _)| n.digits()),
-        nik_index: nik.map(|(_, i)| i),
+        nik: nik.map(Nik::digits),
+        // Taken when the enrolment code is used.
+        nik_index: None,
         created_at: now,
         updated_at: now,
     })
@@ -111,7 +108,7 @@ pub async fn enrol(
     let name = parse_name(name)?;
     let index = nik_index(state, &nik);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let account = new_account(AccountKind::Citizen, &name, Some((&nik, index.clone())), now)?;
+    let account = new_account(AccountKind::Citizen, &name, Some(&nik), now)?;
     let code = codes::enrolment_code()?;
     let row = code_row(
         &code,
@@ -129,23 +126,36 @@ pub async fn enrol(
         .writer
         .write(move |tx| {
             Box::pin(async move {
-                let mut account = account;
-                let mut row = row;
-                match stored::account_by_nik_index(tx, &index).await? {
-                    // An earlier code for this NIK was never used: a new code
-                    // for the same pending account.
-                    Some(existing) if existing.verified && existing.status == "pending" => {
-                        stored::void_enrolment_codes(tx, &existing.account_id, now).await?;
-                        row.account_id = existing.account_id.clone();
-                        account = existing;
+                if let Some(existing) = stored::account_by_nik_index(tx, &index).await? {
+                    // A self-enrolled, unverified holder is dealt with when
+                    // this code is used, not before (an unused code or a
+                    // mistyped NIK must not suspend anyone).
+                    if existing.verified {
+                        let target = Target::new("account", Some(existing.pseudonym.clone()));
+                        let event = Event::new(actor, "enrolment_code.issue", target, Outcome::Denied)
+                            .reason("already_verified")
+                            .within(&ctx);
+                        audit::record_attempt(tx, event).await?;
+                        return Err(EnrolError::AlreadyVerified);
                     }
-                    Some(existing) if existing.verified => return Err(EnrolError::AlreadyVerified),
-                    Some(existing) => {
-                        suspend_squatter(tx, &actor, &existing, now, &ctx).await?;
-                        stored::insert_account(tx, &account).await?;
+                }
+                // A newer code for this NIK replaces any unused one, for the
+                // same pending account.
+                let mut account = account;
+                match stored::live_code_for_nik_index(tx, &index, now).await? {
+                    Some(live) => {
+                        account = stored::account_by_id_tx(tx, &live.account_id)
+                            .await?
+                            .ok_or(EnrolError::NoAccount)?;
+                        stored::void_codes_for_nik_index(tx, &index, now).await?;
                     }
                     None => stored::insert_account(tx, &account).await?,
                 }
+                let row = EnrolmentCodeRow {
+                    nik_index: Some(index.clone()),
+                    account_id: account.account_id.clone(),
+                    ..row
+                };
                 stored::insert_enrolment_code(tx, &row).await?;
                 let target = Target::new("account", Some(account.pseudonym.clone()));
                 let event = Event::new(actor, "enrolment_code.issue", target, Outcome::Success)
@@ -164,7 +174,7 @@ pub async fn enrol(
     })
 }
 
-async fn suspend_squatter(
+pub(crate) async fn suspend_squatter(
     tx: &mut Tx<'_>,
     actor: &Actor,
     squatter: &AccountRow,
@@ -212,9 +222,13 @@ pub async fn recover(
         .writer
         .write(move |tx| {
             Box::pin(async move {
-                let account = stored::account_by_nik_index(tx, &index)
-                    .await?
-                    .ok_or(EnrolError::NoAccount)?;
+                let Some(account) = stored::account_by_nik_index(tx, &index).await? else {
+                    let event = Event::new(actor, "account.lookup", Target::new("account", None), Outcome::Denied)
+                        .reason("no_account_for_nik")
+                        .within(&ctx);
+                    audit::record_attempt(tx, event).await?;
+                    return Err(EnrolError::NoAccount);
+                };
                 let row = code_row(
                     &code,
                     &account.account_id,
@@ -316,9 +330,13 @@ pub async fn verify(
         .writer
         .write(move |tx| {
             Box::pin(async move {
-                let account = stored::account_by_nik_index(tx, &index)
-                    .await?
-                    .ok_or(EnrolError::NoAccount)?;
+                let Some(account) = stored::account_by_nik_index(tx, &index).await? else {
+                    let event = Event::new(actor, "account.lookup", Target::new("account", None), Outcome::Denied)
+                        .reason("no_account_for_nik")
+                        .within(&ctx);
+                    audit::record_attempt(tx, event).await?;
+                    return Err(EnrolError::NoAccount);
+                };
                 let claimed = stored::claim_enrolment_code(tx, &verify_hash(&account.account_id, &code), now).await?;
                 let target = Target::new("account", Some(account.pseudonym.clone()));
                 if !claimed.is_some_and(|c| c.purpose == "verify" && c.account_id == account.account_id) {

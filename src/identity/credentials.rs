@@ -108,17 +108,21 @@ pub async fn rename(
 pub async fn remove(state: &AppState, account: &AccountRow, id: &str, ctx: &Context) -> Result<(), CredentialError> {
     let credential_id = decode_id(id)?;
     let account_id = account.account_id.clone();
+    // Recovery codes are a recovery method only for accounts with a NIK
+    // (recovery asks for it); officers recover at the command line.
+    let can_recover = account.nik.is_some();
     let (actor, target) = (actor(account), Target::new("account", Some(account.pseudonym.clone())));
     let ctx = ctx.clone();
     state
         .writer
         .write(move |tx| {
             Box::pin(async move {
+                stored::lock_account(tx, &account_id).await?;
                 let all = stored::passkeys_of_tx(tx, &account_id).await?;
                 if !all.iter().any(|p| p.credential_id == credential_id) {
                     return Err(CredentialError::NotFound);
                 }
-                if all.len() == 1 && stored::unused_recovery_codes_tx(tx, &account_id).await? == 0 {
+                if all.len() == 1 && !(can_recover && stored::unused_recovery_codes_tx(tx, &account_id).await? > 0) {
                     let event = Event::new(actor, "passkey.remove", target, Outcome::Denied)
                         .reason("last_passkey_without_recovery")
                         .within(&ctx);

@@ -24,6 +24,7 @@ pub async fn start(state: &AppState, nik: &str, code: &str, ctx: &Context) -> Re
     }
     let code = codes::normalise(code);
     let rp = state.rp.clone();
+    let keys = state.keys.clone();
     let ctx = ctx.clone();
     state
         .writer
@@ -35,8 +36,12 @@ pub async fn start(state: &AppState, nik: &str, code: &str, ctx: &Context) -> Re
                 // cancelled passkey dialog does not burn the code.
                 let valid = match &usable {
                     Some(a) => {
-                        stored::recovery_code_unused(tx, &a.account_id, &codes::recovery_hash(&a.account_id, &code))
-                            .await?
+                        stored::recovery_code_unused(
+                            tx,
+                            &a.account_id,
+                            &codes::recovery_hash(&keys.index, &a.account_id, &code),
+                        )
+                        .await?
                     }
                     None => false,
                 };
@@ -58,7 +63,7 @@ pub async fn start(state: &AppState, nik: &str, code: &str, ctx: &Context) -> Re
                     &account,
                     Pending::Recover {
                         account_id: account.account_id.clone(),
-                        code_hash: hex::encode(codes::recovery_hash(&account.account_id, &code)),
+                        code_hash: hex::encode(codes::recovery_hash(&keys.index, &account.account_id, &code)),
                     },
                 )
                 .await?;
@@ -90,7 +95,7 @@ pub(crate) async fn register_for(
 
 /// Replaces the account's recovery codes; returns the new ones (shown once).
 pub async fn regenerate(state: &AppState, account: &AccountRow, ctx: &Context) -> Result<Vec<String>, EnrolError> {
-    let (shown, hashes) = codes::recovery_set(&account.account_id)?;
+    let (shown, hashes) = codes::recovery_set(&state.keys.index, &account.account_id)?;
     let account_id = account.account_id.clone();
     let actor = Actor::new(ActorKind::Citizen, account.pseudonym.clone());
     let target = Target::new("account", Some(account.pseudonym.clone()));

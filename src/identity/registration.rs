@@ -14,8 +14,9 @@ use crate::sessions::{self, Issued};
 use crate::store::identity::{self as stored, AccountRow, CeremonyRow, PasskeyRow, SessionRow};
 use crate::store::{StoreError, Tx};
 
-/// What a registration ceremony is for, kept with its state.
-#[derive(Debug, Serialize, Deserialize)]
+/// What a registration ceremony is for, kept with its state. Its `Debug`
+/// shows the flow only (a self-enrolment carries a NIK and a name).
+#[derive(Serialize, Deserialize)]
 #[serde(tag = "flow", rename_all = "snake_case")]
 pub(crate) enum Pending {
     SelfEnrol {
@@ -41,6 +42,18 @@ pub(crate) enum Pending {
         /// The enrolment code, spent when the passkey is stored.
         code_hash: String,
     },
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let flow = match self {
+            Pending::SelfEnrol { .. } => "self_enrol",
+            Pending::AddPasskey { .. } => "add_passkey",
+            Pending::Recover { .. } => "recover",
+            Pending::Code { .. } => "code",
+        };
+        f.debug_struct("Pending").field("flow", &flow).finish_non_exhaustive()
+    }
 }
 
 /// The outcome shown to the person who registered.
@@ -209,7 +222,7 @@ pub async fn finish(
                 updated_at: now,
             };
             let session = issue(state, &account_id, &new, user_agent, ctx, now)?;
-            let (codes, hashes) = codes::recovery_set(&account_id)?;
+            let (codes, hashes) = codes::recovery_set(&state.keys.index, &account_id)?;
             let passkey = passkey_row(&account_id, &new, &device, now);
             let session_row = session.row.clone();
             let ctx = ctx.clone();
@@ -233,7 +246,7 @@ pub async fn finish(
                                 StoreError::Conflict => EnrolError::NikTaken,
                                 other => other.into(),
                             })?;
-                        stored::insert_passkey(tx, &passkey).await?;
+                        stored::insert_passkey(tx, &passkey).await.map_err(passkey_taken)?;
                         stored::replace_recovery_codes(tx, &account_id, &hashes, now).await?;
                         start_session(tx, &actor, &session_row, &ctx).await?;
                         emit(tx, &actor, "account.enrol.self", target.clone(), &ctx).await?;
@@ -260,7 +273,7 @@ pub async fn finish(
                 .writer
                 .write::<(), EnrolError, _>(move |tx| {
                     Box::pin(async move {
-                        stored::insert_passkey(tx, &passkey).await?;
+                        stored::insert_passkey(tx, &passkey).await.map_err(passkey_taken)?;
                         emit(tx, &actor, "passkey.add", target, &ctx).await
                     })
                 })
@@ -289,7 +302,7 @@ pub async fn finish(
                             return Err(EnrolError::RecoveryFailed);
                         }
                         emit(tx, &actor, "recovery.code.use", target.clone(), &ctx).await?;
-                        stored::insert_passkey(tx, &passkey).await?;
+                        stored::insert_passkey(tx, &passkey).await.map_err(passkey_taken)?;
                         let event = Event::new(actor.clone(), "account.recover", target.clone(), Outcome::Success)
                             .reason("recovery_code")
                             .within(&ctx);
@@ -319,7 +332,11 @@ pub async fn finish(
             } else {
                 None
             };
-            let (codes, hashes) = codes::recovery_set(&account_id)?;
+            // Recovery codes only for someone who will see them on their own
+            // device (not a security key enrolled on the counter's computer)
+            // and can use them (recovery asks for a NIK: not officers).
+            let give_codes = sign_in && account.nik.is_some();
+            let (codes, hashes) = codes::recovery_set(&state.keys.index, &account_id)?;
             let name = if sign_in {
                 device.clone()
             } else {
@@ -335,10 +352,24 @@ pub async fn finish(
                 .write::<(), EnrolError, _>(move |tx| {
                     Box::pin(async move {
                         let hash = hex::decode(&code_hash).unwrap_or_default();
-                        if stored::claim_enrolment_code(tx, &hash, now).await?.is_none() {
+                        let Some(claimed) = stored::claim_enrolment_code(tx, &hash, now).await? else {
+                            return Err(EnrolError::CodeInvalid);
+                        };
+                        let current = stored::account_by_id_tx(tx, &account_id).await?;
+                        if current.is_none_or(|a| a.status == "suspended" || a.status == "erased") {
                             return Err(EnrolError::CodeInvalid);
                         }
                         stored::void_enrolment_codes(tx, &account_id, now).await?;
+                        if let Some(index) = &claimed.nik_index {
+                            // The counter-verified enrolment takes the NIK now.
+                            if let Some(holder) = stored::account_by_nik_index(tx, index).await? {
+                                if holder.verified {
+                                    return Err(EnrolError::AlreadyVerified);
+                                }
+                                super::counter::suspend_squatter(tx, &actor, &holder, now, &ctx).await?;
+                            }
+                            stored::set_nik_index(tx, &account_id, index, now).await?;
+                        }
                         let reason = if purpose == "recover" { "recover" } else { "enrol" };
                         let used = Event::new(actor.clone(), "enrolment_code.use", target.clone(), Outcome::Success)
                             .reason(reason)
@@ -349,9 +380,11 @@ pub async fn finish(
                             stored::delete_passkeys_of(tx, &account_id).await?;
                             emit(tx, &actor, "passkey.revoke_all", target.clone(), &ctx).await?;
                         }
-                        stored::insert_passkey(tx, &passkey).await?;
+                        stored::insert_passkey(tx, &passkey).await.map_err(passkey_taken)?;
                         stored::set_status(tx, &account_id, Status::Active.as_str(), None, now).await?;
-                        stored::replace_recovery_codes(tx, &account_id, &hashes, now).await?;
+                        if give_codes {
+                            stored::replace_recovery_codes(tx, &account_id, &hashes, now).await?;
+                        }
                         let action = match purpose.as_str() {
                             "recover" => "account.recover",
                             "officer" => "account.enrol.officer",
@@ -362,7 +395,9 @@ pub async fn finish(
                             .within(&ctx);
                         audit::record(tx, event).await?;
                         emit(tx, &actor, "passkey.register", target.clone(), &ctx).await?;
-                        emit(tx, &actor, "recovery.codes.issue", target, &ctx).await?;
+                        if give_codes {
+                            emit(tx, &actor, "recovery.codes.issue", target, &ctx).await?;
+                        }
                         if let Some(row) = &session_row {
                             start_session(tx, &actor, row, &ctx).await?;
                         }
@@ -373,10 +408,18 @@ pub async fn finish(
             Ok(Registered {
                 pseudonym: account.pseudonym,
                 verified: account.verified,
-                recovery_codes: Some(codes),
+                recovery_codes: give_codes.then_some(codes),
                 session,
             })
         }
+    }
+}
+
+/// A credential id that is already registered (to anyone) is refused.
+fn passkey_taken(e: StoreError) -> EnrolError {
+    match e {
+        StoreError::Conflict => PasskeyError::Rejected("credential id already registered".into()).into(),
+        other => other.into(),
     }
 }
 

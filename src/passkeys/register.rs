@@ -1,11 +1,12 @@
 //! Registration ceremonies.
 
 use webauthn_rp::bin::{Decode as _, Encode as _};
+use webauthn_rp::request::register::CredProtect;
 use webauthn_rp::request::register::{
     CoseAlgorithmIdentifier, CoseAlgorithmIdentifiers, Nickname, PublicKeyCredentialUserEntity,
     RegistrationVerificationOptions, USER_HANDLE_MAX_LEN, UserHandle64, Username,
 };
-use webauthn_rp::request::{PublicKeyCredentialDescriptor, TimedCeremony as _};
+use webauthn_rp::request::{ExtensionInfo, PublicKeyCredentialDescriptor, TimedCeremony as _};
 use webauthn_rp::response::register::error::RegCeremonyErr;
 use webauthn_rp::response::{AuthTransports, Backup, CredentialId};
 use webauthn_rp::{PublicKeyCredentialCreationOptions, Registration, RegistrationServerState};
@@ -52,6 +53,10 @@ pub fn start_registration(
     };
     let mut options = PublicKeyCredentialCreationOptions::passkey(&rp.rp_id, entity, exclude);
     options.pub_key_cred_params = CoseAlgorithmIdentifiers::ALL.remove(CoseAlgorithmIdentifier::Es384);
+    // Ask for credProtect but do not make the browser refuse authenticators
+    // without it (many platform passkey providers): user verification is
+    // required and checked on every use anyway.
+    options.extensions.cred_protect = CredProtect::UserVerificationRequired(ExtensionInfo::AllowDontEnforceValue);
     options.timeout = rp.timeout_ms;
     let (server, client) = options.start_ceremony().map_err(internal)?;
     let public_key = serde_json::to_value(&client).map_err(internal)?;

@@ -76,6 +76,22 @@ pub enum Key {
     Account(Vec<u8>),
 }
 
+impl Key {
+    /// IPv6 clients are keyed by their /64: one subscriber holds a whole /64.
+    pub fn for_ip(ip: IpAddr) -> Key {
+        match ip {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => Key::Ip(IpAddr::V4(v4)),
+                None => {
+                    let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                    Key::Ip(IpAddr::V6(std::net::Ipv6Addr::from(prefix)))
+                }
+            },
+            v4 => Key::Ip(v4),
+        }
+    }
+}
+
 type Limiter = RateLimiter<Key, DefaultKeyedStateStore<Key>, DefaultClock, StateInformationMiddleware>;
 
 /// The state of a bucket after a request, for the `RateLimit` header.
@@ -260,6 +276,15 @@ mod tests {
         assert_eq!(refused.policy_header(), "\"code-ip\";q=10;w=300");
         // Another address is not affected.
         assert!(limits.check(CODE_IP, &Key::Ip("192.0.2.2".parse().unwrap())).allowed());
+    }
+
+    #[test]
+    fn ipv6_clients_share_their_slash_64() {
+        let a = Key::for_ip("2001:db8:1:2:aaaa::1".parse().unwrap());
+        let b = Key::for_ip("2001:db8:1:2:bbbb::9".parse().unwrap());
+        let c = Key::for_ip("2001:db8:1:3::1".parse().unwrap());
+        assert_eq!(a, b);
+        assert_ne!(a, c);
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub struct Active {
     pub account_id: AccountId,
     pub csrf_token: String,
     pub credential_id: Option<Vec<u8>>,
+    pub created_at: i64,
     pub last_seen_at: i64,
 }
 
@@ -84,6 +85,7 @@ pub async fn find(db: &Db, token: &str, now: i64, config: &SessionConfig) -> Res
         account_id: AccountId::from_stored(row.account_id),
         csrf_token: row.csrf_token,
         credential_id: row.credential_id,
+        created_at: row.created_at,
         last_seen_at: row.last_seen_at,
     }))
 }
@@ -145,6 +147,7 @@ mod tests {
         SessionConfig {
             idle_timeout: Duration::from_secs(1800),
             absolute_timeout: Duration::from_secs(43200),
+            reauth_window: Duration::from_secs(600),
         }
     }
 

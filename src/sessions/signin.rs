@@ -70,12 +70,6 @@ pub async fn finish(state: &AppState, body: &[u8], user_agent: &str, ctx: &Conte
         return Err(SignInError::Failed);
     };
     let credential_id = assertion.credential_id().to_vec();
-    let key = crate::ratelimit::Key::Account(credential_id.clone());
-    let decision = state.limits.check(crate::ratelimit::SIGN_IN_ACCOUNT, &key);
-    if !decision.allowed() {
-        crate::ratelimit::audit_trip(state, decision.policy, &key, ctx).await;
-        return Err(SignInError::Limited(decision));
-    }
     // Take the ceremony (single use) and load the credential in one unit.
     let challenge = assertion.challenge.to_vec();
     let found = state
@@ -104,6 +98,13 @@ pub async fn finish(state: &AppState, body: &[u8], user_agent: &str, ctx: &Conte
         fail(state, ctx, None, "unknown_credential").await;
         return Err(SignInError::Failed);
     };
+    // Keyed on the account found, not on what the client sent.
+    let key = crate::ratelimit::Key::Account(account.account_id.as_bytes().to_vec());
+    let decision = state.limits.check(crate::ratelimit::SIGN_IN_ACCOUNT, &key);
+    if !decision.allowed() {
+        crate::ratelimit::audit_trip(state, decision.policy, &key, ctx).await;
+        return Err(SignInError::Limited(decision));
+    }
     let pseudonym = account.pseudonym.clone();
     let Ok(handle) = <[u8; 64]>::try_from(account.user_handle.as_slice()) else {
         fail(state, ctx, Some(&pseudonym), "corrupt_user_handle").await;
@@ -176,8 +177,33 @@ pub async fn finish(state: &AppState, body: &[u8], user_agent: &str, ctx: &Conte
         .writer
         .write::<(), SignInError, _>(move |tx| {
             Box::pin(async move {
-                let dynamic = outcome.dynamic_state.unwrap_or(passkey.dynamic_state);
-                stored::update_passkey_use(tx, &passkey.credential_id, &dynamic, outcome.backed_up, now).await?;
+                let dynamic = outcome.dynamic_state.unwrap_or_else(|| passkey.dynamic_state.clone());
+                let still_usable = stored::account_by_id_tx(tx, &passkey.account_id)
+                    .await?
+                    .is_some_and(|a| Status::parse(&a.status).is_some_and(Status::may_sign_in));
+                let updated = still_usable
+                    && stored::update_passkey_use(
+                        tx,
+                        &passkey.credential_id,
+                        &passkey.dynamic_state,
+                        &dynamic,
+                        outcome.backed_up,
+                        now,
+                    )
+                    .await?;
+                if !updated {
+                    // Removed, suspended or used concurrently since it was read.
+                    let event = Event::new(
+                        Actor::new(ActorKind::Anonymous, "-"),
+                        "session.signin",
+                        Target::new("account", Some(pseudonym.clone())),
+                        Outcome::Failure,
+                    )
+                    .reason("changed_concurrently")
+                    .within(&ctx);
+                    audit::record_attempt(tx, event).await?;
+                    return Err(SignInError::Failed);
+                }
                 stored::insert_session(tx, &session_row).await?;
                 let actor = Actor::new(kind, pseudonym.clone());
                 if outcome.backup_changed {

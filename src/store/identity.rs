@@ -2,7 +2,8 @@
 
 use super::{Conn, Db, StoreError, Tx, postgres, sqlite};
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// An account row. Its `Debug` hides the personal data (NIK, name).
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AccountRow {
     pub account_id: String,
     pub kind: String,
@@ -16,6 +17,21 @@ pub struct AccountRow {
     pub nik_index: Option<Vec<u8>>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl std::fmt::Debug for AccountRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountRow")
+            .field("account_id", &self.account_id)
+            .field("kind", &self.kind)
+            .field("pseudonym", &self.pseudonym)
+            .field("status", &self.status)
+            .field("verified", &self.verified)
+            .field("flag", &self.flag)
+            .field("display_name", &"<redacted>")
+            .field("nik", &self.nik.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -63,6 +79,7 @@ pub struct EnrolmentCodeRow {
     pub purpose: String,
     pub issued_by: Option<String>,
     pub revoke_old: bool,
+    pub nik_index: Option<Vec<u8>>,
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
@@ -133,14 +150,26 @@ pub async fn passkeys_of(db: &Db, account_id: &str) -> Result<Vec<PasskeyRow>, S
     dispatch_db!(db, passkeys_of, account_id)
 }
 
+/// Records a use of a passkey, if its stored dynamic state is still
+/// `expected` (compare and set: two concurrent uses of a cloned key cannot
+/// both pass the counter check). Returns whether it was updated.
 pub async fn update_passkey_use(
     tx: &mut Tx<'_>,
     credential_id: &[u8],
+    expected: &[u8],
     dynamic_state: &[u8],
     backed_up: bool,
     now: i64,
-) -> Result<(), StoreError> {
-    dispatch_tx!(tx, update_passkey_use, credential_id, dynamic_state, backed_up, now)
+) -> Result<bool, StoreError> {
+    dispatch_tx!(
+        tx,
+        update_passkey_use,
+        credential_id,
+        expected,
+        dynamic_state,
+        backed_up,
+        now
+    )
 }
 
 pub async fn insert_ceremony(tx: &mut Tx<'_>, row: &CeremonyRow) -> Result<(), StoreError> {
@@ -271,4 +300,29 @@ pub async fn recovery_code_unused(tx: &mut Tx<'_>, account_id: &str, hash: &[u8]
 /// replaces them; a used one ends its siblings).
 pub async fn void_enrolment_codes(tx: &mut Tx<'_>, account_id: &str, now: i64) -> Result<u64, StoreError> {
     dispatch_tx!(tx, void_enrolment_codes, account_id, now)
+}
+
+/// The newest unused counter code waiting to give an account this NIK index.
+pub async fn live_code_for_nik_index(
+    tx: &mut Tx<'_>,
+    index: &[u8],
+    now: i64,
+) -> Result<Option<EnrolmentCodeRow>, StoreError> {
+    dispatch_tx!(tx, live_code_for_nik_index, index, now)
+}
+
+/// Gives an account the NIK index it was enrolled for at the counter.
+pub async fn set_nik_index(tx: &mut Tx<'_>, account_id: &str, index: &[u8], now: i64) -> Result<(), StoreError> {
+    dispatch_tx!(tx, set_nik_index, account_id, index, now)
+}
+
+/// Ends the live counter codes waiting to give an account this NIK index.
+pub async fn void_codes_for_nik_index(tx: &mut Tx<'_>, index: &[u8], now: i64) -> Result<u64, StoreError> {
+    dispatch_tx!(tx, void_codes_for_nik_index, index, now)
+}
+
+/// Serialises changes to one account's passkeys (PostgreSQL row lock; the
+/// SQLite writer is already alone).
+pub async fn lock_account(tx: &mut Tx<'_>, account_id: &str) -> Result<(), StoreError> {
+    dispatch_tx!(tx, lock_account, account_id)
 }

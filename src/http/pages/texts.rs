@@ -120,6 +120,7 @@ pub struct Texts {
     pub msg_unsupported: &'static str,
     pub msg_saved: &'static str,
     pub msg_confirm_remove: &'static str,
+    pub msg_already_registered: &'static str,
 }
 
 pub static ID: Texts = Texts {
@@ -208,6 +209,7 @@ pub static ID: Texts = Texts {
     msg_unsupported: "Peramban ini belum mendukung passkey. Coba Chrome, Safari, atau Firefox versi terbaru.",
     msg_saved: "Tersimpan.",
     msg_confirm_remove: "Hapus passkey ini?",
+    msg_already_registered: "Perangkat ini sudah menyimpan passkey untuk akun Anda. Gunakan perangkat atau kunci keamanan lain.",
 };
 
 pub static EN: Texts = Texts {
@@ -296,6 +298,7 @@ pub static EN: Texts = Texts {
     msg_unsupported: "This browser does not support passkeys yet. Try a recent Chrome, Safari or Firefox.",
     msg_saved: "Saved.",
     msg_confirm_remove: "Remove this passkey?",
+    msg_already_registered: "This device already holds a passkey for your account. Use another device or security key.",
 };
 
 #[cfg(test)]

@@ -32,7 +32,9 @@ pub async fn insert_account(conn: &mut Connection, r: &AccountRow) -> Result<(),
 }
 
 pub async fn account_by_nik_index(conn: &mut Connection, index: &[u8]) -> Result<Option<AccountRow>, StoreError> {
-    let sql = sqlx::AssertSqlSafe(format!("{ACCOUNT} where nik_index = $1 and status <> 'suspended'"));
+    let sql = sqlx::AssertSqlSafe(format!(
+        "{ACCOUNT} where nik_index = $1 and status not in ('suspended', 'erased')"
+    ));
     Ok(sqlx::query_as(sql).bind(index).fetch_optional(conn).await?)
 }
 
@@ -115,18 +117,23 @@ pub async fn passkeys_of(pool: &Pool, account_id: &str) -> Result<Vec<PasskeyRow
 pub async fn update_passkey_use(
     conn: &mut Connection,
     credential_id: &[u8],
+    expected: &[u8],
     dynamic_state: &[u8],
     backed_up: bool,
     now: i64,
-) -> Result<(), StoreError> {
-    sqlx::query("update passkey set dynamic_state = $2, backed_up = $3, last_used_at = $4 where credential_id = $1")
-        .bind(credential_id)
-        .bind(dynamic_state)
-        .bind(backed_up)
-        .bind(now)
-        .execute(conn)
-        .await?;
-    Ok(())
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "update passkey set dynamic_state = $3, backed_up = $4, last_used_at = $5 \
+         where credential_id = $1 and dynamic_state = $2",
+    )
+    .bind(credential_id)
+    .bind(expected)
+    .bind(dynamic_state)
+    .bind(backed_up)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn insert_ceremony(conn: &mut Connection, r: &CeremonyRow) -> Result<(), StoreError> {
@@ -282,14 +289,15 @@ where
 
 pub async fn insert_enrolment_code(conn: &mut Connection, r: &EnrolmentCodeRow) -> Result<(), StoreError> {
     sqlx::query(
-        "insert into enrolment_code (code_hash, account_id, purpose, issued_by, revoke_old, created_at, expires_at, \
-         used_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "insert into enrolment_code (code_hash, account_id, purpose, issued_by, revoke_old, nik_index, created_at, \
+         expires_at, used_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&r.code_hash)
     .bind(&r.account_id)
     .bind(&r.purpose)
     .bind(&r.issued_by)
     .bind(r.revoke_old)
+    .bind(&r.nik_index)
     .bind(r.created_at)
     .bind(r.expires_at)
     .bind(r.used_at)
@@ -305,7 +313,7 @@ pub async fn claim_enrolment_code(
 ) -> Result<Option<EnrolmentCodeRow>, StoreError> {
     Ok(sqlx::query_as(
         "update enrolment_code set used_at = $2 where code_hash = $1 and used_at is null and expires_at >= $2 \
-         returning code_hash, account_id, purpose, issued_by, revoke_old, created_at, expires_at, used_at",
+         returning code_hash, account_id, purpose, issued_by, revoke_old, nik_index, created_at, expires_at, used_at",
     )
     .bind(hash)
     .bind(now)
@@ -369,7 +377,7 @@ pub async fn enrolment_code_live(
     now: i64,
 ) -> Result<Option<EnrolmentCodeRow>, StoreError> {
     Ok(sqlx::query_as(
-        "select code_hash, account_id, purpose, issued_by, revoke_old, created_at, expires_at, used_at \
+        "select code_hash, account_id, purpose, issued_by, revoke_old, nik_index, created_at, expires_at, used_at \
          from enrolment_code where code_hash = $1 and used_at is null and expires_at >= $2",
     )
     .bind(hash)
@@ -398,4 +406,48 @@ pub async fn void_enrolment_codes(conn: &mut Connection, account_id: &str, now: 
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
+}
+
+pub async fn set_nik_index(conn: &mut Connection, account_id: &str, index: &[u8], now: i64) -> Result<(), StoreError> {
+    sqlx::query("update account set nik_index = $2, updated_at = $3 where account_id = $1")
+        .bind(account_id)
+        .bind(index)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map_err(StoreError::from_write)?;
+    Ok(())
+}
+
+pub async fn void_codes_for_nik_index(conn: &mut Connection, index: &[u8], now: i64) -> Result<u64, StoreError> {
+    let done = sqlx::query("update enrolment_code set used_at = $2 where nik_index = $1 and used_at is null")
+        .bind(index)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn lock_account(conn: &mut Connection, account_id: &str) -> Result<(), StoreError> {
+    sqlx::query("select 1 from account where account_id = $1 for update")
+        .bind(account_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn live_code_for_nik_index(
+    conn: &mut Connection,
+    index: &[u8],
+    now: i64,
+) -> Result<Option<EnrolmentCodeRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "select code_hash, account_id, purpose, issued_by, revoke_old, nik_index, created_at, expires_at, used_at \
+         from enrolment_code where nik_index = $1 and used_at is null and expires_at >= $2 \
+         order by created_at desc limit 1",
+    )
+    .bind(index)
+    .bind(now)
+    .fetch_optional(conn)
+    .await?)
 }
