@@ -16,3 +16,4 @@ pub mod ratelimit;
 pub mod sessions;
 pub mod store;
 pub mod telemetry;
+pub mod vault;

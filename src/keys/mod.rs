@@ -13,6 +13,12 @@
 //!
 //! [index]
 //! hmac_key = "<base64 32 random bytes>"            # blind indexes (NIK uniqueness, lookups)
+//!
+//! [vault]
+//! active_kek = 1                                   # version that wraps new data keys
+//! [[vault.kek]]
+//! version = 1
+//! key = "<base64 32 random bytes>"                 # root key-encryption key (AES-256-GCM)
 //! ```
 //!
 //! Later versions add sections; a reader refuses versions it does not know
@@ -57,6 +63,8 @@ pub enum KeyError {
 pub struct KeyRing {
     pub audit: AuditKeys,
     pub index: IndexKey,
+    /// Root key-encryption keys of the vault.
+    pub vault: crate::vault::LocalKeks,
 }
 
 /// The blind-index key: exact-match lookups over personal data without
@@ -121,6 +129,21 @@ struct KeyFileV1 {
     created: String,
     audit: AuditSection,
     index: IndexSection,
+    vault: VaultSection,
+}
+
+#[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+struct VaultSection {
+    active_kek: u32,
+    kek: Vec<KekEntry>,
+}
+
+#[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+struct KekEntry {
+    version: u32,
+    key: String,
 }
 
 #[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
@@ -145,16 +168,20 @@ impl KeyRing {
         rng.fill(mac.as_mut()).map_err(|_| KeyError::Random)?;
         let mut index = Zeroizing::new([0u8; 32]);
         rng.fill(index.as_mut()).map_err(|_| KeyError::Random)?;
+        let mut kek = Zeroizing::new([0u8; 32]);
+        rng.fill(kek.as_mut()).map_err(|_| KeyError::Random)?;
         let created = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .map_err(|e| KeyError::Invalid(e.to_string()))?;
         let text = Zeroizing::new(format!(
             "# Jaga key file. Secret: keep it mode 0600 and back it up apart from the database.\n\
              format = \"{FORMAT}\"\nversion = {VERSION}\ncreated = \"{created}\"\n\n\
-             [audit]\nsigning_key = \"{}\"\nmac_key = \"{}\"\n\n[index]\nhmac_key = \"{}\"\n",
+             [audit]\nsigning_key = \"{}\"\nmac_key = \"{}\"\n\n[index]\nhmac_key = \"{}\"\n\n\
+             [vault]\nactive_kek = 1\n\n[[vault.kek]]\nversion = 1\nkey = \"{}\"\n",
             Zeroizing::new(B64.encode(pkcs8.as_ref())).as_str(),
             Zeroizing::new(B64.encode(mac.as_ref())).as_str(),
             Zeroizing::new(B64.encode(index.as_ref())).as_str(),
+            Zeroizing::new(B64.encode(kek.as_ref())).as_str(),
         ));
         let ring = Self::parse(&text)?;
         Ok((ring, text))
@@ -194,6 +221,7 @@ impl KeyRing {
                 mac: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &mac),
             },
             index: IndexKey(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &index)),
+            vault: vault_keks(&file.vault)?,
         })
     }
 
@@ -205,6 +233,25 @@ impl KeyRing {
         let text = file::read(&config.path)?;
         Self::parse(&text)
     }
+}
+
+fn vault_keks(section: &VaultSection) -> Result<crate::vault::LocalKeks, KeyError> {
+    let mut keys = std::collections::BTreeMap::new();
+    for entry in &section.kek {
+        let raw = decode(&entry.key, "vault.kek.key")?;
+        let key: [u8; 32] = raw
+            .as_slice()
+            .try_into()
+            .map_err(|_| KeyError::Invalid(format!("vault.kek version {} must be 32 bytes", entry.version)))?;
+        if keys.insert(entry.version, Zeroizing::new(key)).is_some() {
+            return Err(KeyError::Invalid(format!(
+                "vault.kek version {} appears twice",
+                entry.version
+            )));
+        }
+    }
+    crate::vault::LocalKeks::new(keys, section.active_kek)
+        .map_err(|_| KeyError::Invalid(format!("vault.active_kek {} has no key", section.active_kek)))
 }
 
 fn decode(value: &str, name: &str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
@@ -224,6 +271,20 @@ mod tests {
         assert_eq!(ring.audit.public_key(), again.audit.public_key());
         let leaf = [7u8; 32];
         assert!(again.audit.verify_leaf_mac(&leaf, &ring.audit.leaf_mac(&leaf)));
+    }
+
+    #[test]
+    fn generated_file_holds_an_active_vault_kek() {
+        use crate::vault::KeyProvider as _;
+        let (ring, text) = KeyRing::generate().unwrap();
+        assert!(text.contains("[[vault.kek]]"));
+        assert_eq!(ring.vault.active_version(), 1);
+        let dek = crate::vault::DataKey::generate().unwrap();
+        let wrapped = dek.wrap("ctz_a", &ring.vault).unwrap();
+        let again = KeyRing::parse(&text).unwrap();
+        assert!(crate::vault::DataKey::unwrap(&wrapped, "ctz_a", &again.vault).is_ok());
+        let broken = text.replace("active_kek = 1", "active_kek = 2");
+        assert!(KeyRing::parse(&broken).is_err());
     }
 
     #[test]
