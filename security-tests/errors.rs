@@ -147,3 +147,43 @@ async fn readyz_fails_when_the_database_is_unreachable() {
         sandbox.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn malformed_json_gets_a_4xx_that_names_the_problem() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let app = sandbox.serve();
+    let post = |body: &'static str, content_type: Option<&'static str>| {
+        let mut req = app
+            .client
+            .post(app.url("/api/enrol/start"))
+            .header("origin", crate::support::WEB_ORIGIN)
+            .body(body);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        req.send()
+    };
+    let v = error_body(
+        post("{\"nik\": 1, \"name\": \"x\"}", Some("application/json"))
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert!(v["message"].as_str().unwrap().contains("nik"), "{v}");
+    let v = error_body(
+        post(
+            "{\"nik\": \"1\", \"name\": \"x\", \"extra\": 1}",
+            Some("application/json"),
+        )
+        .await
+        .unwrap(),
+        422,
+    )
+    .await;
+    assert!(v["message"].as_str().unwrap().contains("extra"), "{v}");
+    let v = error_body(post("{not json", Some("application/json")).await.unwrap(), 400).await;
+    assert_eq!(v["error"], "bad_request");
+    let v = error_body(post("{}", None).await.unwrap(), 415).await;
+    assert!(v["message"].as_str().unwrap().contains("application/json"), "{v}");
+}

@@ -187,9 +187,9 @@ pub(super) struct SignInStart {
 #[utoipa::path(post, path = "/api/signin/start", tag = "sign-in", request_body = SignInStart, responses((status = 200, description = "Passkey request options (discoverable; `mediation: conditional` for autofill)"), (status = 429, body = super::error::ErrorBody)))]
 pub(super) async fn signin_start(
     State(state): State<AppState>,
-    body: Option<Json<SignInStart>>,
+    Json(body): Json<SignInStart>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let conditional = body.is_some_and(|b| b.conditional);
+    let conditional = body.conditional;
     Ok(Json(signin::start(&state, conditional).await?))
 }
 

@@ -101,6 +101,26 @@ fn generic(status: StatusCode) -> ApiError {
     ApiError::new(status, code, message)
 }
 
+/// For malformed requests rejected by an extractor (bad JSON, wrong content
+/// type), keeps the extractor's short explanation: it describes the
+/// request, never the server.
+async fn with_detail(mut error: ApiError, status: StatusCode, body: axum::body::Body) -> ApiError {
+    let explains_request = matches!(
+        status,
+        StatusCode::BAD_REQUEST | StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY
+    );
+    if explains_request
+        && let Ok(bytes) = axum::body::to_bytes(body, 2048).await
+        && let Ok(text) = std::str::from_utf8(&bytes)
+    {
+        let detail: String = text.chars().filter(|c| !c.is_control()).take(300).collect();
+        if !detail.trim().is_empty() {
+            error.message = format!("{} ({})", error.message, detail.trim());
+        }
+    }
+    error
+}
+
 /// Middleware: rewrites every error response into [`ErrorBody`].
 pub async fn render_errors(request: Request, next: Next) -> Response {
     let request_id = request
@@ -113,8 +133,11 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let (mut parts, _body) = response.into_parts();
-    let error = parts.extensions.remove::<ApiError>().unwrap_or_else(|| generic(status));
+    let (mut parts, body) = response.into_parts();
+    let error = match parts.extensions.remove::<ApiError>() {
+        Some(e) => e,
+        None => with_detail(generic(status), status, body).await,
+    };
     if status.is_server_error() {
         tracing::error!(
             http.status = status.as_u16(),

@@ -9,6 +9,7 @@ use crate::app::AppState;
 
 #[derive(Debug, OpenApi)]
 #[openapi(
+    modifiers(&CommonErrors),
     info(title = "Jaga", description = "Identity, consent and personal-data protection for digital public services."),
     paths(
         super::health::healthz,
@@ -59,4 +60,53 @@ pub fn routes() -> Router<AppState> {
     responses((status = 200, description = "OpenAPI 3.1 document")))]
 pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
+}
+
+/// Documents the answers every API operation can give besides its own:
+/// malformed requests, missing sign-in or CSRF token, rate limits and
+/// server errors, all in the one error shape.
+#[derive(Debug)]
+struct CommonErrors;
+
+impl utoipa::Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Ref, ResponseBuilder, content::ContentBuilder};
+        let common = [
+            ("400", "Malformed request (the message says what is wrong)"),
+            ("401", "Not signed in, or the session ended"),
+            ("403", "Missing or foreign Origin, missing CSRF token, or not allowed"),
+            ("413", "Body too large"),
+            ("415", "Body is not application/json"),
+            ("422", "JSON of the wrong shape (the message says which field)"),
+            ("429", "Rate limited; see Retry-After, RateLimit-Policy and RateLimit"),
+            ("500", "Server error; quote the request id"),
+        ];
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/api/") {
+                continue;
+            }
+            for operation in [&mut item.get, &mut item.post, &mut item.patch, &mut item.delete]
+                .into_iter()
+                .flatten()
+            {
+                for (status, description) in common {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| {
+                            ResponseBuilder::new()
+                                .description(description)
+                                .content(
+                                    "application/json",
+                                    ContentBuilder::new()
+                                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                        .build(),
+                                )
+                                .into()
+                        });
+                }
+            }
+        }
+    }
 }
