@@ -12,6 +12,7 @@
 pub mod dek;
 pub mod field;
 pub mod kek;
+pub mod profile;
 
 pub use dek::{DataKey, WrappedKey};
 pub use kek::{KeyProvider, LocalKeks};
