@@ -22,3 +22,4 @@ mod passkeys;
 mod ratelimits;
 mod serving;
 mod support;
+mod vault;

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod identity;
 mod postgres;
 mod sqlite;
+pub mod vault;
 mod writer;
 
 use std::sync::Arc;

@@ -9,6 +9,7 @@
 //! This module is the cryptographic core; storage, the profile, rotation
 //! commands and erasure build on it.
 
+pub mod citizen;
 pub mod dek;
 pub mod field;
 pub mod kek;
@@ -33,6 +34,8 @@ pub enum VaultError {
     Random,
     #[error("encryption failed")]
     Encrypt,
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 impl From<crate::ids::RandomError> for VaultError {

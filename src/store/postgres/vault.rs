@@ -1,0 +1,101 @@
+//! Vault SQL for PostgreSQL.
+
+use sqlx::{PgConnection as Connection, PgPool as Pool};
+
+use crate::store::StoreError;
+use crate::store::vault::{CitizenKeyRow, FieldRow};
+
+pub async fn insert_key(conn: &mut Connection, r: &CitizenKeyRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into citizen_key (account_id, dek_version, kek_version, wrapped, created_at) values ($1, $2, $3, $4, $5)",
+    )
+    .bind(&r.account_id)
+    .bind(r.dek_version)
+    .bind(r.kek_version)
+    .bind(&r.wrapped)
+    .bind(r.created_at)
+    .execute(conn)
+    .await
+    .map_err(StoreError::from_write)?;
+    Ok(())
+}
+
+pub async fn key_of(conn: &mut Connection, account_id: &str) -> Result<Option<CitizenKeyRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "select account_id, dek_version, kek_version, wrapped, created_at from citizen_key where account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+pub async fn delete_key(conn: &mut Connection, account_id: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query("delete from citizen_key where account_id = $1")
+        .bind(account_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn upsert_field(conn: &mut Connection, r: &FieldRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into citizen_field (account_id, field, record_version, sealed, updated_at) values ($1, $2, $3, $4, $5) \
+         on conflict (account_id, field) do update set record_version = excluded.record_version, \
+         sealed = excluded.sealed, updated_at = excluded.updated_at",
+    )
+    .bind(&r.account_id)
+    .bind(&r.field)
+    .bind(r.record_version)
+    .bind(&r.sealed)
+    .bind(r.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn field(conn: &mut Connection, account_id: &str, name: &str) -> Result<Option<FieldRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "select account_id, field, record_version, sealed, updated_at from citizen_field \
+         where account_id = $1 and field = $2",
+    )
+    .bind(account_id)
+    .bind(name)
+    .fetch_optional(conn)
+    .await?)
+}
+
+pub async fn put_index(conn: &mut Connection, domain: &str, digest: &[u8], account_id: &str) -> Result<(), StoreError> {
+    sqlx::query("insert into blind_index (domain, digest, account_id) values ($1, $2, $3) on conflict do nothing")
+        .bind(domain)
+        .bind(digest)
+        .bind(account_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn accounts_by_index(conn: &mut Connection, domain: &str, digest: &[u8]) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("select account_id from blind_index where domain = $1 and digest = $2 order by account_id")
+            .bind(domain)
+            .bind(digest)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(|(a,)| a).collect())
+}
+
+pub async fn delete_indexes_of(conn: &mut Connection, account_id: &str) -> Result<u64, StoreError> {
+    let done = sqlx::query("delete from blind_index where account_id = $1")
+        .bind(account_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn keys_per_kek(pool: &Pool) -> Result<Vec<(i64, i64)>, StoreError> {
+    Ok(
+        sqlx::query_as("select kek_version, count(*) from citizen_key group by kek_version order by kek_version")
+            .fetch_all(pool)
+            .await?,
+    )
+}
