@@ -1,3 +1,4 @@
+//! Unit tests, compiled only under #[cfg(test)] through a `#[path]` module.
 //! Reference vectors from transparency-dev/merkle (RFC 6962 test data) and
 //! corruption probes modelled on its verifier tests.
 

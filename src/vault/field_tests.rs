@@ -1,3 +1,4 @@
+//! Unit tests, compiled only under #[cfg(test)] through a `#[path]` module.
 use std::collections::{BTreeMap, HashSet};
 
 use zeroize::Zeroizing;

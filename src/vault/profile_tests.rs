@@ -1,3 +1,4 @@
+//! Unit tests, compiled only under #[cfg(test)] through a `#[path]` module.
 use time::macros::date;
 
 use super::*;
