@@ -215,6 +215,8 @@ async fn a_security_key_enrolled_at_the_counter_opens_no_session_there() {
     assert_eq!(enrolled.status, 201);
     assert_eq!(enrolled.body["signed_in"], false);
     assert!(enrolled.set_cookie.is_none());
+    // The officer's screen never shows the citizen's recovery codes.
+    assert!(enrolled.body.get("recovery_codes").is_none(), "{:?}", enrolled.body);
     // Later, the citizen signs in with that key anywhere.
     let mut kiosk = Browser::new(&app);
     kiosk.passkeys = counter_pc.passkeys;

@@ -178,3 +178,90 @@ async fn an_erased_citizen_is_unreadable() {
         sandbox.drop_database().await;
     }
 }
+
+fn raw_database(sandbox: &Sandbox) -> Vec<u8> {
+    match sandbox.backend {
+        Backend::Sqlite => {
+            let mut bytes = std::fs::read(sandbox.dir.path().join("jaga.db")).unwrap();
+            if let Ok(wal) = std::fs::read(sandbox.dir.path().join("jaga.db-wal")) {
+                bytes.extend(wal);
+            }
+            bytes
+        }
+        Backend::Postgres => {
+            let out = std::process::Command::new("pg_dump")
+                .arg(&sandbox.db_url)
+                .output()
+                .expect("pg_dump");
+            assert!(out.status.success());
+            out.stdout
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn enrolment_leaves_no_nik_or_name_in_the_database() {
+    for backend in backends() {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let mut phone = crate::support::browser::Browser::new(&app);
+        assert_eq!(
+            phone.enrol("3171015207990007", "Kanari Canarysdottir").await.status,
+            201
+        );
+        let (status, _) = app.stop();
+        assert!(status.success());
+        let raw = raw_database(&sandbox);
+        for canary in ["3171015207990007", "Kanari", "Canarysdottir"] {
+            assert!(!contains(&raw, canary), "{backend:?}: {canary} in the database");
+        }
+        sandbox.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn plaintext_from_before_the_vault_is_moved_and_erased_at_start() {
+    for backend in backends() {
+        let sandbox = Sandbox::new(backend).await;
+        let lib = Lib::open(&sandbox).await;
+        let row_account = citizen_account(&lib).await;
+        lib.close().await;
+        // An account as the pre-vault version stored it.
+        let sql = format!(
+            "update account set nik = '3171015207990007', display_name = 'Kanari Canarysdottir' where account_id = '{row_account}'"
+        );
+        {
+            use sqlx::Connection as _;
+            match backend {
+                Backend::Sqlite => {
+                    let url = format!("sqlite://{}", sandbox.dir.path().join("jaga.db").display());
+                    let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
+                }
+                Backend::Postgres => {
+                    let mut c = sqlx::PgConnection::connect(&sandbox.db_url).await.unwrap();
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
+                }
+            }
+        }
+        let app = sandbox.serve();
+        assert!(app.stop().0.success());
+        let raw = raw_database(&sandbox);
+        for canary in ["3171015207990007", "Canarysdottir"] {
+            assert!(!contains(&raw, canary), "{backend:?}: {canary} left in plaintext");
+        }
+        let lib = Lib::open(&sandbox).await;
+        let nik = read(&lib, &row_account, jaga::identity::personal::NIK_FIELD)
+            .await
+            .unwrap();
+        assert_eq!(nik.as_deref(), Some("3171015207990007"));
+        let events = jaga::store::audit::events_from(&lib.db, 0, 100).await.unwrap();
+        assert!(events.iter().any(|e| e.action == "vault.migrate"));
+        lib.close().await;
+        sandbox.drop_database().await;
+    }
+}

@@ -54,6 +54,13 @@ impl App {
         let (stop_checkpointer, stopped) = watch::channel(false);
         let checkpointer = tokio::spawn(checkpointer.run(stopped));
         record_lifecycle(&writer, "service.start").await?;
+        let moved = crate::identity::personal::migrate_plaintext(&db, &writer, &keys).await?;
+        if moved > 0 {
+            tracing::info!(
+                vault.migrated_accounts = moved,
+                "moved plaintext personal data into the vault"
+            );
+        }
         let state = AppState {
             config: Arc::new(config),
             db,

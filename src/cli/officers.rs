@@ -22,7 +22,7 @@ pub async fn add(config: &Config, name: &str, roles: &[String]) -> anyhow::Resul
     let keys = Arc::new(KeyRing::load(&config.keys)?);
     let db = Db::open(&config.database.url, 1, true).await?;
     db.migrate().await?;
-    let (writer, task) = Writer::start(db.clone(), Arc::new(AuditSealer::new(keys)));
+    let (writer, task) = Writer::start(db.clone(), Arc::new(AuditSealer::new(keys.clone())));
     let operator: String = std::env::var("USER")
         .unwrap_or_else(|_| "operator".into())
         .chars()
@@ -34,7 +34,7 @@ pub async fn add(config: &Config, name: &str, roles: &[String]) -> anyhow::Resul
     } else {
         operator
     };
-    let issued = add_officer(&writer, &origin, name, &roles, &operator).await;
+    let issued = add_officer(&writer, &keys, &origin, name, &roles, &operator).await;
     drop(writer);
     let _ = task.await;
     db.close().await;

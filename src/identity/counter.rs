@@ -76,7 +76,7 @@ fn code_row(
     }
 }
 
-fn new_account(kind: AccountKind, name: &str, nik: Option<&Nik>, now: i64) -> Result<AccountRow, EnrolError> {
+fn new_account(kind: AccountKind, now: i64) -> Result<AccountRow, EnrolError> {
     Ok(AccountRow {
         account_id: AccountId::generate()?.as_str().to_owned(),
         kind: kind.as_str().into(),
@@ -85,8 +85,9 @@ fn new_account(kind: AccountKind, name: &str, nik: Option<&Nik>, now: i64) -> Re
         status: Status::Pending.as_str().into(),
         verified: true,
         flag: None,
-        display_name: name.to_owned(),
-        nik: nik.map(Nik::digits),
+        // NIK and name are sealed in the vault (see `personal`).
+        display_name: String::new(),
+        nik: None,
         // Taken when the enrolment code is used.
         nik_index: None,
         created_at: now,
@@ -108,7 +109,7 @@ pub async fn enrol(
     let name = parse_name(name)?;
     let index = nik_index(state, &nik);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let account = new_account(AccountKind::Citizen, &name, Some(&nik), now)?;
+    let account = new_account(AccountKind::Citizen, now)?;
     let code = codes::enrolment_code()?;
     let row = code_row(
         &code,
@@ -121,6 +122,7 @@ pub async fn enrol(
     let url = link(first_origin(state), &code);
     let expires_at = row.expires_at;
     let actor = officer.actor();
+    let keys = state.keys.clone();
     let ctx = ctx.clone();
     let pseudonym = state
         .writer
@@ -149,7 +151,10 @@ pub async fn enrol(
                             .ok_or(EnrolError::NoAccount)?;
                         stored::void_codes_for_nik_index(tx, &index, now).await?;
                     }
-                    None => stored::insert_account(tx, &account).await?,
+                    None => {
+                        stored::insert_account(tx, &account).await?;
+                        super::personal::store(tx, &keys.vault, &account.account_id, Some(&nik), &name, now).await?;
+                    }
                 }
                 let row = EnrolmentCodeRow {
                     nik_index: Some(index.clone()),
@@ -369,6 +374,7 @@ pub async fn start_with_code(
 ) -> Result<serde_json::Value, EnrolError> {
     let hash = codes::enrolment_hash(code);
     let rp = state.rp.clone();
+    let keys = state.keys.clone();
     let ctx = ctx.clone();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     state
@@ -405,7 +411,7 @@ pub async fn start_with_code(
                     sign_in,
                     code_hash: hex::encode(&code.code_hash),
                 };
-                let options = register_for(&rp, tx, &account, pending).await?;
+                let options = register_for(&rp, &keys, tx, &account, pending).await?;
                 Ok(options)
             })
         })
@@ -416,6 +422,7 @@ pub async fn start_with_code(
 /// the first passkey. Audited as an operator action.
 pub async fn add_officer(
     writer: &Writer,
+    keys: &std::sync::Arc<crate::keys::KeyRing>,
     origin: &str,
     name: &str,
     roles: &[Role],
@@ -423,7 +430,7 @@ pub async fn add_officer(
 ) -> Result<IssuedCode, EnrolError> {
     let name = parse_name(name)?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let account = new_account(AccountKind::Officer, &name, None, now)?;
+    let account = new_account(AccountKind::Officer, now)?;
     let code = codes::enrolment_code()?;
     let row = code_row(
         &code,
@@ -440,11 +447,13 @@ pub async fn add_officer(
         expires_at: row.expires_at,
     };
     let roles: Vec<&'static str> = roles.iter().map(|r| r.as_str()).collect();
+    let keys = keys.clone();
     let actor = Actor::new(ActorKind::Operator, operator.to_owned());
     writer
         .write::<(), EnrolError, _>(move |tx| {
             Box::pin(async move {
                 stored::insert_account(tx, &account).await?;
+                super::personal::store(tx, &keys.vault, &account.account_id, None, &name, now).await?;
                 for role in &roles {
                     stored::insert_role(tx, &account.account_id, role).await?;
                 }

@@ -110,7 +110,7 @@ pub async fn remove(state: &AppState, account: &AccountRow, id: &str, ctx: &Cont
     let account_id = account.account_id.clone();
     // Recovery codes are a recovery method only for accounts with a NIK
     // (recovery asks for it); officers recover at the command line.
-    let can_recover = account.nik.is_some();
+    let can_recover = account.kind == "citizen";
     let (actor, target) = (actor(account), Target::new("account", Some(account.pseudonym.clone())));
     let ctx = ctx.clone();
     state
@@ -145,6 +145,7 @@ pub async fn remove(state: &AppState, account: &AccountRow, id: &str, ctx: &Cont
 /// Starts registering another passkey for the signed-in owner.
 pub async fn start_add(state: &AppState, account: &AccountRow) -> Result<serde_json::Value, CredentialError> {
     let rp = state.rp.clone();
+    let keys = state.keys.clone();
     let account = account.clone();
     Ok(state
         .writer
@@ -153,7 +154,7 @@ pub async fn start_add(state: &AppState, account: &AccountRow) -> Result<serde_j
                 let pending = Pending::AddPasskey {
                     account_id: account.account_id.clone(),
                 };
-                register_for(&rp, tx, &account, pending).await
+                register_for(&rp, &keys, tx, &account, pending).await
             })
         })
         .await?)

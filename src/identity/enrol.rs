@@ -41,6 +41,8 @@ pub enum EnrolError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
+    Vault(#[from] crate::vault::VaultError),
+    #[error(transparent)]
     Random(#[from] RandomError),
 }
 

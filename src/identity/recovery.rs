@@ -59,6 +59,7 @@ pub async fn start(state: &AppState, nik: &str, code: &str, ctx: &Context) -> Re
                 };
                 let options = register_for(
                     &rp,
+                    &keys,
                     tx,
                     &account,
                     Pending::Recover {
@@ -76,6 +77,7 @@ pub async fn start(state: &AppState, nik: &str, code: &str, ctx: &Context) -> Re
 /// Starts a registration ceremony for an existing account, inside `tx`.
 pub(crate) async fn register_for(
     rp: &passkeys::RelyingParty,
+    keys: &crate::keys::KeyRing,
     tx: &mut crate::store::Tx<'_>,
     account: &AccountRow,
     pending: Pending,
@@ -88,7 +90,10 @@ pub(crate) async fn register_for(
         .into_iter()
         .map(|p| (p.credential_id, p.transports))
         .collect();
-    let started = passkeys::start_registration(rp, &handle, &account.pseudonym, &account.display_name, &existing)?;
+    let name = super::personal::display_name(tx, &keys.vault, &account.account_id)
+        .await
+        .unwrap_or_else(|| account.pseudonym.clone());
+    let started = passkeys::start_registration(rp, &handle, &account.pseudonym, &name, &existing)?;
     stored::insert_ceremony(tx, &ceremony_row(&started, &pending)?).await?;
     Ok(started.options)
 }

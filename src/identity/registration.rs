@@ -215,8 +215,9 @@ pub async fn finish(
                 status: Status::Active.as_str().into(),
                 verified: false,
                 flag: None,
-                display_name: name,
-                nik: Some(nik.digits()),
+                // NIK and name go to the vault, sealed (see `personal`).
+                display_name: String::new(),
+                nik: None,
                 nik_index: Some(index.clone()),
                 created_at: now,
                 updated_at: now,
@@ -227,6 +228,7 @@ pub async fn finish(
             let session_row = session.row.clone();
             let ctx = ctx.clone();
             let account_for_unit = account.clone();
+            let keys = state.keys.clone();
             state
                 .writer
                 .write::<(), EnrolError, _>(move |tx| {
@@ -246,6 +248,7 @@ pub async fn finish(
                                 StoreError::Conflict => EnrolError::NikTaken,
                                 other => other.into(),
                             })?;
+                        super::personal::store(tx, &keys.vault, &account_id, Some(&nik), &name, now).await?;
                         stored::insert_passkey(tx, &passkey).await.map_err(passkey_taken)?;
                         stored::replace_recovery_codes(tx, &account_id, &hashes, now).await?;
                         start_session(tx, &actor, &session_row, &ctx).await?;
@@ -335,7 +338,7 @@ pub async fn finish(
             // Recovery codes only for someone who will see them on their own
             // device (not a security key enrolled on the counter's computer)
             // and can use them (recovery asks for a NIK: not officers).
-            let give_codes = sign_in && account.nik.is_some();
+            let give_codes = sign_in && account.kind == "citizen";
             let (codes, hashes) = codes::recovery_set(&state.keys.index, &account_id)?;
             let name = if sign_in {
                 device.clone()

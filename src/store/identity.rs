@@ -326,3 +326,41 @@ pub async fn void_codes_for_nik_index(tx: &mut Tx<'_>, index: &[u8], now: i64) -
 pub async fn lock_account(tx: &mut Tx<'_>, account_id: &str) -> Result<(), StoreError> {
     dispatch_tx!(tx, lock_account, account_id)
 }
+
+/// Accounts whose NIK or name still sit in plaintext columns.
+pub async fn accounts_with_plaintext(db: &Db) -> Result<Vec<AccountRow>, StoreError> {
+    dispatch_db!(db, accounts_with_plaintext)
+}
+
+pub async fn clear_plaintext(tx: &mut Tx<'_>, account_id: &str, now: i64) -> Result<(), StoreError> {
+    dispatch_tx!(tx, clear_plaintext, account_id, now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_debug_hides_personal_data() {
+        let row = AccountRow {
+            account_id: "a".into(),
+            kind: "citizen".into(),
+            user_handle: vec![1; 64],
+            pseudonym: "ctz_x".into(),
+            status: "active".into(),
+            verified: false,
+            flag: None,
+            display_name: "Kanari Canarysdottir".into(),
+            nik: Some("3171015207990007".into()),
+            nik_index: None,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let shown = format!("{row:?}");
+        assert!(
+            !shown.contains("Kanari") && !shown.contains("3171015207990007"),
+            "{shown}"
+        );
+        assert!(shown.contains("ctz_x"));
+    }
+}

@@ -184,6 +184,16 @@ impl Db {
         }
     }
 
+    /// Makes cleared values unrecoverable from the files: SQLite zeroes
+    /// freed content (`secure_delete`), folds the WAL back and vacuums;
+    /// PostgreSQL vacuums the account table.
+    pub async fn reclaim(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(db) => db.reclaim().await,
+            Db::Postgres(db) => db.reclaim().await,
+        }
+    }
+
     pub fn backend(&self) -> &'static str {
         match self {
             Db::Sqlite(_) => "sqlite",

@@ -58,6 +58,11 @@ impl PgDb {
         Ok(())
     }
 
+    pub async fn reclaim(&self) -> Result<(), StoreError> {
+        sqlx::raw_sql("vacuum account").execute(&self.write).await?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
         self.write.close().await;

@@ -451,3 +451,17 @@ pub async fn live_code_for_nik_index(
     .fetch_optional(conn)
     .await?)
 }
+
+pub async fn accounts_with_plaintext(pool: &Pool) -> Result<Vec<AccountRow>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!("{ACCOUNT} where nik is not null or display_name <> ''"));
+    Ok(sqlx::query_as(sql).fetch_all(pool).await?)
+}
+
+pub async fn clear_plaintext(conn: &mut Connection, account_id: &str, now: i64) -> Result<(), StoreError> {
+    sqlx::query("update account set nik = null, display_name = '', updated_at = ?2 where account_id = ?1")
+        .bind(account_id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -68,6 +68,8 @@ impl SqliteDb {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // Deleted and overwritten content is zeroed, not left in free pages.
+            .pragma("secure_delete", "on")
             .busy_timeout(Duration::from_secs(5));
         let write = SqlitePoolOptions::new()
             .max_connections(1)
@@ -107,6 +109,13 @@ impl SqliteDb {
             return Err(StoreError::Corrupt("the database file was removed or replaced".into()));
         }
         sqlx::query("select 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    pub async fn reclaim(&self) -> Result<(), StoreError> {
+        sqlx::raw_sql("pragma wal_checkpoint(truncate); vacuum; pragma wal_checkpoint(truncate);")
+            .execute(&self.write)
+            .await?;
         Ok(())
     }
 
