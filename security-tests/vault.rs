@@ -265,3 +265,20 @@ async fn plaintext_from_before_the_vault_is_moved_and_erased_at_start() {
         sandbox.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn an_unfinished_self_enrolment_leaves_no_nik_or_name_in_the_database() {
+    for backend in backends() {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let phone = crate::support::browser::Browser::new(&app);
+        let started = phone.enrol_start("3171015207990007", "Kanari Canarysdottir").await;
+        assert_eq!(started.status, 200);
+        assert!(app.stop().0.success());
+        let raw = raw_database(&sandbox);
+        for canary in ["3171015207990007", "Kanari", "Canarysdottir"] {
+            assert!(!contains(&raw, canary), "{backend:?}: {canary} in the pending ceremony");
+        }
+        sandbox.drop_database().await;
+    }
+}

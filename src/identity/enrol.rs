@@ -1,7 +1,7 @@
 //! Self-enrolment: a citizen enters NIK and name, then registers a passkey.
 //! The account stays unverified until a counter officer checks the KTP.
 
-use super::registration::{Pending, ceremony_row};
+use super::registration::{Pending, SealedPersonal, ceremony_row};
 use super::{AccountId, AccountKind, NIK_INDEX, Nik, NikError, Pseudonym, UserHandle};
 use crate::app::AppState;
 use crate::audit::{self, Actor, ActorKind, AuditError, Context, Event, Outcome, Target};
@@ -74,8 +74,7 @@ pub async fn start(state: &AppState, nik: &str, name: &str, ctx: &Context) -> Re
         account_id: account_id.as_str().to_owned(),
         pseudonym: pseudonym.as_str().to_owned(),
         user_handle: hex::encode(handle.0),
-        nik: nik.digits(),
-        name,
+        personal: SealedPersonal::seal(&state.keys.vault, account_id.as_str(), &nik.digits(), &name)?,
     };
     let row = ceremony_row(&started, &pending)?;
     let ctx = ctx.clone();

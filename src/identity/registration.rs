@@ -23,8 +23,8 @@ pub(crate) enum Pending {
         account_id: String,
         pseudonym: String,
         user_handle: String,
-        nik: String,
-        name: String,
+        /// NIK and name, sealed: no plaintext in the ceremony row either.
+        personal: SealedPersonal,
     },
     AddPasskey {
         account_id: String,
@@ -42,6 +42,74 @@ pub(crate) enum Pending {
         /// The enrolment code, spent when the passkey is stored.
         code_hash: String,
     },
+}
+
+/// NIK and name carried from the start of a self-enrolment to its finish,
+/// sealed under a one-off data key wrapped by the vault's KEK and bound to
+/// the future account id.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct SealedPersonal {
+    kek_version: u32,
+    wrapped_key: String,
+    nik: String,
+    name: String,
+}
+
+impl SealedPersonal {
+    fn binding<'a>(account_id: &'a str, field: &'a str) -> crate::vault::field::Binding<'a> {
+        crate::vault::field::Binding {
+            citizen_id: account_id,
+            field,
+            record_version: 0,
+        }
+    }
+
+    pub(crate) fn seal(
+        keks: &dyn crate::vault::KeyProvider,
+        account_id: &str,
+        nik: &str,
+        name: &str,
+    ) -> Result<Self, crate::vault::VaultError> {
+        use crate::vault::field::seal;
+        let key = crate::vault::DataKey::generate()?;
+        let wrapped = key.wrap(account_id, keks)?;
+        Ok(Self {
+            kek_version: wrapped.kek_version,
+            wrapped_key: hex::encode(&wrapped.bytes),
+            nik: hex::encode(seal(
+                &key,
+                1,
+                &Self::binding(account_id, "ceremony.nik"),
+                nik.as_bytes(),
+            )?),
+            name: hex::encode(seal(
+                &key,
+                1,
+                &Self::binding(account_id, "ceremony.name"),
+                name.as_bytes(),
+            )?),
+        })
+    }
+
+    fn open(
+        &self,
+        keks: &dyn crate::vault::KeyProvider,
+        account_id: &str,
+    ) -> Result<(String, String), crate::vault::VaultError> {
+        use crate::vault::Undecryptable;
+        use crate::vault::field::open;
+        let bytes = |h: &str| hex::decode(h).map_err(|_| Undecryptable);
+        let wrapped = crate::vault::WrappedKey {
+            kek_version: self.kek_version,
+            bytes: bytes(&self.wrapped_key)?,
+        };
+        let key = crate::vault::DataKey::unwrap(&wrapped, account_id, keks)?;
+        let text = |sealed: &str, field: &str| -> Result<String, crate::vault::VaultError> {
+            let plain = open(&key, &Self::binding(account_id, field), &bytes(sealed)?)?;
+            String::from_utf8(plain.to_vec()).map_err(|_| Undecryptable.into())
+        };
+        Ok((text(&self.nik, "ceremony.nik")?, text(&self.name, "ceremony.name")?))
+    }
 }
 
 impl std::fmt::Debug for Pending {
@@ -197,10 +265,10 @@ pub async fn finish(
         Pending::SelfEnrol {
             account_id,
             pseudonym,
-            nik,
-            name,
+            personal,
             ..
         } => {
+            let (nik, name) = personal.open(&state.keys.vault, &account_id)?;
             let nik = Nik::parse(&nik)?;
             let index = state
                 .keys
