@@ -11,6 +11,7 @@ pub mod counter;
 pub mod credentials;
 pub mod enrol;
 pub mod nik;
+mod pending;
 pub mod personal;
 pub mod recovery;
 pub mod registration;
