@@ -17,7 +17,6 @@ use crate::identity::enrol::{self, EnrolError};
 use crate::identity::registration::{self, Registered};
 use crate::sessions::signin::{self, SignInError};
 use crate::sessions::{self, Issued};
-use crate::store::identity as stored;
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     use crate::ratelimit::{CODE_IP, ENROL_IP, RECOVERY_IP, SIGN_IN_IP};
@@ -274,14 +273,12 @@ pub(super) async fn list_sessions(
     State(state): State<AppState>,
     who: SignedIn,
 ) -> Result<Json<Vec<SessionView>>, ApiError> {
-    let rows = stored::sessions_of(&state.db, &who.account.account_id)
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let rows = sessions::live_of(&state.db, &who.account.account_id, now, &state.config.sessions)
         .await
         .map_err(ApiError::internal)?;
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let idle = i64::try_from(state.config.sessions.idle_timeout.as_secs()).unwrap_or(i64::MAX);
     Ok(Json(
         rows.into_iter()
-            .filter(|r| now < r.expires_at && now - r.last_seen_at < idle)
             .map(|r| SessionView {
                 current: r.session_id == who.session.session_id,
                 id: r.session_id,

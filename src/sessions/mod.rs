@@ -68,6 +68,18 @@ pub async fn store(tx: &mut Tx<'_>, issued: &Issued) -> Result<(), StoreError> {
     stored::insert_session(tx, &issued.row).await
 }
 
+/// Whether a stored session is still alive at `now` (absolute and idle timeouts).
+fn is_live(row: &SessionRow, now: i64, config: &SessionConfig) -> bool {
+    let idle = i64::try_from(config.idle_timeout.as_secs()).unwrap_or(i64::MAX);
+    now < row.expires_at && now.saturating_sub(row.last_seen_at) < idle
+}
+
+/// The account's sessions that are still alive, oldest first.
+pub async fn live_of(db: &Db, account: &str, now: i64, config: &SessionConfig) -> Result<Vec<SessionRow>, StoreError> {
+    let rows = stored::sessions_of(db, account).await?;
+    Ok(rows.into_iter().filter(|r| is_live(r, now, config)).collect())
+}
+
 /// Looks a token up; `None` if unknown, expired (absolute) or idle too long.
 pub async fn find(db: &Db, token: &str, now: i64, config: &SessionConfig) -> Result<Option<Active>, StoreError> {
     if token.len() != 43 {
@@ -76,8 +88,7 @@ pub async fn find(db: &Db, token: &str, now: i64, config: &SessionConfig) -> Res
     let Some(row) = stored::session_by_hash(db, &ids::sha256(token.as_bytes())).await? else {
         return Ok(None);
     };
-    let idle = i64::try_from(config.idle_timeout.as_secs()).unwrap_or(i64::MAX);
-    if now >= row.expires_at || now.saturating_sub(row.last_seen_at) >= idle {
+    if !is_live(&row, now, config) {
         return Ok(None);
     }
     Ok(Some(Active {

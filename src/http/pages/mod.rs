@@ -132,17 +132,19 @@ simple_page!(enrol, Enrol, "enrol.html");
 simple_page!(code, Code, "code.html");
 simple_page!(recover, Recover, "recover.html");
 
-/// A page for a signed-in person; others are sent to sign in.
+/// A page for a signed-in person; `None` when nobody is signed in.
 async fn signed_in_page(
     state: &AppState,
     headers: &HeaderMap,
     q: &LangQuery,
-) -> Result<Result<(Page, SignedIn), Response>, ApiError> {
+) -> Result<Option<(Page, SignedIn)>, ApiError> {
     let (page, who) = page(state, headers, q).await?;
-    Ok(match who {
-        Some(who) => Ok((page, who)),
-        None => Err(Redirect::to("/signin").into_response()),
-    })
+    Ok(who.map(|who| (page, who)))
+}
+
+/// Where a signed-out visitor of a signed-in page is sent.
+fn to_sign_in() -> Response {
+    Redirect::to("/signin").into_response()
 }
 
 fn when(unix: i64) -> String {
@@ -178,9 +180,8 @@ async fn passkeys(
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
 ) -> Result<Response, ApiError> {
-    let (page, who) = match signed_in_page(&state, &headers, &q).await? {
-        Ok(v) => v,
-        Err(redirect) => return Ok(redirect),
+    let Some((page, who)) = signed_in_page(&state, &headers, &q).await? else {
+        return Ok(to_sign_in());
     };
     let list = crate::identity::credentials::list(&state, &who.account, who.session.credential_id.as_deref()).await?;
     let never = page.t.never;
@@ -220,18 +221,15 @@ async fn sessions(
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
 ) -> Result<Response, ApiError> {
-    let (page, who) = match signed_in_page(&state, &headers, &q).await? {
-        Ok(v) => v,
-        Err(redirect) => return Ok(redirect),
+    let Some((page, who)) = signed_in_page(&state, &headers, &q).await? else {
+        return Ok(to_sign_in());
     };
-    let rows = crate::store::identity::sessions_of(&state.db, &who.account.account_id)
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let rows = crate::sessions::live_of(&state.db, &who.account.account_id, now, &state.config.sessions)
         .await
         .map_err(ApiError::internal)?;
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let idle = i64::try_from(state.config.sessions.idle_timeout.as_secs()).unwrap_or(i64::MAX);
     let sessions = rows
         .into_iter()
-        .filter(|r| now < r.expires_at && now - r.last_seen_at < idle)
         .map(|r| SessionRow {
             current: r.session_id == who.session.session_id,
             id: r.session_id,
@@ -257,9 +255,8 @@ async fn recovery_codes(
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
 ) -> Result<Response, ApiError> {
-    let (page, who) = match signed_in_page(&state, &headers, &q).await? {
-        Ok(v) => v,
-        Err(redirect) => return Ok(redirect),
+    let Some((page, who)) = signed_in_page(&state, &headers, &q).await? else {
+        return Ok(to_sign_in());
     };
     let unused = crate::store::identity::unused_recovery_codes(&state.db, &who.account.account_id)
         .await
@@ -287,9 +284,8 @@ async fn activity(
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
 ) -> Result<Response, ApiError> {
-    let (page, who) = match signed_in_page(&state, &headers, &q).await? {
-        Ok(v) => v,
-        Err(redirect) => return Ok(redirect),
+    let Some((page, who)) = signed_in_page(&state, &headers, &q).await? else {
+        return Ok(to_sign_in());
     };
     let rows = crate::store::audit::events_about(&state.db, &who.account.pseudonym, 200)
         .await
@@ -322,9 +318,8 @@ async fn counter(
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
 ) -> Result<Response, ApiError> {
-    let (page, who) = match signed_in_page(&state, &headers, &q).await? {
-        Ok(v) => v,
-        Err(redirect) => return Ok(redirect),
+    let Some((page, who)) = signed_in_page(&state, &headers, &q).await? else {
+        return Ok(to_sign_in());
     };
     super::counter::officer(&state, &who).await?;
     let lang = page.set_lang;
