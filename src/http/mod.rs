@@ -10,8 +10,10 @@ pub mod error;
 mod health;
 mod limits;
 mod metrics;
+mod modules;
 pub mod openapi;
 mod pages;
+mod profile;
 mod request_id;
 mod security_headers;
 pub mod server;
@@ -37,6 +39,8 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes(&state))
         .merge(account::routes(&state))
         .merge(counter::routes(&state))
+        .merge(profile::routes(&state))
+        .merge(modules::routes())
         .merge(pages::routes())
         .merge(assets::routes())
         .merge(health::routes())

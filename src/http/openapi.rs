@@ -36,7 +36,19 @@ use crate::app::AppState;
         super::account::activity,
         super::counter::enrol,
         super::counter::recover,
-        super::counter::verify
+        super::counter::verify,
+        super::profile::own,
+        super::profile::update_contact,
+        super::profile::find,
+        super::profile::set_identity,
+        super::modules::define,
+        super::modules::describe,
+        super::modules::write_batch,
+        super::modules::read_batch,
+        super::modules::delete_batch,
+        super::modules::read_one,
+        super::modules::write_one,
+        super::modules::delete_one
     ),
     components(schemas(super::error::ErrorBody, super::health::Health)),
     tags(
@@ -46,7 +58,9 @@ use crate::app::AppState;
         (name = "sessions", description = "The signed-in person's sessions and account"),
         (name = "passkeys", description = "The owner's passkeys"),
         (name = "recovery", description = "Recovery codes"),
-        (name = "counter", description = "The service counter (counter officers)")
+        (name = "counter", description = "The service counter (counter officers)"),
+        (name = "profile", description = "The citizen's own data (Data saya)"),
+        (name = "modules", description = "Service modules' collections and citizen records (module API key)")
     )
 )]
 pub struct ApiDoc;

@@ -35,7 +35,11 @@ impl CounterOfficer {
         })
     }
 
-    fn actor(&self) -> Actor {
+    pub fn pseudonym(&self) -> &str {
+        &self.account.pseudonym
+    }
+
+    pub fn actor(&self) -> Actor {
         Actor::new(ActorKind::Officer, self.account.pseudonym.clone())
     }
 }

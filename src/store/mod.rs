@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod identity;
+pub mod modules;
 mod postgres;
 mod sqlite;
 pub mod vault;

@@ -33,7 +33,8 @@ pub async fn data_key(
     Ok((dek, 1))
 }
 
-fn unwrap_row(row: &CitizenKeyRow, keks: &dyn KeyProvider) -> Result<(DataKey, u32), VaultError> {
+/// Unwraps a stored data key; returns it with its version.
+pub fn unwrap_row(row: &CitizenKeyRow, keks: &dyn KeyProvider) -> Result<(DataKey, u32), VaultError> {
     let wrapped = WrappedKey {
         kek_version: u32::try_from(row.kek_version).map_err(|_| Undecryptable)?,
         bytes: row.wrapped.clone(),
@@ -95,10 +96,49 @@ pub async fn read(
     Ok(Some(field::open(&dek, &binding, &row.sealed)?))
 }
 
+/// Opens one stored value of a citizen with their unwrapped data key.
+pub fn open_with(
+    dek: &DataKey,
+    account_id: &str,
+    name: &str,
+    record_version: i64,
+    sealed: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, Undecryptable> {
+    let binding = Binding {
+        citizen_id: account_id,
+        field: name,
+        record_version: u64::try_from(record_version).map_err(|_| Undecryptable)?,
+    };
+    field::open(dek, &binding, sealed)
+}
+
+/// Seals one value of a citizen under their data key at `record_version`.
+pub fn seal_with(
+    dek: &DataKey,
+    dek_version: u32,
+    account_id: &str,
+    name: &str,
+    record_version: i64,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, VaultError> {
+    let binding = Binding {
+        citizen_id: account_id,
+        field: name,
+        record_version: u64::try_from(record_version).map_err(|_| VaultError::Encrypt)?,
+    };
+    field::seal(dek, dek_version, &binding, plaintext)
+}
+
 /// Crypto-shredding: destroys the data key and the blind-index entries.
 /// Sealed fields may stay (and stay in backups): nothing can open them.
 pub async fn erase(tx: &mut Tx<'_>, account_id: &str) -> Result<(), VaultError> {
     stored::delete_key(tx, account_id).await?;
     stored::delete_indexes_of(tx, account_id).await?;
+    Ok(())
+}
+
+/// Removes one sealed field of a citizen.
+pub async fn remove(tx: &mut Tx<'_>, account_id: &str, name: &str) -> Result<(), VaultError> {
+    stored::delete_field(tx, account_id, name).await?;
     Ok(())
 }

@@ -109,8 +109,12 @@ impl FullName {
 
     /// Initials: "Siti Aminah" → "S. A."
     pub fn initials(&self) -> String {
-        self.0
-            .split([' ', '-'])
+        Self::initials_of(&self.0)
+    }
+
+    /// Initials of any stored name.
+    pub fn initials_of(name: &str) -> String {
+        name.split([' ', '-'])
             .filter_map(|w| w.chars().find(|c| c.is_alphabetic()))
             .flat_map(char::to_uppercase)
             .map(|c| format!("{c}."))
@@ -205,12 +209,7 @@ impl Phone {
 
     /// "+62812****5678"
     pub fn masked(&self) -> String {
-        let n = &self.0;
-        format!(
-            "{}****{}",
-            n.get(..6).unwrap_or(""),
-            n.get(n.len().saturating_sub(4)..).unwrap_or("")
-        )
+        mask_phone(&self.0)
     }
 }
 
@@ -242,14 +241,12 @@ impl Email {
 
     /// "a***@example.go.id"
     pub fn masked(&self) -> String {
-        let (local, domain) = self.0.rsplit_once('@').unwrap_or(("", ""));
-        let first: String = local.chars().take(1).collect();
-        format!("{first}***@{domain}")
+        mask_email(&self.0)
     }
 }
 
 /// A postal address; RT/RW normalised to `001/002`.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Address {
     pub street: String,
     pub rt_rw: String,
@@ -261,7 +258,8 @@ pub struct Address {
 }
 
 /// Address fields as submitted.
-#[derive(Clone, Default, serde::Deserialize)]
+#[derive(Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AddressInput {
     pub street: String,
     pub rt_rw: String,
@@ -305,6 +303,22 @@ impl Address {
     pub fn masked(&self) -> String {
         format!("{}, {}", self.kabupaten_kota, self.province)
     }
+}
+
+/// `+62812****5678` for a stored (normalised) phone number.
+pub fn mask_phone(phone: &str) -> String {
+    format!(
+        "{}****{}",
+        phone.get(..6).unwrap_or(""),
+        phone.get(phone.len().saturating_sub(4)..).unwrap_or("")
+    )
+}
+
+/// `a***@example.go.id` for a stored email address.
+pub fn mask_email(email: &str) -> String {
+    let (local, domain) = email.rsplit_once('@').unwrap_or(("", ""));
+    let first: String = local.chars().take(1).collect();
+    format!("{first}***@{domain}")
 }
 
 redacted_debug!(KkNumber, FullName, BirthDate, Phone, Email, Address, AddressInput);

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod identity;
+pub mod modules;
 pub mod vault;
 
 use std::time::Duration;

@@ -31,7 +31,10 @@ pub async fn insert_account(conn: &mut Connection, r: &AccountRow) -> Result<(),
     Ok(())
 }
 
-pub async fn account_by_nik_index(conn: &mut Connection, index: &[u8]) -> Result<Option<AccountRow>, StoreError> {
+pub async fn account_by_nik_index<'e, E>(conn: E, index: &[u8]) -> Result<Option<AccountRow>, StoreError>
+where
+    E: sqlx::SqliteExecutor<'e>,
+{
     let sql = sqlx::AssertSqlSafe(format!(
         "{ACCOUNT} where nik_index = ?1 and status not in ('suspended', 'erased')"
     ));
@@ -464,4 +467,56 @@ pub async fn clear_plaintext(conn: &mut Connection, account_id: &str, now: i64) 
         .execute(conn)
         .await?;
     Ok(())
+}
+
+pub async fn account_by_pseudonym<'e, E>(exec: E, pseudonym: &str) -> Result<Option<AccountRow>, StoreError>
+where
+    E: sqlx::SqliteExecutor<'e>,
+{
+    let sql = sqlx::AssertSqlSafe(format!("{ACCOUNT} where pseudonym = ?1"));
+    Ok(sqlx::query_as(sql).bind(pseudonym).fetch_optional(exec).await?)
+}
+
+pub async fn mark_erased(conn: &mut Connection, account_id: &str, now: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "update account set status = 'erased', nik = null, nik_index = null, display_name = '', flag = null, \
+         updated_at = ?2 where account_id = ?1",
+    )
+    .bind(account_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("delete from recovery_code where account_id = ?1")
+        .bind(account_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("update enrolment_code set nik_index = null, used_at = coalesce(used_at, ?2) where account_id = ?1")
+        .bind(account_id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Accounts holding a NIK index (in account or in a live code), for re-indexing.
+pub async fn nik_indexed_accounts(pool: &Pool, after: &str, limit: i64) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "select account_id from account where account_id > ?1 and (nik_index is not null \
+         or account_id in (select account_id from enrolment_code where nik_index is not null)) \
+         order by account_id limit ?2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(a,)| a).collect())
+}
+
+pub async fn set_code_nik_indexes(conn: &mut Connection, account_id: &str, index: &[u8]) -> Result<u64, StoreError> {
+    let done = sqlx::query("update enrolment_code set nik_index = ?2 where account_id = ?1 and nik_index is not null")
+        .bind(account_id)
+        .bind(index)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
 }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod identity;
+pub mod modules;
 pub mod vault;
 
 use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};

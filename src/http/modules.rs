@@ -1,0 +1,309 @@
+//! The module API: collections and citizen records, authenticated with a
+//! module API key (`Authorization: Bearer jaga_mk_…`).
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::client::Client;
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::modules::collection::{self, Collection, FieldDef};
+use crate::modules::records::{self, RecordOut, RecordRef, RecordWrite};
+use crate::modules::{self, Module, ModuleError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/collections/{collection}", put(define).get(describe))
+        .route("/api/collections/{collection}/records", put(write_batch))
+        .route("/api/collections/{collection}/records/read", post(read_batch))
+        .route("/api/collections/{collection}/records/delete", post(delete_batch))
+        .route(
+            "/api/collections/{collection}/records/{citizen}/{record}",
+            get(read_one).put(write_one).delete(delete_one),
+        )
+}
+
+impl From<ModuleError> for ApiError {
+    fn from(e: ModuleError) -> Self {
+        let status = e.status();
+        if status.is_server_error() {
+            return ApiError::internal(e);
+        }
+        ApiError::new(status, e.code(), e.to_string())
+    }
+}
+
+/// An authenticated module.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Module);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let unauthorized = || {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "A valid module API key is required (Authorization: Bearer jaga_mk_…).",
+            )
+            .with_header(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"))
+        };
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(unauthorized)?;
+        modules::authenticate(&state.db, presented.trim())
+            .await
+            .map_err(ApiError::internal)?
+            .map(Caller)
+            .ok_or_else(unauthorized)
+    }
+}
+
+async fn owned(state: &AppState, caller: &Caller, client: &Client, name: &str) -> Result<Collection, ApiError> {
+    Ok(collection::get(&state.db, &state.writer, &caller.0, name, &client.ctx).await?)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Definition {
+    fields: Vec<FieldDef>,
+}
+
+/// Creates the caller's collection or adds fields to it.
+#[utoipa::path(put, path = "/api/collections/{collection}", tag = "modules", params(("collection" = String, Path, description = "<module>.<name>")), request_body = Definition, responses((status = 200, body = Collection), (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
+pub(super) async fn define(
+    State(state): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Path(name): Path<String>,
+    Json(body): Json<Definition>,
+) -> Result<Json<Collection>, ApiError> {
+    Ok(Json(
+        collection::define(&state.writer, &caller.0, &name, body.fields, &client.ctx).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/collections/{collection}", tag = "modules", params(("collection" = String, Path)), responses((status = 200, body = Collection), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
+pub(super) async fn describe(
+    State(state): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Path(name): Path<String>,
+) -> Result<Json<Collection>, ApiError> {
+    Ok(Json(owned(&state, &caller, &client, &name).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct WriteBatch {
+    records: Vec<RecordWrite>,
+    /// Optional on writes; recorded in the audit events.
+    purpose: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct Written {
+    written: usize,
+}
+
+/// Writes 1 to 100 records, all or nothing.
+#[utoipa::path(put, path = "/api/collections/{collection}/records", tag = "modules", params(("collection" = String, Path)), request_body = WriteBatch, responses((status = 200, body = Written), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
+pub(super) async fn write_batch(
+    State(state): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Path(name): Path<String>,
+    Json(body): Json<WriteBatch>,
+) -> Result<Json<Written>, ApiError> {
+    let collection = owned(&state, &caller, &client, &name).await?;
+    let written = records::write(
+        &state,
+        &caller.0,
+        &collection,
+        body.records,
+        body.purpose.as_deref(),
+        &client.ctx,
+    )
+    .await?;
+    Ok(Json(Written { written }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReadBatch {
+    /// Why the module reads: an identifier such as `antrian.call_ticket`. Required.
+    purpose: Option<String>,
+    records: Vec<RecordRef>,
+    /// Only these fields (default: all).
+    fields: Option<Vec<String>>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct Read {
+    records: Vec<RecordOut>,
+}
+
+/// Reads 1 to 100 records for a stated purpose.
+#[utoipa::path(post, path = "/api/collections/{collection}/records/read", tag = "modules", params(("collection" = String, Path)), request_body = ReadBatch, responses((status = 200, body = Read), (status = 400, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody)))]
+pub(super) async fn read_batch(
+    State(state): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Path(name): Path<String>,
+    Json(body): Json<ReadBatch>,
+) -> Result<Json<Read>, ApiError> {
+    records::check_purpose(body.purpose.as_deref())?;
+    let collection = owned(&state, &caller, &client, &name).await?;
+    let records = records::read(
+        &state,
+        &caller.0,
+        &collection,
+        body.records,
+        body.fields.as_deref(),
+        body.purpose.as_deref(),
+        &client.ctx,
+    )
+    .await?;
+    Ok(Json(Read { records }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DeleteBatch {
+    records: Vec<RecordRef>,
+    purpose: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct Deleted {
+    deleted: u64,
+}
+
+/// Deletes 1 to 100 records, all or nothing.
+#[utoipa::path(post, path = "/api/collections/{collection}/records/delete", tag = "modules", params(("collection" = String, Path)), request_body = DeleteBatch, responses((status = 200, body = Deleted), (status = 400, body = super::error::ErrorBody)))]
+pub(super) async fn delete_batch(
+    State(state): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Path(name): Path<String>,
+    Json(body): Json<DeleteBatch>,
+) -> Result<Json<Deleted>, ApiError> {
+    let collection = owned(&state, &caller, &client, &name).await?;
+    let deleted = records::delete(
+        &state,
+        &caller.0,
+        &collection,
+        body.records,
+        body.purpose.as_deref(),
+        &client.ctx,
+    )
+    .await?;
+    Ok(Json(Deleted { deleted }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub(super) struct ReadQuery {
+    /// Why the module reads. Required.
+    purpose: Option<String>,
+    /// Comma-separated field names (default: all).
+    fields: Option<String>,
+}
+
+/// Reads one record for a stated purpose (`?purpose=`); 404 if it does not exist.
+#[utoipa::path(get, path = "/api/collections/{collection}/records/{citizen}/{record}", tag = "modules", params(("collection" = String, Path), ("citizen" = String, Path, description = "The citizen's pseudonym"), ("record" = String, Path), ReadQuery), responses((status = 200, body = RecordOut), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
+pub(super) async fn read_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Path((name, citizen, record)): Path<(String, String, String)>,
+    Query(query): Query<ReadQuery>,
+) -> Result<Json<RecordOut>, ApiError> {
+    records::check_purpose(query.purpose.as_deref())?;
+    let collection = owned(&state, &caller, &client, &name).await?;
+    let fields: Option<Vec<String>> = query.fields.map(|f| {
+        f.split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    });
+    let mut out = records::read(
+        &state,
+        &caller.0,
+        &collection,
+        vec![RecordRef { citizen, record }],
+        fields.as_deref(),
+        query.purpose.as_deref(),
+        &client.ctx,
+    )
+    .await?;
+    match out.pop() {
+        Some(r) if r.values.is_some() => Ok(Json(r)),
+        _ => Err(ApiError::new(StatusCode::NOT_FOUND, "no_record", "No such record.")),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct WriteOne {
+    values: std::collections::BTreeMap<String, Option<String>>,
+    purpose: Option<String>,
+}
+
+/// Writes one record.
+#[utoipa::path(put, path = "/api/collections/{collection}/records/{citizen}/{record}", tag = "modules", params(("collection" = String, Path), ("citizen" = String, Path), ("record" = String, Path)), request_body = WriteOne, responses((status = 204, description = "Written"), (status = 400, body = super::error::ErrorBody)))]
+pub(super) async fn write_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Path((name, citizen, record)): Path<(String, String, String)>,
+    Json(body): Json<WriteOne>,
+) -> Result<StatusCode, ApiError> {
+    let collection = owned(&state, &caller, &client, &name).await?;
+    let write = RecordWrite {
+        citizen,
+        record,
+        values: body.values,
+    };
+    records::write(
+        &state,
+        &caller.0,
+        &collection,
+        vec![write],
+        body.purpose.as_deref(),
+        &client.ctx,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes one record; 404 if it did not exist.
+#[utoipa::path(delete, path = "/api/collections/{collection}/records/{citizen}/{record}", tag = "modules", params(("collection" = String, Path), ("citizen" = String, Path), ("record" = String, Path)), responses((status = 204, description = "Deleted"), (status = 404, body = super::error::ErrorBody)))]
+pub(super) async fn delete_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    client: Client,
+    Path((name, citizen, record)): Path<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let collection = owned(&state, &caller, &client, &name).await?;
+    let gone = records::delete(
+        &state,
+        &caller.0,
+        &collection,
+        vec![RecordRef { citizen, record }],
+        None,
+        &client.ctx,
+    )
+    .await?;
+    if gone == 0 {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no_record", "No such record."));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,144 @@
+//! The citizen's own profile ("Data saya") and the counter officer's
+//! lookup by NIK and identity changes.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::client::Client;
+use super::error::ApiError;
+use super::session::SignedIn;
+use crate::app::AppState;
+use crate::identity::Nik;
+use crate::profile::{self, ContactUpdate, IdentityUpdate, ProfileError, ProfileView, Reader};
+
+/// Purpose recorded when a citizen views their own data.
+pub const OWN_DATA: &str = "own_data";
+/// Purpose recorded when a counter officer looks a citizen up.
+pub const COUNTER_LOOKUP: &str = "counter.lookup";
+
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let find = Router::new().route("/api/counter/citizens/find", post(find));
+    Router::new()
+        .route("/api/profile", get(own).patch(update_contact))
+        .merge(super::limits::limited(state, find, crate::ratelimit::CODE_IP))
+        .route("/api/counter/citizens/{citizen}/identity", put(set_identity))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::session::check_origin,
+        ))
+}
+
+impl From<ProfileError> for ApiError {
+    fn from(e: ProfileError) -> Self {
+        match e {
+            ProfileError::NotFound => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_citizen",
+                "Warga tidak ditemukan. (No such citizen.)",
+            ),
+            ProfileError::Field(f) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_field",
+                format!("Isian {0} tidak valid. ({0}: {1})", f.field, f.reason),
+            ),
+            ProfileError::NikTaken => ApiError::new(
+                StatusCode::CONFLICT,
+                "nik_taken",
+                "NIK ini sudah terdaftar pada akun lain. (This NIK is registered to another account.)",
+            ),
+            ProfileError::Empty => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "nothing_to_change",
+                "Tidak ada isian yang diubah. (Nothing to change.)",
+            ),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+fn owner_only(who: &SignedIn) -> Result<Reader, ApiError> {
+    if who.account.kind != "citizen" {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Hanya warga yang memiliki data profil. (Only citizens have a profile.)",
+        ));
+    }
+    Ok(Reader::Owner {
+        pseudonym: who.account.pseudonym.clone(),
+    })
+}
+
+/// The signed-in citizen's whole profile, in plain. Audited.
+#[utoipa::path(get, path = "/api/profile", tag = "profile", responses((status = 200, body = ProfileView), (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody)))]
+pub(super) async fn own(
+    State(state): State<AppState>,
+    client: Client,
+    who: SignedIn,
+) -> Result<Json<ProfileView>, ApiError> {
+    let reader = owner_only(&who)?;
+    Ok(Json(
+        profile::read(&state, &reader, &who.account, OWN_DATA, &client.ctx).await?,
+    ))
+}
+
+/// The citizen changes their phone, email or address (absent: unchanged;
+/// null: removed). Identity fields change only at the counter.
+#[utoipa::path(patch, path = "/api/profile", tag = "profile", request_body = ContactUpdate, responses((status = 204, description = "Changed"), (status = 400, body = super::error::ErrorBody)))]
+pub(super) async fn update_contact(
+    State(state): State<AppState>,
+    client: Client,
+    who: SignedIn,
+    Json(body): Json<ContactUpdate>,
+) -> Result<StatusCode, ApiError> {
+    owner_only(&who)?;
+    profile::update_contact(&state, &who.account, &body, &client.ctx).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Find {
+    nik: String,
+}
+
+/// A counter officer finds a citizen by NIK (blind index, no other record
+/// decrypted) and sees the masked profile. Audited, hits and misses.
+#[utoipa::path(post, path = "/api/counter/citizens/find", tag = "counter", request_body = Find, responses((status = 200, body = ProfileView), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
+pub(super) async fn find(
+    State(state): State<AppState>,
+    client: Client,
+    who: SignedIn,
+    Json(body): Json<Find>,
+) -> Result<Json<ProfileView>, ApiError> {
+    let officer = super::counter::officer(&state, &who).await?;
+    let nik = Nik::parse(&body.nik).map_err(crate::identity::enrol::EnrolError::from)?;
+    let reader = Reader::CounterOfficer {
+        pseudonym: officer.pseudonym().to_owned(),
+    };
+    Ok(Json(
+        profile::find::by_nik(&state, &reader, &nik, COUNTER_LOOKUP, &client.ctx).await?,
+    ))
+}
+
+/// A counter officer sets identity fields after checking the KTP and KK.
+/// Audited with the names of the fields that changed, never their values.
+#[utoipa::path(put, path = "/api/counter/citizens/{citizen}/identity", tag = "counter", params(("citizen" = String, Path, description = "The citizen's pseudonym")), request_body = IdentityUpdate, responses((status = 200, description = "The names of the fields that changed"), (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
+pub(super) async fn set_identity(
+    State(state): State<AppState>,
+    client: Client,
+    who: SignedIn,
+    Path(citizen): Path<String>,
+    Json(body): Json<IdentityUpdate>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let officer = super::counter::officer(&state, &who).await?;
+    let account = crate::store::identity::account_by_pseudonym(&state.db, &citizen)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or(ProfileError::NotFound)?;
+    let changed = profile::set_identity(&state, &officer, &account, &body, &client.ctx).await?;
+    Ok(Json(serde_json::json!({ "changed": changed })))
+}

@@ -1,0 +1,191 @@
+//! Service modules (antrian, perizinan, …): their API keys, the
+//! collections they define, and the citizen records they keep in Jaga,
+//! sealed under each citizen's data key.
+//!
+//! Until OpenID Connect lands, a module authenticates with an API key made
+//! by `jaga modules add` (`jaga_mk_` + 256 random bits, base64url; shown
+//! once, stored as SHA-256). A module reaches only its own collections.
+
+pub mod collection;
+pub mod records;
+
+use axum::http::StatusCode;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use zeroize::Zeroizing;
+
+use crate::audit::{self, Actor, ActorKind, AuditError, Event, Outcome, Target};
+use crate::ids::{self, RandomError};
+use crate::store::modules::{self as stored, ModuleRow};
+use crate::store::{Db, StoreError, Writer};
+use crate::vault::VaultError;
+
+pub const KEY_PREFIX: &str = "jaga_mk_";
+/// Most records one batch request may name.
+pub const MAX_BATCH: usize = 100;
+
+/// An authenticated module.
+#[derive(Debug, Clone)]
+pub struct Module {
+    pub id: String,
+    pub name: String,
+}
+
+impl Module {
+    pub fn actor(&self) -> Actor {
+        Actor::new(ActorKind::Module, self.name.clone())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModuleError {
+    #[error("module name must be 2 to 32 lower-case letters, digits or underscores, starting with a letter")]
+    Name,
+    #[error("a module with this name already exists")]
+    Exists,
+    #[error("no such collection")]
+    NoCollection,
+    #[error("this collection belongs to another module")]
+    OtherModule,
+    #[error("{0}")]
+    Definition(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("a purpose is required to read (an identifier such as antrian.call_ticket)")]
+    Purpose,
+    #[error("a batch names 1 to {MAX_BATCH} records")]
+    Batch,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("no such citizen: {0}")]
+    NoCitizen(String),
+    #[error(transparent)]
+    Random(#[from] RandomError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+}
+
+impl ModuleError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ModuleError::Name
+            | ModuleError::Definition(_)
+            | ModuleError::Purpose
+            | ModuleError::Batch
+            | ModuleError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ModuleError::Exists | ModuleError::Conflict(_) => StatusCode::CONFLICT,
+            ModuleError::NoCollection | ModuleError::NoCitizen(_) => StatusCode::NOT_FOUND,
+            ModuleError::OtherModule => StatusCode::FORBIDDEN,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ModuleError::Name => "invalid_module_name",
+            ModuleError::Exists => "module_exists",
+            ModuleError::NoCollection => "no_collection",
+            ModuleError::OtherModule => "forbidden",
+            ModuleError::Definition(_) => "invalid_collection",
+            ModuleError::Conflict(_) => "collection_conflict",
+            ModuleError::Purpose => "purpose_required",
+            ModuleError::Batch => "batch_size",
+            ModuleError::Invalid(_) => "invalid_record",
+            ModuleError::NoCitizen(_) => "no_citizen",
+            _ => "internal",
+        }
+    }
+}
+
+/// `[a-z][a-z0-9_]{min-1..max-1}`
+pub(crate) fn is_ident(s: &str, min: usize, max: usize) -> bool {
+    (min..=max).contains(&s.len())
+        && s.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn key_hash(key: &str) -> Vec<u8> {
+    ids::sha256(key.as_bytes()).to_vec()
+}
+
+/// Registers a module; returns it and its API key (shown once).
+pub async fn add(writer: &Writer, name: &str, operator: &str) -> Result<(Module, Zeroizing<String>), ModuleError> {
+    if !is_ident(name, 2, 32) {
+        return Err(ModuleError::Name);
+    }
+    let key = Zeroizing::new(format!("{KEY_PREFIX}{}", B64URL.encode(ids::bytes::<32>()?)));
+    let row = ModuleRow {
+        module_id: format!("mod_{}", ids::base32(&ids::bytes::<10>()?)),
+        name: name.to_owned(),
+        key_hash: key_hash(&key),
+        created_at: time::OffsetDateTime::now_utc().unix_timestamp(),
+        revoked_at: None,
+    };
+    let module = Module {
+        id: row.module_id.clone(),
+        name: row.name.clone(),
+    };
+    let event = Event::new(
+        Actor::new(ActorKind::Operator, operator),
+        "module.add",
+        Target::new("module", Some(module.name.clone())),
+        Outcome::Success,
+    );
+    writer
+        .write::<(), ModuleError, _>(move |tx| {
+            Box::pin(async move {
+                stored::insert_module(tx, &row).await.map_err(|e| match e {
+                    StoreError::Conflict => ModuleError::Exists,
+                    other => other.into(),
+                })?;
+                audit::record(tx, event).await?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok((module, key))
+}
+
+/// Revokes a module's API key; returns false if there was no live module of that name.
+pub async fn revoke(writer: &Writer, name: &str, operator: &str) -> Result<bool, ModuleError> {
+    let name = name.to_owned();
+    let operator = operator.to_owned();
+    writer
+        .write::<bool, ModuleError, _>(move |tx| {
+            Box::pin(async move {
+                let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                let done = stored::revoke_module(tx, &name, now).await?;
+                if done {
+                    let event = Event::new(
+                        Actor::new(ActorKind::Operator, operator),
+                        "module.revoke",
+                        Target::new("module", Some(name)),
+                        Outcome::Success,
+                    );
+                    audit::record(tx, event).await?;
+                }
+                Ok(done)
+            })
+        })
+        .await
+}
+
+/// The live module holding `presented` as its API key, if any.
+pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<Module>, StoreError> {
+    if !presented.starts_with(KEY_PREFIX) || presented.len() > 128 {
+        return Ok(None);
+    }
+    Ok(stored::module_by_key_hash(db, &key_hash(presented))
+        .await?
+        .filter(|m| m.revoked_at.is_none())
+        .map(|m| Module {
+            id: m.module_id,
+            name: m.name,
+        }))
+}

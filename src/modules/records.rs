@@ -1,0 +1,379 @@
+//! A module's records about citizens: write, read (with a purpose) and
+//! delete, one record or a batch of up to [`MAX_BATCH`]. Every value is
+//! sealed under the citizen's data key, bound to the collection, record,
+//! field and record version. Each record touched is one audit event naming
+//! the module, the citizen's pseudonym, the fields (not values), the
+//! purpose and the outcome; reads return plaintext only after their events
+//! committed.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::collection::Collection;
+use super::{MAX_BATCH, Module, ModuleError};
+use crate::app::AppState;
+use crate::audit::{self, Context, Event, Outcome, Target};
+use crate::store::Tx;
+use crate::store::identity::{self as identity_store, AccountRow};
+use crate::store::modules::{self as stored, RecordFieldRow};
+use crate::store::vault as vault_store;
+use crate::vault::{Undecryptable, citizen};
+
+/// Largest value, in bytes.
+pub const MAX_VALUE: usize = 16 * 1024;
+
+/// Which record: the citizen's pseudonym and the module's record id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordRef {
+    pub citizen: String,
+    /// 1 to 64 letters, digits, `-` or `_`.
+    pub record: String,
+}
+
+/// Values to set (`null` removes a field).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordWrite {
+    pub citizen: String,
+    pub record: String,
+    pub values: BTreeMap<String, Option<String>>,
+}
+
+/// A record as read. `values` is null when the record does not exist.
+#[derive(Clone, Serialize, utoipa::ToSchema)]
+pub struct RecordOut {
+    pub citizen: String,
+    pub record: String,
+    pub values: Option<BTreeMap<String, String>>,
+}
+
+impl std::fmt::Debug for RecordOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordOut")
+            .field("citizen", &self.citizen)
+            .field("record", &self.record)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the AEAD binds a value to: collection, record and field.
+fn sealed_name(collection: &str, record: &str, field: &str) -> String {
+    format!("{collection}/{record}/{field}")
+}
+
+fn check_record_id(record: &str) -> Result<(), ModuleError> {
+    let ok = (1..=64).contains(&record.len())
+        && record
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    ok.then_some(())
+        .ok_or_else(|| ModuleError::Invalid("record must be 1 to 64 letters, digits, - or _".into()))
+}
+
+fn check_batch(len: usize) -> Result<(), ModuleError> {
+    if (1..=MAX_BATCH).contains(&len) {
+        Ok(())
+    } else {
+        Err(ModuleError::Batch)
+    }
+}
+
+/// A purpose is an identifier, so no free text (or personal data) enters the log.
+pub fn check_purpose(purpose: Option<&str>) -> Result<String, ModuleError> {
+    let p = purpose.ok_or(ModuleError::Purpose)?;
+    let ok = (1..=100).contains(&p.len())
+        && p.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    ok.then(|| p.to_owned()).ok_or(ModuleError::Purpose)
+}
+
+/// The live citizen behind a pseudonym.
+async fn citizen_of(state: &AppState, pseudonym: &str) -> Result<AccountRow, ModuleError> {
+    identity_store::account_by_pseudonym(&state.db, pseudonym)
+        .await?
+        .filter(|a| a.kind == "citizen" && a.status != "erased")
+        .ok_or_else(|| ModuleError::NoCitizen(pseudonym.chars().filter(char::is_ascii_graphic).take(64).collect()))
+}
+
+fn field_names(collection: &Collection, names: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<String> {
+    names
+        .into_iter()
+        .map(|n| format!("{}.{}", collection.name, n.as_ref()))
+        .collect()
+}
+
+fn touches_specific(collection: &Collection, names: &[&str]) -> bool {
+    names
+        .iter()
+        .any(|n| collection.field(n).is_some_and(|f| f.classification.is_specific()))
+}
+
+/// Writes a batch, all or nothing.
+pub async fn write(
+    state: &AppState,
+    module: &Module,
+    collection: &Collection,
+    writes: Vec<RecordWrite>,
+    purpose: Option<&str>,
+    ctx: &Context,
+) -> Result<usize, ModuleError> {
+    check_batch(writes.len())?;
+    let purpose = purpose.map(|p| check_purpose(Some(p))).transpose()?;
+    let mut resolved = Vec::with_capacity(writes.len());
+    for (i, w) in writes.into_iter().enumerate() {
+        check_record_id(&w.record)?;
+        if w.values.is_empty() {
+            return Err(ModuleError::Invalid(format!("records[{i}].values is empty")));
+        }
+        for (name, value) in &w.values {
+            if collection.field(name).is_none() {
+                return Err(ModuleError::Invalid(format!(
+                    "records[{i}].values: {} has no field {}",
+                    collection.name,
+                    name.chars().take(48).collect::<String>()
+                )));
+            }
+            if value.as_ref().is_some_and(|v| v.len() > MAX_VALUE) {
+                return Err(ModuleError::Invalid(format!(
+                    "records[{i}].values.{name} is longer than {MAX_VALUE} bytes"
+                )));
+            }
+        }
+        let account = citizen_of(state, &w.citizen).await?;
+        resolved.push((account, w));
+    }
+    let count = resolved.len();
+    let (state2, module, collection, ctx) = (state.clone(), module.clone(), collection.clone(), ctx.clone());
+    state
+        .writer
+        .write::<(), ModuleError, _>(move |tx| {
+            Box::pin(async move {
+                for (account, w) in resolved {
+                    write_one(
+                        tx,
+                        &state2,
+                        &module,
+                        &collection,
+                        &account,
+                        &w,
+                        purpose.as_deref(),
+                        &ctx,
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(count)
+}
+
+#[expect(clippy::too_many_arguments, reason = "one record of a batch, all of it context")]
+async fn write_one(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    module: &Module,
+    collection: &Collection,
+    account: &AccountRow,
+    w: &RecordWrite,
+    purpose: Option<&str>,
+    ctx: &Context,
+) -> Result<(), ModuleError> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    identity_store::lock_account(tx, &account.account_id).await?;
+    // The citizen may have been erased since the batch was checked.
+    if identity_store::account_by_id_tx(tx, &account.account_id)
+        .await?
+        .is_none_or(|a| a.status == "erased")
+    {
+        return Err(ModuleError::NoCitizen(account.pseudonym.clone()));
+    }
+    let (dek, dek_version) = citizen::data_key(tx, &state.keys.vault, &account.account_id, now).await?;
+    let existing = stored::record_tx(tx, &collection.name, &account.account_id, &w.record).await?;
+    for (name, value) in &w.values {
+        match value {
+            Some(value) => {
+                let record_version = existing
+                    .iter()
+                    .find(|r| &r.field == name)
+                    .map_or(1, |r| r.record_version + 1);
+                let sealed = citizen::seal_with(
+                    &dek,
+                    dek_version,
+                    &account.account_id,
+                    &sealed_name(&collection.name, &w.record, name),
+                    record_version,
+                    value.as_bytes(),
+                )?;
+                stored::upsert_record_field(
+                    tx,
+                    &RecordFieldRow {
+                        collection: collection.name.clone(),
+                        account_id: account.account_id.clone(),
+                        record_id: w.record.clone(),
+                        field: name.clone(),
+                        record_version,
+                        sealed,
+                        updated_at: now,
+                    },
+                )
+                .await?;
+            }
+            None => {
+                stored::delete_record_field(tx, &collection.name, &account.account_id, &w.record, name).await?;
+            }
+        }
+    }
+    let names: Vec<&str> = w.values.keys().map(String::as_str).collect();
+    let mut event = Event::new(
+        module.actor(),
+        "record.write",
+        Target::new("citizen", Some(account.pseudonym.clone())).with_fields(field_names(collection, &names)),
+        Outcome::Success,
+    )
+    .within(ctx);
+    if let Some(p) = purpose {
+        event = event.purpose(p);
+    }
+    if touches_specific(collection, &names) {
+        event = event.reason("specific_personal_data");
+    }
+    audit::record(tx, event).await?;
+    Ok(())
+}
+
+/// Reads a batch for `purpose`; `fields` narrows what is decrypted.
+pub async fn read(
+    state: &AppState,
+    module: &Module,
+    collection: &Collection,
+    refs: Vec<RecordRef>,
+    fields: Option<&[String]>,
+    purpose: Option<&str>,
+    ctx: &Context,
+) -> Result<Vec<RecordOut>, ModuleError> {
+    let purpose = check_purpose(purpose)?;
+    check_batch(refs.len())?;
+    if let Some(fields) = fields {
+        if let Some(bad) = fields.iter().find(|f| collection.field(f).is_none()) {
+            return Err(ModuleError::Invalid(format!(
+                "fields: {} has no field {}",
+                collection.name,
+                bad.chars().take(48).collect::<String>()
+            )));
+        }
+    }
+    let mut out = Vec::with_capacity(refs.len());
+    let mut events = Vec::with_capacity(refs.len());
+    for r in refs {
+        check_record_id(&r.record)?;
+        let account = citizen_of(state, &r.citizen).await?;
+        let rows = stored::record(&state.db, &collection.name, &account.account_id, &r.record).await?;
+        let wanted: Vec<&RecordFieldRow> = rows
+            .iter()
+            .filter(|row| fields.is_none_or(|f| f.contains(&row.field)))
+            .collect();
+        let mut values = BTreeMap::new();
+        if !wanted.is_empty() {
+            let key = vault_store::read_key(&state.db, &account.account_id)
+                .await?
+                .ok_or(Undecryptable)
+                .map_err(crate::vault::VaultError::from)?;
+            let (dek, _) = citizen::unwrap_row(&key, &state.keys.vault)?;
+            for row in &wanted {
+                let plain = citizen::open_with(
+                    &dek,
+                    &account.account_id,
+                    &sealed_name(&collection.name, &r.record, &row.field),
+                    row.record_version,
+                    &row.sealed,
+                )
+                .map_err(crate::vault::VaultError::from)?;
+                let text =
+                    String::from_utf8(plain.to_vec()).map_err(|_| crate::vault::VaultError::from(Undecryptable))?;
+                values.insert(row.field.clone(), text);
+            }
+        }
+        let names: Vec<&str> = wanted.iter().map(|row| row.field.as_str()).collect();
+        let mut event = Event::new(
+            module.actor(),
+            "record.read",
+            Target::new("citizen", Some(account.pseudonym.clone())).with_fields(field_names(collection, &names)),
+            Outcome::Success,
+        )
+        .purpose(purpose.clone())
+        .within(ctx);
+        if rows.is_empty() {
+            event = event.reason("not_found");
+        } else if touches_specific(collection, &names) {
+            event = event.reason("specific_personal_data");
+        }
+        events.push(event);
+        out.push(RecordOut {
+            citizen: r.citizen,
+            record: r.record,
+            values: (!rows.is_empty()).then_some(values),
+        });
+    }
+    // Plaintext leaves only once every event of the batch has committed.
+    state
+        .writer
+        .write::<(), ModuleError, _>(move |tx| {
+            Box::pin(async move {
+                for event in events {
+                    audit::record(tx, event).await?;
+                }
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(out)
+}
+
+/// Deletes a batch of records, all or nothing; returns how many existed.
+pub async fn delete(
+    state: &AppState,
+    module: &Module,
+    collection: &Collection,
+    refs: Vec<RecordRef>,
+    purpose: Option<&str>,
+    ctx: &Context,
+) -> Result<u64, ModuleError> {
+    check_batch(refs.len())?;
+    let purpose = purpose.map(|p| check_purpose(Some(p))).transpose()?;
+    let mut resolved = Vec::with_capacity(refs.len());
+    for r in refs {
+        check_record_id(&r.record)?;
+        resolved.push((citizen_of(state, &r.citizen).await?, r.record));
+    }
+    let (module, collection, ctx) = (module.clone(), collection.clone(), ctx.clone());
+    state
+        .writer
+        .write::<u64, ModuleError, _>(move |tx| {
+            Box::pin(async move {
+                let mut found = 0;
+                for (account, record) in resolved {
+                    let gone = stored::delete_record(tx, &collection.name, &account.account_id, &record).await?;
+                    found += u64::from(gone > 0);
+                    let mut event = Event::new(
+                        module.actor(),
+                        "record.delete",
+                        Target::new("citizen", Some(account.pseudonym.clone())).with_fields([collection.name.clone()]),
+                        if gone > 0 { Outcome::Success } else { Outcome::Failure },
+                    )
+                    .within(&ctx);
+                    if gone == 0 {
+                        event = event.reason("not_found");
+                    }
+                    if let Some(p) = &purpose {
+                        event = event.purpose(p.clone());
+                    }
+                    audit::record(tx, event).await?;
+                }
+                Ok(found)
+            })
+        })
+        .await
+}

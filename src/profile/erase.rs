@@ -1,0 +1,71 @@
+//! Erasure (UU PDP Art. 8 and 43): crypto-shredding of a citizen.
+//!
+//! The data key is destroyed, so every value sealed under it, in the
+//! database and in every backup, can no longer be opened by anyone, root
+//! keys included. The sealed rows and blind indexes are deleted too, the
+//! account is marked erased, its passkeys, codes and sessions end. The
+//! audit log keeps only the pseudonym.
+
+use crate::audit::{self, Actor, AuditError, Context, Event, Outcome, Target};
+use crate::store::identity::{self as identity_store, AccountRow};
+use crate::store::modules as module_store;
+use crate::store::vault as vault_store;
+use crate::store::{StoreError, Writer};
+use crate::vault::{VaultError, citizen};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EraseError {
+    #[error("only citizens' accounts are erased this way")]
+    NotCitizen,
+    #[error("the account is already erased")]
+    AlreadyErased,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+}
+
+/// Erases `citizen` on `actor`'s decision (`reason` says why, as an identifier).
+pub async fn erase(
+    writer: &Writer,
+    citizen: &AccountRow,
+    actor: Actor,
+    reason: &str,
+    ctx: &Context,
+) -> Result<(), EraseError> {
+    if citizen.kind != "citizen" {
+        return Err(EraseError::NotCitizen);
+    }
+    let account_id = citizen.account_id.clone();
+    let pseudonym = citizen.pseudonym.clone();
+    let event = Event::new(
+        actor,
+        "citizen.erase",
+        Target::new("citizen", Some(pseudonym)),
+        Outcome::Success,
+    )
+    .reason(reason)
+    .within(ctx);
+    writer
+        .write::<(), EraseError, _>(move |tx| {
+            Box::pin(async move {
+                identity_store::lock_account(tx, &account_id).await?;
+                let current = identity_store::account_by_id_tx(tx, &account_id).await?;
+                if current.as_ref().is_none_or(|a| a.status == "erased") {
+                    return Err(EraseError::AlreadyErased);
+                }
+                let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                citizen::erase(tx, &account_id).await?;
+                vault_store::delete_fields_of(tx, &account_id).await?;
+                module_store::delete_records_of(tx, &account_id).await?;
+                identity_store::delete_sessions_of(tx, &account_id).await?;
+                identity_store::delete_passkeys_of(tx, &account_id).await?;
+                identity_store::mark_erased(tx, &account_id, now).await?;
+                audit::record(tx, event).await?;
+                Ok(())
+            })
+        })
+        .await
+}

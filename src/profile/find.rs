@@ -1,0 +1,44 @@
+//! Exact lookups through blind indexes: finding a citizen never decrypts
+//! anyone else's record.
+
+use super::{ProfileError, ProfileView, Reader, read};
+use crate::app::AppState;
+use crate::audit::{self, Context, Event, Outcome, Target};
+use crate::identity::Nik;
+use crate::store::identity::{self as stored, AccountRow};
+
+/// The live citizen account holding `nik`, if any (no decryption).
+pub async fn account_by_nik(state: &AppState, nik: &Nik) -> Result<Option<AccountRow>, ProfileError> {
+    let index = crate::identity::enrol::nik_index(state, nik);
+    Ok(stored::account_by_nik_index_db(&state.db, &index)
+        .await?
+        .filter(|a| a.kind == "citizen"))
+}
+
+/// Finds a citizen by NIK and shows their profile at the reader's level.
+/// A miss is audited too (an officer trying NIKs shows in the log).
+pub async fn by_nik(
+    state: &AppState,
+    reader: &Reader,
+    nik: &Nik,
+    purpose: &str,
+    ctx: &Context,
+) -> Result<ProfileView, ProfileError> {
+    let Some(account) = account_by_nik(state, nik).await? else {
+        let event = Event::new(
+            reader.actor(),
+            "profile.find",
+            Target::new("citizen", None),
+            Outcome::Failure,
+        )
+        .purpose(purpose)
+        .reason("not_found")
+        .within(ctx);
+        state
+            .writer
+            .write::<(), ProfileError, _>(move |tx| Box::pin(async move { Ok(audit::record(tx, event).await?) }))
+            .await?;
+        return Err(ProfileError::NotFound);
+    };
+    read(state, reader, &account, purpose, ctx).await
+}

@@ -1,0 +1,74 @@
+//! Reading a profile: decrypt on the read side, commit the audit event,
+//! and only then hand out what the reader may see.
+
+use super::{Profile, ProfileError, ProfileView, Reader};
+use crate::app::AppState;
+use crate::audit::{self, Context, Event, Outcome, Target};
+use crate::store::Db;
+use crate::store::identity::AccountRow;
+use crate::store::vault as stored;
+use crate::vault::profile::Reveal;
+use crate::vault::{KeyProvider, Undecryptable, citizen};
+
+/// Decrypts every profile field of `account_id`; returns the profile and
+/// the names of the fields opened. Not audited: callers audit.
+pub async fn load(db: &Db, keks: &dyn KeyProvider, account_id: &str) -> Result<(Profile, Vec<String>), ProfileError> {
+    let rows = stored::read_fields(db, account_id, "profile.").await?;
+    let mut profile = Profile::default();
+    let mut opened = Vec::with_capacity(rows.len());
+    if rows.is_empty() {
+        return Ok((profile, opened));
+    }
+    let key = stored::read_key(db, account_id).await?.ok_or(Undecryptable)?;
+    let (dek, _) = citizen::unwrap_row(&key, keks)?;
+    for row in rows {
+        let plain = citizen::open_with(&dek, account_id, &row.field, row.record_version, &row.sealed)?;
+        let text = String::from_utf8(plain.to_vec()).map_err(|_| Undecryptable)?;
+        profile.set(&row.field, text);
+        opened.push(row.field);
+    }
+    Ok((profile, opened))
+}
+
+/// `reader` reads `citizen`'s profile for `purpose`, at the reveal level
+/// their role gives. The audit event (fields opened, not values) commits
+/// before anything is returned; if it cannot, nothing is.
+pub async fn read(
+    state: &AppState,
+    reader: &Reader,
+    citizen: &AccountRow,
+    purpose: &str,
+    ctx: &Context,
+) -> Result<ProfileView, ProfileError> {
+    if citizen.kind != "citizen" || citizen.status == "erased" {
+        return Err(ProfileError::NotFound);
+    }
+    let level = reader.reveal_for(citizen);
+    let (profile, opened) = if level == Reveal::Redacted {
+        (Profile::default(), Vec::new())
+    } else {
+        load(&state.db, &state.keys.vault, &citizen.account_id).await?
+    };
+    let mut event = Event::new(
+        reader.actor(),
+        "profile.read",
+        Target::new("citizen", Some(citizen.pseudonym.clone())).with_fields(opened),
+        Outcome::Success,
+    )
+    .purpose(purpose)
+    .within(ctx);
+    if level == Reveal::Redacted {
+        event = event.reason("redacted");
+    }
+    state
+        .writer
+        .write::<(), ProfileError, _>(move |tx| Box::pin(async move { Ok(audit::record(tx, event).await?) }))
+        .await?;
+    Ok(ProfileView::new(citizen, &profile, level))
+}
+
+impl From<Undecryptable> for ProfileError {
+    fn from(e: Undecryptable) -> Self {
+        ProfileError::Vault(e.into())
+    }
+}
