@@ -45,6 +45,11 @@ impl App {
             .as_ref()
             .ok_or_else(|| anyhow::anyhow!("webauthn.rp_id and webauthn.origins: required to serve"))?;
         let rp = Arc::new(RelyingParty::new(webauthn)?);
+        if keys.index_pending.is_some() {
+            anyhow::bail!(
+                "a blind-index key rotation is unfinished: run `jaga keys rotate-index` to finish it before serving"
+            );
+        }
         let db = Db::open(&config.database.url, config.database.max_connections, true).await?;
         db.migrate().await?;
         let keys = Arc::new(keys);
@@ -71,6 +76,16 @@ impl App {
             rp,
             limits: Arc::new(Limits::default()),
         };
+        // Adopt KEK changes (`jaga keys rotate`, `retire`) without a restart.
+        let reloading = state.keys.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                reloading.vault.reload();
+            }
+        });
         let limits = state.limits.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));

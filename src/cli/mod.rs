@@ -1,7 +1,10 @@
 //! The command line.
 
 mod audit;
+mod citizens;
+mod context;
 mod keys;
+mod modules;
 mod officers;
 mod serve;
 
@@ -50,6 +53,16 @@ enum Command {
         #[command(subcommand)]
         command: OfficersCommand,
     },
+    /// Service modules that keep citizen records in Jaga.
+    Modules {
+        #[command(subcommand)]
+        command: ModulesCommand,
+    },
+    /// Look citizens up (masked, audited) and erase them.
+    Citizens {
+        #[command(subcommand)]
+        command: CitizensCommand,
+    },
     /// Inspect the configuration.
     Config {
         #[command(subcommand)]
@@ -61,6 +74,68 @@ enum Command {
 enum KeysCommand {
     /// Create a new key file (mode 0600) at keys.path; never overwrites one.
     Init,
+    /// Add a new root key-encryption key (KEK) version and make it active.
+    Rotate,
+    /// Re-wrap every citizen data key under the active KEK, in batches, while
+    /// the service runs. Resumable: run it again after an interruption.
+    Rewrap,
+    /// How many data keys each KEK version still wraps.
+    Status,
+    /// Remove a KEK version from the key file; only when it wraps nothing.
+    Retire {
+        #[arg(long)]
+        version: u32,
+    },
+    /// Replace the blind-index key and rebuild every index with it. Stop the
+    /// service first. Resumable: run it again after an interruption.
+    RotateIndex,
+}
+
+#[derive(Debug, Subcommand)]
+enum ModulesCommand {
+    /// Register a module and print its API key (shown once).
+    Add {
+        /// Lower-case name, the prefix of its collections (antrian, perizinan).
+        #[arg(long)]
+        name: String,
+    },
+    /// List modules.
+    List,
+    /// Revoke a module's API key.
+    Revoke {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CitizensCommand {
+    /// Find a citizen by NIK: prints the pseudonym and masked fields.
+    /// Audited as an operator read. Exits 1 when no citizen holds the NIK.
+    Find {
+        #[arg(long)]
+        nik: String,
+    },
+    /// Erase a citizen (UU PDP Art. 8 and 43): destroys their data key,
+    /// sealed values and indexes, ends their sessions and passkeys.
+    Erase {
+        /// The citizen's pseudonym (from `jaga citizens find`).
+        #[arg(long)]
+        citizen: String,
+        /// Why, as an identifier recorded in the audit log, e.g. citizen_request.
+        #[arg(long, default_value = "citizen_request", value_parser = reason)]
+        reason: String,
+    },
+}
+
+fn reason(s: &str) -> Result<String, String> {
+    let ok = (1..=64).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err("use lower-case letters, digits, '.', '_' or '-' (at most 64)".into())
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,9 +195,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             say(&format!("migrations applied ({})", db.backend()))?;
             Ok(0)
         }
-        Command::Keys {
-            command: KeysCommand::Init,
-        } => keys::init(&command_config(file, false)?).map(|()| 0),
+        Command::Keys { command } => {
+            let config = command_config(file, false)?;
+            match command {
+                KeysCommand::Init => keys::init(&config),
+                KeysCommand::Rotate => keys::rotate(&config),
+                KeysCommand::Rewrap => keys::rewrap(&config).await,
+                KeysCommand::Status => keys::status(&config).await,
+                KeysCommand::Retire { version } => keys::retire(&config, version).await,
+                KeysCommand::RotateIndex => keys::rotate_index(&config).await,
+            }
+            .map(|()| 0)
+        }
+        Command::Modules { command } => {
+            let config = command_config(file, false)?;
+            match command {
+                ModulesCommand::Add { name } => modules::add(&config, &name).await,
+                ModulesCommand::List => modules::list(&config).await,
+                ModulesCommand::Revoke { name } => modules::revoke(&config, &name).await,
+            }
+            .map(|()| 0)
+        }
+        Command::Citizens { command } => {
+            let config = command_config(file, false)?;
+            match command {
+                CitizensCommand::Find { nik } => citizens::find(&config, &nik).await.map(|found| u8::from(!found)),
+                CitizensCommand::Erase { citizen, reason } => {
+                    citizens::erase(&config, &citizen, &reason).await.map(|()| 0)
+                }
+            }
+        }
         Command::Audit { command } => {
             let config = command_config(file, false)?;
             match command {

@@ -81,7 +81,7 @@ pub(super) async fn own(
 ) -> Result<Json<ProfileView>, ApiError> {
     let reader = owner_only(&who)?;
     Ok(Json(
-        profile::read(&state, &reader, &who.account, OWN_DATA, &client.ctx).await?,
+        profile::read((&state).into(), &reader, &who.account, OWN_DATA, &client.ctx).await?,
     ))
 }
 
@@ -120,7 +120,7 @@ pub(super) async fn find(
         pseudonym: officer.pseudonym().to_owned(),
     };
     Ok(Json(
-        profile::find::by_nik(&state, &reader, &nik, COUNTER_LOOKUP, &client.ctx).await?,
+        profile::find::by_nik((&state).into(), &reader, &nik, COUNTER_LOOKUP, &client.ctx).await?,
     ))
 }
 

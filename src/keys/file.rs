@@ -39,6 +39,29 @@ pub fn write_new(path: &Path, text: &str) -> Result<(), KeyError> {
         .map_err(|e| io(path, &e))
 }
 
+/// Replaces the key file atomically: the new text goes to a sibling file
+/// (mode 0600), is synced, and is renamed over the old one.
+pub fn replace(path: &Path, text: &str) -> Result<(), KeyError> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".new");
+    let tmp = std::path::PathBuf::from(tmp);
+    let _ = std::fs::remove_file(&tmp);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(|e| io(&tmp, &e))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io(&tmp, &e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io(path, &e))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, &e))?;
+    }
+    Ok(())
+}
+
 /// Reads the key file, refusing one that other users could read.
 pub fn read(path: &Path) -> Result<Zeroizing<String>, KeyError> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {

@@ -25,6 +25,7 @@
 //! and keys it does not understand. Key bytes are zeroized after parsing and
 //! the types here never print them.
 
+pub mod edit;
 mod file;
 
 use base64::Engine as _;
@@ -37,7 +38,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::config::KeysConfig;
 
-pub use file::write_new;
+pub use file::{replace, write_new};
 
 pub const FORMAT: &str = "jaga-keys";
 pub const VERSION: u32 = 1;
@@ -63,6 +64,8 @@ pub enum KeyError {
 pub struct KeyRing {
     pub audit: AuditKeys,
     pub index: IndexKey,
+    /// The next blind-index key, while a rotation is unfinished.
+    pub index_pending: Option<IndexKey>,
     /// Root key-encryption keys of the vault.
     pub vault: crate::vault::LocalKeks,
 }
@@ -150,6 +153,8 @@ struct KekEntry {
 #[serde(deny_unknown_fields)]
 struct IndexSection {
     hmac_key: String,
+    /// Present only while `jaga keys rotate-index` is re-indexing.
+    pending_hmac_key: Option<String>,
 }
 
 #[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
@@ -221,6 +226,12 @@ impl KeyRing {
                 mac: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &mac),
             },
             index: IndexKey(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &index)),
+            index_pending: file
+                .index
+                .pending_hmac_key
+                .as_deref()
+                .map(|k| hmac_key(k, "index.pending_hmac_key"))
+                .transpose()?,
             vault: vault_keks(&file.vault)?,
         })
     }
@@ -230,8 +241,15 @@ impl KeyRing {
         if let Some(inline) = &config.inline {
             return Self::parse(inline.expose_secret());
         }
-        let text = file::read(&config.path)?;
-        Self::parse(&text)
+        Self::load_file(&config.path)
+    }
+
+    /// Loads the key file at `path`; its vault keys remember it for reloads.
+    pub fn load_file(path: &std::path::Path) -> Result<KeyRing, KeyError> {
+        let text = file::read(path)?;
+        let mut ring = Self::parse(&text)?;
+        ring.vault = ring.vault.with_source(path.to_path_buf());
+        Ok(ring)
     }
 }
 
@@ -252,6 +270,14 @@ fn vault_keks(section: &VaultSection) -> Result<crate::vault::LocalKeks, KeyErro
     }
     crate::vault::LocalKeks::new(keys, section.active_kek)
         .map_err(|_| KeyError::Invalid(format!("vault.active_kek {} has no key", section.active_kek)))
+}
+
+fn hmac_key(value: &str, name: &str) -> Result<IndexKey, KeyError> {
+    let raw = decode(value, name)?;
+    if raw.len() != 32 {
+        return Err(KeyError::Invalid(format!("{name} must be 32 bytes")));
+    }
+    Ok(IndexKey(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &raw)))
 }
 
 fn decode(value: &str, name: &str) -> Result<Zeroizing<Vec<u8>>, KeyError> {

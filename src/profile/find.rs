@@ -1,16 +1,18 @@
 //! Exact lookups through blind indexes: finding a citizen never decrypts
 //! anyone else's record.
 
-use super::{ProfileError, ProfileView, Reader, read};
-use crate::app::AppState;
+use super::{Deps, ProfileError, ProfileView, Reader, read};
 use crate::audit::{self, Context, Event, Outcome, Target};
 use crate::identity::Nik;
 use crate::store::identity::{self as stored, AccountRow};
 
 /// The live citizen account holding `nik`, if any (no decryption).
-pub async fn account_by_nik(state: &AppState, nik: &Nik) -> Result<Option<AccountRow>, ProfileError> {
-    let index = crate::identity::enrol::nik_index(state, nik);
-    Ok(stored::account_by_nik_index_db(&state.db, &index)
+pub async fn account_by_nik(deps: Deps<'_>, nik: &Nik) -> Result<Option<AccountRow>, ProfileError> {
+    let index = deps
+        .keys
+        .index
+        .blind_index(crate::identity::NIK_INDEX, nik.digits().as_bytes());
+    Ok(stored::account_by_nik_index_db(deps.db, &index)
         .await?
         .filter(|a| a.kind == "citizen"))
 }
@@ -18,13 +20,13 @@ pub async fn account_by_nik(state: &AppState, nik: &Nik) -> Result<Option<Accoun
 /// Finds a citizen by NIK and shows their profile at the reader's level.
 /// A miss is audited too (an officer trying NIKs shows in the log).
 pub async fn by_nik(
-    state: &AppState,
+    deps: Deps<'_>,
     reader: &Reader,
     nik: &Nik,
     purpose: &str,
     ctx: &Context,
 ) -> Result<ProfileView, ProfileError> {
-    let Some(account) = account_by_nik(state, nik).await? else {
+    let Some(account) = account_by_nik(deps, nik).await? else {
         let event = Event::new(
             reader.actor(),
             "profile.find",
@@ -34,11 +36,10 @@ pub async fn by_nik(
         .purpose(purpose)
         .reason("not_found")
         .within(ctx);
-        state
-            .writer
+        deps.writer
             .write::<(), ProfileError, _>(move |tx| Box::pin(async move { Ok(audit::record(tx, event).await?) }))
             .await?;
         return Err(ProfileError::NotFound);
     };
-    read(state, reader, &account, purpose, ctx).await
+    read(deps, reader, &account, purpose, ctx).await
 }

@@ -50,6 +50,24 @@ pub mod fields {
     ];
 }
 
+/// What profile reads need: the database, the writer (for audit events) and the keys.
+#[derive(Debug, Clone, Copy)]
+pub struct Deps<'a> {
+    pub db: &'a crate::store::Db,
+    pub writer: &'a crate::store::Writer,
+    pub keys: &'a crate::keys::KeyRing,
+}
+
+impl<'a> From<&'a crate::app::AppState> for Deps<'a> {
+    fn from(state: &'a crate::app::AppState) -> Self {
+        Self {
+            db: &state.db,
+            writer: &state.writer,
+            keys: &state.keys,
+        }
+    }
+}
+
 /// Who is reading a profile. The reveal level follows from it (for now by
 /// role; the consent and policy work will decide it by written policy).
 #[derive(Debug, Clone)]

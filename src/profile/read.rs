@@ -1,8 +1,7 @@
 //! Reading a profile: decrypt on the read side, commit the audit event,
 //! and only then hand out what the reader may see.
 
-use super::{Profile, ProfileError, ProfileView, Reader};
-use crate::app::AppState;
+use super::{Deps, Profile, ProfileError, ProfileView, Reader};
 use crate::audit::{self, Context, Event, Outcome, Target};
 use crate::store::Db;
 use crate::store::identity::AccountRow;
@@ -34,7 +33,7 @@ pub async fn load(db: &Db, keks: &dyn KeyProvider, account_id: &str) -> Result<(
 /// their role gives. The audit event (fields opened, not values) commits
 /// before anything is returned; if it cannot, nothing is.
 pub async fn read(
-    state: &AppState,
+    deps: Deps<'_>,
     reader: &Reader,
     citizen: &AccountRow,
     purpose: &str,
@@ -47,7 +46,7 @@ pub async fn read(
     let (profile, opened) = if level == Reveal::Redacted {
         (Profile::default(), Vec::new())
     } else {
-        load(&state.db, &state.keys.vault, &citizen.account_id).await?
+        load(deps.db, &deps.keys.vault, &citizen.account_id).await?
     };
     let mut event = Event::new(
         reader.actor(),
@@ -60,8 +59,7 @@ pub async fn read(
     if level == Reveal::Redacted {
         event = event.reason("redacted");
     }
-    state
-        .writer
+    deps.writer
         .write::<(), ProfileError, _>(move |tx| Box::pin(async move { Ok(audit::record(tx, event).await?) }))
         .await?;
     Ok(ProfileView::new(citizen, &profile, level))

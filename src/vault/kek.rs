@@ -29,7 +29,19 @@ pub trait KeyProvider: Send + Sync + std::fmt::Debug {
 }
 
 /// KEKs held in memory from the key file (or `JAGA_KEYS_INLINE`).
+///
+/// A running service adopts a changed key file (`jaga keys rotate`,
+/// `jaga keys retire`) without a restart: [`LocalKeks::adopt`] swaps the
+/// versions in, and a wrapped key naming a version not yet known triggers
+/// an immediate re-read of the file (at most once a second).
 pub struct LocalKeks {
+    inner: std::sync::RwLock<Versions>,
+    /// The key file, when the keys came from one.
+    source: Option<std::path::PathBuf>,
+    last_reload: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+struct Versions {
     keys: BTreeMap<u32, Zeroizing<[u8; 32]>>,
     active: u32,
 }
@@ -37,9 +49,9 @@ pub struct LocalKeks {
 impl std::fmt::Debug for LocalKeks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LocalKeks")
-            .field("versions", &self.keys.keys().collect::<Vec<_>>())
-            .field("active", &self.active)
-            .finish()
+            .field("versions", &self.versions())
+            .field("active", &self.active_version())
+            .finish_non_exhaustive()
     }
 }
 
@@ -49,28 +61,90 @@ impl LocalKeks {
         if !keys.contains_key(&active) {
             return Err(VaultError::UnknownKek(active));
         }
-        Ok(Self { keys, active })
+        Ok(Self {
+            inner: std::sync::RwLock::new(Versions { keys, active }),
+            source: None,
+            last_reload: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// Remembers the key file these keys came from, for reloads.
+    pub fn with_source(mut self, path: std::path::PathBuf) -> Self {
+        self.source = Some(path);
+        self
+    }
+
+    /// Takes over the versions of `other` (a fresh read of the key file).
+    pub fn adopt(&self, other: LocalKeks) {
+        let fresh = other.inner.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut current = self.inner.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *current = fresh;
+    }
+
+    /// Re-reads the key file (if any) and adopts its KEKs; throttled to
+    /// once a second. Returns whether it adopted anything.
+    pub fn reload(&self) -> bool {
+        let Some(path) = &self.source else {
+            return false;
+        };
+        {
+            let mut last = self.last_reload.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1)) {
+                return false;
+            }
+            *last = Some(std::time::Instant::now());
+        }
+        match crate::keys::KeyRing::load_file(path) {
+            Ok(ring) => {
+                self.adopt(ring.vault);
+                true
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not reload the key file; keeping the keys in memory");
+                false
+            }
+        }
     }
 
     #[cfg(test)]
     pub(super) fn raw_for_tests(&self, version: u32) -> Zeroizing<[u8; 32]> {
-        self.keys.get(&version).cloned().unwrap_or_default()
+        self.read().keys.get(&version).cloned().unwrap_or_default()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Versions> {
+        self.inner.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn cipher(&self, version: u32) -> Result<Aes256Gcm, VaultError> {
-        let key = self.keys.get(&version).ok_or(VaultError::UnknownKek(version))?;
-        Ok(Aes256Gcm::new(&Key::<Aes256Gcm>::from(**key)))
+        let found = self
+            .read()
+            .keys
+            .get(&version)
+            .map(|key| Aes256Gcm::new(&Key::<Aes256Gcm>::from(**key)));
+        match found {
+            Some(cipher) => Ok(cipher),
+            None if self.reload() => self.cipher_loaded(version),
+            None => Err(VaultError::UnknownKek(version)),
+        }
+    }
+
+    fn cipher_loaded(&self, version: u32) -> Result<Aes256Gcm, VaultError> {
+        self.read()
+            .keys
+            .get(&version)
+            .map(|key| Aes256Gcm::new(&Key::<Aes256Gcm>::from(**key)))
+            .ok_or(VaultError::UnknownKek(version))
     }
 }
 
 /// Wrapped layout: 12-byte nonce ‖ AES-256-GCM(dek) with its 16-byte tag.
 impl KeyProvider for LocalKeks {
     fn active_version(&self) -> u32 {
-        self.active
+        self.read().active
     }
 
     fn versions(&self) -> Vec<u32> {
-        self.keys.keys().copied().collect()
+        self.read().keys.keys().copied().collect()
     }
 
     fn wrap(&self, version: u32, dek: &[u8; 32], aad: &[u8]) -> Result<Vec<u8>, VaultError> {

@@ -14,6 +14,7 @@ pub mod dek;
 pub mod field;
 pub mod kek;
 pub mod profile;
+pub mod rotation;
 
 pub use dek::{DataKey, WrappedKey};
 pub use kek::{KeyProvider, LocalKeks};

@@ -1,0 +1,53 @@
+//! What one-shot commands that touch the database need: keys, the
+//! migrated database and a writer, and the operator's name for audit events.
+
+use std::sync::Arc;
+
+use crate::audit::{Actor, ActorKind, AuditSealer};
+use crate::config::Config;
+use crate::keys::KeyRing;
+use crate::store::{Db, Writer};
+
+#[derive(Debug)]
+pub struct Offline {
+    pub keys: Arc<KeyRing>,
+    pub db: Db,
+    pub writer: Writer,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Offline {
+    pub async fn open(config: &Config) -> anyhow::Result<Self> {
+        Self::with_keys(config, KeyRing::load(&config.keys)?).await
+    }
+
+    pub async fn with_keys(config: &Config, keys: KeyRing) -> anyhow::Result<Self> {
+        let keys = Arc::new(keys);
+        let db = Db::open(&config.database.url, 2, true).await?;
+        db.migrate().await?;
+        let (writer, task) = Writer::start(db.clone(), Arc::new(AuditSealer::new(keys.clone())));
+        Ok(Self { keys, db, writer, task })
+    }
+
+    /// Drains the writer and closes the database.
+    pub async fn close(self) {
+        drop(self.writer);
+        let _ = self.task.await;
+        self.db.close().await;
+    }
+}
+
+/// The operator at the command line ($USER), as audit events name them.
+pub fn operator_name() -> String {
+    let name: String = std::env::var("USER")
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_graphic)
+        .take(64)
+        .collect();
+    if name.is_empty() { "operator".to_owned() } else { name }
+}
+
+pub fn operator() -> Actor {
+    Actor::new(ActorKind::Operator, operator_name())
+}

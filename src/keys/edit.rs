@@ -1,0 +1,165 @@
+//! Changes to an existing key file: a new KEK version, retiring one, and
+//! the steps of a blind-index key rotation. Each change is checked by
+//! parsing the result before the file is replaced (atomically).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use toml::{Table, Value};
+use zeroize::Zeroizing;
+
+use super::{KeyError, KeyRing, file};
+use crate::ids;
+
+fn invalid(reason: &str) -> KeyError {
+    KeyError::Invalid(reason.to_owned())
+}
+
+fn load(path: &std::path::Path) -> Result<Table, KeyError> {
+    let text = file::read(path)?;
+    toml::from_str(&text).map_err(|e| KeyError::Invalid(e.message().to_owned()))
+}
+
+fn store(path: &std::path::Path, table: &Table) -> Result<KeyRing, KeyError> {
+    let body = Zeroizing::new(toml::to_string(table).map_err(|e| KeyError::Invalid(e.to_string()))?);
+    let text = Zeroizing::new(format!(
+        "# Jaga key file. Secret: keep it mode 0600 and back it up apart from the database.\n{}",
+        body.as_str()
+    ));
+    let ring = KeyRing::parse(&text)?;
+    file::replace(path, &text)?;
+    Ok(ring)
+}
+
+fn fresh_key() -> Result<Zeroizing<String>, KeyError> {
+    let raw = Zeroizing::new(ids::bytes::<32>().map_err(|_| KeyError::Random)?);
+    Ok(Zeroizing::new(B64.encode(raw.as_ref())))
+}
+
+fn section<'t>(table: &'t mut Table, name: &str) -> Result<&'t mut Table, KeyError> {
+    table
+        .get_mut(name)
+        .and_then(Value::as_table_mut)
+        .ok_or_else(|| invalid(&format!("[{name}] is missing")))
+}
+
+fn keks(vault: &mut Table) -> Result<&mut Vec<Value>, KeyError> {
+    vault
+        .get_mut("kek")
+        .and_then(Value::as_array_mut)
+        .ok_or_else(|| invalid("[[vault.kek]] is missing"))
+}
+
+fn version_of(entry: &Value) -> Option<i64> {
+    entry.get("version").and_then(Value::as_integer)
+}
+
+/// Adds a new KEK version and makes it active; returns its number.
+pub fn rotate_kek(path: &std::path::Path) -> Result<u32, KeyError> {
+    let mut table = load(path)?;
+    let vault = section(&mut table, "vault")?;
+    let list = keks(vault)?;
+    let next = list.iter().filter_map(version_of).max().unwrap_or(0) + 1;
+    let mut entry = Table::new();
+    entry.insert("version".into(), Value::Integer(next));
+    entry.insert("key".into(), Value::String(fresh_key()?.to_string()));
+    list.push(Value::Table(entry));
+    vault.insert("active_kek".into(), Value::Integer(next));
+    store(path, &table)?;
+    u32::try_from(next).map_err(|_| invalid("KEK version out of range"))
+}
+
+/// Removes KEK `version` from the file. The caller has checked that no data
+/// key is wrapped by it; the active version cannot be retired.
+pub fn retire_kek(path: &std::path::Path, version: u32) -> Result<(), KeyError> {
+    let mut table = load(path)?;
+    let vault = section(&mut table, "vault")?;
+    if vault.get("active_kek").and_then(Value::as_integer) == Some(i64::from(version)) {
+        return Err(invalid(&format!("KEK version {version} is active; rotate first")));
+    }
+    let list = keks(vault)?;
+    let before = list.len();
+    list.retain(|e| version_of(e) != Some(i64::from(version)));
+    if list.len() == before {
+        return Err(invalid(&format!("there is no KEK version {version}")));
+    }
+    store(path, &table).map(|_| ())
+}
+
+/// Starts (or continues) a blind-index key rotation: the next key is kept
+/// as `index.pending_hmac_key` until every index has been rebuilt with it.
+pub fn begin_index_rotation(path: &std::path::Path) -> Result<KeyRing, KeyError> {
+    let mut table = load(path)?;
+    let index = section(&mut table, "index")?;
+    if index.get("pending_hmac_key").is_none() {
+        index.insert("pending_hmac_key".into(), Value::String(fresh_key()?.to_string()));
+        return store(path, &table);
+    }
+    KeyRing::load_file(path)
+}
+
+/// Ends a blind-index key rotation: the pending key becomes the key.
+pub fn finish_index_rotation(path: &std::path::Path) -> Result<(), KeyError> {
+    let mut table = load(path)?;
+    let index = section(&mut table, "index")?;
+    let pending = index
+        .remove("pending_hmac_key")
+        .ok_or_else(|| invalid("no index key rotation is in progress"))?;
+    index.insert("hmac_key".into(), pending);
+    store(path, &table).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::KeyProvider as _;
+
+    fn key_file() -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.toml");
+        let (_, text) = KeyRing::generate().unwrap();
+        file::write_new(&path, &text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn rotation_adds_an_active_version_and_keeps_the_old_ones() {
+        let (_dir, path) = key_file();
+        let before = KeyRing::load_file(&path).unwrap();
+        let dek = crate::vault::DataKey::generate().unwrap();
+        let wrapped = dek.wrap("ctz_a", &before.vault).unwrap();
+        assert_eq!(rotate_kek(&path).unwrap(), 2);
+        let after = KeyRing::load_file(&path).unwrap();
+        assert_eq!(after.vault.active_version(), 2);
+        assert_eq!(after.vault.versions(), vec![1, 2]);
+        assert!(crate::vault::DataKey::unwrap(&wrapped, "ctz_a", &after.vault).is_ok());
+        assert_eq!(after.audit.public_key(), before.audit.public_key());
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    #[test]
+    fn the_active_version_cannot_be_retired() {
+        let (_dir, path) = key_file();
+        assert!(retire_kek(&path, 1).is_err());
+        rotate_kek(&path).unwrap();
+        retire_kek(&path, 1).unwrap();
+        assert_eq!(KeyRing::load_file(&path).unwrap().vault.versions(), vec![2]);
+        assert!(retire_kek(&path, 1).is_err());
+    }
+
+    #[test]
+    fn an_index_rotation_swaps_in_the_pending_key() {
+        let (_dir, path) = key_file();
+        let before = KeyRing::load_file(&path).unwrap();
+        let started = begin_index_rotation(&path).unwrap();
+        let pending = started.index_pending.as_ref().unwrap().blind_index("nik", b"1");
+        assert_eq!(started.index.blind_index("nik", b"1"), before.index.blind_index("nik", b"1"));
+        // Starting again continues with the same pending key.
+        let again = begin_index_rotation(&path).unwrap();
+        assert_eq!(again.index_pending.as_ref().unwrap().blind_index("nik", b"1"), pending);
+        finish_index_rotation(&path).unwrap();
+        let after = KeyRing::load_file(&path).unwrap();
+        assert!(after.index_pending.is_none());
+        assert_eq!(after.index.blind_index("nik", b"1"), pending);
+    }
+}
