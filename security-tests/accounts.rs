@@ -11,7 +11,7 @@ use crate::support::{Backend, Sandbox, TestApp, backends};
 const NIK: &str = "1971011203850001";
 
 /// `jaga officers add` and the officer's first passkey; returns the officer's browser.
-async fn counter_officer<'a>(sandbox: &Sandbox, app: &'a TestApp) -> Browser<'a> {
+pub(crate) async fn counter_officer<'a>(sandbox: &Sandbox, app: &'a TestApp) -> Browser<'a> {
     let out = sandbox.cli(&["officers", "add", "--name", "Petugas Loket", "--role", "counter"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();

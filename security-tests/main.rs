@@ -19,6 +19,7 @@ mod group_commit;
 mod headers;
 mod passkey_attacks;
 mod passkeys;
+mod profile;
 mod ratelimits;
 mod serving;
 mod support;

@@ -273,4 +273,52 @@
     api('POST', '/api/counter/recover', { nik: field(form, 'nik'), revoke_old: document.getElementById('r-revoke').checked }).then(showIssued, fail));
   onSubmit('counter-verify-form', (form) =>
     api('POST', '/api/counter/verify', { nik: field(form, 'nik'), code: field(form, 'code') }).then(() => say(text('msgSaved')), fail));
+  // A counter officer finds a citizen (masked) and changes identity fields.
+  function showFound(view) {
+    const list = document.getElementById('found');
+    const rows = [];
+    const add = (key, value) => {
+      if (value === null || value === undefined) return;
+      const dt = document.createElement('dt');
+      dt.textContent = list.dataset['label' + key.replace(/(^|_)(\w)/g, (_, __, c) => c.toUpperCase())] || key;
+      const dd = document.createElement('dd');
+      dd.textContent = value;
+      rows.push(dt, dd);
+    };
+    add('citizen', view.citizen);
+    ['nik', 'kk', 'full_name', 'birth_date', 'gender', 'phone', 'email'].forEach((k) => add(k, view[k]));
+    if (view.address) add('address', view.address.kabupaten_kota + ', ' + view.address.province);
+    list.replaceChildren(...rows);
+    list.hidden = false;
+    document.getElementById('i-citizen').value = view.citizen;
+    document.getElementById('counter-identity-form').hidden = false;
+  }
+  onSubmit('counter-find-form', (form) =>
+    api('POST', '/api/counter/citizens/find', { nik: field(form, 'nik') }).then(showFound, fail));
+  onSubmit('counter-identity-form', (form) => {
+    const body = {};
+    ['nik', 'kk', 'full_name', 'birth_place', 'birth_date', 'gender'].forEach((k) => {
+      const v = field(form, k).trim();
+      if (v) body[k] = v;
+    });
+    api('PUT', '/api/counter/citizens/' + encodeURIComponent(field(form, 'citizen')) + '/identity', body)
+      .then(() => { form.reset(); say(text('msgSaved')); }, fail);
+  });
+
+  // "Data saya": the citizen changes contact fields (empty removes).
+  onSubmit('contact-form', (form) => {
+    const value = (k) => field(form, k).trim();
+    const parts = ['street', 'rt_rw', 'kelurahan', 'kecamatan', 'kabupaten_kota', 'province', 'postal_code'];
+    const address = {};
+    parts.forEach((k) => { address[k] = value(k); });
+    const body = {
+      phone: value('phone') || null,
+      email: value('email') || null,
+      address: parts.some((k) => address[k]) ? address : null,
+    };
+    api('PATCH', '/api/profile', body).then(() => window.location.reload(), (error) => {
+      if (error.data && error.data.error === 'nothing_to_change') say(text('msgSaved'));
+      else fail(error);
+    });
+  });
 })();

@@ -130,7 +130,10 @@ pub async fn retire(config: &Config, version: u32) -> anyhow::Result<()> {
         anyhow::bail!("KEK version {version} still wraps {in_use} data keys: run `jaga keys rewrap` first");
     }
     edit::retire_kek(path, version)?;
-    super::say(&format!("KEK version {version} retired (removed from {})", path.display()))?;
+    super::say(&format!(
+        "KEK version {version} retired (removed from {})",
+        path.display()
+    ))?;
     Ok(())
 }
 
@@ -159,7 +162,15 @@ pub async fn rotate_index(config: &Config) -> anyhow::Result<()> {
         let progress = bar(total, "re-indexing accounts")?;
         let shown = progress.clone();
         let mut tick = move |n: u64| shown.inc(n);
-        let done = rotation::reindex(&offline.db, &offline.writer, &offline.keys, &next, operator(), &mut tick).await?;
+        let done = rotation::reindex(
+            &offline.db,
+            &offline.writer,
+            &offline.keys,
+            &next,
+            operator(),
+            &mut tick,
+        )
+        .await?;
         progress.finish();
         anyhow::Ok(done)
     }

@@ -130,7 +130,8 @@ enum CitizensCommand {
 
 fn reason(s: &str) -> Result<String, String> {
     let ok = (1..=64).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
     if ok {
         Ok(s.to_owned())
     } else {

@@ -9,7 +9,10 @@ pub async fn add(config: &Config, name: &str) -> anyhow::Result<()> {
     offline.close().await;
     let (module, key) = added?;
     super::say(&format!("module {} added ({})", module.name, module.id))?;
-    super::say(&format!("API key (shown once; store it in the module's secret store): {}", key.as_str()))?;
+    super::say(&format!(
+        "API key (shown once; store it in the module's secret store): {}",
+        key.as_str()
+    ))?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 mod account;
 mod assets;
 mod auth;
-mod client;
+pub(crate) mod client;
 mod counter;
 pub mod error;
 mod health;
@@ -13,7 +13,7 @@ mod metrics;
 mod modules;
 pub mod openapi;
 mod pages;
-mod profile;
+pub(crate) mod profile;
 mod request_id;
 mod security_headers;
 pub mod server;

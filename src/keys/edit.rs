@@ -153,7 +153,10 @@ mod tests {
         let before = KeyRing::load_file(&path).unwrap();
         let started = begin_index_rotation(&path).unwrap();
         let pending = started.index_pending.as_ref().unwrap().blind_index("nik", b"1");
-        assert_eq!(started.index.blind_index("nik", b"1"), before.index.blind_index("nik", b"1"));
+        assert_eq!(
+            started.index.blind_index("nik", b"1"),
+            before.index.blind_index("nik", b"1")
+        );
         // Starting again continues with the same pending key.
         let again = begin_index_rotation(&path).unwrap();
         assert_eq!(again.index_pending.as_ref().unwrap().blind_index("nik", b"1"), pending);

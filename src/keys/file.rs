@@ -57,7 +57,9 @@ pub fn replace(path: &Path, text: &str) -> Result<(), KeyError> {
         .map_err(|e| io(&tmp, &e))?;
     std::fs::rename(&tmp, path).map_err(|e| io(path, &e))?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, &e))?;
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io(dir, &e))?;
     }
     Ok(())
 }

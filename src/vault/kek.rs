@@ -76,7 +76,10 @@ impl LocalKeks {
 
     /// Takes over the versions of `other` (a fresh read of the key file).
     pub fn adopt(&self, other: LocalKeks) {
-        let fresh = other.inner.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let fresh = other
+            .inner
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut current = self.inner.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         *current = fresh;
     }
@@ -88,7 +91,10 @@ impl LocalKeks {
             return false;
         };
         {
-            let mut last = self.last_reload.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut last = self
+                .last_reload
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1)) {
                 return false;
             }

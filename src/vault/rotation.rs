@@ -177,7 +177,12 @@ pub async fn reindex(
                     let event = Event::new(
                         actor,
                         "index.rebuild",
-                        Target::new("blind_index", None).with_fields([fields::NIK, fields::KK, fields::PHONE, fields::EMAIL]),
+                        Target::new("blind_index", None).with_fields([
+                            fields::NIK,
+                            fields::KK,
+                            fields::PHONE,
+                            fields::EMAIL,
+                        ]),
                         Outcome::Success,
                     );
                     audit::record(tx, event).await.map_err(audit_error)?;
@@ -190,4 +195,3 @@ pub async fn reindex(
     }
     Ok(total)
 }
-

@@ -2,6 +2,7 @@
 //! only script is /static/jaga.js (passkey ceremonies and API calls); no
 //! inline script, nothing from other origins.
 
+mod data;
 mod texts;
 
 use askama::Template;
@@ -25,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/enrol", get(enrol))
         .route("/enrol/code", get(code))
         .route("/recover", get(recover))
+        .route("/account/data", get(data::data))
         .route("/account/passkeys", get(passkeys))
         .route("/account/sessions", get(sessions))
         .route("/account/recovery-codes", get(recovery_codes))
@@ -45,6 +47,7 @@ pub struct UserView {
     pub pseudonym: String,
     pub verified: bool,
     pub counter: bool,
+    pub citizen: bool,
 }
 
 /// What every page needs.
@@ -76,6 +79,7 @@ async fn page(state: &AppState, headers: &HeaderMap, query: &LangQuery) -> Resul
                 pseudonym: w.account.pseudonym.clone(),
                 verified: w.account.verified,
                 counter: w.account.kind == "officer" && roles.iter().any(|r| Role::parse(r) == Some(Role::Counter)),
+                citizen: w.account.kind == "citizen",
             })
         }
         None => None,
