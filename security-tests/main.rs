@@ -17,6 +17,7 @@ mod cli_config;
 mod errors;
 mod group_commit;
 mod headers;
+mod modules;
 mod passkey_attacks;
 mod passkeys;
 mod profile;

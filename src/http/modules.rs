@@ -87,7 +87,7 @@ pub(super) async fn define(
     Json(body): Json<Definition>,
 ) -> Result<Json<Collection>, ApiError> {
     Ok(Json(
-        collection::define(&state.writer, &caller.0, &name, body.fields, &client.ctx).await?,
+        collection::define(&state.db, &state.writer, &caller.0, &name, body.fields, &client.ctx).await?,
     ))
 }
 

@@ -114,6 +114,12 @@ pub async fn get(
     ctx: &Context,
 ) -> Result<Collection, ModuleError> {
     let row = stored::collection(db, name).await?.ok_or(ModuleError::NoCollection)?;
+    deny_others(writer, module, &row, ctx).await?;
+    from_row(row, module)
+}
+
+/// Audits and refuses `module` touching another module's collection.
+async fn deny_others(writer: &Writer, module: &Module, row: &CollectionRow, ctx: &Context) -> Result<(), ModuleError> {
     if row.module_id != module.id {
         let event = Event::new(
             module.actor(),
@@ -128,17 +134,21 @@ pub async fn get(
             .await?;
         return Err(ModuleError::OtherModule);
     }
-    from_row(row, module)
+    Ok(())
 }
 
 /// Creates or extends `module`'s collection `name`.
 pub async fn define(
+    db: &Db,
     writer: &Writer,
     module: &Module,
     name: &str,
     fields: Vec<FieldDef>,
     ctx: &Context,
 ) -> Result<Collection, ModuleError> {
+    if let Some(row) = stored::collection(db, name).await? {
+        deny_others(writer, module, &row, ctx).await?;
+    }
     check_name(module, name)?;
     check_fields(&fields)?;
     let module = module.clone();
