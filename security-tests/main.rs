@@ -22,6 +22,7 @@ mod passkey_attacks;
 mod passkeys;
 mod profile;
 mod ratelimits;
+mod rotation;
 mod serving;
 mod support;
 mod vault;

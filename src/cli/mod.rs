@@ -83,8 +83,9 @@ enum KeysCommand {
     Status,
     /// Remove a KEK version from the key file; only when it wraps nothing.
     Retire {
-        #[arg(long)]
-        version: u32,
+        /// The KEK version to remove.
+        #[arg(long = "kek-version", value_name = "N")]
+        kek: u32,
     },
     /// Replace the blind-index key and rebuild every index with it. Stop the
     /// service first. Resumable: run it again after an interruption.
@@ -203,7 +204,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
                 KeysCommand::Rotate => keys::rotate(&config),
                 KeysCommand::Rewrap => keys::rewrap(&config).await,
                 KeysCommand::Status => keys::status(&config).await,
-                KeysCommand::Retire { version } => keys::retire(&config, version).await,
+                KeysCommand::Retire { kek } => keys::retire(&config, kek).await,
                 KeysCommand::RotateIndex => keys::rotate_index(&config).await,
             }
             .map(|()| 0)
@@ -259,4 +260,13 @@ fn command_config(file: Option<&std::path::Path>, dev: bool) -> anyhow::Result<C
 fn say(text: &str) -> anyhow::Result<()> {
     writeln!(std::io::stdout(), "{text}")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory as _;
+        super::Cli::command().debug_assert();
+    }
 }
