@@ -282,3 +282,97 @@ async fn an_unfinished_self_enrolment_leaves_no_nik_or_name_in_the_database() {
         sandbox.drop_database().await;
     }
 }
+
+/// Every profile field and a module's values, written through the HTTP API
+/// with recognisable canaries (none of which can occur in hex or base64
+/// by chance), read back through the API, then searched for in the raw
+/// database (SQLite file and WAL, or `pg_dump`) and in the captured logs.
+#[tokio::test]
+async fn canaries_in_every_field_reach_neither_the_database_nor_the_logs() {
+    use reqwest::Method;
+    use serde_json::json;
+
+    const NIK: &str = "3171015207990007";
+    const KK: &str = "3171010101990009";
+    let canaries = [
+        NIK,
+        KK,
+        "Kanari",
+        "Canarysdottir",
+        "Kotakanari",
+        "1937-03-29",
+        "+6281299887766",
+        "kanari.canary@",
+        "Jalan Kenari Zebra",
+        "Kelkanari",
+        "Keckanari",
+        "Provkanari",
+        "Kanari-rahasia-medis",
+        "Antrian-Kanari",
+    ];
+    for backend in backends() {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let mut citizen = crate::support::browser::Browser::new(&app);
+        let pseudonym = citizen.enrol(NIK, "Kanari Canarysdottir").await.body["account"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        citizen.me().await;
+        let contact = json!({
+            "phone": "081299887766",
+            "email": "kanari.canary@example.go.id",
+            "address": {
+                "street": "Jalan Kenari Zebra 7", "rt_rw": "001/002", "kelurahan": "Kelkanari",
+                "kecamatan": "Keckanari", "kabupaten_kota": "Kota Pangkalpinang", "province": "Provkanari",
+                "postal_code": "33135"
+            }
+        });
+        let patched = citizen
+            .send(Method::PATCH, "/api/profile", Some(serde_json::to_vec(&contact).unwrap()))
+            .await;
+        assert_eq!(patched.status, 204, "{:?}", patched.body);
+        let officer = crate::accounts::counter_officer(&sandbox, &app).await;
+        let identity = json!({ "kk": KK, "birth_place": "Kotakanari", "birth_date": "1937-03-29", "gender": "perempuan" });
+        let set = officer
+            .send(
+                Method::PUT,
+                &format!("/api/counter/citizens/{pseudonym}/identity"),
+                Some(serde_json::to_vec(&identity).unwrap()),
+            )
+            .await;
+        assert_eq!(set.status, 200, "{:?}", set.body);
+        let key = crate::modules::add_module(&sandbox, "antrian");
+        let (status, _) = crate::modules::call(
+            &app,
+            &key,
+            Method::PUT,
+            "/api/collections/antrian.ticket",
+            Some(crate::modules::ticket_definition()),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let path = format!("/api/collections/antrian.ticket/records/{pseudonym}/k1");
+        let values = json!({ "values": { "queue_number": "Antrian-Kanari", "health_note": "Kanari-rahasia-medis" } });
+        let (status, _) = crate::modules::call(&app, &key, Method::PUT, &path, Some(values)).await;
+        assert_eq!(status, 204);
+        // Everything reads back in plain for those entitled to it.
+        let own = citizen.send(Method::GET, "/api/profile", None).await;
+        for (field, value) in [("kk", KK), ("birth_place", "Kotakanari"), ("phone", "+6281299887766")] {
+            assert_eq!(own.body[field], value);
+        }
+        let (status, body) =
+            crate::modules::call(&app, &key, Method::GET, &format!("{path}?purpose=antrian.call"), None).await;
+        assert_eq!(status, 200);
+        assert_eq!(body["values"]["health_note"], "Kanari-rahasia-medis");
+
+        let (status, logs) = app.stop();
+        assert!(status.success());
+        let raw = raw_database(&sandbox);
+        for canary in canaries {
+            assert!(!contains(&raw, canary), "{backend:?}: {canary} in the database");
+            assert!(!logs.contains(canary), "{backend:?}: {canary} in the logs");
+        }
+        sandbox.drop_database().await;
+    }
+}
