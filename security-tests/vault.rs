@@ -329,11 +329,16 @@ async fn canaries_in_every_field_reach_neither_the_database_nor_the_logs() {
             }
         });
         let patched = citizen
-            .send(Method::PATCH, "/api/profile", Some(serde_json::to_vec(&contact).unwrap()))
+            .send(
+                Method::PATCH,
+                "/api/profile",
+                Some(serde_json::to_vec(&contact).unwrap()),
+            )
             .await;
         assert_eq!(patched.status, 204, "{:?}", patched.body);
         let officer = crate::accounts::counter_officer(&sandbox, &app).await;
-        let identity = json!({ "kk": KK, "birth_place": "Kotakanari", "birth_date": "1937-03-29", "gender": "perempuan" });
+        let identity =
+            json!({ "kk": KK, "birth_place": "Kotakanari", "birth_date": "1937-03-29", "gender": "perempuan" });
         let set = officer
             .send(
                 Method::PUT,
@@ -373,6 +378,91 @@ async fn canaries_in_every_field_reach_neither_the_database_nor_the_logs() {
             assert!(!contains(&raw, canary), "{backend:?}: {canary} in the database");
             assert!(!logs.contains(canary), "{backend:?}: {canary} in the logs");
         }
+        sandbox.drop_database().await;
+    }
+}
+
+/// If the audit event of a read cannot be written, the read returns no
+/// plaintext: the citizen's own view, the officer's masked view and a
+/// module's record read all fail closed.
+#[tokio::test]
+async fn no_plaintext_leaves_when_its_audit_event_cannot_be_written() {
+    use reqwest::Method;
+    use serde_json::json;
+
+    for backend in backends() {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let mut citizen = crate::support::browser::Browser::new(&app);
+        let pseudonym = citizen.enrol("3171015207990007", "Kanari Canarysdottir").await.body["account"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        citizen.me().await;
+        let key = crate::modules::add_module(&sandbox, "antrian");
+        let (status, _) = crate::modules::call(
+            &app,
+            &key,
+            Method::PUT,
+            "/api/collections/antrian.ticket",
+            Some(crate::modules::ticket_definition()),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let path = format!("/api/collections/antrian.ticket/records/{pseudonym}/k1");
+        let (status, _) = crate::modules::call(
+            &app,
+            &key,
+            Method::PUT,
+            &path,
+            Some(json!({ "values": { "health_note": "Kanari-rahasia-medis" } })),
+        )
+        .await;
+        assert_eq!(status, 204);
+        assert_eq!(citizen.send(Method::GET, "/api/profile", None).await.status, 200);
+
+        // Someone with database access makes every audit insert fail.
+        let block = match backend {
+            Backend::Sqlite => {
+                "create trigger block_audit before insert on audit_event begin select raise(abort, 'blocked'); end"
+            }
+            Backend::Postgres => {
+                "create trigger block_audit before insert on audit_event for each row execute function audit_append_only()"
+            }
+        };
+        crate::modules::jaga_sql(&sandbox, block).await;
+
+        let own = citizen.send(Method::GET, "/api/profile", None).await;
+        assert!(own.status.is_server_error(), "{:?}", own.status);
+        assert!(!own.body.to_string().contains("Kanari"), "{:?}", own.body);
+        let page = app
+            .client
+            .get(app.url("/account/data"))
+            .header(
+                "cookie",
+                format!("__Host-jaga_session={}", citizen.session.clone().unwrap()),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(page.status().is_server_error());
+        assert!(!page.text().await.unwrap().contains("Kanari"));
+        let (status, body) =
+            crate::modules::call(&app, &key, Method::GET, &format!("{path}?purpose=antrian.call"), None).await;
+        assert!(status.is_server_error(), "{status}");
+        assert!(!body.to_string().contains("Kanari"), "{body:?}");
+        let (status, body) = crate::modules::call(
+            &app,
+            &key,
+            Method::POST,
+            "/api/collections/antrian.ticket/records/read",
+            Some(json!({ "purpose": "antrian.call", "records": [{ "citizen": pseudonym, "record": "k1" }] })),
+        )
+        .await;
+        assert!(status.is_server_error(), "{status}");
+        assert!(!body.to_string().contains("Kanari"), "{body:?}");
+        drop(citizen);
+        drop(app);
         sandbox.drop_database().await;
     }
 }

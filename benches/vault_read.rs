@@ -1,0 +1,256 @@
+//! Audited field decryptions per second through the HTTP API: a module
+//! reads one citizen's record (8 fields) with a purpose, over keep-alive
+//! HTTP/1.1, against the real router on SQLite (WAL, `synchronous=FULL`).
+//! Every request decrypts 8 fields and commits one audit event before it
+//! answers. Beside it: this machine's raw AES-256-GCM decryption rate (the
+//! ceiling for the cryptography alone).
+//!
+//! Run: `cargo bench --bench vault_read` (release build). Each figure is the
+//! median of five runs. The load generator runs in the same process and
+//! shares the machine's cores with the service.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::print_stdout,
+    clippy::indexing_slicing,
+    reason = "benchmark binary"
+)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use aes_gcm::aead::{Aead as _, KeyInit as _, Payload};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+use jaga::app::{App, AppState};
+use jaga::audit::Context;
+use jaga::config::{Config, Layers};
+use jaga::keys::KeyRing;
+use jaga::modules::collection::{self, Classification, FieldDef};
+use jaga::modules::records::{self, RecordWrite};
+
+const RUNS: usize = 5;
+const RUN_TIME: Duration = Duration::from_secs(4);
+const CALLERS: usize = 64;
+const CITIZENS: usize = 1_000;
+const FIELDS: [&str; 8] = [
+    "applicant_name",
+    "applicant_address",
+    "phone",
+    "permit_type",
+    "business_name",
+    "business_address",
+    "tax_number",
+    "notes",
+];
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+async fn start(dir: &std::path::Path) -> (App, String) {
+    let (keys, _) = KeyRing::generate().unwrap();
+    let env = [
+        (
+            "JAGA_DATABASE_URL",
+            format!("sqlite://{}", dir.join("jaga.db").display()),
+        ),
+        ("JAGA_KEYS_PATH", dir.join("keys.toml").display().to_string()),
+        (
+            "JAGA_AUDIT_CHECKPOINT_FILE",
+            dir.join("checkpoint.txt").display().to_string(),
+        ),
+        ("JAGA_WEBAUTHN_RP_ID", "localhost".to_owned()),
+        ("JAGA_WEBAUTHN_ORIGINS", "http://localhost:8080".to_owned()),
+        ("JAGA_LOG_FILTER", "warn".to_owned()),
+    ]
+    .map(|(k, v)| (k.to_owned(), v));
+    let config = Config::from_layers(&Layers::read(None, env).unwrap(), false).unwrap();
+    let app = App::start(config, keys).await.unwrap();
+    let router = jaga::http::router(app.state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    (app, base)
+}
+
+/// An active citizen account (no passkey: only its records are read here).
+async fn citizen(state: &AppState, i: usize) -> String {
+    use jaga::identity::{AccountId, AccountKind, Pseudonym, UserHandle};
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let row = jaga::store::identity::AccountRow {
+        account_id: AccountId::generate().unwrap().as_str().to_owned(),
+        kind: "citizen".into(),
+        user_handle: UserHandle::generate().unwrap().0.to_vec(),
+        pseudonym: Pseudonym::generate(AccountKind::Citizen).unwrap().as_str().to_owned(),
+        status: "active".into(),
+        verified: i % 2 == 0,
+        flag: None,
+        display_name: String::new(),
+        nik: None,
+        nik_index: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let pseudonym = row.pseudonym.clone();
+    state
+        .writer
+        .write::<(), jaga::store::StoreError, _>(move |tx| {
+            Box::pin(async move { jaga::store::identity::insert_account(tx, &row).await })
+        })
+        .await
+        .unwrap();
+    pseudonym
+}
+
+/// Citizens (accounts only: the profile is not what is read here) and one
+/// 8-field record each, written through the module API's library calls.
+async fn seed(state: &AppState) -> (String, Vec<String>) {
+    let (module, key) = jaga::modules::add(&state.writer, "perizinan", "bench").await.unwrap();
+    let fields = FIELDS
+        .iter()
+        .map(|f| FieldDef {
+            name: (*f).to_owned(),
+            classification: Classification::Personal,
+        })
+        .collect();
+    let ctx = Context::default();
+    let coll = collection::define(&state.db, &state.writer, &module, "perizinan.application", fields, &ctx)
+        .await
+        .unwrap();
+    let mut pseudonyms = Vec::with_capacity(CITIZENS);
+    for i in 0..CITIZENS {
+        pseudonyms.push(citizen(state, i).await);
+    }
+    for chunk in pseudonyms.chunks(100) {
+        let writes = chunk
+            .iter()
+            .map(|p| RecordWrite {
+                citizen: p.clone(),
+                record: "app-1".to_owned(),
+                values: FIELDS
+                    .iter()
+                    .map(|f| {
+                        (
+                            (*f).to_owned(),
+                            Some(format!("{f} value for a permit application, about 48 b")),
+                        )
+                    })
+                    .collect::<BTreeMap<_, _>>(),
+            })
+            .collect();
+        records::write(state, &module, &coll, writes, None, &ctx).await.unwrap();
+    }
+    (key.to_string(), pseudonyms)
+}
+
+async fn http_reads(base: &str, key: &str, pseudonyms: &Arc<Vec<String>>) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    let started = Instant::now();
+    for c in 0..CALLERS {
+        let (done, stop, pseudonyms) = (done.clone(), stop.clone(), pseudonyms.clone());
+        let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
+        let (base, key) = (base.to_owned(), key.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut i = c;
+            while !stop.load(Ordering::Relaxed) {
+                let p = &pseudonyms[i % pseudonyms.len()];
+                let url =
+                    format!("{base}/api/collections/perizinan.application/records/{p}/app-1?purpose=perizinan.review");
+                let resp = client.get(url).bearer_auth(&key).send().await.unwrap();
+                assert_eq!(resp.status(), 200);
+                let _ = resp.bytes().await.unwrap();
+                done.fetch_add(1, Ordering::Relaxed);
+                i += CALLERS;
+            }
+        }));
+    }
+    tokio::time::sleep(RUN_TIME).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Raw AES-256-GCM decryptions of 48-byte values per second, on `threads` threads.
+fn raw_aes(threads: usize) -> f64 {
+    let per_thread = 1_000_000u64;
+    let started = Instant::now();
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let cipher = Aes256Gcm::new(&Key::<Aes256Gcm>::from([7u8; 32]));
+                let nonce = Nonce::from([1u8; 12]);
+                let sealed = cipher
+                    .encrypt(
+                        &nonce,
+                        Payload {
+                            msg: &[b'x'; 48],
+                            aad: b"citizen/field/1",
+                        },
+                    )
+                    .unwrap();
+                let mut ok = 0u64;
+                for _ in 0..per_thread {
+                    let plain = cipher
+                        .decrypt(
+                            &nonce,
+                            Payload {
+                                msg: &sealed,
+                                aad: b"citizen/field/1",
+                            },
+                        )
+                        .unwrap();
+                    ok += u64::from(plain.len() == 48);
+                }
+                ok
+            })
+        })
+        .collect();
+    let total: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+#[tokio::main]
+async fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let (app, base) = start(dir.path()).await;
+    let (key, pseudonyms) = seed(&app.state).await;
+    let pseudonyms = Arc::new(pseudonyms);
+    let _ = http_reads(&base, &key, &pseudonyms).await; // warm-up
+    let mut requests = Vec::new();
+    for _ in 0..RUNS {
+        requests.push(http_reads(&base, &key, &pseudonyms).await);
+    }
+    let rps = median(requests);
+    let fields = FIELDS.len() as f64;
+    println!(
+        "HTTP reads, {CALLERS} concurrent callers, 1 audit event per read, {} fields each:",
+        FIELDS.len()
+    );
+    println!("  {rps:>10.0} audited reads/s");
+    println!("  {:>10.0} audited field decryptions/s", rps * fields);
+    let one = median((0..RUNS).map(|_| raw_aes(1)).collect());
+    let two = median((0..RUNS).map(|_| raw_aes(2)).collect());
+    println!("ceiling: raw AES-256-GCM decryptions of 48-byte values (no I/O, no audit):");
+    println!("  {one:>10.0} /s on 1 thread");
+    println!("  {two:>10.0} /s on 2 threads");
+    let state = app.state.clone();
+    let events = jaga::store::audit::end_seq(&state.db).await.unwrap();
+    println!("audit events written during the run: {events}");
+    drop(state);
+    app.stop().await;
+}
