@@ -93,7 +93,7 @@ async fn citizen(state: &AppState, i: usize) -> String {
         user_handle: UserHandle::generate().unwrap().0.to_vec(),
         pseudonym: Pseudonym::generate(AccountKind::Citizen).unwrap().as_str().to_owned(),
         status: "active".into(),
-        verified: i % 2 == 0,
+        verified: i.is_multiple_of(2),
         flag: None,
         display_name: String::new(),
         nik: None,

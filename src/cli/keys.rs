@@ -91,10 +91,10 @@ pub async fn status(config: &Config) -> anyhow::Result<()> {
     super::say("KEK version\tdata keys\tstate")?;
     let mut versions = ring.vault.versions();
     for (v, _) in &counts {
-        if let Ok(v) = u32::try_from(*v) {
-            if !versions.contains(&v) {
-                versions.push(v);
-            }
+        if let Ok(v) = u32::try_from(*v)
+            && !versions.contains(&v)
+        {
+            versions.push(v);
         }
     }
     versions.sort_unstable();

@@ -256,14 +256,12 @@ pub async fn read(
 ) -> Result<Vec<RecordOut>, ModuleError> {
     let purpose = check_purpose(purpose)?;
     check_batch(refs.len())?;
-    if let Some(fields) = fields {
-        if let Some(bad) = fields.iter().find(|f| collection.field(f).is_none()) {
-            return Err(ModuleError::Invalid(format!(
-                "fields: {} has no field {}",
-                collection.name,
-                bad.chars().take(48).collect::<String>()
-            )));
-        }
+    if let Some(bad) = fields.and_then(|f| f.iter().find(|f| collection.field(f).is_none())) {
+        return Err(ModuleError::Invalid(format!(
+            "fields: {} has no field {}",
+            collection.name,
+            bad.chars().take(48).collect::<String>()
+        )));
     }
     let mut out = Vec::with_capacity(refs.len());
     let mut events = Vec::with_capacity(refs.len());

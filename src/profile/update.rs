@@ -292,10 +292,10 @@ async fn write(
                 let now = time::OffsetDateTime::now_utc().unix_timestamp();
                 identity_store::lock_account(tx, &citizen.account_id).await?;
                 if let Some(index) = &nik_index {
-                    if let Some(holder) = identity_store::account_by_nik_index(tx, index).await? {
-                        if holder.account_id != citizen.account_id {
-                            return Err(ProfileError::NikTaken);
-                        }
+                    if let Some(holder) = identity_store::account_by_nik_index(tx, index).await?
+                        && holder.account_id != citizen.account_id
+                    {
+                        return Err(ProfileError::NikTaken);
                     }
                     identity_store::set_nik_index(tx, &citizen.account_id, index, now).await?;
                 }

@@ -336,6 +336,34 @@ pub async fn clear_plaintext(tx: &mut Tx<'_>, account_id: &str, now: i64) -> Res
     dispatch_tx!(tx, clear_plaintext, account_id, now)
 }
 
+pub async fn account_by_pseudonym(db: &Db, pseudonym: &str) -> Result<Option<AccountRow>, StoreError> {
+    dispatch_db!(db, account_by_pseudonym, pseudonym)
+}
+
+pub async fn account_by_pseudonym_tx(tx: &mut Tx<'_>, pseudonym: &str) -> Result<Option<AccountRow>, StoreError> {
+    dispatch_tx!(tx, account_by_pseudonym, pseudonym)
+}
+
+/// Marks an account erased: no NIK index, no name, no recovery codes, no usable codes.
+pub async fn mark_erased(tx: &mut Tx<'_>, account_id: &str, now: i64) -> Result<(), StoreError> {
+    dispatch_tx!(tx, mark_erased, account_id, now)
+}
+
+/// Accounts holding a NIK index (their own or a pending code's), in id order after `after`.
+pub async fn nik_indexed_accounts(db: &Db, after: &str, limit: i64) -> Result<Vec<String>, StoreError> {
+    dispatch_db!(db, nik_indexed_accounts, after, limit)
+}
+
+/// Re-points the NIK index carried by an account's codes (index-key rotation).
+pub async fn set_code_nik_indexes(tx: &mut Tx<'_>, account_id: &str, index: &[u8]) -> Result<u64, StoreError> {
+    dispatch_tx!(tx, set_code_nik_indexes, account_id, index)
+}
+
+/// Read side: the account holding this NIK index, if any that is not suspended or erased.
+pub async fn account_by_nik_index_db(db: &Db, index: &[u8]) -> Result<Option<AccountRow>, StoreError> {
+    dispatch_db!(db, account_by_nik_index, index)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,32 +391,4 @@ mod tests {
         );
         assert!(shown.contains("ctz_x"));
     }
-}
-
-pub async fn account_by_pseudonym(db: &Db, pseudonym: &str) -> Result<Option<AccountRow>, StoreError> {
-    dispatch_db!(db, account_by_pseudonym, pseudonym)
-}
-
-pub async fn account_by_pseudonym_tx(tx: &mut Tx<'_>, pseudonym: &str) -> Result<Option<AccountRow>, StoreError> {
-    dispatch_tx!(tx, account_by_pseudonym, pseudonym)
-}
-
-/// Marks an account erased: no NIK index, no name, no recovery codes, no usable codes.
-pub async fn mark_erased(tx: &mut Tx<'_>, account_id: &str, now: i64) -> Result<(), StoreError> {
-    dispatch_tx!(tx, mark_erased, account_id, now)
-}
-
-/// Accounts holding a NIK index (their own or a pending code's), in id order after `after`.
-pub async fn nik_indexed_accounts(db: &Db, after: &str, limit: i64) -> Result<Vec<String>, StoreError> {
-    dispatch_db!(db, nik_indexed_accounts, after, limit)
-}
-
-/// Re-points the NIK index carried by an account's codes (index-key rotation).
-pub async fn set_code_nik_indexes(tx: &mut Tx<'_>, account_id: &str, index: &[u8]) -> Result<u64, StoreError> {
-    dispatch_tx!(tx, set_code_nik_indexes, account_id, index)
-}
-
-/// Read side: the account holding this NIK index, if any that is not suspended or erased.
-pub async fn account_by_nik_index_db(db: &Db, index: &[u8]) -> Result<Option<AccountRow>, StoreError> {
-    dispatch_db!(db, account_by_nik_index, index)
 }
