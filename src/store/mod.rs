@@ -217,6 +217,37 @@ pub fn migration_versions() -> (Vec<i64>, Vec<i64>) {
 
 #[cfg(test)]
 mod tests {
+    /// The PostgreSQL SQL of these areas is the SQLite SQL with `$N`
+    /// placeholders (plus the listed row locks SQLite gets from BEGIN
+    /// IMMEDIATE): this keeps the two from drifting apart.
+    #[test]
+    fn postgres_store_files_are_the_sqlite_ones_translated() {
+        let areas = [
+            (include_str!("sqlite/identity.rs"), include_str!("postgres/identity.rs")),
+            (include_str!("sqlite/vault.rs"), include_str!("postgres/vault.rs")),
+            (include_str!("sqlite/modules.rs"), include_str!("postgres/modules.rs")),
+        ];
+        for (i, (sqlite, postgres)) in areas.into_iter().enumerate() {
+            let mut translated = String::with_capacity(sqlite.len());
+            let mut chars = sqlite.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+                    translated.push('$');
+                } else {
+                    translated.push(c);
+                }
+            }
+            let translated = translated
+                .replace("Sqlite", "Pg")
+                .replace("SQLite", "PostgreSQL")
+                .replace(
+                    "\"select 1 from account where account_id = $1\"",
+                    "\"select 1 from account where account_id = $1 for update\"",
+                );
+            assert!(translated == postgres, "area {i}: regenerate the PostgreSQL file from the SQLite one");
+        }
+    }
+
     #[test]
     fn both_backends_have_the_same_migration_versions() {
         let (sqlite, postgres) = super::migration_versions();
