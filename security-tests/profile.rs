@@ -125,6 +125,10 @@ async fn a_citizen_sees_their_whole_profile_and_edits_contact_fields_only() {
         assert!(reads.len() >= 5, "{}", reads.len());
         assert!(reads.iter().all(|r| r.purpose.as_deref() == Some("own_data")));
         assert!(reads.iter().any(|r| r.target_fields.contains("profile.nik")));
+        // Enrolment's own write of NIK and name is audited too.
+        assert!(rows.iter().any(|r| r.action == "profile.write"
+            && r.actor_kind == "citizen"
+            && r.target_fields == "profile.nik,profile.full_name"));
         let updates: Vec<_> = rows.iter().filter(|r| r.action == "profile.update").collect();
         assert_eq!(updates.len(), 2, "only the two accepted changes");
         assert_eq!(updates[0].target_fields, "profile.phone,profile.email,profile.address");

@@ -157,7 +157,17 @@ pub async fn enrol(
                     }
                     None => {
                         stored::insert_account(tx, &account).await?;
-                        super::personal::store(tx, &keys.vault, &account.account_id, Some(&nik), &name, now).await?;
+                        super::personal::store_audited(
+                            tx,
+                            &keys.vault,
+                            &account.account_id,
+                            &account.pseudonym,
+                            Some(&nik),
+                            &name,
+                            now,
+                            actor.clone(),
+                        )
+                        .await?;
                     }
                 }
                 let row = EnrolmentCodeRow {
@@ -457,7 +467,17 @@ pub async fn add_officer(
         .write::<(), EnrolError, _>(move |tx| {
             Box::pin(async move {
                 stored::insert_account(tx, &account).await?;
-                super::personal::store(tx, &keys.vault, &account.account_id, None, &name, now).await?;
+                super::personal::store_audited(
+                    tx,
+                    &keys.vault,
+                    &account.account_id,
+                    &account.pseudonym,
+                    None,
+                    &name,
+                    now,
+                    actor.clone(),
+                )
+                .await?;
                 for role in &roles {
                     stored::insert_role(tx, &account.account_id, role).await?;
                 }

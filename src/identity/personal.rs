@@ -27,6 +27,53 @@ pub async fn store(
     citizen::write(tx, keks, account_id, NAME_FIELD, name.as_bytes(), now).await
 }
 
+/// [`store`], with the `profile.write` audit event (field names only) in
+/// the same unit of work.
+#[expect(clippy::too_many_arguments, reason = "the write and its audit context together")]
+pub async fn store_audited(
+    tx: &mut Tx<'_>,
+    keks: &dyn KeyProvider,
+    account_id: &str,
+    pseudonym: &str,
+    nik: Option<&Nik>,
+    name: &str,
+    now: i64,
+    actor: Actor,
+) -> Result<(), VaultError> {
+    store(tx, keks, account_id, nik, name, now).await?;
+    let fields: &[&str] = if nik.is_some() {
+        &[NIK_FIELD, NAME_FIELD]
+    } else {
+        &[NAME_FIELD]
+    };
+    let target = Target::new("account", Some(pseudonym.to_owned())).with_fields(fields.iter().copied());
+    let event = Event::new(actor, "profile.write", target, Outcome::Success).reason("enrolment");
+    audit::record(tx, event).await.map_err(audit_error)
+}
+
+fn audit_error(e: audit::AuditError) -> VaultError {
+    match e {
+        audit::AuditError::Store(s) => VaultError::Store(s),
+        audit::AuditError::Invalid(_) => VaultError::Encrypt,
+    }
+}
+
+/// The name shown by the passkey dialog, its decryption audited (the
+/// account's own registration: system actor, purpose
+/// `passkey.registration`); `None` if unavailable.
+pub async fn display_name_audited(
+    tx: &mut Tx<'_>,
+    keks: &dyn KeyProvider,
+    account_id: &str,
+    pseudonym: &str,
+) -> Option<String> {
+    let name = display_name(tx, keks, account_id).await?;
+    let target = Target::new("account", Some(pseudonym.to_owned())).with_fields([NAME_FIELD]);
+    let event = Event::new(Actor::system(), "profile.read", target, Outcome::Success).purpose("passkey.registration");
+    audit::record(tx, event).await.ok()?;
+    Some(name)
+}
+
 /// The name shown by the passkey dialog; `None` if unavailable.
 pub async fn display_name(tx: &mut Tx<'_>, keks: &dyn KeyProvider, account_id: &str) -> Option<String> {
     match citizen::read(tx, keks, account_id, NAME_FIELD).await {
@@ -61,10 +108,7 @@ pub async fn migrate_plaintext(db: &Db, writer: &Writer, keys: &std::sync::Arc<K
                     let target =
                         Target::new("account", Some(account.pseudonym.clone())).with_fields([NIK_FIELD, NAME_FIELD]);
                     let event = Event::new(Actor::system(), "vault.migrate", target, Outcome::Success);
-                    audit::record(tx, event).await.map_err(|e| match e {
-                        audit::AuditError::Store(s) => VaultError::Store(s),
-                        audit::AuditError::Invalid(_) => VaultError::Encrypt,
-                    })
+                    audit::record(tx, event).await.map_err(audit_error)
                 })
             })
             .await?;

@@ -90,7 +90,7 @@ pub(crate) async fn register_for(
         .into_iter()
         .map(|p| (p.credential_id, p.transports))
         .collect();
-    let name = super::personal::display_name(tx, &keys.vault, &account.account_id)
+    let name = super::personal::display_name_audited(tx, &keys.vault, &account.account_id, &account.pseudonym)
         .await
         .unwrap_or_else(|| account.pseudonym.clone());
     let started = passkeys::start_registration(rp, &handle, &account.pseudonym, &name, &existing)?;

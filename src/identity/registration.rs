@@ -194,7 +194,17 @@ pub async fn finish(
                                 StoreError::Conflict => EnrolError::NikTaken,
                                 other => other.into(),
                             })?;
-                        super::personal::store(tx, &keys.vault, &account_id, Some(&nik), &name, now).await?;
+                        super::personal::store_audited(
+                            tx,
+                            &keys.vault,
+                            &account_id,
+                            &account_for_unit.pseudonym,
+                            Some(&nik),
+                            &name,
+                            now,
+                            actor.clone(),
+                        )
+                        .await?;
                         stored::insert_passkey(tx, &passkey).await.map_err(passkey_taken)?;
                         stored::replace_recovery_codes(tx, &account_id, &hashes, now).await?;
                         start_session(tx, &actor, &session_row, &ctx).await?;

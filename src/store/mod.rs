@@ -244,7 +244,10 @@ mod tests {
                     "\"select 1 from account where account_id = $1\"",
                     "\"select 1 from account where account_id = $1 for update\"",
                 );
-            assert!(translated == postgres, "area {i}: regenerate the PostgreSQL file from the SQLite one");
+            assert!(
+                translated == postgres,
+                "area {i}: regenerate the PostgreSQL file from the SQLite one"
+            );
         }
     }
 
