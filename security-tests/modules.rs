@@ -85,6 +85,22 @@ async fn a_module_keeps_sealed_records_and_reads_them_only_with_a_purpose() {
         )
         .await;
         assert_eq!(status, 400);
+        // Names that would not fit an audit event's field name are refused up front.
+        let long_module = "m".repeat(32);
+        let long_key = add_module(&sandbox, &long_module);
+        let long = json!({ "fields": [{ "name": "f".repeat(48), "classification": "personal" }] });
+        let (status, body) = call(
+            &app,
+            &long_key,
+            Method::PUT,
+            &format!("/api/collections/{long_module}.{}", "c".repeat(32)),
+            Some(long),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_collection"))
+        );
         let mut reclassified = ticket_definition();
         reclassified["fields"][2]["classification"] = json!("personal");
         let (status, body) = call(

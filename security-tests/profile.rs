@@ -243,8 +243,15 @@ async fn a_counter_officer_finds_by_nik_masked_and_sets_identity_fields() {
         drop(app);
 
         let rows = events(&sandbox).await;
-        let changes: Vec<_> = rows.iter().filter(|r| r.action == "profile.identity_change").collect();
+        let changes: Vec<_> = rows
+            .iter()
+            .filter(|r| r.action == "profile.identity_change" && r.outcome == "success")
+            .collect();
         assert_eq!(changes.len(), 2);
+        assert!(rows.iter().any(|r| r.action == "profile.identity_change"
+            && r.outcome == "denied"
+            && r.reason.as_deref() == Some("nik_taken")
+            && r.target_fields == "profile.nik"));
         assert_eq!(
             changes[0].target_fields,
             "profile.kk,profile.full_name,profile.birth_place,profile.birth_date,profile.gender"

@@ -83,7 +83,7 @@ impl App {
             tick.tick().await;
             loop {
                 tick.tick().await;
-                reloading.vault.reload();
+                reloading.vault.refresh();
             }
         });
         let limits = state.limits.clone();

@@ -72,6 +72,14 @@ pub async fn rewrap(config: &Config) -> anyhow::Result<()> {
     .await;
     offline.close().await;
     let done = result?;
+    if done.remaining > 0 {
+        anyhow::bail!(
+            "{} data keys re-wrapped, but {} are still wrapped by an older version (created meanwhile by a \
+             service that had not yet adopted the new one): run `jaga keys rewrap` again",
+            done.rewrapped,
+            done.remaining
+        );
+    }
     super::say(&format!(
         "{} data keys re-wrapped under KEK version {}; {} changed meanwhile and were left alone",
         done.rewrapped,

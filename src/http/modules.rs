@@ -101,6 +101,7 @@ pub(super) async fn describe(
     Ok(Json(owned(&state, &caller, &client, &name).await?))
 }
 
+/// `Debug` (derived) shows record and field names only: `RecordWrite` hides values.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct WriteBatch {
@@ -250,11 +251,20 @@ pub(super) async fn read_one(
     }
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct WriteOne {
     values: std::collections::BTreeMap<String, Option<String>>,
     purpose: Option<String>,
+}
+
+impl std::fmt::Debug for WriteOne {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteOne")
+            .field("fields", &self.values.keys().collect::<Vec<_>>())
+            .field("purpose", &self.purpose)
+            .finish()
+    }
 }
 
 /// Writes one record.

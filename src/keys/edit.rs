@@ -1,11 +1,12 @@
 //! Changes to an existing key file: a new KEK version, retiring one, and
-//! the steps of a blind-index key rotation. Each change is checked by
-//! parsing the result before the file is replaced (atomically).
+//! the steps of a blind-index key rotation. Each change holds the edit
+//! lock, is checked by parsing the result, and replaces the file
+//! atomically. Every secret string parsed here is wiped afterwards.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use toml::{Table, Value};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize as _, Zeroizing};
 
 use super::{KeyError, KeyRing, file};
 use crate::ids;
@@ -14,9 +15,29 @@ fn invalid(reason: &str) -> KeyError {
     KeyError::Invalid(reason.to_owned())
 }
 
-fn load(path: &std::path::Path) -> Result<Table, KeyError> {
+fn wipe(value: &mut Value) {
+    match value {
+        Value::String(s) => s.zeroize(),
+        Value::Array(items) => items.iter_mut().for_each(wipe),
+        Value::Table(t) => t.iter_mut().for_each(|(_, v)| wipe(v)),
+        _ => {}
+    }
+}
+
+/// The parsed key file; every string in it is wiped when it is dropped.
+struct Parsed(Table);
+
+impl Drop for Parsed {
+    fn drop(&mut self) {
+        self.0.iter_mut().for_each(|(_, v)| wipe(v));
+    }
+}
+
+fn load(path: &std::path::Path) -> Result<Parsed, KeyError> {
     let text = file::read(path)?;
-    toml::from_str(&text).map_err(|e| KeyError::Invalid(e.message().to_owned()))
+    toml::from_str(&text)
+        .map(Parsed)
+        .map_err(|e| KeyError::Invalid(e.message().to_owned()))
 }
 
 fn store(path: &std::path::Path, table: &Table) -> Result<KeyRing, KeyError> {
@@ -30,9 +51,13 @@ fn store(path: &std::path::Path, table: &Table) -> Result<KeyRing, KeyError> {
     Ok(ring)
 }
 
-fn fresh_key() -> Result<Zeroizing<String>, KeyError> {
+/// 32 random bytes, base64, as a TOML string (wiped with the table).
+fn fresh_key() -> Result<Value, KeyError> {
     let raw = Zeroizing::new(ids::bytes::<32>().map_err(|_| KeyError::Random)?);
-    Ok(Zeroizing::new(B64.encode(raw.as_ref())))
+    let mut encoded = B64.encode(raw.as_ref());
+    let value = Value::String(encoded.clone());
+    encoded.zeroize();
+    Ok(value)
 }
 
 fn section<'t>(table: &'t mut Table, name: &str) -> Result<&'t mut Table, KeyError> {
@@ -55,57 +80,66 @@ fn version_of(entry: &Value) -> Option<i64> {
 
 /// Adds a new KEK version and makes it active; returns its number.
 pub fn rotate_kek(path: &std::path::Path) -> Result<u32, KeyError> {
-    let mut table = load(path)?;
-    let vault = section(&mut table, "vault")?;
+    let _lock = file::lock(path)?;
+    let mut parsed = load(path)?;
+    let vault = section(&mut parsed.0, "vault")?;
     let list = keks(vault)?;
     let next = list.iter().filter_map(version_of).max().unwrap_or(0) + 1;
     let mut entry = Table::new();
     entry.insert("version".into(), Value::Integer(next));
-    entry.insert("key".into(), Value::String(fresh_key()?.to_string()));
+    entry.insert("key".into(), fresh_key()?);
     list.push(Value::Table(entry));
     vault.insert("active_kek".into(), Value::Integer(next));
-    store(path, &table)?;
+    store(path, &parsed.0)?;
     u32::try_from(next).map_err(|_| invalid("KEK version out of range"))
 }
 
 /// Removes KEK `version` from the file. The caller has checked that no data
 /// key is wrapped by it; the active version cannot be retired.
 pub fn retire_kek(path: &std::path::Path, version: u32) -> Result<(), KeyError> {
-    let mut table = load(path)?;
-    let vault = section(&mut table, "vault")?;
+    let _lock = file::lock(path)?;
+    let mut parsed = load(path)?;
+    let vault = section(&mut parsed.0, "vault")?;
     if vault.get("active_kek").and_then(Value::as_integer) == Some(i64::from(version)) {
         return Err(invalid(&format!("KEK version {version} is active; rotate first")));
     }
     let list = keks(vault)?;
     let before = list.len();
+    for entry in list.iter_mut().filter(|e| version_of(e) == Some(i64::from(version))) {
+        wipe(entry);
+    }
     list.retain(|e| version_of(e) != Some(i64::from(version)));
     if list.len() == before {
         return Err(invalid(&format!("there is no KEK version {version}")));
     }
-    store(path, &table).map(|_| ())
+    store(path, &parsed.0).map(|_| ())
 }
 
 /// Starts (or continues) a blind-index key rotation: the next key is kept
 /// as `index.pending_hmac_key` until every index has been rebuilt with it.
 pub fn begin_index_rotation(path: &std::path::Path) -> Result<KeyRing, KeyError> {
-    let mut table = load(path)?;
-    let index = section(&mut table, "index")?;
+    let _lock = file::lock(path)?;
+    let mut parsed = load(path)?;
+    let index = section(&mut parsed.0, "index")?;
     if index.get("pending_hmac_key").is_none() {
-        index.insert("pending_hmac_key".into(), Value::String(fresh_key()?.to_string()));
-        return store(path, &table);
+        index.insert("pending_hmac_key".into(), fresh_key()?);
+        return store(path, &parsed.0);
     }
     KeyRing::load_file(path)
 }
 
 /// Ends a blind-index key rotation: the pending key becomes the key.
 pub fn finish_index_rotation(path: &std::path::Path) -> Result<(), KeyError> {
-    let mut table = load(path)?;
-    let index = section(&mut table, "index")?;
+    let _lock = file::lock(path)?;
+    let mut parsed = load(path)?;
+    let index = section(&mut parsed.0, "index")?;
     let pending = index
         .remove("pending_hmac_key")
         .ok_or_else(|| invalid("no index key rotation is in progress"))?;
-    index.insert("hmac_key".into(), pending);
-    store(path, &table).map(|_| ())
+    if let Some(mut old) = index.insert("hmac_key".into(), pending) {
+        wipe(&mut old);
+    }
+    store(path, &parsed.0).map(|_| ())
 }
 
 #[cfg(test)]

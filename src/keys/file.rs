@@ -39,12 +39,37 @@ pub fn write_new(path: &Path, text: &str) -> Result<(), KeyError> {
         .map_err(|e| io(path, &e))
 }
 
+fn sibling(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    std::path::PathBuf::from(name)
+}
+
+/// An exclusive lock on `<key file>.lock`, held while a command edits the
+/// key file, so two edits cannot lose one another's change.
+#[derive(Debug)]
+pub struct EditLock(#[expect(dead_code, reason = "held for its lock, released on drop")] std::fs::File);
+
+pub fn lock(path: &Path) -> Result<EditLock, KeyError> {
+    let lock_path = sibling(path, ".lock");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&lock_path)
+        .map_err(|e| io(&lock_path, &e))?;
+    file.lock().map_err(|e| io(&lock_path, &e))?;
+    Ok(EditLock(file))
+}
+
 /// Replaces the key file atomically: the new text goes to a sibling file
-/// (mode 0600), is synced, and is renamed over the old one.
+/// (mode 0600, same owner and group as the old one), is synced, and is
+/// renamed over the old one; then the folder is synced.
 pub fn replace(path: &Path, text: &str) -> Result<(), KeyError> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".new");
-    let tmp = std::path::PathBuf::from(tmp);
+    use std::os::unix::fs::MetadataExt as _;
+    let old = std::fs::metadata(path).map_err(|e| io(path, &e))?;
+    let tmp = sibling(path, ".new");
     let _ = std::fs::remove_file(&tmp);
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -52,15 +77,18 @@ pub fn replace(path: &Path, text: &str) -> Result<(), KeyError> {
         .mode(0o600)
         .open(&tmp)
         .map_err(|e| io(&tmp, &e))?;
+    std::os::unix::fs::fchown(&file, Some(old.uid()), Some(old.gid())).map_err(|e| io(&tmp, &e))?;
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(|e| io(&tmp, &e))?;
     std::fs::rename(&tmp, path).map_err(|e| io(path, &e))?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| io(dir, &e))?;
-    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io(dir, &e))?;
     Ok(())
 }
 

@@ -73,7 +73,11 @@ fn check_name(module: &Module, name: &str) -> Result<(), ModuleError> {
     }
 }
 
-fn check_fields(fields: &[FieldDef]) -> Result<(), ModuleError> {
+/// Audit events name fields as `<collection>.<field>`, an identifier of at
+/// most this many characters.
+const MAX_QUALIFIED: usize = 100;
+
+fn check_fields(name: &str, fields: &[FieldDef]) -> Result<(), ModuleError> {
     if fields.is_empty() || fields.len() > MAX_FIELDS {
         return Err(ModuleError::Definition(format!(
             "a collection has 1 to {MAX_FIELDS} fields"
@@ -83,6 +87,12 @@ fn check_fields(fields: &[FieldDef]) -> Result<(), ModuleError> {
         if !is_ident(&f.name, 1, 48) {
             return Err(ModuleError::Definition(format!(
                 "fields[{i}].name must be 1 to 48 lower-case letters, digits or underscores, starting with a letter"
+            )));
+        }
+        if name.len() + 1 + f.name.len() > MAX_QUALIFIED {
+            return Err(ModuleError::Definition(format!(
+                "fields[{i}].name: {name}.{} is longer than {MAX_QUALIFIED} characters",
+                f.name
             )));
         }
         if fields.iter().take(i).any(|g| g.name == f.name) {
@@ -150,7 +160,7 @@ pub async fn define(
         deny_others(writer, module, &row, ctx).await?;
     }
     check_name(module, name)?;
-    check_fields(&fields)?;
+    check_fields(name, &fields)?;
     let module = module.clone();
     let name = name.to_owned();
     let ctx = ctx.clone();

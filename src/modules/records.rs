@@ -33,12 +33,22 @@ pub struct RecordRef {
 }
 
 /// Values to set (`null` removes a field).
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordWrite {
     pub citizen: String,
     pub record: String,
     pub values: BTreeMap<String, Option<String>>,
+}
+
+impl std::fmt::Debug for RecordWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordWrite")
+            .field("citizen", &self.citizen)
+            .field("record", &self.record)
+            .field("fields", &self.values.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 /// A record as read. `values` is null when the record does not exist.
@@ -144,6 +154,8 @@ pub async fn write(
         let account = citizen_of(state, &w.citizen).await?;
         resolved.push((account, w));
     }
+    // Accounts are locked in one order, so concurrent batches cannot deadlock.
+    resolved.sort_by(|a, b| a.0.account_id.cmp(&b.0.account_id));
     let count = resolved.len();
     let (state2, module, collection, ctx) = (state.clone(), module.clone(), collection.clone(), ctx.clone());
     state

@@ -5,13 +5,13 @@
 
 use serde::{Deserialize, Deserializer};
 
-use super::{Profile, ProfileError, fields, index, load};
+use super::{ProfileError, fields, index};
 use crate::app::AppState;
 use crate::audit::{self, Actor, Context, Event, Outcome, Target};
 use crate::identity::Nik;
 use crate::identity::counter::CounterOfficer;
-use crate::store::Tx;
 use crate::store::identity::{self as identity_store, AccountRow};
+use crate::store::{StoreError, Tx};
 use crate::vault::citizen;
 use crate::vault::profile::{Address, AddressInput, BirthDate, Email, FieldError, FullName, Gender, KkNumber, Phone};
 
@@ -21,7 +21,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 }
 
 /// Contact fields a citizen changes themselves.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactUpdate {
     #[serde(default, deserialize_with = "present")]
@@ -36,7 +36,7 @@ pub struct ContactUpdate {
 }
 
 /// Identity fields a counter officer sets after checking the KTP and KK.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityUpdate {
     pub nik: Option<String>,
@@ -47,6 +47,18 @@ pub struct IdentityUpdate {
     pub birth_date: Option<String>,
     /// `laki-laki` or `perempuan`
     pub gender: Option<String>,
+}
+
+impl std::fmt::Debug for ContactUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ContactUpdate(<redacted>)")
+    }
+}
+
+impl std::fmt::Debug for IdentityUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdentityUpdate(<redacted>)")
+    }
 }
 
 /// One validated change: field name, new plaintext (None removes it), and
@@ -178,35 +190,23 @@ impl IdentityUpdate {
     }
 }
 
-/// The current plaintext of a field, from a loaded profile.
-fn current(profile: &Profile, field: &str) -> Option<String> {
-    match field {
-        fields::NIK => profile.nik.clone(),
-        fields::KK => profile.kk.clone(),
-        fields::FULL_NAME => profile.full_name.clone(),
-        fields::BIRTH_PLACE => profile.birth_place.clone(),
-        fields::BIRTH_DATE => profile.birth_date.clone(),
-        fields::GENDER => profile.gender.clone(),
-        fields::ADDRESS => profile.address.as_ref().and_then(|a| serde_json::to_string(a).ok()),
-        fields::PHONE => profile.phone.clone(),
-        fields::EMAIL => profile.email.clone(),
-        _ => None,
-    }
-}
-
 /// Seals, indexes and removes as `changes` say; returns the names of the
 /// fields whose value actually changed.
 async fn apply(
     tx: &mut Tx<'_>,
     state: &AppState,
     account_id: &str,
-    before: &Profile,
     changes: Vec<Change>,
     now: i64,
 ) -> Result<Vec<&'static str>, ProfileError> {
     let mut changed = Vec::new();
     for change in changes {
-        if current(before, change.field) == change.value {
+        // The current value, read inside the unit (under the account lock):
+        // compared here, never returned.
+        let current = citizen::read(tx, &state.keys.vault, account_id, change.field)
+            .await?
+            .map(|v| String::from_utf8_lossy(&v).into_owned());
+        if current == change.value {
             continue;
         }
         match &change.value {
@@ -282,7 +282,6 @@ async fn write(
     reason: Option<&'static str>,
     ctx: &Context,
 ) -> Result<Vec<&'static str>, ProfileError> {
-    let (before, _) = load(&state.db, &state.keys.vault, &citizen.account_id).await?;
     let state2 = state.clone();
     let ctx = ctx.clone();
     state
@@ -291,15 +290,38 @@ async fn write(
             Box::pin(async move {
                 let now = time::OffsetDateTime::now_utc().unix_timestamp();
                 identity_store::lock_account(tx, &citizen.account_id).await?;
+                // Erased (or no longer a citizen) since the request began: a
+                // write must not bring a data key back.
+                let live = identity_store::account_by_id_tx(tx, &citizen.account_id).await?;
+                if live.is_none_or(|a| a.kind != "citizen" || a.status == "erased") {
+                    return Err(ProfileError::NotFound);
+                }
                 if let Some(index) = &nik_index {
-                    if let Some(holder) = identity_store::account_by_nik_index(tx, index).await?
-                        && holder.account_id != citizen.account_id
-                    {
+                    let taken = identity_store::account_by_nik_index(tx, index)
+                        .await?
+                        .is_some_and(|holder| holder.account_id != citizen.account_id);
+                    let set = if taken {
+                        Err(StoreError::Conflict)
+                    } else {
+                        identity_store::set_nik_index(tx, &citizen.account_id, index, now).await
+                    };
+                    if let Err(e) = set {
+                        if !matches!(e, StoreError::Conflict) {
+                            return Err(e.into());
+                        }
+                        let denied = Event::new(
+                            actor,
+                            action,
+                            Target::new("citizen", Some(citizen.pseudonym.clone())).with_fields([fields::NIK]),
+                            Outcome::Denied,
+                        )
+                        .reason("nik_taken")
+                        .within(&ctx);
+                        audit::record_attempt(tx, denied).await?;
                         return Err(ProfileError::NikTaken);
                     }
-                    identity_store::set_nik_index(tx, &citizen.account_id, index, now).await?;
                 }
-                let changed = apply(tx, &state2, &citizen.account_id, &before, changes, now).await?;
+                let changed = apply(tx, &state2, &citizen.account_id, changes, now).await?;
                 let mut event = Event::new(
                     actor,
                     action,

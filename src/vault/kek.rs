@@ -39,6 +39,8 @@ pub struct LocalKeks {
     /// The key file, when the keys came from one.
     source: Option<std::path::PathBuf>,
     last_reload: std::sync::Mutex<Option<std::time::Instant>>,
+    /// When the key file was last looked at, and its modification time then.
+    checked: std::sync::Mutex<(Option<std::time::Instant>, Option<std::time::SystemTime>)>,
 }
 
 struct Versions {
@@ -65,13 +67,39 @@ impl LocalKeks {
             inner: std::sync::RwLock::new(Versions { keys, active }),
             source: None,
             last_reload: std::sync::Mutex::new(None),
+            checked: std::sync::Mutex::new((None, None)),
         })
     }
 
     /// Remembers the key file these keys came from, for reloads.
     pub fn with_source(mut self, path: std::path::PathBuf) -> Self {
+        let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+        self.checked = std::sync::Mutex::new((Some(std::time::Instant::now()), modified));
         self.source = Some(path);
         self
+    }
+
+    /// Adopts the key file if it changed since it was last looked at; looks
+    /// at most once a second. Called before choosing the version that wraps
+    /// a new data key, so a rotation is followed within about a second.
+    pub fn refresh(&self) {
+        let Some(path) = &self.source else { return };
+        let changed = {
+            let mut checked = self.checked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if checked
+                .0
+                .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1))
+            {
+                return;
+            }
+            let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+            let changed = modified != checked.1;
+            *checked = (Some(std::time::Instant::now()), modified);
+            changed
+        };
+        if changed {
+            self.load_source();
+        }
     }
 
     /// Takes over the versions of `other` (a fresh read of the key file).
@@ -87,9 +115,9 @@ impl LocalKeks {
     /// Re-reads the key file (if any) and adopts its KEKs; throttled to
     /// once a second. Returns whether it adopted anything.
     pub fn reload(&self) -> bool {
-        let Some(path) = &self.source else {
+        if self.source.is_none() {
             return false;
-        };
+        }
         {
             let mut last = self
                 .last_reload
@@ -100,8 +128,21 @@ impl LocalKeks {
             }
             *last = Some(std::time::Instant::now());
         }
+        self.load_source()
+    }
+
+    fn load_source(&self) -> bool {
+        let Some(path) = &self.source else {
+            return false;
+        };
         match crate::keys::KeyRing::load_file(path) {
             Ok(ring) => {
+                if ring.index_pending.is_some() {
+                    tracing::error!(
+                        "the key file holds an unfinished blind-index key rotation: stop this service until \
+                         `jaga keys rotate-index` has finished"
+                    );
+                }
                 self.adopt(ring.vault);
                 true
             }
@@ -146,6 +187,7 @@ impl LocalKeks {
 /// Wrapped layout: 12-byte nonce ‖ AES-256-GCM(dek) with its 16-byte tag.
 impl KeyProvider for LocalKeks {
     fn active_version(&self) -> u32 {
+        self.refresh();
         self.read().active
     }
 

@@ -22,6 +22,10 @@ pub struct Rewrapped {
     pub rewrapped: u64,
     /// Changed by someone else meanwhile (erased, or re-wrapped by another run).
     pub skipped: u64,
+    /// Still wrapped by another version when the last pass ended (keys
+    /// created meanwhile by a service that has not yet adopted the new
+    /// version): run again.
+    pub remaining: u64,
 }
 
 /// How many data keys are wrapped by a version other than the active one.
@@ -89,7 +93,8 @@ pub async fn rewrap(
             total.skipped += done.skipped;
             progress(handled);
         }
-        if to_rewrap(db, &keks.vault).await? == 0 {
+        total.remaining = to_rewrap(db, &keks.vault).await?;
+        if total.remaining == 0 {
             break;
         }
     }
@@ -145,26 +150,37 @@ pub async fn reindex(
             match crate::profile::load(db, &keks.vault, &id).await {
                 Ok((profile, _)) => batch.push((id, profile)),
                 Err(e) => {
-                    tracing::warn!(error = %e, "could not open an account's sealed values to re-index them");
+                    let pseudonym = identity_store::account_by_id(db, &id).await?.map(|a| a.pseudonym);
+                    tracing::warn!(error = %e, account = ?pseudonym, "could not open an account's sealed values to re-index them");
                     total.failed += 1;
                 }
             }
         }
         let handled = u64::try_from(batch.len()).unwrap_or(0);
         let (next, actor) = (next.clone(), actor.clone());
-        writer
-            .write::<(), VaultError, _>(move |tx| {
+        let unindexable = writer
+            .write::<u64, VaultError, _>(move |tx| {
                 Box::pin(async move {
+                    let mut unindexable = 0;
                     for (id, profile) in &batch {
                         let nik = profile
                             .nik
                             .as_deref()
                             .map(|n| next.blind_index(crate::identity::NIK_INDEX, n.as_bytes()).to_vec());
-                        if let (Some(digest), Some(account)) = (&nik, identity_store::account_by_id_tx(tx, id).await?) {
-                            if account.nik_index.is_some() {
-                                identity_store::set_nik_index(tx, id, digest, account.updated_at).await?;
+                        let account = identity_store::account_by_id_tx(tx, id).await?;
+                        match (&nik, account) {
+                            (Some(digest), Some(account)) => {
+                                if account.nik_index.is_some() {
+                                    identity_store::set_nik_index(tx, id, digest, account.updated_at).await?;
+                                }
+                                identity_store::set_code_nik_indexes(tx, id, digest).await?;
                             }
-                            identity_store::set_code_nik_indexes(tx, id, digest).await?;
+                            // An index with no sealed NIK to rebuild it from.
+                            (None, Some(account)) if account.nik_index.is_some() => {
+                                tracing::warn!(account = %account.pseudonym, "NIK index without a sealed NIK");
+                                unindexable += 1;
+                            }
+                            _ => {}
                         }
                         for (domain, value) in [
                             (index::KK, &profile.kk),
@@ -186,11 +202,12 @@ pub async fn reindex(
                         Outcome::Success,
                     );
                     audit::record(tx, event).await.map_err(audit_error)?;
-                    Ok(())
+                    Ok(unindexable)
                 })
             })
             .await?;
-        total.accounts += handled;
+        total.failed += unindexable;
+        total.accounts += handled - unindexable.min(handled);
         progress(handled);
     }
     Ok(total)
