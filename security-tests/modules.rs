@@ -502,6 +502,18 @@ async fn a_record_copied_to_another_citizen_record_or_field_does_not_open() {
             assert_eq!(body["error"], "internal");
             assert!(!body.to_string().contains("KTP"));
         }
+        drop(app);
+        // Each failed opening is on the record: evidence for the security officer.
+        let lib = Lib::open(&sandbox).await;
+        let rows = jaga::store::audit::events_from(&lib.db, 0, 10_000).await.unwrap();
+        lib.close().await;
+        let failed = rows
+            .iter()
+            .filter(|r| {
+                r.action == "record.read" && r.outcome == "failure" && r.reason.as_deref() == Some("undecryptable")
+            })
+            .count();
+        assert_eq!(failed, 2);
         sandbox.drop_database().await;
     }
 }

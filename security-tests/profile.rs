@@ -330,3 +330,37 @@ async fn the_operator_finds_a_citizen_masked_from_the_command_line() {
         sandbox.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn a_tampered_profile_value_fails_closed_and_is_audited() {
+    for backend in backends() {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let mut siti = Browser::new(&app);
+        let pseudonym = siti.enrol(NIK, "Siti Aminah").await.body["account"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        siti.me().await;
+        assert_eq!(patch(&siti, &json!({ "phone": "081234565678" })).await.status, 204);
+        // Someone with database access puts the name's ciphertext in the phone field.
+        crate::modules::jaga_sql(
+            &sandbox,
+            "update citizen_field set sealed = (select sealed from citizen_field where field = 'profile.full_name') \
+             where field = 'profile.phone'",
+        )
+        .await;
+        let own = siti.send(Method::GET, "/api/profile", None).await;
+        assert_eq!(own.status, 500);
+        assert_eq!(own.body["error"], "internal");
+        assert!(!own.body.to_string().contains("Siti"));
+        drop(siti);
+        drop(app);
+        let rows = events(&sandbox).await;
+        assert!(rows.iter().any(|r| r.action == "profile.read"
+            && r.outcome == "failure"
+            && r.reason.as_deref() == Some("undecryptable")
+            && r.target_id.as_deref() == Some(pseudonym.as_str())));
+        sandbox.drop_database().await;
+    }
+}

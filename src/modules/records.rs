@@ -278,54 +278,34 @@ pub async fn read(
     let mut out = Vec::with_capacity(refs.len());
     let mut events = Vec::with_capacity(refs.len());
     for r in refs {
-        check_record_id(&r.record)?;
-        let account = citizen_of(state, &r.citizen).await?;
-        let rows = stored::record(&state.db, &collection.name, &account.account_id, &r.record).await?;
-        let wanted: Vec<&RecordFieldRow> = rows
-            .iter()
-            .filter(|row| fields.is_none_or(|f| f.contains(&row.field)))
-            .collect();
-        let mut values = BTreeMap::new();
-        if !wanted.is_empty() {
-            let key = vault_store::read_key(&state.db, &account.account_id)
-                .await?
-                .ok_or(Undecryptable)
-                .map_err(crate::vault::VaultError::from)?;
-            let (dek, _) = citizen::unwrap_row(&key, &state.keys.vault)?;
-            for row in &wanted {
-                let plain = citizen::open_with(
-                    &dek,
-                    &account.account_id,
-                    &sealed_name(&collection.name, &r.record, &row.field),
-                    row.record_version,
-                    &row.sealed,
-                )
-                .map_err(crate::vault::VaultError::from)?;
-                let text =
-                    String::from_utf8(plain.to_vec()).map_err(|_| crate::vault::VaultError::from(Undecryptable))?;
-                values.insert(row.field.clone(), text);
+        let failed_target = r.citizen.clone();
+        let opened = open_record(state, module, collection, r, fields, &purpose, ctx).await;
+        let (record, event) = match opened {
+            Ok(done) => done,
+            Err(e) => {
+                if matches!(e, ModuleError::Vault(_)) {
+                    // Evidence of tampering (or a lost key): on the record, then fail.
+                    let failed = Event::new(
+                        module.actor(),
+                        "record.read",
+                        Target::new("citizen", Some(failed_target)).with_fields([collection.name.clone()]),
+                        Outcome::Failure,
+                    )
+                    .purpose(purpose.clone())
+                    .reason("undecryptable")
+                    .within(ctx);
+                    let _ = state
+                        .writer
+                        .write::<(), ModuleError, _>(move |tx| {
+                            Box::pin(async move { Ok(audit::record(tx, failed).await?) })
+                        })
+                        .await;
+                }
+                return Err(e);
             }
-        }
-        let names: Vec<&str> = wanted.iter().map(|row| row.field.as_str()).collect();
-        let mut event = Event::new(
-            module.actor(),
-            "record.read",
-            Target::new("citizen", Some(account.pseudonym.clone())).with_fields(field_names(collection, &names)),
-            Outcome::Success,
-        )
-        .purpose(purpose.clone())
-        .within(ctx);
-        if rows.is_empty() {
-            event = event.reason("not_found");
-        } else if touches_specific(collection, &names) {
-            event = event.reason("specific_personal_data");
-        }
+        };
         events.push(event);
-        out.push(RecordOut {
-            citizen: r.citizen,
-            record: r.record,
-            values: (!rows.is_empty()).then_some(values),
-        });
+        out.push(record);
     }
     // Plaintext leaves only once every event of the batch has committed.
     state
@@ -340,6 +320,66 @@ pub async fn read(
         })
         .await?;
     Ok(out)
+}
+
+/// Opens one record for a read; returns it with its (uncommitted) audit event.
+#[expect(clippy::too_many_arguments, reason = "one record of a batch, all of it context")]
+async fn open_record(
+    state: &AppState,
+    module: &Module,
+    collection: &Collection,
+    r: RecordRef,
+    fields: Option<&[String]>,
+    purpose: &str,
+    ctx: &Context,
+) -> Result<(RecordOut, Event), ModuleError> {
+    check_record_id(&r.record)?;
+    let account = citizen_of(state, &r.citizen).await?;
+    let rows = stored::record(&state.db, &collection.name, &account.account_id, &r.record).await?;
+    let wanted: Vec<&RecordFieldRow> = rows
+        .iter()
+        .filter(|row| fields.is_none_or(|f| f.contains(&row.field)))
+        .collect();
+    let mut values = BTreeMap::new();
+    if !wanted.is_empty() {
+        let key = vault_store::read_key(&state.db, &account.account_id)
+            .await?
+            .ok_or(Undecryptable)
+            .map_err(crate::vault::VaultError::from)?;
+        let (dek, _) = citizen::unwrap_row(&key, &state.keys.vault)?;
+        for row in &wanted {
+            let plain = citizen::open_with(
+                &dek,
+                &account.account_id,
+                &sealed_name(&collection.name, &r.record, &row.field),
+                row.record_version,
+                &row.sealed,
+            )
+            .map_err(crate::vault::VaultError::from)?;
+            let text = String::from_utf8(plain.to_vec()).map_err(|_| crate::vault::VaultError::from(Undecryptable))?;
+            values.insert(row.field.clone(), text);
+        }
+    }
+    let names: Vec<&str> = wanted.iter().map(|row| row.field.as_str()).collect();
+    let mut event = Event::new(
+        module.actor(),
+        "record.read",
+        Target::new("citizen", Some(account.pseudonym.clone())).with_fields(field_names(collection, &names)),
+        Outcome::Success,
+    )
+    .purpose(purpose)
+    .within(ctx);
+    if rows.is_empty() {
+        event = event.reason("not_found");
+    } else if touches_specific(collection, &names) {
+        event = event.reason("specific_personal_data");
+    }
+    let record = RecordOut {
+        citizen: r.citizen,
+        record: r.record,
+        values: (!rows.is_empty()).then_some(values),
+    };
+    Ok((record, event))
 }
 
 /// Deletes a batch of records, all or nothing; returns how many existed.

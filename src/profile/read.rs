@@ -46,7 +46,29 @@ pub async fn read(
     let (profile, opened) = if level == Reveal::Redacted {
         (Profile::default(), Vec::new())
     } else {
-        load(deps.db, &deps.keys.vault, &citizen.account_id).await?
+        match load(deps.db, &deps.keys.vault, &citizen.account_id).await {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                // A value that does not open is evidence of tampering (or a
+                // lost key): it goes on the record, then the read fails.
+                let failed = Event::new(
+                    reader.actor(),
+                    "profile.read",
+                    Target::new("citizen", Some(citizen.pseudonym.clone())),
+                    Outcome::Failure,
+                )
+                .purpose(purpose)
+                .reason("undecryptable")
+                .within(ctx);
+                let _ = deps
+                    .writer
+                    .write::<(), ProfileError, _>(move |tx| {
+                        Box::pin(async move { Ok(audit::record(tx, failed).await?) })
+                    })
+                    .await;
+                return Err(e);
+            }
+        }
     };
     let mut event = Event::new(
         reader.actor(),
