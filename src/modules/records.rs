@@ -323,7 +323,6 @@ pub async fn read(
 }
 
 /// Opens one record for a read; returns it with its (uncommitted) audit event.
-#[expect(clippy::too_many_arguments, reason = "one record of a batch, all of it context")]
 async fn open_record(
     state: &AppState,
     module: &Module,
