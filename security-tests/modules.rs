@@ -539,3 +539,75 @@ pub async fn jaga_sql(sandbox: &Sandbox, statement: &str) {
         }
     }
 }
+
+#[tokio::test]
+async fn a_citizen_sees_which_module_read_which_fields_and_why() {
+    for backend in backends() {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let antrian = add_module(&sandbox, "antrian");
+        let mut siti = Browser::new(&app);
+        let pseudonym = siti.enrol("1971015507900002", "Siti Aminah").await.body["account"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (status, _) = call(
+            &app,
+            &antrian,
+            Method::PUT,
+            "/api/collections/antrian.ticket",
+            Some(ticket_definition()),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let path = format!("/api/collections/antrian.ticket/records/{pseudonym}/1");
+        let (status, _) = call(
+            &app,
+            &antrian,
+            Method::PUT,
+            &path,
+            Some(json!({ "values": { "service": "KTP" } })),
+        )
+        .await;
+        assert_eq!(status, 204);
+        let (status, _) = call(
+            &app,
+            &antrian,
+            Method::GET,
+            &format!("{path}?purpose=antrian.call"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+        let activity = siti.send(Method::GET, "/api/activity", None).await;
+        assert_eq!(activity.status, 200);
+        let read = activity
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "record.read")
+            .unwrap();
+        assert_eq!(read["actor"], "module antrian");
+        assert_eq!(read["fields"], json!(["antrian.ticket.service"]));
+        assert_eq!(read["purpose"], "antrian.call");
+        let page = app
+            .client
+            .get(app.url("/account/activity"))
+            .header(
+                "cookie",
+                format!("__Host-jaga_session={}", siti.session.clone().unwrap()),
+            )
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("module antrian") && page.contains("antrian.ticket.service · antrian.call"),
+            "{page}"
+        );
+        sandbox.drop_database().await;
+    }
+}

@@ -145,9 +145,35 @@ pub(super) async fn verification_code(
 pub(super) struct ActivityItem {
     time_us: i64,
     action: String,
+    /// `you`, `module <name>` (which service), or the kind of actor (`officer`, `system`, …).
     actor: String,
+    /// Which fields were read or written (names only).
+    fields: Vec<String>,
+    /// Why, as the reader stated it.
+    purpose: Option<String>,
     outcome: String,
     reason: Option<String>,
+}
+
+/// Who acted, as the account's owner is shown it: officers stay
+/// pseudonymous by kind; a module is named, so the citizen knows which
+/// service read their data.
+pub(super) fn actor_label(row: &crate::store::audit::EventRow, owner: &str) -> String {
+    if row.actor_id == owner {
+        "you".into()
+    } else if row.actor_kind == "module" {
+        format!("module {}", row.actor_id)
+    } else {
+        row.actor_kind.clone()
+    }
+}
+
+pub(super) fn field_list(row: &crate::store::audit::EventRow) -> Vec<String> {
+    row.target_fields
+        .split(',')
+        .filter(|f| !f.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// What happened to and with this account, newest first.
@@ -163,12 +189,10 @@ pub(super) async fn activity(
         rows.into_iter()
             .map(|r| ActivityItem {
                 time_us: r.time_us,
+                actor: actor_label(&r, &who.account.pseudonym),
+                fields: field_list(&r),
+                purpose: r.purpose.clone(),
                 action: r.action,
-                actor: if r.actor_id == who.account.pseudonym {
-                    "you".into()
-                } else {
-                    r.actor_kind
-                },
                 outcome: r.outcome,
                 reason: r.reason,
             })

@@ -273,6 +273,8 @@ struct EventRow {
     time: String,
     action: String,
     actor: String,
+    /// Field names and purpose, when the event has them.
+    detail: String,
     outcome: String,
 }
 
@@ -298,12 +300,20 @@ async fn activity(
         .into_iter()
         .map(|r| EventRow {
             time: when(r.time_us / 1_000_000),
-            action: r.action,
             actor: if r.actor_id == who.account.pseudonym {
                 page.t.signed_in_as.to_owned() + " " + &r.actor_id
             } else {
-                r.actor_kind
+                super::account::actor_label(&r, &who.account.pseudonym)
             },
+            detail: {
+                let fields = super::account::field_list(&r).join(", ");
+                match &r.purpose {
+                    Some(p) if fields.is_empty() => p.clone(),
+                    Some(p) => format!("{fields} · {p}"),
+                    None => fields,
+                }
+            },
+            action: r.action,
             outcome: r.outcome,
         })
         .collect();
