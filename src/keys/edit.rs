@@ -172,6 +172,23 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_rotations_lose_no_version() {
+        let (_dir, path) = key_file();
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || rotate_kek(&path).unwrap())
+            })
+            .collect();
+        let mut made: Vec<u32> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        made.sort_unstable();
+        assert_eq!(made, vec![2, 3, 4, 5]);
+        let ring = KeyRing::load_file(&path).unwrap();
+        assert_eq!(ring.vault.versions(), vec![1, 2, 3, 4, 5]);
+        assert_eq!(ring.vault.active_version(), 5);
+    }
+
+    #[test]
     fn the_active_version_cannot_be_retired() {
         let (_dir, path) = key_file();
         assert!(retire_kek(&path, 1).is_err());
