@@ -608,6 +608,40 @@ async fn a_citizen_sees_which_module_read_which_fields_and_why() {
             page.contains("module antrian") && page.contains("antrian.ticket.service · antrian.call"),
             "{page}"
         );
+
+        // And sees what the module keeps about them (right of access), audited.
+        let own = siti.send(Method::GET, "/api/profile/records", None).await;
+        assert_eq!(own.status, 200, "{:?}", own.body);
+        assert_eq!(
+            own.body,
+            json!([{ "collection": "antrian.ticket", "record": "1", "values": { "service": "KTP" } }])
+        );
+        let data = app
+            .client
+            .get(app.url("/account/data"))
+            .header(
+                "cookie",
+                format!("__Host-jaga_session={}", siti.session.clone().unwrap()),
+            )
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(data.contains("Data yang disimpan layanan") && data.contains("antrian.ticket") && data.contains("KTP"));
+        let activity = siti.send(Method::GET, "/api/activity", None).await;
+        assert!(
+            activity
+                .body
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["action"] == "record.read"
+                    && e["actor"] == "you"
+                    && e["purpose"] == "own_data"
+                    && e["fields"] == json!(["antrian.ticket.service"]))
+        );
         sandbox.drop_database().await;
     }
 }

@@ -38,6 +38,7 @@ use crate::app::AppState;
         super::counter::recover,
         super::counter::verify,
         super::profile::own,
+        super::profile::own_records,
         super::profile::update_contact,
         super::profile::find,
         super::profile::set_identity,

@@ -23,6 +23,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     let find = Router::new().route("/api/counter/citizens/find", post(find));
     Router::new()
         .route("/api/profile", get(own).patch(update_contact))
+        .route("/api/profile/records", get(own_records))
         .merge(super::limits::limited(state, find, crate::ratelimit::CODE_IP))
         .route("/api/counter/citizens/{citizen}/identity", put(set_identity))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -82,6 +83,20 @@ pub(super) async fn own(
     let reader = owner_only(&who)?;
     Ok(Json(
         profile::read((&state).into(), &reader, &who.account, OWN_DATA, &client.ctx).await?,
+    ))
+}
+
+/// Every record the service modules keep about the signed-in citizen, in
+/// plain (right of access). Audited.
+#[utoipa::path(get, path = "/api/profile/records", tag = "profile", responses((status = 200, body = [crate::modules::records::OwnRecord]), (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody)))]
+pub(super) async fn own_records(
+    State(state): State<AppState>,
+    client: Client,
+    who: SignedIn,
+) -> Result<Json<Vec<crate::modules::records::OwnRecord>>, ApiError> {
+    owner_only(&who)?;
+    Ok(Json(
+        crate::modules::records::own_records(&state, &who.account, &client.ctx).await?,
     ))
 }
 

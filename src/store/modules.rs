@@ -127,3 +127,9 @@ pub async fn delete_record_field(
 ) -> Result<bool, StoreError> {
     on_conn!(tx, delete_record_field, collection, account_id, record_id, field)
 }
+
+/// Every record field a citizen has, in all collections (read side), in
+/// collection, record and field order.
+pub async fn records_of(db: &Db, account_id: &str) -> Result<Vec<RecordFieldRow>, StoreError> {
+    on_db!(db, records_of, account_id)
+}

@@ -31,6 +31,7 @@ struct Contact {
 struct Data {
     page: Page,
     identity: Vec<(&'static str, String)>,
+    records: Vec<crate::modules::records::OwnRecord>,
     contact: Contact,
 }
 
@@ -97,6 +98,7 @@ pub(super) async fn data(
         &client.ctx,
     )
     .await?;
+    let records = crate::modules::records::own_records(&state, &who.account, &client.ctx).await?;
     let lang = page.set_lang;
     let identity = identity_rows(&page, &view);
     let contact = contact(&view);
@@ -105,6 +107,7 @@ pub(super) async fn data(
         &Data {
             page,
             identity,
+            records,
             contact,
         },
     )

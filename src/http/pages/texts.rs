@@ -153,6 +153,8 @@ pub struct Texts {
     pub counter_identity: &'static str,
     pub counter_identity_hint: &'static str,
     pub counter_identity_button: &'static str,
+    pub data_services: &'static str,
+    pub data_services_none: &'static str,
 }
 
 pub static ID: Texts = Texts {
@@ -274,6 +276,8 @@ pub static ID: Texts = Texts {
     counter_identity: "Ubah data identitas",
     counter_identity_hint: "Isi hanya yang berubah, sesuai KTP dan KK yang sudah Anda periksa.",
     counter_identity_button: "Simpan data identitas",
+    data_services: "Data yang disimpan layanan",
+    data_services_none: "Belum ada layanan yang menyimpan data tentang Anda.",
 };
 
 pub static EN: Texts = Texts {
@@ -395,6 +399,8 @@ pub static EN: Texts = Texts {
     counter_identity: "Change identity data",
     counter_identity_hint: "Fill in only what changes, as on the KTP and family card you checked.",
     counter_identity_button: "Save identity data",
+    data_services: "Data kept by services",
+    data_services_none: "No service keeps data about you yet.",
 };
 
 #[cfg(test)]

@@ -142,3 +142,13 @@ pub async fn delete_record_field(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+pub async fn records_of(pool: &Pool, account_id: &str) -> Result<Vec<RecordFieldRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "select collection, account_id, record_id, field, record_version, sealed, updated_at from record_field \
+         where account_id = $1 order by collection, record_id, field",
+    )
+    .bind(account_id)
+    .fetch_all(pool)
+    .await?)
+}
