@@ -45,6 +45,42 @@ pub fn ticket_definition() -> Value {
     ]})
 }
 
+/// Defines `antrian.ticket` ([`ticket_definition`]) for the `antrian` module.
+pub async fn define_tickets(app: &TestApp, key: &str) {
+    let (status, body) = call(
+        app,
+        key,
+        Method::PUT,
+        "/api/collections/antrian.ticket",
+        Some(ticket_definition()),
+    )
+    .await;
+    assert_eq!(status, 200, "{body:?}");
+}
+
+/// Writes one record and expects 204.
+pub async fn put(app: &TestApp, key: &str, path: &str, body: Value) {
+    let (status, answer) = call(app, key, Method::PUT, path, Some(body)).await;
+    assert_eq!(status, 204, "{answer:?}");
+}
+
+/// A portal page as the signed-in browser sees it.
+pub async fn portal_page(app: &TestApp, browser: &Browser<'_>, path: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .header(
+            "cookie",
+            format!(
+                "{}={}",
+                crate::support::browser::COOKIE,
+                browser.session.clone().unwrap()
+            ),
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_module_keeps_sealed_records_and_reads_them_only_with_a_purpose() {
     for backend in backends() {
@@ -204,15 +240,7 @@ async fn a_module_keeps_sealed_records_and_reads_them_only_with_a_purpose() {
         );
 
         // Null removes one field; delete removes the record.
-        let (status, _) = call(
-            &app,
-            &antrian,
-            Method::PUT,
-            &path,
-            Some(json!({ "values": { "health_note": null } })),
-        )
-        .await;
-        assert_eq!(status, 204);
+        put(&app, &antrian, &path, json!({ "values": { "health_note": null } })).await;
         let (_, body) = call(
             &app,
             &antrian,
@@ -275,25 +303,9 @@ async fn a_module_cannot_reach_another_modules_collection() {
         let antrian = add_module(&sandbox, "antrian");
         let perizinan = add_module(&sandbox, "perizinan");
         let siti = citizen(&app, "1971015507900002", "Siti Aminah").await;
-        let (status, _) = call(
-            &app,
-            &antrian,
-            Method::PUT,
-            "/api/collections/antrian.ticket",
-            Some(ticket_definition()),
-        )
-        .await;
-        assert_eq!(status, 200);
+        define_tickets(&app, &antrian).await;
         let path = format!("/api/collections/antrian.ticket/records/{siti}/1");
-        let (status, _) = call(
-            &app,
-            &antrian,
-            Method::PUT,
-            &path,
-            Some(json!({ "values": { "service": "KTP" } })),
-        )
-        .await;
-        assert_eq!(status, 204);
+        put(&app, &antrian, &path, json!({ "values": { "service": "KTP" } })).await;
 
         let attempts = [
             (Method::GET, "/api/collections/antrian.ticket".to_owned(), None),
@@ -355,15 +367,7 @@ async fn batches_are_all_or_nothing_and_limited_to_one_hundred() {
         let antrian = add_module(&sandbox, "antrian");
         let siti = citizen(&app, "1971015507900002", "Siti Aminah").await;
         let budi = citizen(&app, "1971011203850001", "Budi Santoso").await;
-        let (status, _) = call(
-            &app,
-            &antrian,
-            Method::PUT,
-            "/api/collections/antrian.ticket",
-            Some(ticket_definition()),
-        )
-        .await;
-        assert_eq!(status, 200);
+        define_tickets(&app, &antrian).await;
         let records = |n: usize| -> Vec<Value> {
             (0..n)
                 .map(|i| {
@@ -459,15 +463,7 @@ async fn a_record_copied_to_another_citizen_record_or_field_does_not_open() {
         let app = sandbox.serve();
         let antrian = add_module(&sandbox, "antrian");
         let siti = citizen(&app, "1971015507900002", "Siti Aminah").await;
-        let (status, _) = call(
-            &app,
-            &antrian,
-            Method::PUT,
-            "/api/collections/antrian.ticket",
-            Some(ticket_definition()),
-        )
-        .await;
-        assert_eq!(status, 200);
+        define_tickets(&app, &antrian).await;
         let base = format!("/api/collections/antrian.ticket/records/{siti}");
         for record in ["1", "2"] {
             let (status, _) = call(
@@ -551,25 +547,9 @@ async fn a_citizen_sees_which_module_read_which_fields_and_why() {
             .as_str()
             .unwrap()
             .to_owned();
-        let (status, _) = call(
-            &app,
-            &antrian,
-            Method::PUT,
-            "/api/collections/antrian.ticket",
-            Some(ticket_definition()),
-        )
-        .await;
-        assert_eq!(status, 200);
+        define_tickets(&app, &antrian).await;
         let path = format!("/api/collections/antrian.ticket/records/{pseudonym}/1");
-        let (status, _) = call(
-            &app,
-            &antrian,
-            Method::PUT,
-            &path,
-            Some(json!({ "values": { "service": "KTP" } })),
-        )
-        .await;
-        assert_eq!(status, 204);
+        put(&app, &antrian, &path, json!({ "values": { "service": "KTP" } })).await;
         let (status, _) = call(
             &app,
             &antrian,
@@ -591,16 +571,8 @@ async fn a_citizen_sees_which_module_read_which_fields_and_why() {
         assert_eq!(read["actor"], "module antrian");
         assert_eq!(read["fields"], json!(["antrian.ticket.service"]));
         assert_eq!(read["purpose"], "antrian.call");
-        let page = app
-            .client
-            .get(app.url("/account/activity"))
-            .header(
-                "cookie",
-                format!("__Host-jaga_session={}", siti.session.clone().unwrap()),
-            )
-            .send()
+        let page = portal_page(&app, &siti, "/account/activity")
             .await
-            .unwrap()
             .text()
             .await
             .unwrap();
@@ -616,19 +588,7 @@ async fn a_citizen_sees_which_module_read_which_fields_and_why() {
             own.body,
             json!([{ "collection": "antrian.ticket", "record": "1", "values": { "service": "KTP" } }])
         );
-        let data = app
-            .client
-            .get(app.url("/account/data"))
-            .header(
-                "cookie",
-                format!("__Host-jaga_session={}", siti.session.clone().unwrap()),
-            )
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let data = portal_page(&app, &siti, "/account/data").await.text().await.unwrap();
         assert!(data.contains("Data yang disimpan layanan") && data.contains("antrian.ticket") && data.contains("KTP"));
         let activity = siti.send(Method::GET, "/api/activity", None).await;
         assert!(

@@ -104,16 +104,7 @@ async fn a_citizen_sees_their_whole_profile_and_edits_contact_fields_only() {
         assert_eq!(patch(&stranger, &json!({ "phone": "081299998888" })).await.status, 403);
 
         // The "Data saya" page shows it too (an audited read).
-        let page = app
-            .client
-            .get(app.url("/account/data"))
-            .header(
-                "cookie",
-                format!("__Host-jaga_session={}", siti.session.clone().unwrap()),
-            )
-            .send()
-            .await
-            .unwrap();
+        let page = crate::modules::portal_page(&app, &siti, "/account/data").await;
         assert_eq!(page.status(), 200);
         let html = page.text().await.unwrap();
         assert!(html.contains("Data saya") && html.contains(NIK) && html.contains("Siti Aminah"));

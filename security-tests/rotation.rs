@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::accounts::counter_officer;
-use crate::modules::{add_module, call, ticket_definition};
+use crate::modules::{add_module, call};
 use crate::support::browser::Browser;
 use crate::support::{Lib, Sandbox, backends};
 
@@ -30,15 +30,7 @@ async fn data_written_before_a_kek_rotation_reads_after_rotate_and_rewrap_while_
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let antrian = add_module(&sandbox, "antrian");
-        let (status, _) = call(
-            &app,
-            &antrian,
-            Method::PUT,
-            "/api/collections/antrian.ticket",
-            Some(ticket_definition()),
-        )
-        .await;
-        assert_eq!(status, 200);
+        crate::modules::define_tickets(&app, &antrian).await;
         let mut people = Vec::new();
         for (i, nik) in NIKS.iter().enumerate() {
             let mut b = Browser::new(&app);
@@ -145,15 +137,7 @@ async fn an_erased_citizen_cannot_be_read_by_anyone_with_any_key() {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let antrian = add_module(&sandbox, "antrian");
-        let (status, _) = call(
-            &app,
-            &antrian,
-            Method::PUT,
-            "/api/collections/antrian.ticket",
-            Some(ticket_definition()),
-        )
-        .await;
-        assert_eq!(status, 200);
+        crate::modules::define_tickets(&app, &antrian).await;
         let mut siti = Browser::new(&app);
         let pseudonym = siti.enrol(NIKS[0], "Siti Aminah").await.body["account"]
             .as_str()
@@ -170,15 +154,13 @@ async fn an_erased_citizen_cannot_be_read_by_anyone_with_any_key() {
             .await;
         assert_eq!(patched.status, 204);
         let path = format!("/api/collections/antrian.ticket/records/{pseudonym}/1");
-        let (status, _) = call(
+        crate::modules::put(
             &app,
             &antrian,
-            Method::PUT,
             &path,
-            Some(json!({ "values": { "health_note": "diabetes" } })),
+            json!({ "values": { "health_note": "diabetes" } }),
         )
         .await;
-        assert_eq!(status, 204);
 
         // A backup taken before the erasure: every sealed value.
         let lib = Lib::open(&sandbox).await;

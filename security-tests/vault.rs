@@ -348,15 +348,7 @@ async fn canaries_in_every_field_reach_neither_the_database_nor_the_logs() {
             .await;
         assert_eq!(set.status, 200, "{:?}", set.body);
         let key = crate::modules::add_module(&sandbox, "antrian");
-        let (status, _) = crate::modules::call(
-            &app,
-            &key,
-            Method::PUT,
-            "/api/collections/antrian.ticket",
-            Some(crate::modules::ticket_definition()),
-        )
-        .await;
-        assert_eq!(status, 200);
+        crate::modules::define_tickets(&app, &key).await;
         let path = format!("/api/collections/antrian.ticket/records/{pseudonym}/k1");
         let values = json!({ "values": { "queue_number": "Antrian-Kanari", "health_note": "Kanari-rahasia-medis" } });
         let (status, _) = crate::modules::call(&app, &key, Method::PUT, &path, Some(values)).await;
@@ -400,25 +392,15 @@ async fn no_plaintext_leaves_when_its_audit_event_cannot_be_written() {
             .to_owned();
         citizen.me().await;
         let key = crate::modules::add_module(&sandbox, "antrian");
-        let (status, _) = crate::modules::call(
-            &app,
-            &key,
-            Method::PUT,
-            "/api/collections/antrian.ticket",
-            Some(crate::modules::ticket_definition()),
-        )
-        .await;
-        assert_eq!(status, 200);
+        crate::modules::define_tickets(&app, &key).await;
         let path = format!("/api/collections/antrian.ticket/records/{pseudonym}/k1");
-        let (status, _) = crate::modules::call(
+        crate::modules::put(
             &app,
             &key,
-            Method::PUT,
             &path,
-            Some(json!({ "values": { "health_note": "Kanari-rahasia-medis" } })),
+            json!({ "values": { "health_note": "Kanari-rahasia-medis" } }),
         )
         .await;
-        assert_eq!(status, 204);
         assert_eq!(citizen.send(Method::GET, "/api/profile", None).await.status, 200);
 
         // Someone with database access makes every audit insert fail.
@@ -435,16 +417,7 @@ async fn no_plaintext_leaves_when_its_audit_event_cannot_be_written() {
         let own = citizen.send(Method::GET, "/api/profile", None).await;
         assert!(own.status.is_server_error(), "{:?}", own.status);
         assert!(!own.body.to_string().contains("Kanari"), "{:?}", own.body);
-        let page = app
-            .client
-            .get(app.url("/account/data"))
-            .header(
-                "cookie",
-                format!("__Host-jaga_session={}", citizen.session.clone().unwrap()),
-            )
-            .send()
-            .await
-            .unwrap();
+        let page = crate::modules::portal_page(&app, &citizen, "/account/data").await;
         assert!(page.status().is_server_error());
         assert!(!page.text().await.unwrap().contains("Kanari"));
         let (status, body) =
