@@ -13,6 +13,7 @@
 mod accounts;
 mod audit_tamper;
 mod browser;
+mod citizen_view;
 mod cli_config;
 mod errors;
 mod group_commit;

@@ -104,7 +104,7 @@ async fn a_citizen_sees_their_whole_profile_and_edits_contact_fields_only() {
         assert_eq!(patch(&stranger, &json!({ "phone": "081299998888" })).await.status, 403);
 
         // The "Data saya" page shows it too (an audited read).
-        let page = crate::modules::portal_page(&app, &siti, "/account/data").await;
+        let page = crate::support::modules::portal_page(&app, &siti, "/account/data").await;
         assert_eq!(page.status(), 200);
         let html = page.text().await.unwrap();
         assert!(html.contains("Data saya") && html.contains(NIK) && html.contains("Siti Aminah"));
@@ -335,7 +335,7 @@ async fn a_tampered_profile_value_fails_closed_and_is_audited() {
         siti.me().await;
         assert_eq!(patch(&siti, &json!({ "phone": "081234565678" })).await.status, 204);
         // Someone with database access puts the name's ciphertext in the phone field.
-        crate::modules::jaga_sql(
+        crate::support::modules::jaga_sql(
             &sandbox,
             "update citizen_field set sealed = (select sealed from citizen_field where field = 'profile.full_name') \
              where field = 'profile.phone'",

@@ -7,8 +7,8 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::accounts::counter_officer;
-use crate::modules::{add_module, call};
 use crate::support::browser::Browser;
+use crate::support::modules::{add_module, call};
 use crate::support::{Lib, Sandbox, backends};
 
 fn run(sandbox: &Sandbox, args: &[&str]) -> String {
@@ -30,7 +30,7 @@ async fn data_written_before_a_kek_rotation_reads_after_rotate_and_rewrap_while_
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let antrian = add_module(&sandbox, "antrian");
-        crate::modules::define_tickets(&app, &antrian).await;
+        crate::support::modules::define_tickets(&app, &antrian).await;
         let mut people = Vec::new();
         for (i, nik) in NIKS.iter().enumerate() {
             let mut b = Browser::new(&app);
@@ -137,7 +137,7 @@ async fn an_erased_citizen_cannot_be_read_by_anyone_with_any_key() {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let antrian = add_module(&sandbox, "antrian");
-        crate::modules::define_tickets(&app, &antrian).await;
+        crate::support::modules::define_tickets(&app, &antrian).await;
         let mut siti = Browser::new(&app);
         let pseudonym = siti.enrol(NIKS[0], "Siti Aminah").await.body["account"]
             .as_str()
@@ -154,7 +154,7 @@ async fn an_erased_citizen_cannot_be_read_by_anyone_with_any_key() {
             .await;
         assert_eq!(patched.status, 204);
         let path = format!("/api/collections/antrian.ticket/records/{pseudonym}/1");
-        crate::modules::put(
+        crate::support::modules::put(
             &app,
             &antrian,
             &path,

@@ -347,11 +347,11 @@ async fn canaries_in_every_field_reach_neither_the_database_nor_the_logs() {
             )
             .await;
         assert_eq!(set.status, 200, "{:?}", set.body);
-        let key = crate::modules::add_module(&sandbox, "antrian");
-        crate::modules::define_tickets(&app, &key).await;
+        let key = crate::support::modules::add_module(&sandbox, "antrian");
+        crate::support::modules::define_tickets(&app, &key).await;
         let path = format!("/api/collections/antrian.ticket/records/{pseudonym}/k1");
         let values = json!({ "values": { "queue_number": "Antrian-Kanari", "health_note": "Kanari-rahasia-medis" } });
-        let (status, _) = crate::modules::call(&app, &key, Method::PUT, &path, Some(values)).await;
+        let (status, _) = crate::support::modules::call(&app, &key, Method::PUT, &path, Some(values)).await;
         assert_eq!(status, 204);
         // Everything reads back in plain for those entitled to it.
         let own = citizen.send(Method::GET, "/api/profile", None).await;
@@ -359,7 +359,7 @@ async fn canaries_in_every_field_reach_neither_the_database_nor_the_logs() {
             assert_eq!(own.body[field], value);
         }
         let (status, body) =
-            crate::modules::call(&app, &key, Method::GET, &format!("{path}?purpose=antrian.call"), None).await;
+            crate::support::modules::call(&app, &key, Method::GET, &format!("{path}?purpose=antrian.call"), None).await;
         assert_eq!(status, 200);
         assert_eq!(body["values"]["health_note"], "Kanari-rahasia-medis");
 
@@ -391,10 +391,10 @@ async fn no_plaintext_leaves_when_its_audit_event_cannot_be_written() {
             .unwrap()
             .to_owned();
         citizen.me().await;
-        let key = crate::modules::add_module(&sandbox, "antrian");
-        crate::modules::define_tickets(&app, &key).await;
+        let key = crate::support::modules::add_module(&sandbox, "antrian");
+        crate::support::modules::define_tickets(&app, &key).await;
         let path = format!("/api/collections/antrian.ticket/records/{pseudonym}/k1");
-        crate::modules::put(
+        crate::support::modules::put(
             &app,
             &key,
             &path,
@@ -412,19 +412,19 @@ async fn no_plaintext_leaves_when_its_audit_event_cannot_be_written() {
                 "create trigger block_audit before insert on audit_event for each row execute function audit_append_only()"
             }
         };
-        crate::modules::jaga_sql(&sandbox, block).await;
+        crate::support::modules::jaga_sql(&sandbox, block).await;
 
         let own = citizen.send(Method::GET, "/api/profile", None).await;
         assert!(own.status.is_server_error(), "{:?}", own.status);
         assert!(!own.body.to_string().contains("Kanari"), "{:?}", own.body);
-        let page = crate::modules::portal_page(&app, &citizen, "/account/data").await;
+        let page = crate::support::modules::portal_page(&app, &citizen, "/account/data").await;
         assert!(page.status().is_server_error());
         assert!(!page.text().await.unwrap().contains("Kanari"));
         let (status, body) =
-            crate::modules::call(&app, &key, Method::GET, &format!("{path}?purpose=antrian.call"), None).await;
+            crate::support::modules::call(&app, &key, Method::GET, &format!("{path}?purpose=antrian.call"), None).await;
         assert!(status.is_server_error(), "{status}");
         assert!(!body.to_string().contains("Kanari"), "{body:?}");
-        let (status, body) = crate::modules::call(
+        let (status, body) = crate::support::modules::call(
             &app,
             &key,
             Method::POST,

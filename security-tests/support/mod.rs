@@ -4,6 +4,7 @@
 
 pub mod authenticator;
 pub mod browser;
+pub mod modules;
 pub mod postgres;
 
 use std::io::{BufRead as _, BufReader};

@@ -48,14 +48,7 @@ pub async fn store_audited(
     };
     let target = Target::new("account", Some(pseudonym.to_owned())).with_fields(fields.iter().copied());
     let event = Event::new(actor, "profile.write", target, Outcome::Success).reason("enrolment");
-    audit::record(tx, event).await.map_err(audit_error)
-}
-
-fn audit_error(e: audit::AuditError) -> VaultError {
-    match e {
-        audit::AuditError::Store(s) => VaultError::Store(s),
-        audit::AuditError::Invalid(_) => VaultError::Encrypt,
-    }
+    audit::record(tx, event).await.map_err(VaultError::from)
 }
 
 /// The name shown by the passkey dialog, its decryption audited (the
@@ -108,7 +101,7 @@ pub async fn migrate_plaintext(db: &Db, writer: &Writer, keys: &std::sync::Arc<K
                     let target =
                         Target::new("account", Some(account.pseudonym.clone())).with_fields([NIK_FIELD, NAME_FIELD]);
                     let event = Event::new(Actor::system(), "vault.migrate", target, Outcome::Success);
-                    audit::record(tx, event).await.map_err(audit_error)
+                    audit::record(tx, event).await.map_err(VaultError::from)
                 })
             })
             .await?;

@@ -340,18 +340,9 @@ pub async fn account_by_pseudonym(db: &Db, pseudonym: &str) -> Result<Option<Acc
     dispatch_db!(db, account_by_pseudonym, pseudonym)
 }
 
-pub async fn account_by_pseudonym_tx(tx: &mut Tx<'_>, pseudonym: &str) -> Result<Option<AccountRow>, StoreError> {
-    dispatch_tx!(tx, account_by_pseudonym, pseudonym)
-}
-
 /// Marks an account erased: no NIK index, no name, no recovery codes, no usable codes.
 pub async fn mark_erased(tx: &mut Tx<'_>, account_id: &str, now: i64) -> Result<(), StoreError> {
     dispatch_tx!(tx, mark_erased, account_id, now)
-}
-
-/// Accounts holding a NIK index (their own or a pending code's), in id order after `after`.
-pub async fn nik_indexed_accounts(db: &Db, after: &str, limit: i64) -> Result<Vec<String>, StoreError> {
-    dispatch_db!(db, nik_indexed_accounts, after, limit)
 }
 
 /// Re-points the NIK index carried by an account's codes (index-key rotation).

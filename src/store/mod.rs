@@ -224,6 +224,7 @@ mod tests {
     fn postgres_store_files_are_the_sqlite_ones_translated() {
         let areas = [
             (include_str!("sqlite/identity.rs"), include_str!("postgres/identity.rs")),
+            (include_str!("sqlite/codes.rs"), include_str!("postgres/codes.rs")),
             (include_str!("sqlite/vault.rs"), include_str!("postgres/vault.rs")),
             (include_str!("sqlite/modules.rs"), include_str!("postgres/modules.rs")),
         ];
@@ -244,10 +245,7 @@ mod tests {
                     "\"select 1 from account where account_id = $1\"",
                     "\"select 1 from account where account_id = $1 for update\"",
                 );
-            assert!(
-                translated == postgres,
-                "area {i}: regenerate the PostgreSQL file from the SQLite one"
-            );
+            assert!(translated == postgres, "area {i}: run scripts/gen-postgres-store");
         }
     }
 

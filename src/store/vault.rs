@@ -64,10 +64,6 @@ pub async fn put_index(tx: &mut Tx<'_>, domain: &str, digest: &[u8], account_id:
     on_conn!(tx, put_index, domain, digest, account_id)
 }
 
-pub async fn accounts_by_index(tx: &mut Tx<'_>, domain: &str, digest: &[u8]) -> Result<Vec<String>, StoreError> {
-    on_conn!(tx, accounts_by_index, domain, digest)
-}
-
 pub async fn delete_indexes_of(tx: &mut Tx<'_>, account_id: &str) -> Result<u64, StoreError> {
     on_conn!(tx, delete_indexes_of, account_id)
 }
@@ -75,11 +71,6 @@ pub async fn delete_indexes_of(tx: &mut Tx<'_>, account_id: &str) -> Result<u64,
 /// How many data keys each KEK version still wraps.
 pub async fn keys_per_kek(db: &Db) -> Result<Vec<(i64, i64)>, StoreError> {
     on_db!(db, keys_per_kek)
-}
-
-/// Every sealed field of a citizen whose name starts with `prefix`.
-pub async fn fields_with_prefix(tx: &mut Tx<'_>, account_id: &str, prefix: &str) -> Result<Vec<FieldRow>, StoreError> {
-    on_conn!(tx, fields_with_prefix, account_id, prefix)
 }
 
 /// Deletes every sealed field of a citizen (erasure).

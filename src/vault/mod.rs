@@ -39,6 +39,16 @@ pub enum VaultError {
     Store(#[from] crate::store::StoreError),
 }
 
+/// An audit event that cannot be recorded fails the vault operation with it.
+impl From<crate::audit::AuditError> for VaultError {
+    fn from(e: crate::audit::AuditError) -> Self {
+        match e {
+            crate::audit::AuditError::Store(s) => VaultError::Store(s),
+            crate::audit::AuditError::Invalid(_) => VaultError::Encrypt,
+        }
+    }
+}
+
 impl From<crate::ids::RandomError> for VaultError {
     fn from(_: crate::ids::RandomError) -> Self {
         VaultError::Random

@@ -84,7 +84,7 @@ pub async fn rewrap(
                             Target::new("kek", Some(format!("v{active}"))),
                             Outcome::Success,
                         );
-                        audit::record(tx, event).await.map_err(audit_error)?;
+                        audit::record(tx, event).await?;
                         Ok(done)
                     })
                 })
@@ -99,13 +99,6 @@ pub async fn rewrap(
         }
     }
     Ok(total)
-}
-
-fn audit_error(e: audit::AuditError) -> VaultError {
-    match e {
-        audit::AuditError::Store(s) => VaultError::Store(s),
-        audit::AuditError::Invalid(_) => VaultError::Encrypt,
-    }
 }
 
 /// How many accounts hold sealed data (and so perhaps indexes).
@@ -201,7 +194,7 @@ pub async fn reindex(
                         ]),
                         Outcome::Success,
                     );
-                    audit::record(tx, event).await.map_err(audit_error)?;
+                    audit::record(tx, event).await?;
                     Ok(unindexable)
                 })
             })

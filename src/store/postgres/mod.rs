@@ -1,6 +1,7 @@
 //! The PostgreSQL backend, for production and for several instances.
 
 pub mod audit;
+pub mod codes;
 pub mod identity;
 pub mod modules;
 pub mod vault;

@@ -3,7 +3,10 @@
 use sqlx::{SqliteConnection as Connection, SqlitePool as Pool};
 
 use crate::store::StoreError;
-use crate::store::identity::{AccountRow, CeremonyRow, EnrolmentCodeRow, PasskeyRow, SessionRow};
+use crate::store::identity::{AccountRow, CeremonyRow, PasskeyRow, SessionRow};
+
+// One-time codes live in their own file; the identity area reaches them here.
+pub use super::codes::*;
 
 const ACCOUNT: &str = "select account_id, kind, user_handle, pseudonym, status, verified, flag, display_name, nik, \
      nik_index, created_at, updated_at from account";
@@ -241,89 +244,6 @@ pub async fn set_verified(conn: &mut Connection, id: &str, verified: bool, now: 
     Ok(())
 }
 
-pub async fn replace_recovery_codes(
-    conn: &mut Connection,
-    account_id: &str,
-    hashes: &[Vec<u8>],
-    now: i64,
-) -> Result<(), StoreError> {
-    sqlx::query("delete from recovery_code where account_id = ?1")
-        .bind(account_id)
-        .execute(&mut *conn)
-        .await?;
-    for hash in hashes {
-        sqlx::query("insert into recovery_code (account_id, code_hash, created_at) values (?1, ?2, ?3)")
-            .bind(account_id)
-            .bind(hash)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
-pub async fn use_recovery_code(
-    conn: &mut Connection,
-    account_id: &str,
-    hash: &[u8],
-    now: i64,
-) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "update recovery_code set used_at = ?3 where account_id = ?1 and code_hash = ?2 and used_at is null",
-    )
-    .bind(account_id)
-    .bind(hash)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-pub async fn unused_recovery_codes<'e, E>(exec: E, account_id: &str) -> Result<i64, StoreError>
-where
-    E: sqlx::SqliteExecutor<'e>,
-{
-    let (n,): (i64,) = sqlx::query_as("select count(*) from recovery_code where account_id = ?1 and used_at is null")
-        .bind(account_id)
-        .fetch_one(exec)
-        .await?;
-    Ok(n)
-}
-
-pub async fn insert_enrolment_code(conn: &mut Connection, r: &EnrolmentCodeRow) -> Result<(), StoreError> {
-    sqlx::query(
-        "insert into enrolment_code (code_hash, account_id, purpose, issued_by, revoke_old, nik_index, created_at, \
-         expires_at, used_at) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )
-    .bind(&r.code_hash)
-    .bind(&r.account_id)
-    .bind(&r.purpose)
-    .bind(&r.issued_by)
-    .bind(r.revoke_old)
-    .bind(&r.nik_index)
-    .bind(r.created_at)
-    .bind(r.expires_at)
-    .bind(r.used_at)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-pub async fn claim_enrolment_code(
-    conn: &mut Connection,
-    hash: &[u8],
-    now: i64,
-) -> Result<Option<EnrolmentCodeRow>, StoreError> {
-    Ok(sqlx::query_as(
-        "update enrolment_code set used_at = ?2 where code_hash = ?1 and used_at is null and expires_at >= ?2 \
-         returning code_hash, account_id, purpose, issued_by, revoke_old, nik_index, created_at, expires_at, used_at",
-    )
-    .bind(hash)
-    .bind(now)
-    .fetch_optional(conn)
-    .await?)
-}
-
 pub async fn passkeys_of_conn(conn: &mut Connection, account_id: &str) -> Result<Vec<PasskeyRow>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!("{PASSKEY} where account_id = ?1 order by created_at"));
     Ok(sqlx::query_as(sql).bind(account_id).fetch_all(conn).await?)
@@ -374,43 +294,6 @@ pub async fn delete_sessions_of_passkey(
     Ok(done.rows_affected())
 }
 
-pub async fn enrolment_code_live(
-    conn: &mut Connection,
-    hash: &[u8],
-    now: i64,
-) -> Result<Option<EnrolmentCodeRow>, StoreError> {
-    Ok(sqlx::query_as(
-        "select code_hash, account_id, purpose, issued_by, revoke_old, nik_index, created_at, expires_at, used_at \
-         from enrolment_code where code_hash = ?1 and used_at is null and expires_at >= ?2",
-    )
-    .bind(hash)
-    .bind(now)
-    .fetch_optional(conn)
-    .await?)
-}
-
-pub async fn recovery_code_unused(conn: &mut Connection, account_id: &str, hash: &[u8]) -> Result<bool, StoreError> {
-    let (n,): (i64,) = sqlx::query_as(
-        "select count(*) from recovery_code where account_id = ?1 and code_hash = ?2 and used_at is null",
-    )
-    .bind(account_id)
-    .bind(hash)
-    .fetch_one(conn)
-    .await?;
-    Ok(n == 1)
-}
-
-pub async fn void_enrolment_codes(conn: &mut Connection, account_id: &str, now: i64) -> Result<u64, StoreError> {
-    let done = sqlx::query(
-        "update enrolment_code set used_at = ?2 where account_id = ?1 and used_at is null and purpose <> 'verify'",
-    )
-    .bind(account_id)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected())
-}
-
 pub async fn set_nik_index(conn: &mut Connection, account_id: &str, index: &[u8], now: i64) -> Result<(), StoreError> {
     sqlx::query("update account set nik_index = ?2, updated_at = ?3 where account_id = ?1")
         .bind(account_id)
@@ -422,37 +305,12 @@ pub async fn set_nik_index(conn: &mut Connection, account_id: &str, index: &[u8]
     Ok(())
 }
 
-pub async fn void_codes_for_nik_index(conn: &mut Connection, index: &[u8], now: i64) -> Result<u64, StoreError> {
-    let done = sqlx::query("update enrolment_code set used_at = ?2 where nik_index = ?1 and used_at is null")
-        .bind(index)
-        .bind(now)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected())
-}
-
 pub async fn lock_account(conn: &mut Connection, account_id: &str) -> Result<(), StoreError> {
     sqlx::query("select 1 from account where account_id = ?1")
         .bind(account_id)
         .execute(conn)
         .await?;
     Ok(())
-}
-
-pub async fn live_code_for_nik_index(
-    conn: &mut Connection,
-    index: &[u8],
-    now: i64,
-) -> Result<Option<EnrolmentCodeRow>, StoreError> {
-    Ok(sqlx::query_as(
-        "select code_hash, account_id, purpose, issued_by, revoke_old, nik_index, created_at, expires_at, used_at \
-         from enrolment_code where nik_index = ?1 and used_at is null and expires_at >= ?2 \
-         order by created_at desc limit 1",
-    )
-    .bind(index)
-    .bind(now)
-    .fetch_optional(conn)
-    .await?)
 }
 
 pub async fn accounts_with_plaintext(pool: &Pool) -> Result<Vec<AccountRow>, StoreError> {
@@ -496,27 +354,4 @@ pub async fn mark_erased(conn: &mut Connection, account_id: &str, now: i64) -> R
         .execute(conn)
         .await?;
     Ok(())
-}
-
-/// Accounts holding a NIK index (in account or in a live code), for re-indexing.
-pub async fn nik_indexed_accounts(pool: &Pool, after: &str, limit: i64) -> Result<Vec<String>, StoreError> {
-    let rows: Vec<(String,)> = sqlx::query_as(
-        "select account_id from account where account_id > ?1 and (nik_index is not null \
-         or account_id in (select account_id from enrolment_code where nik_index is not null)) \
-         order by account_id limit ?2",
-    )
-    .bind(after)
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(|(a,)| a).collect())
-}
-
-pub async fn set_code_nik_indexes(conn: &mut Connection, account_id: &str, index: &[u8]) -> Result<u64, StoreError> {
-    let done = sqlx::query("update enrolment_code set nik_index = ?2 where account_id = ?1 and nik_index is not null")
-        .bind(account_id)
-        .bind(index)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected())
 }

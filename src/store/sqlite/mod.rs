@@ -2,6 +2,7 @@
 //! writer connection (the group-commit writer owns it) and a read pool.
 
 pub mod audit;
+pub mod codes;
 pub mod identity;
 pub mod modules;
 pub mod vault;

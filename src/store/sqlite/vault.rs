@@ -74,16 +74,6 @@ pub async fn put_index(conn: &mut Connection, domain: &str, digest: &[u8], accou
     Ok(())
 }
 
-pub async fn accounts_by_index(conn: &mut Connection, domain: &str, digest: &[u8]) -> Result<Vec<String>, StoreError> {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("select account_id from blind_index where domain = ?1 and digest = ?2 order by account_id")
-            .bind(domain)
-            .bind(digest)
-            .fetch_all(conn)
-            .await?;
-    Ok(rows.into_iter().map(|(a,)| a).collect())
-}
-
 pub async fn delete_indexes_of(conn: &mut Connection, account_id: &str) -> Result<u64, StoreError> {
     let done = sqlx::query("delete from blind_index where account_id = ?1")
         .bind(account_id)
@@ -114,20 +104,6 @@ fn like_prefix(prefix: &str) -> String {
     }
     out.push('%');
     out
-}
-
-pub async fn fields_with_prefix(
-    conn: &mut Connection,
-    account_id: &str,
-    prefix: &str,
-) -> Result<Vec<FieldRow>, StoreError> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{FIELD} where account_id = ?1 and field like ?2 escape '\\' order by field"
-    )))
-    .bind(account_id)
-    .bind(like_prefix(prefix))
-    .fetch_all(conn)
-    .await?)
 }
 
 pub async fn read_fields(pool: &Pool, account_id: &str, prefix: &str) -> Result<Vec<FieldRow>, StoreError> {
