@@ -88,15 +88,15 @@ pub(super) async fn own(
 
 /// Every record the service modules keep about the signed-in citizen, in
 /// plain (right of access). Audited.
-#[utoipa::path(get, path = "/api/profile/records", tag = "profile", responses((status = 200, body = [crate::modules::records::OwnRecord]), (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/profile/records", tag = "profile", responses((status = 200, body = [crate::modules::access::OwnRecord]), (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody)))]
 pub(super) async fn own_records(
     State(state): State<AppState>,
     client: Client,
     who: SignedIn,
-) -> Result<Json<Vec<crate::modules::records::OwnRecord>>, ApiError> {
+) -> Result<Json<Vec<crate::modules::access::OwnRecord>>, ApiError> {
     owner_only(&who)?;
     Ok(Json(
-        crate::modules::records::own_records(&state, &who.account, &client.ctx).await?,
+        crate::modules::access::own_records(&state, &who.account, &client.ctx).await?,
     ))
 }
 

@@ -6,6 +6,7 @@
 //! by `jaga modules add` (`jaga_mk_` + 256 random bits, base64url; shown
 //! once, stored as SHA-256). A module reaches only its own collections.
 
+pub mod access;
 pub mod collection;
 pub mod records;
 

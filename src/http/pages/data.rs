@@ -31,7 +31,7 @@ struct Contact {
 struct Data {
     page: Page,
     identity: Vec<(&'static str, String)>,
-    records: Vec<crate::modules::records::OwnRecord>,
+    records: Vec<crate::modules::access::OwnRecord>,
     contact: Contact,
 }
 
@@ -98,7 +98,7 @@ pub(super) async fn data(
         &client.ctx,
     )
     .await?;
-    let records = crate::modules::records::own_records(&state, &who.account, &client.ctx).await?;
+    let records = crate::modules::access::own_records(&state, &who.account, &client.ctx).await?;
     let lang = page.set_lang;
     let identity = identity_rows(&page, &view);
     let contact = contact(&view);
