@@ -15,6 +15,7 @@ mod audit_tamper;
 mod browser;
 mod citizen_view;
 mod cli_config;
+mod counter_recovery;
 mod errors;
 mod group_commit;
 mod headers;

@@ -86,6 +86,51 @@ async fn every_failed_sign_in_looks_the_same() {
     }
 }
 
+/// webauthn_rp accepts `"userHandle": null` in a discoverable assertion and
+/// then panics in its accessor: the refusal must be an ordinary one.
+#[tokio::test]
+async fn null_or_missing_user_handle_is_an_ordinary_audited_refusal() {
+    for backend in backends() {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let mut alice = Browser::new(&app);
+        assert_eq!(alice.enrol(NIK_A, "Alice").await.status, 201);
+        for edit in ["null", "missing", "number"] {
+            let options = alice.sign_in_options().await;
+            let assertion = alice.get(&options).await;
+            let mut json: Value = serde_json::from_slice(&assertion).unwrap();
+            let response = json["response"].as_object_mut().unwrap();
+            match edit {
+                "null" => {
+                    response.insert("userHandle".into(), Value::Null);
+                }
+                "missing" => {
+                    response.remove("userHandle");
+                }
+                _ => {
+                    response.insert("userHandle".into(), 7.into());
+                }
+            }
+            let answer = alice.finish_sign_in(serde_json::to_vec(&json).unwrap()).await;
+            assert_eq!(answer.status, 401, "{backend:?} {edit}: {:?}", answer.body);
+            assert_eq!(answer.body["error"], "signin_failed");
+            assert!(answer.set_cookie.is_none());
+        }
+        // The service is still up and signs Alice in normally.
+        assert_eq!(alice.sign_in().await.status, 200);
+        drop(alice);
+        let (_, logs) = app.stop();
+        assert!(!logs.contains("panicked"), "a panic was logged:\n{logs}");
+        let refused = crate::passkeys::audit_actions(&sandbox)
+            .await
+            .into_iter()
+            .filter(|(a, _, r)| a == "session.signin" && r.as_deref() == Some("malformed"))
+            .count();
+        assert_eq!(refused, 3, "{backend:?}: each refusal is audited");
+        sandbox.drop_database().await;
+    }
+}
+
 #[tokio::test]
 async fn registration_without_user_verification_is_rejected() {
     let sandbox = Sandbox::new(Backend::Sqlite).await;

@@ -25,6 +25,7 @@ async fn citizen_account(lib: &Lib) -> String {
         display_name: "-".into(),
         nik: None,
         nik_index: None,
+        unit: None,
         created_at: 0,
         updated_at: 0,
     };

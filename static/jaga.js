@@ -270,7 +270,7 @@
   onSubmit('counter-enrol-form', (form) =>
     api('POST', '/api/counter/enrol', { nik: field(form, 'nik'), name: field(form, 'name') }).then(showIssued, fail));
   onSubmit('counter-recover-form', (form) =>
-    api('POST', '/api/counter/recover', { nik: field(form, 'nik'), revoke_old: document.getElementById('r-revoke').checked }).then(showIssued, fail));
+    api('POST', '/api/counter/recover', { nik: field(form, 'nik') }).then(showIssued, fail));
   onSubmit('counter-verify-form', (form) =>
     api('POST', '/api/counter/verify', { nik: field(form, 'nik'), code: field(form, 'code') }).then(() => say(text('msgSaved')), fail));
   // A counter officer finds a citizen (masked) and changes identity fields.

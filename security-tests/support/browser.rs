@@ -78,6 +78,21 @@ impl<'a> Browser<'a> {
         }
     }
 
+    /// A portal page as HTML, with this browser's session.
+    pub async fn page(&self, path: &str) -> String {
+        let mut req = self
+            .app
+            .client
+            .get(self.app.url(path))
+            .header("user-agent", &self.user_agent);
+        if let Some(token) = &self.session {
+            req = req.header("cookie", format!("{COOKIE}={token}"));
+        }
+        let resp = req.send().await.expect("request");
+        assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
+        resp.text().await.unwrap()
+    }
+
     pub async fn post_json(&self, path: &str, body: &Value) -> Answer {
         self.send(Method::POST, path, Some(serde_json::to_vec(body).unwrap()))
             .await

@@ -148,6 +148,11 @@ enum OfficersCommand {
         /// The officer's name as shown to colleagues.
         #[arg(long)]
         name: String,
+        /// The unit (office) the officer works for, e.g. "Kecamatan Rangkui";
+        /// citizens see it with the officer's role when an officer acted on
+        /// their account.
+        #[arg(long)]
+        unit: Option<String>,
         /// counter (service counter), security (security officer / DPO) or
         /// admin; repeat for several.
         #[arg(long = "role", required = true, value_parser = ["counter", "security", "admin"])]
@@ -235,8 +240,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             }
         }
         Command::Officers {
-            command: OfficersCommand::Add { name, roles },
-        } => officers::add(&command_config(file, false)?, &name, &roles)
+            command: OfficersCommand::Add { name, unit, roles },
+        } => officers::add(&command_config(file, false)?, &name, unit.as_deref(), &roles)
             .await
             .map(|()| 0),
         Command::Config {

@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::identity::Role;
 use crate::identity::counter::add_officer;
 
-pub async fn add(config: &Config, name: &str, roles: &[String]) -> anyhow::Result<()> {
+pub async fn add(config: &Config, name: &str, unit: Option<&str>, roles: &[String]) -> anyhow::Result<()> {
     let origin = config
         .webauthn
         .as_ref()
@@ -16,7 +16,16 @@ pub async fn add(config: &Config, name: &str, roles: &[String]) -> anyhow::Resul
         .clone();
     let roles: Vec<Role> = roles.iter().filter_map(|r| Role::parse(r)).collect();
     let offline = Offline::open(config).await?;
-    let issued = add_officer(&offline.writer, &offline.keys, &origin, name, &roles, &operator_name()).await;
+    let issued = add_officer(
+        &offline.writer,
+        &offline.keys,
+        &origin,
+        name,
+        unit,
+        &roles,
+        &operator_name(),
+    )
+    .await;
     offline.close().await;
     let issued = issued?;
     super::say(&format!(

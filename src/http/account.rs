@@ -80,7 +80,8 @@ pub(super) async fn add_finish(
     body: Bytes,
 ) -> Result<axum::response::Response, ApiError> {
     who.require_recent(&state)?;
-    let registered = registration::finish(&state, &body, &client.user_agent, &client.ctx, Some(&who.account)).await?;
+    let registered =
+        registration::finish(&state, &body, &client.user_agent, &client.ctx, Some(&who.account), None).await?;
     super::auth::registered_response(&state, registered)
 }
 
@@ -155,19 +156,6 @@ pub(super) struct ActivityItem {
     reason: Option<String>,
 }
 
-/// Who acted, as the account's owner is shown it: officers stay
-/// pseudonymous by kind; a module is named, so the citizen knows which
-/// service read their data.
-pub(super) fn actor_label(row: &crate::store::audit::EventRow, owner: &str) -> String {
-    if row.actor_id == owner {
-        "you".into()
-    } else if row.actor_kind == "module" {
-        format!("module {}", row.actor_id)
-    } else {
-        row.actor_kind.clone()
-    }
-}
-
 pub(super) fn field_list(row: &crate::store::audit::EventRow) -> Vec<String> {
     row.target_fields
         .split(',')
@@ -185,11 +173,14 @@ pub(super) async fn activity(
     let rows = crate::store::audit::events_about(&state.db, &who.account.pseudonym, 200)
         .await
         .map_err(ApiError::internal)?;
+    let actors =
+        super::activity::actor_labels(&state, &rows, &who.account.pseudonym, super::pages::Lang::En.texts()).await?;
     Ok(Json(
         rows.into_iter()
-            .map(|r| ActivityItem {
+            .zip(actors)
+            .map(|(r, actor)| ActivityItem {
                 time_us: r.time_us,
-                actor: actor_label(&r, &who.account.pseudonym),
+                actor,
                 fields: field_list(&r),
                 purpose: r.purpose.clone(),
                 action: r.action,

@@ -51,6 +51,18 @@ impl From<EnrolError> for ApiError {
                 "invalid_nik",
                 format!("{}. ({n}.)", n.message_id()),
             ),
+            EnrolError::Unit => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_unit",
+                "Unit harus 1 sampai 100 karakter. (The unit must be 1 to 100 characters.)",
+            ),
+            EnrolError::OfficerSession => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "officer_session",
+                "Kode dari loket harus dipakai di perangkat warga, bukan di browser yang masuk sebagai petugas. \
+                 (A code from the counter must be used on the citizen's own device, not in a browser signed in \
+                 as an officer.)",
+            ),
             EnrolError::Name => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_name",
@@ -157,9 +169,11 @@ pub(super) struct Enrolled {
 pub(super) async fn enrol_finish(
     State(state): State<AppState>,
     client: Client,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let registered = registration::finish(&state, &body, &client.user_agent, &client.ctx, None).await?;
+    let officer = super::session::officer_present(&state, &headers).await?;
+    let registered = registration::finish(&state, &body, &client.user_agent, &client.ctx, None, officer).await?;
     registered_response(&state, registered)
 }
 
@@ -319,14 +333,16 @@ fn yes() -> bool {
     true
 }
 
-#[utoipa::path(post, path = "/api/enrol/code/start", tag = "enrolment", request_body = CodeStart, responses((status = 200, description = "Passkey creation options"), (status = 400, description = "Unknown, used or expired code", body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/enrol/code/start", tag = "enrolment", request_body = CodeStart, responses((status = 200, description = "Passkey creation options"), (status = 400, description = "Unknown, used or expired code", body = super::error::ErrorBody), (status = 403, description = "An officer-issued code used in a browser signed in as an officer", body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)))]
 pub(super) async fn code_start(
     State(state): State<AppState>,
     client: Client,
+    headers: axum::http::HeaderMap,
     Json(body): Json<CodeStart>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let officer = super::session::officer_present(&state, &headers).await?;
     Ok(Json(
-        crate::identity::counter::start_with_code(&state, &body.code, body.sign_in, &client.ctx).await?,
+        crate::identity::counter::start_with_code(&state, &body.code, body.sign_in, officer, &client.ctx).await?,
     ))
 }
 

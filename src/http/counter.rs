@@ -82,10 +82,12 @@ pub(super) async fn enrol(
 #[serde(deny_unknown_fields)]
 pub(super) struct Recover {
     nik: String,
-    revoke_old: bool,
 }
 
-#[utoipa::path(post, path = "/api/counter/recover", tag = "counter", request_body = Recover, responses((status = 200, description = "A one-time recovery code, link and QR code"), (status = 404, body = super::error::ErrorBody)))]
+/// Officer-assisted recovery: using the code ends every old passkey and
+/// session of the account; the citizen is told, and the recovery is
+/// flagged for a security officer's review.
+#[utoipa::path(post, path = "/api/counter/recover", tag = "counter", request_body = Recover, responses((status = 200, description = "A one-time recovery code, link and QR code"), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
 pub(super) async fn recover(
     State(state): State<AppState>,
     client: Client,
@@ -93,7 +95,7 @@ pub(super) async fn recover(
     Json(body): Json<Recover>,
 ) -> Result<Json<CodeWithQr>, ApiError> {
     let officer = officer(&state, &who).await?;
-    with_qr(counter::recover(&state, &officer, &body.nik, body.revoke_old, &client.ctx).await?)
+    with_qr(counter::recover(&state, &officer, &body.nik, &client.ctx).await?)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -2,6 +2,7 @@
 //! one visible place.
 
 mod account;
+mod activity;
 mod assets;
 mod auth;
 pub(crate) mod client;

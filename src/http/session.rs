@@ -102,6 +102,17 @@ pub async fn lookup(state: &AppState, headers: &axum::http::HeaderMap) -> Result
     Ok(Some(SignedIn { account, session }))
 }
 
+/// The officer whose live session this browser holds, if any.
+pub async fn officer_present(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<crate::audit::Actor>, ApiError> {
+    Ok(lookup(state, headers)
+        .await?
+        .filter(|who| who.account.kind == "officer")
+        .map(|who| crate::audit::Actor::new(crate::audit::ActorKind::Officer, who.account.pseudonym)))
+}
+
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = ApiError;
 

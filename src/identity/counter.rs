@@ -5,13 +5,13 @@
 use std::time::Duration;
 
 use super::codes;
-use super::enrol::{EnrolError, nik_index, parse_name};
+use super::enrol::{EnrolError, nik_index, parse_name, parse_unit};
 use super::recovery::register_for;
 use super::registration::Pending;
 use super::{AccountId, AccountKind, Nik, Pseudonym, Role, Status, UserHandle};
 use crate::app::AppState;
 use crate::audit::{self, Actor, ActorKind, Context, Event, Outcome, Target};
-use crate::store::identity::{self as stored, AccountRow, EnrolmentCodeRow};
+use crate::store::identity::{self as stored, AccountRow, CounterRecoveryRow, EnrolmentCodeRow};
 use crate::store::{Tx, Writer};
 
 /// Lifetime of an enrolment code given to a citizen.
@@ -94,6 +94,7 @@ fn new_account(kind: AccountKind, now: i64) -> Result<AccountRow, EnrolError> {
         nik: None,
         // Taken when the enrolment code is used.
         nik_index: None,
+        unit: None,
         created_at: now,
         updated_at: now,
     })
@@ -221,19 +222,23 @@ pub(crate) async fn suspend_squatter(
     Ok(())
 }
 
-/// Officer-assisted recovery: a new code for the account of this NIK; the
-/// officer decides whether the old passkeys are revoked when it is used.
+/// Officer-assisted recovery: a new one-time code for the account of this
+/// NIK. Using it ends every passkey and session of the account (a citizen
+/// who still has a working passkey adds a new one themselves), the citizen
+/// is told on their home page and in their activity which kind of officer
+/// of which unit did it and when, and the recovery waits for a security
+/// officer's review.
 pub async fn recover(
     state: &AppState,
     officer: &CounterOfficer,
     nik: &str,
-    revoke_old: bool,
     ctx: &Context,
 ) -> Result<IssuedCode, EnrolError> {
     let nik = Nik::parse(nik)?;
     let index = nik_index(state, &nik);
     let code = codes::enrolment_code()?;
     let officer_id = officer.account.account_id.clone();
+    let officer_unit = officer.account.unit.clone();
     let actor = officer.actor();
     let ctx = ctx.clone();
     let origin = first_origin(state).to_owned();
@@ -253,21 +258,33 @@ pub async fn recover(
                     &account.account_id,
                     "recover",
                     Some(&officer_id),
-                    revoke_old,
+                    true,
                     CODE_LIFETIME,
                 );
                 stored::void_enrolment_codes(tx, &account.account_id, row.created_at).await?;
                 stored::insert_enrolment_code(tx, &row).await?;
+                stored::insert_counter_recovery(
+                    tx,
+                    &CounterRecoveryRow {
+                        code_hash: row.code_hash.clone(),
+                        account_id: account.account_id.clone(),
+                        officer_id,
+                        officer_unit,
+                        issued_at: row.created_at,
+                        completed_at: None,
+                        reviewed_at: None,
+                    },
+                )
+                .await?;
                 let target = Target::new("account", Some(account.pseudonym.clone()));
-                let reason = if revoke_old {
-                    "recover_revoking_old_passkeys"
-                } else {
-                    "recover_keeping_old_passkeys"
-                };
-                let event = Event::new(actor, "enrolment_code.issue", target, Outcome::Success)
-                    .reason(reason)
+                let event = Event::new(actor.clone(), "enrolment_code.issue", target.clone(), Outcome::Success)
+                    .reason("counter_recovery")
                     .within(&ctx);
                 audit::record(tx, event).await?;
+                let flagged = Event::new(actor, "review.flag", target, Outcome::Success)
+                    .reason("counter_recovery")
+                    .within(&ctx);
+                audit::record(tx, flagged).await?;
                 Ok(IssuedCode {
                     account: account.pseudonym,
                     url: link(&origin, &code),
@@ -384,6 +401,7 @@ pub async fn start_with_code(
     state: &AppState,
     code: &str,
     sign_in: bool,
+    officer_present: Option<Actor>,
     ctx: &Context,
 ) -> Result<serde_json::Value, EnrolError> {
     let hash = codes::enrolment_hash(code);
@@ -418,18 +436,45 @@ pub async fn start_with_code(
                 if account.status == "suspended" || account.status == "erased" {
                     return Err(EnrolError::CodeInvalid);
                 }
+                let by_officer = code.issued_by.is_some();
+                if let Some(officer) = officer_present.filter(|_| by_officer) {
+                    refuse_officer_session(tx, officer, &account, &ctx).await?;
+                    return Err(EnrolError::OfficerSession);
+                }
                 let pending = Pending::Code {
                     account_id: account.account_id.clone(),
                     purpose: code.purpose.clone(),
                     revoke_old: code.revoke_old,
                     sign_in,
                     code_hash: hex::encode(&code.code_hash),
+                    by_officer,
                 };
                 let options = register_for(&rp, &keys, tx, &account, pending).await?;
                 Ok(options)
             })
         })
         .await
+}
+
+/// A code an officer issued is for the citizen's own device: a browser
+/// holding an officer's session may not use it (an officer cannot quietly
+/// put their own passkey on a citizen's account). Audited as a denial.
+pub(crate) async fn refuse_officer_session(
+    tx: &mut Tx<'_>,
+    officer: Actor,
+    account: &AccountRow,
+    ctx: &Context,
+) -> Result<(), EnrolError> {
+    let event = Event::new(
+        officer,
+        "enrolment_code.use",
+        Target::new("account", Some(account.pseudonym.clone())),
+        Outcome::Denied,
+    )
+    .reason("officer_session")
+    .within(ctx);
+    audit::record_attempt(tx, event).await?;
+    Ok(())
 }
 
 /// `jaga officers add`: a pending officer with roles and a one-time link for
@@ -439,12 +484,17 @@ pub async fn add_officer(
     keys: &std::sync::Arc<crate::keys::KeyRing>,
     origin: &str,
     name: &str,
+    unit: Option<&str>,
     roles: &[Role],
     operator: &str,
 ) -> Result<IssuedCode, EnrolError> {
     let name = parse_name(name)?;
+    let unit = unit.map(parse_unit).transpose()?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let account = new_account(AccountKind::Officer, now)?;
+    let account = AccountRow {
+        unit,
+        ..new_account(AccountKind::Officer, now)?
+    };
     let code = codes::enrolment_code()?;
     let row = code_row(
         &code,

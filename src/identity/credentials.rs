@@ -78,7 +78,7 @@ pub async fn rename(
     ctx: &Context,
 ) -> Result<(), CredentialError> {
     let name = name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
+    if name.is_empty() || name.chars().count() > 60 || name.chars().any(crate::vault::profile::is_unsafe_char) {
         return Err(CredentialError::Name);
     }
     let credential_id = decode_id(id)?;

@@ -16,6 +16,11 @@ pub enum EnrolError {
     Nik(#[from] NikError),
     #[error("the name must be 1 to 100 characters without control characters")]
     Name,
+    #[error("the unit must be 1 to 100 characters without control characters")]
+    Unit,
+    /// An officer-issued code used in a browser holding an officer's session.
+    #[error("an officer's code must be used on the citizen's own device")]
+    OfficerSession,
     /// Never says whose account holds the NIK.
     #[error("this NIK is already enrolled")]
     NikTaken,
@@ -49,8 +54,17 @@ pub enum EnrolError {
 /// A display name: trimmed, 1–100 characters, no control characters.
 pub fn parse_name(input: &str) -> Result<String, EnrolError> {
     let name = input.trim();
-    let ok = !name.is_empty() && name.chars().count() <= 100 && !name.chars().any(char::is_control);
+    let ok =
+        !name.is_empty() && name.chars().count() <= 100 && !name.chars().any(crate::vault::profile::is_unsafe_char);
     if ok { Ok(name.to_owned()) } else { Err(EnrolError::Name) }
+}
+
+/// An officer's unit (office): trimmed, 1–100 characters, no unsafe characters.
+pub fn parse_unit(input: &str) -> Result<String, EnrolError> {
+    let unit = input.trim();
+    let ok =
+        !unit.is_empty() && unit.chars().count() <= 100 && !unit.chars().any(crate::vault::profile::is_unsafe_char);
+    if ok { Ok(unit.to_owned()) } else { Err(EnrolError::Unit) }
 }
 
 pub(crate) fn nik_index(state: &AppState, nik: &Nik) -> Vec<u8> {

@@ -33,6 +33,9 @@ pub(crate) enum Pending {
         sign_in: bool,
         /// The enrolment code, spent when the passkey is stored.
         code_hash: String,
+        /// Issued by a counter officer (not from the command line).
+        #[serde(default)]
+        by_officer: bool,
     },
 }
 

@@ -48,13 +48,16 @@ async fn emit(
 }
 
 /// Finishes any registration ceremony. `signed_in` is the account of the
-/// session that asked to add a passkey, if any.
+/// session that asked to add a passkey, if any; `officer_present` the
+/// officer whose session the browser holds, if any (an officer-issued code
+/// is refused there).
 pub async fn finish(
     state: &AppState,
     body: &[u8],
     user_agent: &str,
     ctx: &Context,
     signed_in: Option<&AccountRow>,
+    officer_present: Option<Actor>,
 ) -> Result<Registered, EnrolError> {
     let (registration, challenge) = passkeys::parse_registration(body)?;
     let challenge = challenge.to_vec();
@@ -95,6 +98,22 @@ pub async fn finish(
         && signed_in.map(|a| &a.account_id) != Some(account_id)
     {
         return Err(EnrolError::UnknownCeremony);
+    }
+    if let (Pending::Code { by_officer: true, .. }, Some(account), Some(officer)) =
+        (&pending, &existing, officer_present)
+    {
+        let account = account.clone();
+        let ctx = ctx.clone();
+        state
+            .writer
+            .write::<(), EnrolError, _>(move |tx| {
+                Box::pin(async move {
+                    super::counter::refuse_officer_session(tx, officer, &account, &ctx).await?;
+                    Err(EnrolError::OfficerSession)
+                })
+            })
+            .await?;
+        return Err(EnrolError::OfficerSession);
     }
     let rp = state.rp.clone();
     let verified =
@@ -165,6 +184,7 @@ pub async fn finish(
                 display_name: String::new(),
                 nik: None,
                 nik_index: Some(index.clone()),
+                unit: None,
                 created_at: now,
                 updated_at: now,
             };
@@ -284,8 +304,13 @@ pub async fn finish(
             revoke_old,
             sign_in,
             code_hash,
+            by_officer,
         } => {
             let account = existing.ok_or(EnrolError::UnknownCeremony)?;
+            // A recovery always ends the old passkeys and sessions (codes
+            // issued before this rule carried a choice).
+            let revoke_old = revoke_old || purpose == "recover";
+            let counter_recovery = by_officer && purpose == "recover";
             let session = if sign_in {
                 Some(issue(state, &account_id, &new, user_agent, ctx, now)?)
             } else {
@@ -329,15 +354,26 @@ pub async fn finish(
                             }
                             stored::set_nik_index(tx, &account_id, index, now).await?;
                         }
-                        let reason = if purpose == "recover" { "recover" } else { "enrol" };
+                        let reason = match purpose.as_str() {
+                            "recover" if counter_recovery => "counter_recovery",
+                            "recover" => "recover",
+                            _ => "enrol",
+                        };
                         let used = Event::new(actor.clone(), "enrolment_code.use", target.clone(), Outcome::Success)
                             .reason(reason)
                             .within(&ctx);
                         audit::record(tx, used).await?;
+                        if counter_recovery {
+                            stored::complete_counter_recovery(tx, &hash, now).await?;
+                        }
                         if revoke_old {
                             stored::delete_sessions_of(tx, &account_id).await?;
                             stored::delete_passkeys_of(tx, &account_id).await?;
-                            emit(tx, &actor, "passkey.revoke_all", target.clone(), &ctx).await?;
+                            let revoked =
+                                Event::new(actor.clone(), "passkey.revoke_all", target.clone(), Outcome::Success)
+                                    .reason(reason)
+                                    .within(&ctx);
+                            audit::record(tx, revoked).await?;
                         }
                         stored::insert_passkey(tx, &passkey).await.map_err(passkey_taken)?;
                         stored::set_status(tx, &account_id, Status::Active.as_str(), None, now).await?;
@@ -350,7 +386,11 @@ pub async fn finish(
                             _ => "account.enrol.assisted",
                         };
                         let event = Event::new(actor.clone(), action, target.clone(), Outcome::Success)
-                            .reason("enrolment_code")
+                            .reason(if counter_recovery {
+                                "counter_recovery"
+                            } else {
+                                "enrolment_code"
+                            })
                             .within(&ctx);
                         audit::record(tx, event).await?;
                         emit(tx, &actor, "passkey.register", target.clone(), &ctx).await?;

@@ -105,6 +105,13 @@ fn check_fields(name: &str, fields: &[FieldDef]) -> Result<(), ModuleError> {
     Ok(())
 }
 
+/// Checks a definition without touching the database: the collection name
+/// belongs to `module`, and the fields are well formed and distinct.
+pub fn check_definition(module: &Module, name: &str, fields: &[FieldDef]) -> Result<(), ModuleError> {
+    check_name(module, name)?;
+    check_fields(name, fields)
+}
+
 fn from_row(row: CollectionRow, module: &Module) -> Result<Collection, ModuleError> {
     let fields: Vec<FieldDef> = serde_json::from_str(&row.fields)
         .map_err(|_| ModuleError::Store(crate::store::StoreError::Corrupt("collection fields".into())))?;
@@ -159,8 +166,7 @@ pub async fn define(
     if let Some(row) = stored::collection(db, name).await? {
         deny_others(writer, module, &row, ctx).await?;
     }
-    check_name(module, name)?;
-    check_fields(name, &fields)?;
+    check_definition(module, name, &fields)?;
     let module = module.clone();
     let name = name.to_owned();
     let ctx = ctx.clone();

@@ -120,6 +120,30 @@ fn touches_specific(collection: &Collection, names: &[&str]) -> bool {
         .any(|n| collection.field(n).is_some_and(|f| f.classification.is_specific()))
 }
 
+/// Checks record `index` of a write batch without touching the database:
+/// its record id, and that it sets at least one known field, none too long.
+pub fn check_write(collection: &Collection, index: usize, w: &RecordWrite) -> Result<(), ModuleError> {
+    check_record_id(&w.record)?;
+    if w.values.is_empty() {
+        return Err(ModuleError::Invalid(format!("records[{index}].values is empty")));
+    }
+    for (name, value) in &w.values {
+        if collection.field(name).is_none() {
+            return Err(ModuleError::Invalid(format!(
+                "records[{index}].values: {} has no field {}",
+                collection.name,
+                name.chars().take(48).collect::<String>()
+            )));
+        }
+        if value.as_ref().is_some_and(|v| v.len() > MAX_VALUE) {
+            return Err(ModuleError::Invalid(format!(
+                "records[{index}].values.{name} is longer than {MAX_VALUE} bytes"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Writes a batch, all or nothing.
 pub async fn write(
     state: &AppState,
@@ -133,24 +157,7 @@ pub async fn write(
     let purpose = purpose.map(|p| check_purpose(Some(p))).transpose()?;
     let mut resolved = Vec::with_capacity(writes.len());
     for (i, w) in writes.into_iter().enumerate() {
-        check_record_id(&w.record)?;
-        if w.values.is_empty() {
-            return Err(ModuleError::Invalid(format!("records[{i}].values is empty")));
-        }
-        for (name, value) in &w.values {
-            if collection.field(name).is_none() {
-                return Err(ModuleError::Invalid(format!(
-                    "records[{i}].values: {} has no field {}",
-                    collection.name,
-                    name.chars().take(48).collect::<String>()
-                )));
-            }
-            if value.as_ref().is_some_and(|v| v.len() > MAX_VALUE) {
-                return Err(ModuleError::Invalid(format!(
-                    "records[{i}].values.{name} is longer than {MAX_VALUE} bytes"
-                )));
-            }
-        }
+        check_write(collection, i, &w)?;
         let account = citizen_of(state, &w.citizen).await?;
         resolved.push((account, w));
     }

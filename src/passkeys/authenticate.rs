@@ -33,6 +33,18 @@ impl Assertion {
     }
 }
 
+/// Just enough of an assertion to check the user handle before the full parse.
+#[derive(serde::Deserialize)]
+struct Probe {
+    response: ProbeResponse,
+}
+
+#[derive(serde::Deserialize)]
+struct ProbeResponse {
+    #[serde(rename = "userHandle")]
+    user_handle: Option<serde_json::Value>,
+}
+
 /// Outcome of a verified sign-in.
 #[derive(Debug)]
 pub struct SignIn {
@@ -64,6 +76,13 @@ pub fn start_sign_in(rp: &RelyingParty, conditional: bool) -> Result<Started, Pa
 }
 
 pub fn parse_assertion(body: &[u8]) -> Result<Assertion, PasskeyError> {
+    // webauthn_rp accepts `"userHandle": null` for a discoverable assertion
+    // and then panics in its accessor: a discoverable sign-in must name its
+    // user, so anything but a string is malformed here.
+    let probe: Probe = serde_json::from_slice(body).map_err(|_| PasskeyError::Malformed)?;
+    if !probe.response.user_handle.is_some_and(|h| h.is_string()) {
+        return Err(PasskeyError::Malformed);
+    }
     let inner: DiscoverableAuthentication64 = serde_json::from_slice(body).map_err(|_| PasskeyError::Malformed)?;
     let challenge = inner.challenge().map_err(|_| PasskeyError::Malformed)?.0.to_le_bytes();
     Ok(Assertion { inner, challenge })

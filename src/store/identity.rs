@@ -15,6 +15,8 @@ pub struct AccountRow {
     pub display_name: String,
     pub nik: Option<String>,
     pub nik_index: Option<Vec<u8>>,
+    /// An officer's unit (office), shown to citizens with the officer's role.
+    pub unit: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -83,6 +85,19 @@ pub struct EnrolmentCodeRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
+}
+
+/// A recovery started by a counter officer: shown to the citizen once used,
+/// and waiting for a security officer's review.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CounterRecoveryRow {
+    pub code_hash: Vec<u8>,
+    pub account_id: String,
+    pub officer_id: String,
+    pub officer_unit: Option<String>,
+    pub issued_at: i64,
+    pub completed_at: Option<i64>,
+    pub reviewed_at: Option<i64>,
 }
 
 macro_rules! dispatch_tx {
@@ -355,6 +370,25 @@ pub async fn account_by_nik_index_db(db: &Db, index: &[u8]) -> Result<Option<Acc
     dispatch_db!(db, account_by_nik_index, index)
 }
 
+pub async fn insert_counter_recovery(tx: &mut Tx<'_>, row: &CounterRecoveryRow) -> Result<(), StoreError> {
+    dispatch_tx!(tx, insert_counter_recovery, row)
+}
+
+/// Marks the counter recovery of this code done; false if there was none.
+pub async fn complete_counter_recovery(tx: &mut Tx<'_>, code_hash: &[u8], now: i64) -> Result<bool, StoreError> {
+    dispatch_tx!(tx, complete_counter_recovery, code_hash, now)
+}
+
+/// The account's latest completed counter recovery, if any.
+pub async fn last_counter_recovery(db: &Db, account_id: &str) -> Result<Option<CounterRecoveryRow>, StoreError> {
+    dispatch_db!(db, last_counter_recovery, account_id)
+}
+
+/// Counter recoveries no security officer has reviewed yet, oldest first.
+pub async fn unreviewed_counter_recoveries(db: &Db, limit: i64) -> Result<Vec<CounterRecoveryRow>, StoreError> {
+    dispatch_db!(db, unreviewed_counter_recoveries, limit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,6 +406,7 @@ mod tests {
             display_name: "Kanari Canarysdottir".into(),
             nik: Some("3171015207990007".into()),
             nik_index: None,
+            unit: None,
             created_at: 0,
             updated_at: 0,
         };

@@ -41,7 +41,29 @@ macro_rules! redacted_debug {
     )*};
 }
 
-/// Text of a bounded length with no control characters, spaces folded.
+/// Characters no free-text value may hold: control characters (NUL, ESC,
+/// BEL, line breaks…), bidirectional embeddings, overrides and isolates
+/// (which make text display differently from what is stored, e.g. U+202E),
+/// and invisible separators. Joiners (U+200C, U+200D) stay: some scripts need them.
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200B}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{2060}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+        )
+}
+
+/// Text of a bounded length with no unsafe characters ([`is_unsafe_char`]), spaces folded.
 fn text(field: &'static str, input: &str, max: usize) -> Result<String, FieldError> {
     let folded = input.split_whitespace().collect::<Vec<_>>().join(" ");
     if folded.is_empty() {
@@ -50,8 +72,8 @@ fn text(field: &'static str, input: &str, max: usize) -> Result<String, FieldErr
     if folded.chars().count() > max {
         return Err(refuse(field, format!("is longer than {max} characters")));
     }
-    if folded.chars().any(char::is_control) {
-        return Err(refuse(field, "contains control characters"));
+    if folded.chars().any(is_unsafe_char) {
+        return Err(refuse(field, "contains control or bidirectional-override characters"));
     }
     Ok(folded)
 }
@@ -223,7 +245,13 @@ impl Email {
             .rsplit_once('@')
             .ok_or_else(|| refuse("email", "must contain @"))?;
         let domain = domain.to_ascii_lowercase();
-        let local_ok = !local.is_empty() && local.len() <= 64 && !local.chars().any(|c| c.is_whitespace() || c == '@');
+        // Printable ASCII or letters and digits of any script: no spaces,
+        // control or bidirectional-override characters.
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && local
+                .chars()
+                .all(|c| (c.is_ascii_graphic() && c != '@') || (!c.is_ascii() && c.is_alphanumeric()));
         let domain_ok = domain.len() <= 253
             && domain.contains('.')
             && domain

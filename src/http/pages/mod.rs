@@ -45,6 +45,8 @@ pub struct LangQuery {
 #[derive(Debug)]
 pub struct UserView {
     pub pseudonym: String,
+    /// The latest recovery of this account at a service counter, said plainly.
+    pub counter_recovery: Option<String>,
     pub verified: bool,
     pub counter: bool,
     pub citizen: bool,
@@ -75,7 +77,13 @@ async fn page(state: &AppState, headers: &HeaderMap, query: &LangQuery) -> Resul
             let roles = crate::store::identity::roles(&state.db, &w.account.account_id)
                 .await
                 .map_err(ApiError::internal)?;
+            let counter_recovery = if w.account.kind == "citizen" {
+                super::activity::counter_recovery_notice(state, &w.account.account_id, lang.texts()).await?
+            } else {
+                None
+            };
             Some(UserView {
+                counter_recovery,
                 pseudonym: w.account.pseudonym.clone(),
                 verified: w.account.verified,
                 counter: w.account.kind == "officer" && roles.iter().any(|r| Role::parse(r) == Some(Role::Counter)),
@@ -151,7 +159,7 @@ fn to_sign_in() -> Response {
     Redirect::to("/signin").into_response()
 }
 
-fn when(unix: i64) -> String {
+pub(super) fn when(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|t| {
@@ -296,15 +304,13 @@ async fn activity(
     let rows = crate::store::audit::events_about(&state.db, &who.account.pseudonym, 200)
         .await
         .map_err(ApiError::internal)?;
+    let actors = super::activity::actor_labels(&state, &rows, &who.account.pseudonym, page.t).await?;
     let events = rows
         .into_iter()
-        .map(|r| EventRow {
+        .zip(actors)
+        .map(|(r, actor)| EventRow {
             time: when(r.time_us / 1_000_000),
-            actor: if r.actor_id == who.account.pseudonym {
-                page.t.signed_in_as.to_owned() + " " + &r.actor_id
-            } else {
-                super::account::actor_label(&r, &who.account.pseudonym)
-            },
+            actor,
             detail: {
                 let fields = super::account::field_list(&r).join(", ");
                 match &r.purpose {

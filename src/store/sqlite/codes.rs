@@ -3,7 +3,7 @@
 use sqlx::SqliteConnection as Connection;
 
 use crate::store::StoreError;
-use crate::store::identity::EnrolmentCodeRow;
+use crate::store::identity::{CounterRecoveryRow, EnrolmentCodeRow};
 
 pub async fn replace_recovery_codes(
     conn: &mut Connection,
@@ -157,4 +157,57 @@ pub async fn set_code_nik_indexes(conn: &mut Connection, account_id: &str, index
         .execute(conn)
         .await?;
     Ok(done.rows_affected())
+}
+
+pub async fn insert_counter_recovery(conn: &mut Connection, r: &CounterRecoveryRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into counter_recovery (code_hash, account_id, officer_id, officer_unit, issued_at, completed_at) \
+         values (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .bind(&r.code_hash)
+    .bind(&r.account_id)
+    .bind(&r.officer_id)
+    .bind(&r.officer_unit)
+    .bind(r.issued_at)
+    .bind(r.completed_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn complete_counter_recovery(conn: &mut Connection, code_hash: &[u8], now: i64) -> Result<bool, StoreError> {
+    let done =
+        sqlx::query("update counter_recovery set completed_at = ?2 where code_hash = ?1 and completed_at is null")
+            .bind(code_hash)
+            .bind(now)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn last_counter_recovery<'e, E>(exec: E, account_id: &str) -> Result<Option<CounterRecoveryRow>, StoreError>
+where
+    E: sqlx::SqliteExecutor<'e>,
+{
+    Ok(sqlx::query_as(
+        "select code_hash, account_id, officer_id, officer_unit, issued_at, completed_at, reviewed_at \
+         from counter_recovery where account_id = ?1 and completed_at is not null \
+         order by completed_at desc limit 1",
+    )
+    .bind(account_id)
+    .fetch_optional(exec)
+    .await?)
+}
+
+pub async fn unreviewed_counter_recoveries<'e, E>(exec: E, limit: i64) -> Result<Vec<CounterRecoveryRow>, StoreError>
+where
+    E: sqlx::SqliteExecutor<'e>,
+{
+    Ok(sqlx::query_as(
+        "select code_hash, account_id, officer_id, officer_unit, issued_at, completed_at, reviewed_at \
+         from counter_recovery where reviewed_at is null order by issued_at limit ?1",
+    )
+    .bind(limit)
+    .fetch_all(exec)
+    .await?)
 }

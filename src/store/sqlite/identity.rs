@@ -9,12 +9,12 @@ use crate::store::identity::{AccountRow, CeremonyRow, PasskeyRow, SessionRow};
 pub use super::codes::*;
 
 const ACCOUNT: &str = "select account_id, kind, user_handle, pseudonym, status, verified, flag, display_name, nik, \
-     nik_index, created_at, updated_at from account";
+     nik_index, unit, created_at, updated_at from account";
 
 pub async fn insert_account(conn: &mut Connection, r: &AccountRow) -> Result<(), StoreError> {
     sqlx::query(
         "insert into account (account_id, kind, user_handle, pseudonym, status, verified, flag, display_name, nik, \
-         nik_index, created_at, updated_at) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         nik_index, unit, created_at, updated_at) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )
     .bind(&r.account_id)
     .bind(&r.kind)
@@ -26,6 +26,7 @@ pub async fn insert_account(conn: &mut Connection, r: &AccountRow) -> Result<(),
     .bind(&r.display_name)
     .bind(&r.nik)
     .bind(&r.nik_index)
+    .bind(&r.unit)
     .bind(r.created_at)
     .bind(r.updated_at)
     .execute(conn)
