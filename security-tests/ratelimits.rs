@@ -119,3 +119,187 @@ async fn behind_a_trusted_proxy_limits_follow_the_client_and_the_account() {
             .any(|r| r.action == "ratelimit.trip" && r.target_id.as_deref() == Some("recovery-account"))
     );
 }
+
+/// A sandbox whose service believes X-Forwarded-For from the test client,
+/// so that attacker and victim come from different addresses.
+async fn behind_proxy(backend: Backend) -> Sandbox {
+    let mut sandbox = Sandbox::new(backend).await;
+    sandbox.extra_env = vec![("JAGA_SERVER_TRUSTED_PROXIES".into(), "127.0.0.1/32, ::1".into())];
+    sandbox
+}
+
+/// Statuses of `n` failed sign-ins naming the victim's credential: each a
+/// fresh ceremony, with the captured `assertion`'s client data pointed at
+/// the new challenge (so it reaches signature verification, and fails
+/// there), each from its own address.
+async fn failed_sign_ins(
+    attacker: &mut Browser<'_>,
+    assertion: &[u8],
+    n: u32,
+    net: &str,
+) -> Vec<(u16, serde_json::Value)> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+    let mut out = Vec::new();
+    for i in 0..n {
+        attacker.forwarded_for = Some(format!("{net}.{i}"));
+        let options = attacker.sign_in_options().await;
+        let mut forged: serde_json::Value = serde_json::from_slice(assertion).unwrap();
+        let client_data = B64URL
+            .decode(forged["response"]["clientDataJSON"].as_str().unwrap())
+            .unwrap();
+        let mut client_data: serde_json::Value = serde_json::from_slice(&client_data).unwrap();
+        client_data["challenge"] = options["publicKey"]["challenge"].clone();
+        forged["response"]["clientDataJSON"] = B64URL.encode(serde_json::to_vec(&client_data).unwrap()).into();
+        let a = attacker.finish_sign_in(serde_json::to_vec(&forged).unwrap()).await;
+        let mut body = a.body.clone();
+        body.as_object_mut().unwrap().remove("request_id");
+        out.push((a.status.as_u16(), body));
+    }
+    out
+}
+
+#[tokio::test]
+async fn strangers_with_a_credential_id_cannot_keep_its_owner_from_signing_in() {
+    for backend in crate::support::backends() {
+        let sandbox = behind_proxy(backend).await;
+        let app = sandbox.serve();
+        let mut alice = Browser::new(&app);
+        alice.forwarded_for = Some("192.0.2.10".into());
+        assert_eq!(alice.enrol(&nik(0), "Alice").await.status, 201);
+        // Alice signs in; the attacker captured her assertion (and so her
+        // credential id) and replays it from rotating addresses: after ten
+        // failures they get 429…
+        let options = alice.sign_in_options().await;
+        let captured = alice.get(&options).await;
+        assert_eq!(alice.finish_sign_in(captured.clone()).await.status, 200);
+        let mut attacker = Browser::new(&app);
+        let statuses: Vec<u16> = failed_sign_ins(&mut attacker, &captured, 12, "203.0.113")
+            .await
+            .iter()
+            .map(|s| s.0)
+            .collect();
+        assert_eq!(&statuses[..10], &[401; 10], "{backend:?}");
+        assert_eq!(&statuses[10..], &[429, 429], "{backend:?}");
+        // …and Alice, with her passkey, signs in at once, again and again.
+        for _ in 0..3 {
+            assert_eq!(alice.sign_in().await.status, 200, "{backend:?}");
+        }
+        sandbox.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn refusals_do_not_tell_registered_from_unknown_credentials() {
+    let sandbox = behind_proxy(Backend::Sqlite).await;
+    let app = sandbox.serve();
+    let mut alice = Browser::new(&app);
+    assert_eq!(alice.enrol(&nik(0), "Alice").await.status, 201);
+    // A credential nobody registered here (enrolled on another service).
+    let other = Sandbox::new(Backend::Sqlite).await;
+    let other_app = other.serve();
+    let mut elsewhere = Browser::new(&other_app);
+    assert_eq!(elsewhere.enrol(&nik(1), "Elsewhere").await.status, 201);
+    let mut stranger = Browser::new(&app);
+    stranger.passkeys = elsewhere.passkeys;
+    // Fresh assertions with a wrong signature: a registered credential goes
+    // all the way to signature verification, an unknown one does not exist.
+    let tampered = |mut assertion: Vec<u8>| {
+        let mut json: serde_json::Value = serde_json::from_slice(&assertion).unwrap();
+        json["response"]["signature"] =
+            "MEUCIQDtampered0000000000000000000000000000000000000AiAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into();
+        assertion = serde_json::to_vec(&json).unwrap();
+        assertion
+    };
+    let mut registered = Vec::new();
+    let mut unknown = Vec::new();
+    for i in 0..12 {
+        alice.forwarded_for = Some(format!("198.51.100.{i}"));
+        stranger.forwarded_for = Some(format!("198.51.100.{}", 100 + i));
+        let options = alice.sign_in_options().await;
+        let a = tampered(alice.get(&options).await);
+        let options = stranger.sign_in_options().await;
+        let b = tampered(stranger.get(&options).await);
+        for (list, answer) in [
+            (&mut registered, alice.finish_sign_in(a).await),
+            (&mut unknown, stranger.finish_sign_in(b).await),
+        ] {
+            let mut body = answer.body.clone();
+            body.as_object_mut().unwrap().remove("request_id");
+            let retry = body["message"]
+                .as_str()
+                .unwrap_or("")
+                .chars()
+                .filter(char::is_ascii_digit)
+                .count()
+                > 0;
+            list.push((answer.status.as_u16(), body["error"].clone(), retry));
+        }
+    }
+    assert_eq!(registered, unknown, "the answers differ");
+    assert_eq!(registered[0].0, 401);
+    assert_eq!(registered[11].0, 429);
+    // The real reasons are in the audit log.
+    drop((alice, stranger));
+    drop(app);
+    let actions = audit_actions(&sandbox).await;
+    assert!(
+        actions
+            .iter()
+            .any(|(a, _, r)| a == "session.signin" && r.as_deref() == Some("rejected"))
+    );
+    assert!(
+        actions
+            .iter()
+            .any(|(a, _, r)| a == "session.signin" && r.as_deref() == Some("unknown_credential"))
+    );
+}
+
+#[tokio::test]
+async fn strangers_with_a_nik_cannot_keep_its_holder_from_recovering() {
+    for backend in crate::support::backends() {
+        let sandbox = behind_proxy(backend).await;
+        let app = sandbox.serve();
+        let mut phone = Browser::new(&app);
+        phone.forwarded_for = Some("192.0.2.10".into());
+        let enrolled = phone.enrol(&nik(0), "Siti").await;
+        let code = enrolled.body["recovery_codes"][0].as_str().unwrap().to_owned();
+        // One wrong code a request, from rotating addresses, keeps going.
+        let mut statuses = Vec::new();
+        for i in 0..8u32 {
+            let mut thief = Browser::new(&app);
+            thief.forwarded_for = Some(format!("203.0.113.{i}"));
+            statuses.push(thief.recover(&nik(0), "aaaa-bbbb-cccc").await.status.as_u16());
+        }
+        assert_eq!(statuses, vec![401, 401, 401, 401, 401, 429, 429, 429], "{backend:?}");
+        // The holder's correct code works meanwhile.
+        let mut new_phone = Browser::new(&app);
+        new_phone.forwarded_for = Some("192.0.2.11".into());
+        let recovered = new_phone.recover(&nik(0), &code).await;
+        assert_eq!(recovered.status, 201, "{backend:?}: {:?}", recovered.body);
+        sandbox.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn verification_codes_are_limited_per_account() {
+    for backend in crate::support::backends() {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let mut phone = Browser::new(&app);
+        assert_eq!(phone.enrol(&nik(0), "Siti").await.status, 201);
+        phone.me().await;
+        let mut statuses = Vec::new();
+        for _ in 0..7 {
+            statuses.push(
+                phone
+                    .post_json("/api/verification-code", &json!({}))
+                    .await
+                    .status
+                    .as_u16(),
+            );
+        }
+        assert_eq!(statuses, vec![200, 200, 200, 200, 200, 429, 429], "{backend:?}");
+        sandbox.drop_database().await;
+    }
+}

@@ -28,6 +28,8 @@ pub struct Browser<'a> {
     pub session: Option<String>,
     pub csrf: Option<String>,
     pub user_agent: String,
+    /// X-Forwarded-For, for tests that run behind a trusted proxy.
+    pub forwarded_for: Option<String>,
 }
 
 impl std::fmt::Debug for Browser<'_> {
@@ -46,6 +48,7 @@ impl<'a> Browser<'a> {
             session: None,
             csrf: None,
             user_agent: "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36".into(),
+            forwarded_for: None,
         }
     }
 
@@ -62,6 +65,9 @@ impl<'a> Browser<'a> {
         }
         if let Some(csrf) = &self.csrf {
             req = req.header("x-csrf-token", csrf);
+        }
+        if let Some(xff) = &self.forwarded_for {
+            req = req.header("x-forwarded-for", xff);
         }
         if let Some(body) = body {
             req = req.header("content-type", "application/json").body(body);

@@ -300,12 +300,19 @@ fn verify_hash(account_id: &str, code: &str) -> Vec<u8> {
     codes::enrolment_hash(&format!("verify:{account_id}:{}", codes::normalise(code)))
 }
 
-/// A citizen asks for a short code to show at the counter.
+/// A citizen asks for a short code to show at the counter (a few per
+/// account per ten minutes: each is a stored row and an audit event).
 pub async fn verification_code(
     state: &AppState,
     account: &AccountRow,
     ctx: &Context,
 ) -> Result<IssuedCode, EnrolError> {
+    let key = crate::ratelimit::Key::Account(account.account_id.as_bytes().to_vec());
+    let decision = state.limits.check(crate::ratelimit::VERIFICATION_CODE_ACCOUNT, &key);
+    if !decision.allowed() {
+        crate::ratelimit::audit_trip(state, decision.policy, &key, ctx).await;
+        return Err(EnrolError::Limited(decision));
+    }
     let digits: String = crate::ids::bytes::<8>()?
         .iter()
         .map(|b| char::from(b'0' + b % 10))
@@ -353,11 +360,27 @@ pub async fn verify(
     let nik = Nik::parse(nik)?;
     let index = nik_index(state, &nik);
     let key = crate::ratelimit::Key::Account(index.clone());
-    let decision = state.limits.check(crate::ratelimit::VERIFY_ACCOUNT, &key);
-    if !decision.allowed() {
-        crate::ratelimit::audit_trip(state, decision.policy, &key, ctx).await;
-        return Err(EnrolError::Limited(decision));
+    match verify_code(state, officer, index, code, ctx).await {
+        Err(EnrolError::VerificationFailed) => {
+            let decision = state.limits.fail(crate::ratelimit::VERIFY_ACCOUNT, &key);
+            if decision.allowed() {
+                Err(EnrolError::VerificationFailed)
+            } else {
+                crate::ratelimit::audit_trip(state, decision.policy, &key, ctx).await;
+                Err(EnrolError::Limited(decision))
+            }
+        }
+        other => other,
     }
+}
+
+async fn verify_code(
+    state: &AppState,
+    officer: &CounterOfficer,
+    index: Vec<u8>,
+    code: &str,
+    ctx: &Context,
+) -> Result<String, EnrolError> {
     let code = code.to_owned();
     let actor = officer.actor();
     let ctx = ctx.clone();

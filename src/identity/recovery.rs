@@ -9,19 +9,32 @@ use crate::audit::{self, Actor, ActorKind, Context, Event, Outcome, Target};
 use crate::passkeys;
 use crate::store::identity::{self as stored, AccountRow};
 
-/// Checks NIK and recovery code, spends the code, and starts registering a
-/// new passkey. Every refusal is the same [`EnrolError::RecoveryFailed`].
+/// Checks NIK and recovery code and starts registering a new passkey (the
+/// code is spent when the passkey is stored). Every refusal is the same
+/// [`EnrolError::RecoveryFailed`]. Only failures count against the NIK's
+/// bucket, and a correct code is never refused by it: knowing a NIK is not
+/// enough to keep its holder from recovering.
 pub async fn start(state: &AppState, nik: &str, code: &str, ctx: &Context) -> Result<serde_json::Value, EnrolError> {
     let Ok(nik) = Nik::parse(nik) else {
         return Err(EnrolError::RecoveryFailed);
     };
     let index = nik_index(state, &nik);
     let key = crate::ratelimit::Key::Account(index.clone());
-    let decision = state.limits.check(crate::ratelimit::RECOVERY_ACCOUNT, &key);
-    if !decision.allowed() {
-        crate::ratelimit::audit_trip(state, decision.policy, &key, ctx).await;
-        return Err(EnrolError::Limited(decision));
+    match begin(state, index, code, ctx).await {
+        Err(EnrolError::RecoveryFailed) => {
+            let decision = state.limits.fail(crate::ratelimit::RECOVERY_ACCOUNT, &key);
+            if decision.allowed() {
+                Err(EnrolError::RecoveryFailed)
+            } else {
+                crate::ratelimit::audit_trip(state, decision.policy, &key, ctx).await;
+                Err(EnrolError::Limited(decision))
+            }
+        }
+        other => other,
     }
+}
+
+async fn begin(state: &AppState, index: Vec<u8>, code: &str, ctx: &Context) -> Result<serde_json::Value, EnrolError> {
     let code = codes::normalise(code);
     let rp = state.rp.clone();
     let keys = state.keys.clone();
@@ -33,18 +46,12 @@ pub async fn start(state: &AppState, nik: &str, code: &str, ctx: &Context) -> Re
                 let account = stored::account_by_nik_index(tx, &index).await?;
                 let usable = account.filter(|a| a.status == "active");
                 // Checked here, spent only when the new passkey is stored, so a
-                // cancelled passkey dialog does not burn the code.
-                let valid = match &usable {
-                    Some(a) => {
-                        stored::recovery_code_unused(
-                            tx,
-                            &a.account_id,
-                            &codes::recovery_hash(&keys.index, &a.account_id, &code),
-                        )
-                        .await?
-                    }
-                    None => false,
-                };
+                // cancelled passkey dialog does not burn the code. The lookup
+                // runs for unknown NIKs too, so both take the same path.
+                let owner = usable.as_ref().map_or("-", |a| a.account_id.as_str());
+                let valid = stored::recovery_code_unused(tx, owner, &codes::recovery_hash(&keys.index, owner, &code))
+                    .await?
+                    && usable.is_some();
                 let Some(account) = usable.filter(|_| valid) else {
                     let event = Event::new(
                         Actor::new(ActorKind::Anonymous, "-"),

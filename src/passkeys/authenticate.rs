@@ -127,3 +127,37 @@ pub fn finish_sign_in(
         backup_changed: before.backup != after.backup,
     })
 }
+
+/// The generator of P-256 as a SEC1 compressed point: a valid public key
+/// nobody holds the private key of.
+const DECOY_KEY: [u8; 33] = [
+    0x03, 0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6, 0xe5, 0x63, 0xa4, 0x40, 0xf2, 0x77, 0x03,
+    0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0, 0xf4, 0xa1, 0x39, 0x45, 0xd8, 0x98, 0xc2, 0x96,
+];
+
+/// Does the work of verifying a P-256 passkey signature (the most common
+/// kind) over the assertion, against a key nobody holds: for unknown
+/// credentials, so that refusing them takes as long as refusing a
+/// registered one. The result is always a refusal and is not used.
+pub fn decoy_verification(assertion: &Assertion) -> bool {
+    use p256::ecdsa::signature::Verifier as _;
+    use p256::ecdsa::{Signature, VerifyingKey};
+    let Ok(key) = VerifyingKey::from_sec1_bytes(&DECOY_KEY) else {
+        return false;
+    };
+    let response = assertion.inner.response();
+    let signature = Signature::from_der(response.signature())
+        .ok()
+        .or_else(|| Signature::from_slice(&[1; 64]).ok());
+    let mut message = response.authenticator_data().to_vec();
+    message.extend_from_slice(&crate::ids::sha256(response.client_data_json()));
+    signature.is_some_and(|s| key.verify(&message, &s).is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_decoy_key_is_a_valid_p256_point() {
+        assert!(p256::ecdsa::VerifyingKey::from_sec1_bytes(&super::DECOY_KEY).is_ok());
+    }
+}

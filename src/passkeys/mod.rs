@@ -13,7 +13,7 @@ use webauthn_rp::request::{AsciiDomain, RpId};
 
 use crate::config::WebauthnConfig;
 
-pub use authenticate::{Assertion, SignIn, finish_sign_in, parse_assertion, start_sign_in};
+pub use authenticate::{Assertion, SignIn, decoy_verification, finish_sign_in, parse_assertion, start_sign_in};
 pub use register::{NewPasskey, finish_registration, parse_registration, start_registration};
 
 /// The relying party: domain and allowed origins, checked at start.

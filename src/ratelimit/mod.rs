@@ -42,7 +42,12 @@ pub const RECOVERY_IP: Policy = Policy {
     burst: 10,
     window: Duration::from_secs(300),
 };
-/// Per account (a passkey, or the blind index of a NIK).
+/// Failed attempts per account identifier (a presented credential id, or
+/// the blind index of a NIK). Only failures take from these buckets, and a
+/// correct passkey or code is never refused by them: knowing someone's
+/// credential id or NIK is not enough to lock them out. A failure that
+/// finds its bucket empty is answered 429 instead of 401, whether the
+/// identifier is registered or not.
 pub const SIGN_IN_ACCOUNT: Policy = Policy {
     name: "signin-account",
     burst: 10,
@@ -58,8 +63,15 @@ pub const VERIFY_ACCOUNT: Policy = Policy {
     burst: 5,
     window: Duration::from_secs(900),
 };
+/// Verification codes a signed-in citizen may ask for (each is a stored
+/// row and an audit event).
+pub const VERIFICATION_CODE_ACCOUNT: Policy = Policy {
+    name: "verification-code-account",
+    burst: 5,
+    window: Duration::from_secs(600),
+};
 
-const ALL: [Policy; 7] = [
+const ALL: [Policy; 8] = [
     SIGN_IN_IP,
     ENROL_IP,
     CODE_IP,
@@ -67,6 +79,7 @@ const ALL: [Policy; 7] = [
     SIGN_IN_ACCOUNT,
     RECOVERY_ACCOUNT,
     VERIFY_ACCOUNT,
+    VERIFICATION_CODE_ACCOUNT,
 ];
 
 /// What a limit key is made of.
@@ -201,6 +214,12 @@ impl Limits {
                 }
             }
         }
+    }
+
+    /// Records a failed attempt for `key`: the answer is 429 when the
+    /// bucket was already empty. Successes never call this.
+    pub fn fail(&self, policy: Policy, key: &Key) -> Decision {
+        self.check(policy, key)
     }
 
     /// Whether this trip should be audited now (at most once a minute per key).

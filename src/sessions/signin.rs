@@ -62,13 +62,45 @@ struct Found {
     account: Option<AccountRow>,
 }
 
+/// The bucket of failed attempts for a presented credential id: the same
+/// for registered and unknown ids, so neither the answers nor their order
+/// tell them apart.
+fn failure_key(credential_id: &[u8]) -> crate::ratelimit::Key {
+    let mut data = b"signin-credential\0".to_vec();
+    data.extend_from_slice(credential_id);
+    crate::ratelimit::Key::Account(crate::ids::sha256(&data).to_vec())
+}
+
 /// Finishes a sign-in: one answer for every failure, a new session token
-/// on success.
+/// on success. Only failures count against the presented credential's
+/// bucket; a correct assertion is never refused by it.
 pub async fn finish(state: &AppState, body: &[u8], user_agent: &str, ctx: &Context) -> Result<Issued, SignInError> {
     let Ok(assertion) = passkeys::parse_assertion(body) else {
         fail(state, ctx, None, "malformed").await;
         return Err(SignInError::Failed);
     };
+    let key = failure_key(assertion.credential_id());
+    match verify(state, assertion, user_agent, ctx).await {
+        Ok(issued) => Ok(issued),
+        Err(SignInError::Failed) => {
+            let decision = state.limits.fail(crate::ratelimit::SIGN_IN_ACCOUNT, &key);
+            if decision.allowed() {
+                Err(SignInError::Failed)
+            } else {
+                crate::ratelimit::audit_trip(state, decision.policy, &key, ctx).await;
+                Err(SignInError::Limited(decision))
+            }
+        }
+        Err(other) => Err(other),
+    }
+}
+
+async fn verify(
+    state: &AppState,
+    assertion: passkeys::Assertion,
+    user_agent: &str,
+    ctx: &Context,
+) -> Result<Issued, SignInError> {
     let credential_id = assertion.credential_id().to_vec();
     // Take the ceremony (single use) and load the credential in one unit.
     let challenge = assertion.challenge.to_vec();
@@ -95,29 +127,20 @@ pub async fn finish(state: &AppState, body: &[u8], user_agent: &str, ctx: &Conte
         return Err(SignInError::Failed);
     };
     let (Some(passkey), Some(account)) = (found.passkey, found.account) else {
+        // The same signature work as for a registered credential, so the
+        // time to answer does not tell the two apart.
+        let _ = tokio::task::spawn_blocking(move || passkeys::decoy_verification(&assertion)).await;
         fail(state, ctx, None, "unknown_credential").await;
         return Err(SignInError::Failed);
     };
-    // Keyed on the account found, not on what the client sent.
-    let key = crate::ratelimit::Key::Account(account.account_id.as_bytes().to_vec());
-    let decision = state.limits.check(crate::ratelimit::SIGN_IN_ACCOUNT, &key);
-    if !decision.allowed() {
-        crate::ratelimit::audit_trip(state, decision.policy, &key, ctx).await;
-        return Err(SignInError::Limited(decision));
-    }
     let pseudonym = account.pseudonym.clone();
     let Ok(handle) = <[u8; 64]>::try_from(account.user_handle.as_slice()) else {
         fail(state, ctx, Some(&pseudonym), "corrupt_user_handle").await;
         return Err(SignInError::Failed);
     };
-    if assertion.user_handle() != handle.as_slice() {
-        fail(state, ctx, Some(&pseudonym), "user_handle_mismatch").await;
-        return Err(SignInError::Failed);
-    }
-    if !Status::parse(&account.status).is_some_and(Status::may_sign_in) {
-        fail(state, ctx, Some(&pseudonym), "account_not_active").await;
-        return Err(SignInError::Failed);
-    }
+    // Every registered credential costs one signature verification, whatever
+    // else is wrong, so timing tells nothing about the account.
+    let handle_matches = assertion.user_handle() == handle.as_slice();
     let rp = state.rp.clone();
     let stored_static = passkey.static_state.clone();
     let stored_dynamic = passkey.dynamic_state.clone();
@@ -133,6 +156,14 @@ pub async fn finish(state: &AppState, body: &[u8], user_agent: &str, ctx: &Conte
     })
     .await
     .map_err(|e| SignInError::Passkey(PasskeyError::Internal(e.to_string())))?;
+    if !handle_matches {
+        fail(state, ctx, Some(&pseudonym), "user_handle_mismatch").await;
+        return Err(SignInError::Failed);
+    }
+    if !Status::parse(&account.status).is_some_and(Status::may_sign_in) {
+        fail(state, ctx, Some(&pseudonym), "account_not_active").await;
+        return Err(SignInError::Failed);
+    }
     let outcome = match verified {
         Ok(o) => o,
         Err(PasskeyError::CounterRegression) => {
