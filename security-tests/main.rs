@@ -24,6 +24,7 @@ mod passkey_attacks;
 mod passkeys;
 mod profile;
 mod ratelimits;
+mod retention;
 mod rotation;
 mod serving;
 mod support;

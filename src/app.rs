@@ -34,6 +34,7 @@ pub struct App {
     pub state: AppState,
     stop_checkpointer: watch::Sender<bool>,
     checkpointer: JoinHandle<()>,
+    purger: JoinHandle<()>,
     writer_task: JoinHandle<()>,
 }
 
@@ -86,6 +87,29 @@ impl App {
                 reloading.vault.refresh();
             }
         });
+        // Retention: expired sessions, codes and ceremonies are deleted.
+        let (writer, sessions) = (state.writer.clone(), state.config.sessions.clone());
+        let mut stopping = stop_checkpointer.subscribe();
+        let purger = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(sessions.purge_every);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stopping.changed() => return,
+                }
+                let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                match crate::sessions::retention::purge(&writer, &sessions, now).await {
+                    Ok(purged) => tracing::debug!(
+                        retention.sessions = purged.sessions,
+                        retention.codes = purged.codes,
+                        retention.recovery_codes = purged.recovery_codes,
+                        retention.ceremonies = purged.ceremonies,
+                        "expired rows purged"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "retention purge failed; will retry"),
+                }
+            }
+        });
         let limits = state.limits.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -98,6 +122,7 @@ impl App {
             state,
             stop_checkpointer,
             checkpointer,
+            purger,
             writer_task,
         })
     }
@@ -111,6 +136,9 @@ impl App {
         let _ = self.stop_checkpointer.send(true);
         if let Err(e) = self.checkpointer.await {
             tracing::error!(error = %e, "audit checkpointer ended abnormally");
+        }
+        if let Err(e) = self.purger.await {
+            tracing::error!(error = %e, "retention purge ended abnormally");
         }
         let db = self.state.db.clone();
         drop(self.state);

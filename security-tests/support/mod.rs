@@ -116,6 +116,29 @@ impl Sandbox {
         TestApp::start(self.command(&["serve"]))
     }
 
+    /// The single integer a query answers, read straight from the database
+    /// (what is really stored, not what the service says).
+    pub async fn sql_count(&self, sql: &str) -> i64 {
+        use sqlx::Connection as _;
+        match self.backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}", self.dir.path().join("jaga.db").display());
+                let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+                    .fetch_one(&mut c)
+                    .await
+                    .unwrap()
+            }
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.db_url).await.unwrap();
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+                    .fetch_one(&mut c)
+                    .await
+                    .unwrap()
+            }
+        }
+    }
+
     pub async fn drop_database(self) {
         if let Some(pg) = self.pg {
             pg.drop().await;

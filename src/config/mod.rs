@@ -68,12 +68,16 @@ pub struct SessionConfig {
     /// Adding or removing a passkey and new recovery codes need a sign-in
     /// at most this old.
     pub reauth_window: Duration,
+    /// How often expired sessions, codes and ceremonies are deleted.
+    pub purge_every: Duration,
 }
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen: Vec<String>,
     pub admin_listen: Option<String>,
+    /// Opens /metrics on the main listener to `Authorization: Bearer <token>`.
+    pub metrics_token: Option<SecretString>,
     pub trusted_proxies: Vec<Cidr>,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
@@ -201,6 +205,9 @@ impl Config {
             server: ServerConfig {
                 listen,
                 admin_listen,
+                metrics_token: get
+                    .secret("server.metrics_token")?
+                    .filter(|t| !t.expose_secret().is_empty()),
                 trusted_proxies,
                 max_body_bytes: get.int("server.max_body_bytes", 1 << 20, 1024, 64 << 20)?,
                 request_timeout: Duration::from_secs(get.int("server.request_timeout_secs", 30, 1, 600)?),
@@ -231,6 +238,7 @@ impl Config {
                     7 * 24 * 3600,
                 )?),
                 reauth_window: Duration::from_secs(get.int("sessions.reauth_window_secs", 600, 1, 24 * 3600)?),
+                purge_every: Duration::from_secs(get.int("sessions.purge_every_secs", 600, 1, 24 * 3600)?),
             },
             log: LogConfig { format, filter },
         })
@@ -245,6 +253,7 @@ impl Config {
             ("mode", if self.dev { "development" } else { "production" }.to_owned()),
             ("server.listen", self.server.listen.join(", ")),
             ("server.admin_listen", opt(&self.server.admin_listen)),
+            ("server.metrics_token", redacted(self.server.metrics_token.is_some())),
             (
                 "server.trusted_proxies",
                 self.server
@@ -303,6 +312,14 @@ impl Config {
             (
                 "sessions.absolute_timeout_secs",
                 self.sessions.absolute_timeout.as_secs().to_string(),
+            ),
+            (
+                "sessions.reauth_window_secs",
+                self.sessions.reauth_window.as_secs().to_string(),
+            ),
+            (
+                "sessions.purge_every_secs",
+                self.sessions.purge_every.as_secs().to_string(),
             ),
             ("log.format", format!("{:?}", self.log.format).to_lowercase()),
             ("log.filter", self.log.filter.clone()),

@@ -61,6 +61,10 @@ pub const KEYS: &[KeySpec] = &[
         Kind::Int,
         "time given to in-flight requests at shutdown",
     ),
+    secret(
+        "server.metrics_token",
+        "bearer token that opens /metrics on the main listener (else only the admin listener, or --dev)",
+    ),
     key("tls.cert_path", Kind::Str, "PEM certificate chain"),
     key("tls.key_path", Kind::Str, "PEM private key"),
     secret("database.url", "sqlite://path or postgres://user@host/db"),
@@ -121,6 +125,11 @@ pub const KEYS: &[KeySpec] = &[
         "sessions.reauth_window_secs",
         Kind::Int,
         "sensitive account changes need a sign-in at most this old",
+    ),
+    key(
+        "sessions.purge_every_secs",
+        Kind::Int,
+        "how often expired sessions, used or expired codes and expired ceremonies are deleted",
     ),
     key("log.format", Kind::Str, "auto, json or pretty"),
     key(

@@ -1,6 +1,7 @@
 //! Browser sessions: opaque 256-bit random tokens, stored only as SHA-256
 //! hashes, with idle and absolute timeouts.
 
+pub mod retention;
 pub mod signin;
 
 use base64::Engine as _;
@@ -159,6 +160,7 @@ mod tests {
             idle_timeout: Duration::from_secs(1800),
             absolute_timeout: Duration::from_secs(43200),
             reauth_window: Duration::from_secs(600),
+            purge_every: Duration::from_secs(600),
         }
     }
 

@@ -202,6 +202,12 @@ pub async fn delete_expired_ceremonies(tx: &mut Tx<'_>, now: i64) -> Result<u64,
     dispatch_tx!(tx, delete_expired_ceremonies, now)
 }
 
+/// Deletes expired sessions, used or expired codes and expired ceremonies;
+/// returns how many of each (sessions, enrolment codes, recovery codes, ceremonies).
+pub async fn purge_expired(tx: &mut Tx<'_>, now: i64, idle_secs: i64) -> Result<[u64; 4], StoreError> {
+    dispatch_tx!(tx, purge_expired, now, idle_secs)
+}
+
 pub async fn insert_session(tx: &mut Tx<'_>, row: &SessionRow) -> Result<(), StoreError> {
     dispatch_tx!(tx, insert_session, row)
 }

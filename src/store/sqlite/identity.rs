@@ -176,6 +176,37 @@ pub async fn delete_expired_ceremonies(conn: &mut Connection, now: i64) -> Resul
     Ok(done.rows_affected())
 }
 
+/// Deletes what has outlived its use: sessions past their absolute expiry or
+/// idle longer than `idle_secs` (with their IP address and user agent),
+/// enrolment and verification codes used or expired, used recovery codes,
+/// and expired ceremonies. Returns the counts in that order.
+pub async fn purge_expired(conn: &mut Connection, now: i64, idle_secs: i64) -> Result<[u64; 4], StoreError> {
+    let sessions = sqlx::query("delete from session where expires_at <= ?1 or last_seen_at <= ?2")
+        .bind(now)
+        .bind(now.saturating_sub(idle_secs))
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    let codes = sqlx::query(
+        "delete from enrolment_code where (used_at is not null or expires_at <= ?1) \
+         and code_hash not in (select code_hash from counter_recovery)",
+    )
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let recovery = sqlx::query("delete from recovery_code where used_at is not null")
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    let ceremonies = sqlx::query("delete from ceremony where expires_at <= ?1")
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok([sessions, codes, recovery, ceremonies])
+}
+
 pub async fn insert_session(conn: &mut Connection, r: &SessionRow) -> Result<(), StoreError> {
     sqlx::query(
         "insert into session (token_hash, session_id, account_id, credential_id, csrf_token, user_agent, ip, \
