@@ -115,6 +115,47 @@ async fn hostile_requests_get_clean_errors() {
     error_body(resp, 405).await;
 }
 
+/// What hyper refuses before any request reaches the router still gets
+/// the one JSON error shape, a request id and the security headers.
+#[tokio::test]
+async fn protocol_errors_get_the_json_shape_request_id_and_headers() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let app = sandbox.serve();
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let long_uri = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70 * 1024));
+    let cases = [
+        (long_uri.as_str(), 414, "uri_too_long"),
+        (
+            "GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n",
+            400,
+            "bad_request",
+        ),
+        ("GET / HTTP/1.1\r\nHost: x\r\nX-\u{1}: y\r\n\r\n", 400, "bad_request"),
+        ("NOT-HTTP\r\n\r\n", 400, "bad_request"),
+    ];
+    for (request, status, code) in cases {
+        let answer = raw_request(&addr, request).await;
+        let (head, body) = answer
+            .split_once("\r\n\r\n")
+            .unwrap_or_else(|| panic!("no head: {answer:?}"));
+        let head_lower = head.to_ascii_lowercase();
+        assert!(head.starts_with(&format!("HTTP/1.1 {status} ")), "{head}");
+        assert!(head_lower.contains("content-type: application/json"), "{head}");
+        assert!(head_lower.contains("x-request-id: "), "{head}");
+        assert!(head_lower.contains("content-security-policy: "), "{head}");
+        assert!(head_lower.contains("x-content-type-options: nosniff"), "{head}");
+        let json: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("{body:?}"));
+        assert_eq!(json["error"], code);
+        assert_eq!(json["request_id"].as_str().unwrap().len(), 32);
+        assert!(leaks_internals(body).is_none(), "{body}");
+    }
+    // Ordinary traffic on the same server is untouched.
+    let ok = app.get("/healthz").await;
+    assert_eq!(ok.status(), 200);
+    let (_, logs) = app.stop();
+    assert!(logs.contains("request refused before routing"), "{logs}");
+}
+
 async fn assert_ready(app: &TestApp) {
     let resp = app.get("/readyz").await;
     assert_eq!(resp.status(), 200);

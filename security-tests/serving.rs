@@ -63,6 +63,8 @@ async fn dev_mode_creates_its_data_and_keys_and_says_so() {
         .env("JAGA_LOG_FORMAT", "json");
     let app = TestApp::start(cmd);
     assert_eq!(app.get("/readyz").await.status(), 200);
+    // Development mode serves metrics on the main listener, for convenience.
+    assert_eq!(app.get("/metrics").await.status(), 200);
     let data = sandbox.dir.path().join("data");
     assert!(data.join("jaga.db").exists());
     assert!(data.join("dev-keys.toml").exists());
@@ -73,7 +75,8 @@ async fn dev_mode_creates_its_data_and_keys_and_says_so() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_status() {
-    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let mut sandbox = Sandbox::new(Backend::Sqlite).await;
+    sandbox.extra_env = vec![("JAGA_SERVER_METRICS_TOKEN".into(), "metrics-secret-0123456789".into())];
     let app = sandbox.serve();
     for _ in 0..3 {
         app.get("/healthz").await;
@@ -83,7 +86,13 @@ async fn metrics_count_requests_by_route_and_status() {
         let method = reqwest::Method::from_bytes(format!("FOO{i}").as_bytes()).unwrap();
         app.client.request(method, app.url("/healthz")).send().await.unwrap();
     }
-    let resp = app.get("/metrics").await;
+    let resp = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("metrics-secret-0123456789")
+        .send()
+        .await
+        .unwrap();
     assert!(
         resp.headers()["content-type"]
             .to_str()
@@ -106,6 +115,45 @@ async fn metrics_count_requests_by_route_and_status() {
     assert!(
         text.contains("jaga_http_request_duration_seconds_count{route=\"/healthz\",method=\"GET\",status=\"200\"} 3")
     );
+}
+
+#[tokio::test]
+async fn metrics_are_not_public_on_the_main_listener() {
+    // Production without a token: not served on the main listener at all.
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let app = sandbox.serve();
+    assert_eq!(app.get("/metrics").await.status(), 404);
+    drop(app);
+    // With a token: only to its bearer.
+    let mut sandbox = Sandbox::new(Backend::Sqlite).await;
+    sandbox.extra_env = vec![("JAGA_SERVER_METRICS_TOKEN".into(), "metrics-secret-0123456789".into())];
+    let app = sandbox.serve();
+    let anonymous = app.get("/metrics").await;
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
+    let body: serde_json::Value = anonymous.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized");
+    for wrong in ["metrics-secret-0123456788", "", "metrics-secret-01234567890"] {
+        let resp = app
+            .client
+            .get(app.url("/metrics"))
+            .bearer_auth(wrong)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 401, "{wrong:?}");
+    }
+    let ok = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("metrics-secret-0123456789")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    // The token never reaches a log line.
+    let (_, logs) = app.stop();
+    assert!(!logs.contains("metrics-secret"), "{logs}");
 }
 
 #[tokio::test]

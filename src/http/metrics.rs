@@ -102,6 +102,35 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     response
 }
 
+/// Prometheus metrics on the main listener, for the bearer of
+/// `server.metrics_token` only (compared in constant time).
+pub async fn with_token(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    use secrecy::ExposeSecret as _;
+    use subtle::ConstantTimeEq as _;
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let expected = state
+        .config
+        .server
+        .metrics_token
+        .as_ref()
+        .map(|t| t.expose_secret().as_bytes().to_vec())
+        .unwrap_or_default();
+    if expected.is_empty() || !bool::from(presented.as_bytes().ct_eq(&expected)) {
+        return super::error::ApiError::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "A valid metrics token is required (Authorization: Bearer …).",
+        )
+        .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
+        .into_response();
+    }
+    metrics(State(state)).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,7 @@ mod request_id;
 mod security_headers;
 pub mod server;
 mod session;
+mod wire;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -34,7 +35,10 @@ use error::ApiError;
 
 pub use security_headers::CSP;
 
-/// The public router. `/metrics` is included unless it has an admin listener.
+/// The public router. `/metrics` is served here only to a caller with the
+/// configured bearer token (`server.metrics_token`), or to anyone in
+/// development mode without an admin listener; otherwise it lives on the
+/// admin listener alone.
 pub fn router(state: AppState) -> Router {
     let mut routes = Router::new()
         .merge(auth::routes(&state))
@@ -46,7 +50,9 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::routes())
         .merge(health::routes())
         .merge(openapi::routes());
-    if state.config.server.admin_listen.is_none() {
+    if state.config.server.metrics_token.is_some() {
+        routes = routes.route("/metrics", get(metrics::with_token));
+    } else if state.config.dev && state.config.server.admin_listen.is_none() {
         routes = routes.route("/metrics", get(metrics::metrics));
     }
     with_layers(routes, state)

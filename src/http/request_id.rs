@@ -20,7 +20,7 @@ pub const HEADER: &str = "x-request-id";
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-fn generate() -> String {
+pub(super) fn generate() -> String {
     let mut bytes = [0u8; 16];
     if SystemRandom::new().fill(&mut bytes).is_err() {
         // The OS generator failed; a time-based id still correlates logs.

@@ -14,10 +14,9 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 
 pub const HSTS: &str = "max-age=63072000; includeSubDomains";
 
-pub async fn apply(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let h = response.headers_mut();
-    let fixed: [(HeaderName, &'static str); 6] = [
+/// The headers every response carries, whatever made it.
+pub fn fixed() -> [(HeaderName, &'static str); 6] {
+    [
         (header::CONTENT_SECURITY_POLICY, CSP),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
@@ -27,8 +26,13 @@ pub async fn apply(State(state): State<AppState>, request: Request, next: Next) 
             HeaderName::from_static("permissions-policy"),
             "camera=(), microphone=(), geolocation=(), payment=()",
         ),
-    ];
-    for (name, value) in fixed {
+    ]
+}
+
+pub async fn apply(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    for (name, value) in fixed() {
         h.insert(name, HeaderValue::from_static(value));
     }
     if state.config.tls.is_some() {

@@ -162,7 +162,9 @@ pub async fn serve(
             tracing::info!(server.addr = %addr, server.scheme = scheme, "listening");
             match &tls {
                 Some(cfg) => {
-                    let mut server = axum_server::from_tcp_rustls(socket, cfg.clone())?.handle(handle);
+                    let mut server = axum_server::from_tcp_rustls(socket, cfg.clone())?
+                        .map(|tls| super::wire::ShapedErrors::new(tls, true))
+                        .handle(handle);
                     server
                         .http_builder()
                         .http1()
@@ -170,7 +172,9 @@ pub async fn serve(
                     tasks.spawn(async move { server.serve(app).await });
                 }
                 None => {
-                    let mut server = axum_server::from_tcp(socket)?.handle(handle);
+                    let mut server = axum_server::from_tcp(socket)?
+                        .map(|plain| super::wire::ShapedErrors::new(plain, false))
+                        .handle(handle);
                     server
                         .http_builder()
                         .http1()
