@@ -116,13 +116,19 @@ async fn audited_appends(dir: &std::path::Path, run: usize, events: u64) -> (f64
     db.migrate().await.unwrap();
     let (keys, _) = KeyRing::generate().unwrap();
     let keys = Arc::new(keys);
-    let (writer, writer_task) = Writer::start(db.clone(), Arc::new(AuditSealer::new(keys.clone())));
     let config = AuditConfig {
         origin: "bench/audit".into(),
         checkpoint_file: dir.join(format!("checkpoint-{run}.txt")),
         checkpoint_every_events: 1000,
         checkpoint_every: Duration::from_secs(60),
+        reverify_every: Duration::from_secs(300),
     };
+    let sealer = AuditSealer::new(
+        keys.clone(),
+        config.origin.clone(),
+        Some(config.checkpoint_file.clone()),
+    );
+    let (writer, writer_task) = Writer::start(db.clone(), Arc::new(sealer));
     let checkpointer = Checkpointer::resume(db.clone(), writer.clone(), keys.clone(), config)
         .await
         .unwrap();

@@ -8,8 +8,9 @@ use sqlx::Connection as _;
 
 use crate::support::{Backend, Lib, Sandbox, backends, postgres, sample_event};
 
-/// 65 events, checkpoints after every 10 (at 10, 20, …, 60); 60..65 are
-/// not yet under a checkpoint.
+/// 65 events, stored checkpoints after every 10 (at 10, 20, …, 60); every
+/// event is also covered by the tip signed at each group commit (65), and
+/// its copy outside the database.
 async fn pristine(backend: Backend) -> (Sandbox, String) {
     let sandbox = Sandbox::new(backend).await;
     let lib = Lib::open(&sandbox).await;
@@ -95,7 +96,8 @@ async fn tampered_copy(sandbox: &Sandbox, sql: &str) -> Copy {
     }
 }
 
-/// Runs `jaga audit verify` on the copy; returns (exit code, stderr).
+/// Runs `jaga audit verify` on the copy with the database alone (no
+/// checkpoint copy outside it) or with `external`; returns (exit code, stderr).
 fn verify(sandbox: &Sandbox, copy: &Copy, external: Option<&std::path::Path>) -> (i32, String) {
     let mut args = vec!["audit", "verify"];
     let ext;
@@ -106,6 +108,10 @@ fn verify(sandbox: &Sandbox, copy: &Copy, external: Option<&std::path::Path>) ->
     let out = sandbox
         .command(&args)
         .env("JAGA_DATABASE_URL", &copy.url)
+        .env(
+            "JAGA_AUDIT_CHECKPOINT_FILE",
+            sandbox.dir.path().join("no-copy-here.txt"),
+        )
         .output()
         .unwrap();
     (
@@ -152,10 +158,16 @@ fn mutations(backend: Backend) -> Vec<(&'static str, String, u64)> {
             "update audit_event set outcome = 'failure' where seq = 62;".into(),
             62,
         ),
+        // Covered by the tip signed at the last group commit.
         (
             "last event deleted",
             "delete from audit_event where seq = 64;".into(),
-            60,
+            64,
+        ),
+        (
+            "tail cut and the tip deleted",
+            "delete from audit_event where seq >= 62; delete from audit_tip;".into(),
+            62,
         ),
     ]
 }
@@ -166,17 +178,16 @@ async fn every_kind_of_tampering_is_detected_and_located() {
         let (sandbox, _) = pristine(backend).await;
         for (name, sql, first_bad) in mutations(backend) {
             let copy = tampered_copy(&sandbox, &sql).await;
-            let (code, err) = verify(&sandbox, &copy, None);
-            if name == "last event deleted" {
-                // An unsigned tail can be cut without a trace in the database
-                // alone; the next checkpoint or an external copy covers it.
-                assert_eq!(code, 0, "{backend:?} {name}: {err}");
-            } else {
-                assert_eq!(code, 3, "{backend:?} {name}: exit {code}: {err}");
-                let expected = format!("first bad sequence number {first_bad}:");
-                assert!(err.contains(&expected), "{backend:?} {name}: {err}");
-                assert_eq!(err.lines().count(), 1, "{err}");
-            }
+            // A tail cut together with the tip is invisible to the database
+            // alone; the copy outside it (used by default) shows it.
+            let external = (name == "tail cut and the tip deleted")
+                .then(|| sandbox.keys_path().with_file_name("audit-checkpoint.txt"));
+            let (code, err) = verify(&sandbox, &copy, external.as_deref());
+            assert_eq!(code, 3, "{backend:?} {name}: exit {code}: {err}");
+            let expected = format!("first bad sequence number {first_bad}:");
+            assert!(err.contains(&expected), "{backend:?} {name}: {err}");
+            let failures: Vec<&str> = err.lines().filter(|l| !l.contains("jaga: warning:")).collect();
+            assert_eq!(failures.len(), 1, "{err}");
             if let Some(pg) = copy.pg {
                 pg.drop().await;
             }
@@ -212,16 +223,43 @@ async fn truncating_log_and_checkpoints_together_is_caught_by_an_external_checkp
         std::fs::write(&external, &note).unwrap();
         let copy = tampered_copy(
             &sandbox,
-            "delete from audit_event where seq >= 25; delete from audit_checkpoint where tree_size > 25;",
+            "delete from audit_event where seq >= 25; delete from audit_checkpoint where tree_size > 25; \
+             delete from audit_tip;",
         )
         .await;
-        // The database alone is self-consistent again…
-        assert_eq!(verify(&sandbox, &copy, None).0, 0);
-        // …but not with the checkpoint kept outside it.
+        // The database alone is self-consistent again, and says it has no copy…
+        let (code, err) = verify(&sandbox, &copy, None);
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains("no checkpoint copy"), "{err}");
+        // …but not with a checkpoint kept outside it…
         let (code, err) = verify(&sandbox, &copy, Some(&external));
         assert_eq!(code, 3, "{err}");
         assert!(err.contains("first bad sequence number 25:"), "{err}");
+        // …and plain `jaga audit verify` uses the copy the service keeps.
+        let out = sandbox
+            .command(&["audit", "verify"])
+            .env("JAGA_DATABASE_URL", &copy.url)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
         if let Some(pg) = copy.pg {
+            pg.drop().await;
+        }
+        // An emptied log too.
+        let emptied = tampered_copy(
+            &sandbox,
+            "delete from audit_event; delete from audit_checkpoint; delete from audit_tip;",
+        )
+        .await;
+        let out = sandbox
+            .command(&["audit", "verify"])
+            .env("JAGA_DATABASE_URL", &emptied.url)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{backend:?}: {err}");
+        assert!(err.contains("first bad sequence number 0:"), "{err}");
+        if let Some(pg) = emptied.pg {
             pg.drop().await;
         }
         sandbox.drop_database().await;
@@ -281,17 +319,108 @@ async fn serve_refuses_to_start_on_a_truncated_log() {
 async fn serve_refuses_a_database_rolled_back_behind_its_checkpoint_copy() {
     let (sandbox, _) = pristine(Backend::Sqlite).await;
     let copy = sandbox.keys_path().with_file_name("audit-checkpoint.txt");
-    assert!(std::fs::read_to_string(&copy).unwrap().contains("\n60\n"));
+    // The copy is current: it covers every acknowledged event.
+    assert!(std::fs::read_to_string(&copy).unwrap().contains("\n65\n"));
     let db = sandbox.dir.path().join("jaga.db");
     let url = format!("sqlite://{}", db.display());
     let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
     let sql = format!(
-        "{SQLITE_DROP_TRIGGERS} delete from audit_event where seq >= 30; delete from audit_checkpoint where tree_size > 30;"
+        "{SQLITE_DROP_TRIGGERS} delete from audit_event where seq >= 30; delete from audit_checkpoint where tree_size > 30; \
+         delete from audit_tip;"
     );
     sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
     c.close().await.unwrap();
     let out = sandbox.cli(&["serve"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("does not hold the audit checkpoint of size 60"), "{err}");
+    assert!(err.contains("truncated or rolled back"), "{err}");
+    assert!(err.contains("before 65 events"), "{err}");
+}
+
+/// A running service re-verifies the whole log in the background: events
+/// altered long after they were checkpointed turn `/readyz` to 503 and
+/// `jaga_audit_intact` to 0.
+#[tokio::test]
+async fn a_running_service_notices_old_events_being_altered() {
+    for backend in backends() {
+        let mut sandbox = Sandbox::new(backend).await;
+        sandbox.extra_env = vec![
+            ("JAGA_AUDIT_REVERIFY_EVERY_SECS".into(), "1".into()),
+            ("JAGA_AUDIT_CHECKPOINT_EVERY_EVENTS".into(), "2".into()),
+            ("JAGA_SERVER_METRICS_TOKEN".into(), "metrics-token-for-tests".into()),
+        ];
+        let app = sandbox.serve();
+        let mut phone = crate::support::browser::Browser::new(&app);
+        assert_eq!(phone.enrol("3171015207990007", "Siti Aminah").await.status, 201);
+        let metrics = |app: &crate::support::TestApp| {
+            let request = app
+                .client
+                .get(app.url("/metrics"))
+                .bearer_auth("metrics-token-for-tests");
+            async move { request.send().await.unwrap().text().await.unwrap() }
+        };
+        let gauge = |text: &str, name: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name} ")))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(-1.0)
+        };
+        // A complete pass over the enrolment's events.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while gauge(&metrics(&app).await, "jaga_audit_verified_events") < 5.0 {
+            assert!(std::time::Instant::now() < deadline, "no complete re-verification");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        assert_eq!(app.get("/readyz").await.status(), 200);
+        // Someone with database access rewrites event 2.
+        let sql = "update audit_event set outcome = 'denied' where seq = 2";
+        match backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}", sandbox.dir.path().join("jaga.db").display());
+                let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                let all = format!("{SQLITE_DROP_TRIGGERS} {sql}");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(all)).execute(&mut c).await.unwrap();
+            }
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&sandbox.db_url).await.unwrap();
+                let all = format!("{PG_DROP_TRIGGERS} {sql}");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(all)).execute(&mut c).await.unwrap();
+            }
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while app.get("/readyz").await.status() != 503 {
+            assert!(std::time::Instant::now() < deadline, "{backend:?}: /readyz still 200");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        assert_eq!(gauge(&metrics(&app).await, "jaga_audit_intact"), 0.0);
+        drop(phone);
+        let (_, logs) = app.stop();
+        assert!(logs.contains("audit event 2 was altered"), "{logs}");
+        sandbox.drop_database().await;
+    }
+}
+
+/// The copy outside the database is written before a write is answered, so
+/// it covers every acknowledged event: none can be cut from the tail unseen.
+#[tokio::test]
+async fn every_acknowledged_event_is_covered_by_the_checkpoint_copy() {
+    for backend in backends() {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let copy = sandbox.keys_path().with_file_name("audit-checkpoint.txt");
+        let mut phone = crate::support::browser::Browser::new(&app);
+        assert_eq!(phone.enrol("3171015207990007", "Siti Aminah").await.status, 201);
+        for _ in 0..3 {
+            phone.me().await;
+            let answer = phone.post_json("/api/verification-code", &serde_json::json!({})).await;
+            assert_eq!(answer.status, 200);
+            // Read at once, without waiting for anything.
+            let note = std::fs::read_to_string(&copy).unwrap();
+            let size: i64 = note.lines().nth(1).unwrap().parse().unwrap();
+            let stored = sandbox.sql_count("select count(*) from audit_event").await;
+            assert_eq!(size, stored, "{backend:?}: the copy lags behind acknowledged events");
+        }
+        drop(phone);
+        sandbox.drop_database().await;
+    }
 }

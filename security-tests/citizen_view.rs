@@ -48,8 +48,9 @@ async fn a_citizen_sees_which_module_read_which_fields_and_why() {
             .text()
             .await
             .unwrap();
+        // The page speaks Bahasa Indonesia: the module is "layanan antrian".
         assert!(
-            page.contains("module antrian") && page.contains("antrian.ticket.service · antrian.call"),
+            page.contains("layanan antrian") && page.contains("antrian.ticket.service · antrian.call"),
             "{page}"
         );
 

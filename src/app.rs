@@ -54,7 +54,14 @@ impl App {
         let db = Db::open(&config.database.url, config.database.max_connections, true).await?;
         db.migrate().await?;
         let keys = Arc::new(keys);
-        let (writer, writer_task) = Writer::start(db.clone(), Arc::new(AuditSealer::new(keys.clone())));
+        let (writer, writer_task) = Writer::start(
+            db.clone(),
+            Arc::new(AuditSealer::new(
+                keys.clone(),
+                config.audit.origin.clone(),
+                Some(config.audit.checkpoint_file.clone()),
+            )),
+        );
         let checkpointer = Checkpointer::resume(db.clone(), writer.clone(), keys.clone(), config.audit.clone()).await?;
         let audit_status = checkpointer.status();
         let (stop_checkpointer, stopped) = watch::channel(false);

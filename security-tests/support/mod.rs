@@ -283,7 +283,11 @@ impl Lib {
         let url = secrecy::SecretString::from(sandbox.db_url.clone());
         let db = jaga::store::Db::open(&url, 4, true).await.unwrap();
         db.migrate().await.unwrap();
-        let sealer = Arc::new(jaga::audit::AuditSealer::new(keys.clone()));
+        let sealer = Arc::new(jaga::audit::AuditSealer::new(
+            keys.clone(),
+            ORIGIN,
+            Some(sandbox.keys_path().with_file_name("audit-checkpoint.txt")),
+        ));
         let (writer, _task) = jaga::store::Writer::start(db.clone(), sealer);
         Lib { db, writer, keys }
     }
@@ -294,6 +298,7 @@ impl Lib {
             checkpoint_file: sandbox.keys_path().with_file_name("audit-checkpoint.txt"),
             checkpoint_every_events: every_events,
             checkpoint_every: Duration::from_secs(3600),
+            reverify_every: Duration::from_secs(3600),
         }
     }
 

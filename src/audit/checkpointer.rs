@@ -20,23 +20,47 @@ use crate::store::{Db, StoreError, Writer};
 const READ_BATCH: i64 = 5_000;
 const POLL: Duration = Duration::from_millis(200);
 
-/// Whether the audit log is intact as far as the checkpointer has seen.
+/// Whether the audit log is intact as far as the checkpointer has seen,
+/// and how far the background re-verification has got.
 #[derive(Debug, Clone, Default)]
-pub struct AuditStatus(Arc<Mutex<Option<String>>>);
+pub struct AuditStatus(Arc<Mutex<StatusInner>>);
+
+#[derive(Debug, Clone, Default)]
+struct StatusInner {
+    failure: Option<String>,
+    /// Events checked by the last complete re-verification.
+    verified_events: u64,
+    /// When the last complete re-verification ended (Unix seconds).
+    verified_at: Option<i64>,
+}
 
 impl AuditStatus {
+    fn with<T>(&self, f: impl FnOnce(&mut StatusInner) -> T) -> T {
+        match self.0.lock() {
+            Ok(mut g) => f(&mut g),
+            Err(p) => f(&mut p.into_inner()),
+        }
+    }
+
     pub fn failure(&self) -> Option<String> {
-        self.0
-            .lock()
-            .map(|g| g.clone())
-            .unwrap_or_else(|p| p.into_inner().clone())
+        self.with(|s| s.failure.clone())
+    }
+
+    /// (events checked, Unix time) of the last complete re-verification.
+    pub fn verified(&self) -> (u64, Option<i64>) {
+        self.with(|s| (s.verified_events, s.verified_at))
     }
 
     fn fail(&self, reason: String) {
-        match self.0.lock() {
-            Ok(mut g) => *g = Some(reason),
-            Err(p) => *p.into_inner() = Some(reason),
-        }
+        self.with(|s| s.failure = Some(reason));
+    }
+
+    fn verified_through(&self, events: u64) {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        self.with(|s| {
+            s.verified_events = events;
+            s.verified_at = Some(now);
+        });
     }
 }
 
@@ -50,6 +74,7 @@ pub struct Checkpointer {
     signed_size: u64,
     signed_at: Instant,
     status: AuditStatus,
+    sweep: Sweep,
 }
 
 fn corrupt(reason: String) -> AuditError {
@@ -97,6 +122,7 @@ impl Checkpointer {
             frontier,
             signed_at: Instant::now(),
             status: AuditStatus::default(),
+            sweep: Sweep::due_now(),
         })
     }
 
@@ -134,12 +160,21 @@ impl Checkpointer {
     }
 
     /// Reads new events, signing a checkpoint at every N events, then one
-    /// for the rest if T has passed (or `force`).
+    /// for the rest if T has passed (or `force`); then one more batch of the
+    /// background re-verification of the whole log.
     pub async fn step(&mut self, force: bool) -> Result<(), AuditError> {
         self.catch_up().await?;
         let pending = self.frontier.size() - self.signed_size;
         if pending > 0 && (force || self.signed_at.elapsed() >= self.config.checkpoint_every) {
             self.sign().await?;
+        }
+        if !force
+            && let Some(done) = self
+                .sweep
+                .step(&self.db, &self.keys, self.config.reverify_every)
+                .await?
+        {
+            self.status.verified_through(done);
         }
         Ok(())
     }
@@ -181,13 +216,9 @@ impl Checkpointer {
             note: checkpoint.sign(&self.keys.audit),
             frontier: self.frontier.to_bytes(),
         };
-        let note = row.note.clone();
         self.writer
             .write(move |tx| Box::pin(async move { stored::insert_checkpoint(tx, &row).await }))
             .await?;
-        if let Err(e) = write_local_copy(&self.config.checkpoint_file, &note) {
-            tracing::error!(error = %e, path = %self.config.checkpoint_file.display(), "could not write the checkpoint copy");
-        }
         tracing::debug!(audit.tree_size = checkpoint.size, "audit checkpoint signed");
         self.signed_size = checkpoint.size;
         self.signed_at = Instant::now();
@@ -195,45 +226,150 @@ impl Checkpointer {
     }
 }
 
-/// The signed checkpoint kept outside the database must be in the database,
-/// unchanged: otherwise the log was rolled back or forked underneath us.
+/// The signed checkpoint kept outside the database must describe a prefix
+/// of the log in the database: otherwise the log was rolled back, cut or
+/// replaced underneath us.
 async fn check_local_copy(db: &Db, keys: &KeyRing, config: &AuditConfig) -> Result<(), AuditError> {
     let path = &config.checkpoint_file;
-    let note = match std::fs::read_to_string(path) {
-        Ok(n) => n,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(corrupt(format!("cannot read {}: {e}", path.display()))),
+    let note = super::copy::read(path).map_err(|e| corrupt(format!("cannot read {}: {e}", path.display())))?;
+    let Some(note) = note else {
+        return Ok(());
     };
     let local =
         Checkpoint::open(&note, &keys.audit.public_key()).map_err(|e| corrupt(format!("{}: {e}", path.display())))?;
-    let size = i64::try_from(local.size).unwrap_or(i64::MAX);
-    let stored = stored::checkpoint_at(db, size).await?;
-    let same = stored
-        .as_ref()
-        .and_then(|row| Checkpoint::open(&row.note, &keys.audit.public_key()).ok())
-        .is_some_and(|cp| cp.root == local.root);
-    if same {
-        Ok(())
-    } else {
-        Err(corrupt(format!(
-            "the database does not hold the audit checkpoint of size {} kept in {}: the log was rolled back or \
-             replaced; run `jaga audit verify --checkpoint {}`",
+    match root_at(db, keys, local.size).await? {
+        Some(root) if root == local.root => Ok(()),
+        Some(_) => Err(corrupt(format!(
+            "the database does not hold the audit log of size {} signed in {}: it was rewritten or replaced; \
+             run `jaga audit verify`",
             local.size,
             path.display(),
-            path.display()
-        )))
+        ))),
+        None => Err(corrupt(format!(
+            "the audit log is truncated or rolled back: it ends before {} events, which the checkpoint copy {} \
+             covers; run `jaga audit verify`",
+            local.size,
+            path.display(),
+        ))),
     }
 }
 
-/// Replaces the local copy atomically (write, sync, rename).
-fn write_local_copy(path: &std::path::Path, note: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+/// The root of the stored log at `size`, from the newest checkpoint at or
+/// below it and the events after; `None` if the log is shorter.
+pub async fn root_at(db: &Db, keys: &KeyRing, size: u64) -> Result<Option<super::merkle::Hash>, AuditError> {
+    let wanted = i64::try_from(size).unwrap_or(i64::MAX);
+    let mut frontier = match stored::checkpoint_at_or_before(db, wanted).await? {
+        Some(row) => Frontier::from_bytes(&row.frontier)
+            .filter(|f| i64::try_from(f.size()).ok() == Some(row.tree_size))
+            .ok_or_else(|| {
+                corrupt(format!(
+                    "audit checkpoint {} does not match its frontier",
+                    row.tree_size
+                ))
+            })?,
+        None => Frontier::default(),
+    };
+    while frontier.size() < size {
+        let from = i64::try_from(frontier.size()).unwrap_or(i64::MAX);
+        let rows = stored::events_from(db, from, READ_BATCH.min(wanted - from)).await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        for row in rows {
+            let expected = frontier.size();
+            if u64::try_from(row.seq).ok() != Some(expected) {
+                return Ok(None);
+            }
+            let leaf = check_row(keys, &row).ok_or_else(|| corrupt(format!("audit event {expected} was altered")))?;
+            frontier.push(leaf);
+        }
     }
-    let tmp = path.with_extension("tmp");
-    let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(note.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)
+    Ok(Some(frontier.root()))
+}
+
+/// Background re-verification of the whole log, a batch per step: every
+/// MAC, no gap, and the root at every stored checkpoint and at the tip, so
+/// that altering events that were checkpointed long ago shows in `/readyz`
+/// and `/metrics` while the service runs.
+#[derive(Debug)]
+struct Sweep {
+    frontier: Frontier,
+    /// (size, root) still to compare, smallest first.
+    pending: std::collections::VecDeque<(u64, super::merkle::Hash)>,
+    running: bool,
+    next_at: Instant,
+}
+
+impl Sweep {
+    fn due_now() -> Self {
+        Self {
+            frontier: Frontier::default(),
+            pending: std::collections::VecDeque::new(),
+            running: false,
+            next_at: Instant::now(),
+        }
+    }
+
+    /// One batch; returns the number of events checked when a pass ends.
+    async fn step(&mut self, db: &Db, keys: &KeyRing, every: Duration) -> Result<Option<u64>, AuditError> {
+        if !self.running {
+            if Instant::now() < self.next_at {
+                return Ok(None);
+            }
+            self.start(db, keys).await?;
+        }
+        let from = i64::try_from(self.frontier.size()).unwrap_or(i64::MAX);
+        let rows = stored::events_from(db, from, READ_BATCH).await?;
+        let n = rows.len();
+        for row in rows {
+            let expected = self.frontier.size();
+            if u64::try_from(row.seq).ok() != Some(expected) {
+                return Err(corrupt(format!("audit event {expected} is missing")));
+            }
+            let leaf = check_row(keys, &row).ok_or_else(|| corrupt(format!("audit event {expected} was altered")))?;
+            self.frontier.push(leaf);
+            while let Some((size, root)) = self.pending.front().copied() {
+                if size > self.frontier.size() {
+                    break;
+                }
+                if size == self.frontier.size() && root != self.frontier.root() {
+                    return Err(corrupt(format!(
+                        "the audit log differs from its signed checkpoint of size {size}"
+                    )));
+                }
+                self.pending.pop_front();
+            }
+        }
+        if n < usize::try_from(READ_BATCH).unwrap_or(usize::MAX) {
+            if let Some((size, _)) = self.pending.front() {
+                return Err(corrupt(format!(
+                    "the audit log ends at {} events but a signed checkpoint covers {size}",
+                    self.frontier.size()
+                )));
+            }
+            self.running = false;
+            self.next_at = Instant::now() + every;
+            return Ok(Some(self.frontier.size()));
+        }
+        Ok(None)
+    }
+
+    async fn start(&mut self, db: &Db, keys: &KeyRing) -> Result<(), AuditError> {
+        let public = keys.audit.public_key();
+        let mut pending = Vec::new();
+        for row in stored::checkpoints(db).await? {
+            let cp = Checkpoint::open(&row.note, &public)
+                .map_err(|e| corrupt(format!("audit checkpoint {}: {e}", row.tree_size)))?;
+            pending.push((cp.size, cp.root));
+        }
+        if let Some(tip) = stored::tip(db).await? {
+            let cp = Checkpoint::open(&tip.note, &public).map_err(|e| corrupt(format!("audit tip: {e}")))?;
+            pending.push((cp.size, cp.root));
+        }
+        pending.sort_by_key(|(size, _)| *size);
+        self.pending = pending.into();
+        self.frontier = Frontier::default();
+        self.running = true;
+        Ok(())
+    }
 }

@@ -13,18 +13,19 @@
 pub mod checkpoint;
 pub mod checkpointer;
 mod context;
+pub mod copy;
 mod event;
 pub mod merkle;
+mod sealer;
 pub mod verify;
-
-use std::sync::Arc;
 
 use crate::keys::KeyRing;
 use crate::store::audit::EventRow;
-use crate::store::{self, Sealer, StoreError, Tx};
+use crate::store::{self, StoreError, Tx};
 
 pub use context::Context;
 pub use event::{Actor, ActorKind, Event, InvalidEvent, Outcome, Recorded, Target};
+pub use sealer::AuditSealer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
@@ -62,28 +63,6 @@ pub async fn record_attempt(tx: &mut Tx<'_>, event: Event) -> Result<(), AuditEr
     };
     store::audit::append_durable(tx, to_row(&recorded, [0; 32]));
     Ok(())
-}
-
-/// Seals audit rows at commit: the MAC over each leaf, under a key the
-/// database never sees.
-#[derive(Debug, Clone)]
-pub struct AuditSealer {
-    keys: Arc<KeyRing>,
-}
-
-impl AuditSealer {
-    pub fn new(keys: Arc<KeyRing>) -> Self {
-        Self { keys }
-    }
-}
-
-impl Sealer for AuditSealer {
-    fn seal(&self, row: &mut EventRow) -> Result<(), StoreError> {
-        let recorded = from_row(row).ok_or_else(|| StoreError::Corrupt("unreadable audit row".into()))?;
-        let leaf = merkle::leaf_hash(&recorded.canonical_bytes());
-        row.mac = self.keys.audit.leaf_mac(&leaf).to_vec();
-        Ok(())
-    }
 }
 
 pub fn now_us() -> i64 {

@@ -77,6 +77,20 @@ pub async fn verify(db: &Db, keys: &KeyRing, origin: &str, external: Option<&str
         }
         checkpoints.push(cp);
     }
+    // The tip: the checkpoint signed at the last group commit.
+    if let Some(tip) = stored::tip(db).await? {
+        let cp = Checkpoint::open(&tip.note, &public).map_err(|e| fail(None, format!("audit tip: {e}")))?;
+        if cp.origin != origin || i64::try_from(cp.size).ok() != Some(tip.tree_size) {
+            return Err(fail(
+                None,
+                format!("the audit tip of size {} is not ours", tip.tree_size),
+            ));
+        }
+        if !checkpoints.iter().any(|c| c.size == cp.size) {
+            checkpoints.push(cp);
+            checkpoints.sort_by_key(|c| c.size);
+        }
+    }
     let external = external
         .map(|note| Checkpoint::open(note, &public).map_err(|e| fail(None, format!("external checkpoint: {e}"))))
         .transpose()?;

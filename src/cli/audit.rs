@@ -12,11 +12,26 @@ use crate::config::Config;
 use crate::keys::KeyRing;
 use crate::store::{Db, audit as stored};
 
+/// Verifies the log against its checkpoints and a checkpoint kept outside
+/// the database: `--checkpoint FILE`, else the copy the service keeps
+/// (`audit.checkpoint_file`). Without any, it says what it cannot see.
 pub async fn verify(config: &Config, checkpoint: Option<&Path>) -> anyhow::Result<u8> {
     let keys = KeyRing::load(&config.keys)?;
-    let external = checkpoint
-        .map(|p| std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display())))
-        .transpose()?;
+    let external = match checkpoint {
+        Some(p) => Some(std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?),
+        None => {
+            let copy = crate::audit::copy::read(&config.audit.checkpoint_file)
+                .with_context(|| format!("cannot read {}", config.audit.checkpoint_file.display()))?;
+            if copy.is_none() {
+                eprintln!(
+                    "jaga: warning: no checkpoint copy at {} (and no --checkpoint FILE): a log cut or rolled back \
+                     together with its checkpoints would not show",
+                    config.audit.checkpoint_file.display()
+                );
+            }
+            copy
+        }
+    };
     let db = Db::open(&config.database.url, 2, false).await?;
     let result = verify_log(&db, &keys, &config.audit.origin, external.as_deref()).await;
     db.close().await;
@@ -27,7 +42,7 @@ pub async fn verify(config: &Config, checkpoint: Option<&Path>) -> anyhow::Resul
                 report.events,
                 report.checkpoints,
                 if external.is_some() {
-                    " and the external checkpoint"
+                    " and the checkpoint copy outside the database"
                 } else {
                     ""
                 },

@@ -25,7 +25,12 @@ impl Offline {
         let keys = Arc::new(keys);
         let db = Db::open(&config.database.url, 2, true).await?;
         db.migrate().await?;
-        let (writer, task) = Writer::start(db.clone(), Arc::new(AuditSealer::new(keys.clone())));
+        let sealer = AuditSealer::new(
+            keys.clone(),
+            config.audit.origin.clone(),
+            Some(config.audit.checkpoint_file.clone()),
+        );
+        let (writer, task) = Writer::start(db.clone(), Arc::new(sealer));
         Ok(Self { keys, db, writer, task })
     }
 

@@ -110,6 +110,8 @@ pub struct AuditConfig {
     pub checkpoint_file: PathBuf,
     pub checkpoint_every_events: u64,
     pub checkpoint_every: Duration,
+    /// How often the whole log is verified again in the background.
+    pub reverify_every: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -227,6 +229,7 @@ impl Config {
                 checkpoint_file,
                 checkpoint_every_events: get.int("audit.checkpoint_every_events", 1000, 1, 10_000_000)?,
                 checkpoint_every: Duration::from_secs(get.int("audit.checkpoint_every_secs", 60, 1, 86_400)?),
+                reverify_every: Duration::from_secs(get.int("audit.reverify_every_secs", 300, 1, 7 * 86_400)?),
             },
             webauthn,
             sessions: SessionConfig {
@@ -292,6 +295,10 @@ impl Config {
             (
                 "audit.checkpoint_every_secs",
                 self.audit.checkpoint_every.as_secs().to_string(),
+            ),
+            (
+                "audit.reverify_every_secs",
+                self.audit.reverify_every.as_secs().to_string(),
             ),
             (
                 "webauthn.rp_id",

@@ -96,6 +96,11 @@ pub const KEYS: &[KeySpec] = &[
         "sign a checkpoint at least this often while events arrive",
     ),
     key(
+        "audit.reverify_every_secs",
+        Kind::Int,
+        "how often the whole audit log is verified again in the background",
+    ),
+    key(
         "webauthn.rp_id",
         Kind::Str,
         "relying party id: the domain passkeys are bound to (dev: localhost)",

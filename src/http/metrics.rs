@@ -94,7 +94,20 @@ fn labels(route: &str, method: &str, status: u16) -> String {
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    let mut response = state.metrics.render().into_response();
+    let mut text = state.metrics.render();
+    let (verified, at) = state.audit_status.verified();
+    let intact = u8::from(state.audit_status.failure().is_none());
+    let _ = write!(
+        text,
+        "# HELP jaga_audit_intact 1 while every check of the audit log has passed, 0 once one failed.\n\
+         # TYPE jaga_audit_intact gauge\njaga_audit_intact {intact}\n\
+         # HELP jaga_audit_verified_events Events checked by the last complete background re-verification.\n\
+         # TYPE jaga_audit_verified_events gauge\njaga_audit_verified_events {verified}\n\
+         # HELP jaga_audit_verified_timestamp_seconds When the last complete re-verification ended.\n\
+         # TYPE jaga_audit_verified_timestamp_seconds gauge\njaga_audit_verified_timestamp_seconds {}\n",
+        at.unwrap_or(0)
+    );
+    let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

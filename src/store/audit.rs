@@ -32,6 +32,14 @@ pub struct CheckpointRow {
     pub frontier: Vec<u8>,
 }
 
+/// The latest signed checkpoint and the tree's right edge at its size.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TipRow {
+    pub tree_size: i64,
+    pub frontier: Vec<u8>,
+    pub note: String,
+}
+
 /// Adds an event to the unit's transaction. Its sequence number and MAC are
 /// set when the batch commits; if the unit fails, the row is dropped.
 pub fn append(tx: &mut Tx<'_>, row: EventRow) {
@@ -50,6 +58,55 @@ pub(super) async fn reserve_seqs(conn: &mut Conn<'_>, count: i64) -> Result<i64,
     match conn {
         Conn::Sqlite(c) => sqlite::audit::reserve_seqs(c, count).await,
         Conn::Postgres(c) => postgres::audit::reserve_seqs(c, count).await,
+    }
+}
+
+/// The tip, inside the writer's transaction (after [`reserve_seqs`], so
+/// under the same lock).
+pub(super) async fn load_tip(conn: &mut Conn<'_>) -> Result<Option<TipRow>, StoreError> {
+    match conn {
+        Conn::Sqlite(c) => sqlite::audit::load_tip(&mut **c).await,
+        Conn::Postgres(c) => postgres::audit::load_tip(&mut **c).await,
+    }
+}
+
+pub(super) async fn save_tip(conn: &mut Conn<'_>, tip: &TipRow) -> Result<(), StoreError> {
+    match conn {
+        Conn::Sqlite(c) => sqlite::audit::save_tip(c, tip).await,
+        Conn::Postgres(c) => postgres::audit::save_tip(c, tip).await,
+    }
+}
+
+/// Events `from..to` inside the writer's transaction (to extend a tip that
+/// lags behind, once after an upgrade).
+pub(super) async fn events_between(conn: &mut Conn<'_>, from: i64, to: i64) -> Result<Vec<EventRow>, StoreError> {
+    match conn {
+        Conn::Sqlite(c) => sqlite::audit::events_between(&mut **c, from, to).await,
+        Conn::Postgres(c) => postgres::audit::events_between(&mut **c, from, to).await,
+    }
+}
+
+/// The newest stored checkpoint, inside the writer's transaction.
+pub(super) async fn last_checkpoint_tx(conn: &mut Conn<'_>) -> Result<Option<CheckpointRow>, StoreError> {
+    match conn {
+        Conn::Sqlite(c) => sqlite::audit::last_checkpoint(&mut **c).await,
+        Conn::Postgres(c) => postgres::audit::last_checkpoint(&mut **c).await,
+    }
+}
+
+/// The tip, read side.
+pub async fn tip(db: &Db) -> Result<Option<TipRow>, StoreError> {
+    match db {
+        Db::Sqlite(d) => sqlite::audit::load_tip(d.read_pool()).await,
+        Db::Postgres(d) => postgres::audit::load_tip(d.pool()).await,
+    }
+}
+
+/// The newest stored checkpoint of size at most `size`.
+pub async fn checkpoint_at_or_before(db: &Db, size: i64) -> Result<Option<CheckpointRow>, StoreError> {
+    match db {
+        Db::Sqlite(d) => sqlite::audit::checkpoint_at_or_before(d.read_pool(), size).await,
+        Db::Postgres(d) => postgres::audit::checkpoint_at_or_before(d.pool(), size).await,
     }
 }
 

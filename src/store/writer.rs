@@ -17,7 +17,7 @@ use futures_util::FutureExt as _;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::audit::{self, EventRow};
+use super::audit::{self, EventRow, TipRow};
 use super::{Conn, Db, StoreError, Tx, TxConn};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -32,10 +32,19 @@ const MAX_BATCH_SQLITE: usize = 1024;
 const MAX_BATCH_POSTGRES: usize = 50;
 
 /// Completes audit rows once their sequence numbers are known (the audit
-/// log's MAC); implemented by the audit domain so the store stays ignorant
-/// of its encoding.
+/// log's MAC) and signs the checkpoint that covers each batch; implemented
+/// by the audit domain so the store stays ignorant of its encoding.
 pub trait Sealer: Send + Sync + std::fmt::Debug + 'static {
     fn seal(&self, row: &mut EventRow) -> Result<(), StoreError>;
+
+    /// The tip after `rows`: `tip` (the signed tip before the batch, or the
+    /// newest stored checkpoint), extended by `catch_up` (events between it
+    /// and the batch, normally none) and then by `rows`, signed.
+    fn extend(&self, tip: Option<TipRow>, catch_up: &[EventRow], rows: &[EventRow]) -> Result<TipRow, StoreError>;
+
+    /// Called once the batch committed, before anyone is answered: keeps a
+    /// copy of the tip outside the database.
+    fn committed(&self, tip: TipRow) -> BoxFuture<'static, ()>;
 }
 
 /// Handle to the writer task; cheap to clone.
@@ -204,14 +213,21 @@ async fn run_batch<DB: Backend>(
             }
         }
     }
-    if !events.is_empty()
-        && let Err(e) = append_events(DB::conn(&mut batch), events, sealer).await
-    {
-        fail(committed, &e);
-        answer_refused(refused);
-        return Err(e);
+    let mut tip = None;
+    if !events.is_empty() {
+        match append_events(DB::conn(&mut batch), events, sealer).await {
+            Ok(t) => tip = Some(t),
+            Err(e) => {
+                fail(committed, &e);
+                answer_refused(refused);
+                return Err(e);
+            }
+        }
     }
     let outcome = batch.commit().await.map_err(StoreError::from);
+    if let (Ok(()), Some(tip)) = (&outcome, tip) {
+        sealer.committed(tip).await;
+    }
     for finish in committed {
         finish(outcome.clone());
     }
@@ -226,15 +242,39 @@ fn answer_refused(refused: Vec<Finish>) {
     }
 }
 
-/// Numbers, seals and inserts the batch's audit rows.
-async fn append_events(mut conn: Conn<'_>, mut rows: Vec<EventRow>, sealer: &dyn Sealer) -> Result<(), StoreError> {
+/// Numbers, seals and inserts the batch's audit rows, and signs the tip
+/// that covers them, in the batch's transaction.
+async fn append_events(mut conn: Conn<'_>, mut rows: Vec<EventRow>, sealer: &dyn Sealer) -> Result<TipRow, StoreError> {
     let count = i64::try_from(rows.len()).map_err(|_| StoreError::Corrupt("batch too large".into()))?;
     let first = audit::reserve_seqs(&mut conn, count).await?;
     for (seq, row) in (first..).zip(rows.iter_mut()) {
         row.seq = seq;
         sealer.seal(row)?;
     }
-    audit::insert_events(&mut conn, &rows).await
+    audit::insert_events(&mut conn, &rows).await?;
+    let tip = match audit::load_tip(&mut conn).await? {
+        Some(tip) => Some(tip),
+        // First batch after an upgrade (a log without a tip): start from
+        // the newest checkpoint.
+        None if first > 0 => audit::last_checkpoint_tx(&mut conn)
+            .await?
+            .filter(|c| c.tree_size <= first)
+            .map(|c| TipRow {
+                tree_size: c.tree_size,
+                frontier: c.frontier,
+                note: c.note,
+            }),
+        None => None,
+    };
+    let from = tip.as_ref().map_or(0, |t| t.tree_size);
+    let catch_up = if from < first {
+        audit::events_between(&mut conn, from, first).await?
+    } else {
+        Vec::new()
+    };
+    let tip = sealer.extend(tip, &catch_up, &rows)?;
+    audit::save_tip(&mut conn, &tip).await?;
+    Ok(tip)
 }
 
 fn fail(finishes: Vec<Finish>, error: &StoreError) {

@@ -3,7 +3,7 @@
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 
 use crate::store::StoreError;
-use crate::store::audit::{CheckpointRow, EventRow};
+use crate::store::audit::{CheckpointRow, EventRow, TipRow};
 
 /// Rows per insert statement (14 parameters each; PostgreSQL allows 65535).
 const ROWS_PER_INSERT: usize = 200;
@@ -78,12 +78,15 @@ pub async fn end_seq(pool: &PgPool) -> Result<i64, StoreError> {
     Ok(end)
 }
 
-pub async fn last_checkpoint(pool: &PgPool) -> Result<Option<CheckpointRow>, StoreError> {
+pub async fn last_checkpoint<'e, E>(exec: E) -> Result<Option<CheckpointRow>, StoreError>
+where
+    E: sqlx::PgExecutor<'e>,
+{
     Ok(sqlx::query_as(
         "select tree_size, root_hash, time_s, note, frontier from audit_checkpoint \
          order by tree_size desc limit 1",
     )
-    .fetch_optional(pool)
+    .fetch_optional(exec)
     .await?)
 }
 
@@ -115,5 +118,55 @@ pub async fn events_about(pool: &PgPool, pseudonym: &str, limit: i64) -> Result<
     .bind(pseudonym)
     .bind(limit)
     .fetch_all(pool)
+    .await?)
+}
+
+pub async fn load_tip<'e, E>(exec: E) -> Result<Option<TipRow>, StoreError>
+where
+    E: sqlx::PgExecutor<'e>,
+{
+    Ok(
+        sqlx::query_as("select tree_size, frontier, note from audit_tip where singleton = 1")
+            .fetch_optional(exec)
+            .await?,
+    )
+}
+
+pub async fn save_tip(conn: &mut PgConnection, tip: &TipRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into audit_tip (singleton, tree_size, frontier, note) values (1, $1, $2, $3) \
+         on conflict (singleton) do update set tree_size = excluded.tree_size, frontier = excluded.frontier, \
+         note = excluded.note",
+    )
+    .bind(tip.tree_size)
+    .bind(&tip.frontier)
+    .bind(&tip.note)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn events_between<'e, E>(exec: E, from: i64, to: i64) -> Result<Vec<EventRow>, StoreError>
+where
+    E: sqlx::PgExecutor<'e>,
+{
+    Ok(sqlx::query_as(
+        "select seq, time_us, actor_kind, actor_id, action, target_kind, target_id, target_fields, \
+         purpose, outcome, reason, request_id, source, mac from audit_event where seq >= $1 and seq < $2 \
+         order by seq",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(exec)
+    .await?)
+}
+
+pub async fn checkpoint_at_or_before(pool: &PgPool, size: i64) -> Result<Option<CheckpointRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "select tree_size, root_hash, time_s, note, frontier from audit_checkpoint where tree_size <= $1 \
+         order by tree_size desc limit 1",
+    )
+    .bind(size)
+    .fetch_optional(pool)
     .await?)
 }
