@@ -121,6 +121,7 @@ async fn seed(state: &AppState) -> (String, Vec<String>) {
         .map(|f| FieldDef {
             name: (*f).to_owned(),
             classification: Classification::Personal,
+            multiline: false,
         })
         .collect();
     let ctx = Context::default();

@@ -28,4 +28,5 @@ mod retention;
 mod rotation;
 mod serving;
 mod support;
+mod text_input;
 mod vault;

@@ -40,6 +40,11 @@ pub struct FieldDef {
     /// Lower-case identifier, up to 48 characters.
     pub name: String,
     pub classification: Classification,
+    /// Values may hold line breaks and tabs (a free-text description).
+    /// Other control characters and bidirectional overrides are refused
+    /// in every field.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub multiline: bool,
 }
 
 /// A collection as defined and returned.

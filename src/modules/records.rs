@@ -128,16 +128,29 @@ pub fn check_write(collection: &Collection, index: usize, w: &RecordWrite) -> Re
         return Err(ModuleError::Invalid(format!("records[{index}].values is empty")));
     }
     for (name, value) in &w.values {
-        if collection.field(name).is_none() {
+        let Some(field) = collection.field(name) else {
             return Err(ModuleError::Invalid(format!(
                 "records[{index}].values: {} has no field {}",
                 collection.name,
                 name.chars().take(48).collect::<String>()
             )));
-        }
-        if value.as_ref().is_some_and(|v| v.len() > MAX_VALUE) {
+        };
+        let Some(value) = value else {
+            continue;
+        };
+        if value.len() > MAX_VALUE {
             return Err(ModuleError::Invalid(format!(
                 "records[{index}].values.{name} is longer than {MAX_VALUE} bytes"
+            )));
+        }
+        let allowed = |c: char| field.multiline && matches!(c, '\n' | '\r' | '\t');
+        if let Some(bad) = value
+            .chars()
+            .find(|c| crate::vault::profile::is_unsafe_char(*c) && !allowed(*c))
+        {
+            return Err(ModuleError::Invalid(format!(
+                "records[{index}].values.{name} contains a control or bidirectional-override character (U+{:04X})",
+                u32::from(bad)
             )));
         }
     }
