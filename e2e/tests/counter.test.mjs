@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { BUDI, SIGNED_IN, assertNoProblems, enrolOfficer, expectSignedInHome, redeemLink } from '../lib/flows.mjs';
+import { BUDI, SIGNED_IN, SITI, assertNoProblems, enrolOfficer, enrolSelf, expectSignedInHome, redeemLink } from '../lib/flows.mjs';
 import { TEST_TIMEOUT_MS, scenario, sharedBrowser } from '../lib/harness.mjs';
 
 const browser = sharedBrowser();
@@ -42,4 +42,40 @@ test('an officer enrols by the CLI link, issues a code at the counter, and the c
 
     assertNoProblems(officer);
     assertNoProblems(budi);
+  }));
+
+test('a counter recovery ends the old passkey, and the citizen is told who recovered the account', { timeout: TEST_TIMEOUT_MS }, () =>
+  scenario(browser(), async ({ jaga, person }) => {
+    // Siti enrolled herself on her old phone.
+    const oldPhone = await person();
+    await enrolSelf(oldPhone, jaga.base, SITI);
+
+    const officer = await person();
+    await enrolOfficer(officer, jaga);
+    await officer.page.goto(`${jaga.base}/counter`);
+    // No choice to keep the old passkeys any more; the page says what happens.
+    assert.equal(await officer.page.locator('#r-revoke').count(), 0);
+    await officer.page.locator('#r-nik').fill(SITI.nik);
+    await officer.page.getByRole('button', { name: 'Buat kode pemulihan' }).click();
+    await officer.page.locator('#issued-code').waitFor({ state: 'visible' });
+    const link = await officer.page.locator('#issued-code-link').getAttribute('href');
+
+    // Opened in the officer's own browser, the code is refused.
+    await officer.page.goto(link);
+    await officer.page.getByRole('button', { name: 'Buat passkey', exact: true }).click();
+    await officer.page.getByText('bukan di browser yang masuk sebagai petugas').waitFor();
+
+    // Siti's new phone redeems it and sees plainly what happened.
+    const newPhone = await person();
+    await redeemLink(newPhone, link);
+    await newPhone.page.goto(`${jaga.base}/`);
+    await newPhone.page.getByText('Akun Anda dipulihkan di loket layanan').waitFor();
+    await newPhone.page.goto(`${jaga.base}/account/activity`);
+    await newPhone.page.getByText('petugas layanan').first().waitFor();
+
+    // The old phone's session has ended.
+    await oldPhone.page.goto(`${jaga.base}/account/passkeys`);
+    await oldPhone.page.waitForURL(/\/signin/);
+
+    assertNoProblems(newPhone);
   }));
