@@ -5,8 +5,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::passkeys::audit_actions;
+use crate::support::backend_test;
 use crate::support::browser::Browser;
-use crate::support::{Backend, Sandbox, TestApp, backends};
+use crate::support::{Backend, Sandbox, TestApp};
 
 const NIK: &str = "1971011203850001";
 
@@ -40,9 +41,8 @@ async fn issue_code(officer: &Browser<'_>, nik: &str, name: &str) -> Value {
     answer.body
 }
 
-#[tokio::test]
-async fn counter_officer_enrols_a_citizen_by_code_and_qr() {
-    for backend in backends() {
+backend_test! {
+    async fn counter_officer_enrols_a_citizen_by_code_and_qr(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let officer = counter_officer(&sandbox, &app).await;
@@ -73,9 +73,8 @@ async fn counter_officer_enrols_a_citizen_by_code_and_qr() {
     }
 }
 
-#[tokio::test]
-async fn a_squatted_nik_goes_to_the_counter_verified_citizen() {
-    for backend in backends() {
+backend_test! {
+    async fn a_squatted_nik_goes_to_the_counter_verified_citizen(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let mut squatter = Browser::new(&app);
@@ -106,36 +105,36 @@ async fn a_squatted_nik_goes_to_the_counter_verified_citizen() {
     }
 }
 
-#[tokio::test]
-async fn officer_verifies_a_self_enrolled_citizen_with_the_code_on_their_phone() {
-    let sandbox = Sandbox::new(Backend::Sqlite).await;
-    let app = sandbox.serve();
-    let mut phone = Browser::new(&app);
-    assert_eq!(phone.enrol(NIK, "Siti Aminah").await.status, 201);
-    phone.me().await;
-    let code = phone.post_json("/api/verification-code", &json!({})).await;
-    let code = code.body["code"].as_str().unwrap().to_owned();
-    assert_eq!(code.len(), 8);
-    let officer = counter_officer(&sandbox, &app).await;
-    let wrong = officer
-        .post_json("/api/counter/verify", &json!({ "nik": NIK, "code": "00000000" }))
-        .await;
-    assert_eq!(wrong.body["error"], "verification_failed");
-    let ok = officer
-        .post_json("/api/counter/verify", &json!({ "nik": NIK, "code": code }))
-        .await;
-    assert_eq!(ok.status, 200, "{:?}", ok.body);
-    assert_eq!(phone.me().await.body["verified"], true);
-    // The code was single use.
-    let again = officer
-        .post_json("/api/counter/verify", &json!({ "nik": NIK, "code": code }))
-        .await;
-    assert_eq!(again.body["error"], "verification_failed");
+backend_test! {
+    async fn officer_verifies_a_self_enrolled_citizen_with_the_code_on_their_phone(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let mut phone = Browser::new(&app);
+        assert_eq!(phone.enrol(NIK, "Siti Aminah").await.status, 201);
+        phone.me().await;
+        let code = phone.post_json("/api/verification-code", &json!({})).await;
+        let code = code.body["code"].as_str().unwrap().to_owned();
+        assert_eq!(code.len(), 8);
+        let officer = counter_officer(&sandbox, &app).await;
+        let wrong = officer
+            .post_json("/api/counter/verify", &json!({ "nik": NIK, "code": "00000000" }))
+            .await;
+        assert_eq!(wrong.body["error"], "verification_failed");
+        let ok = officer
+            .post_json("/api/counter/verify", &json!({ "nik": NIK, "code": code }))
+            .await;
+        assert_eq!(ok.status, 200, "{:?}", ok.body);
+        assert_eq!(phone.me().await.body["verified"], true);
+        // The code was single use.
+        let again = officer
+            .post_json("/api/counter/verify", &json!({ "nik": NIK, "code": code }))
+            .await;
+        assert_eq!(again.body["error"], "verification_failed");
+    }
 }
 
-#[tokio::test]
-async fn recovery_codes_work_once_and_recovery_is_visible_to_the_citizen() {
-    for backend in backends() {
+backend_test! {
+    async fn recovery_codes_work_once_and_recovery_is_visible_to_the_citizen(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let mut phone = Browser::new(&app);
@@ -179,51 +178,52 @@ async fn recovery_codes_work_once_and_recovery_is_visible_to_the_citizen() {
     }
 }
 
-#[tokio::test]
-async fn officer_assisted_recovery_revokes_the_old_passkeys() {
-    let sandbox = Sandbox::new(Backend::Sqlite).await;
-    let app = sandbox.serve();
-    let mut old_phone = Browser::new(&app);
-    assert_eq!(old_phone.enrol(NIK, "Siti Aminah").await.status, 201);
-    let officer = counter_officer(&sandbox, &app).await;
-    let issued = officer.post_json("/api/counter/recover", &json!({ "nik": NIK })).await;
-    assert_eq!(issued.status, 200, "{:?}", issued.body);
-    let mut new_phone = Browser::new(&app);
-    let recovered = new_phone
-        .enrol_with_code(issued.body["code"].as_str().unwrap(), true)
-        .await;
-    assert_eq!(recovered.status, 201);
-    assert_eq!(recovered.body["recovery_codes"].as_array().unwrap().len(), 10);
-    // The stolen phone's session and passkey no longer work.
-    assert_eq!(old_phone.send(Method::GET, "/api/me", None).await.status, 401);
-    assert_eq!(old_phone.sign_in().await.status, 401);
-    assert_eq!(new_phone.sign_in().await.status, 200);
+backend_test! {
+    async fn officer_assisted_recovery_revokes_the_old_passkeys(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let mut old_phone = Browser::new(&app);
+        assert_eq!(old_phone.enrol(NIK, "Siti Aminah").await.status, 201);
+        let officer = counter_officer(&sandbox, &app).await;
+        let issued = officer.post_json("/api/counter/recover", &json!({ "nik": NIK })).await;
+        assert_eq!(issued.status, 200, "{:?}", issued.body);
+        let mut new_phone = Browser::new(&app);
+        let recovered = new_phone
+            .enrol_with_code(issued.body["code"].as_str().unwrap(), true)
+            .await;
+        assert_eq!(recovered.status, 201);
+        assert_eq!(recovered.body["recovery_codes"].as_array().unwrap().len(), 10);
+        // The stolen phone's session and passkey no longer work.
+        assert_eq!(old_phone.send(Method::GET, "/api/me", None).await.status, 401);
+        assert_eq!(old_phone.sign_in().await.status, 401);
+        assert_eq!(new_phone.sign_in().await.status, 200);
+    }
 }
 
-#[tokio::test]
-async fn a_security_key_enrolled_at_the_counter_opens_no_session_there() {
-    let sandbox = Sandbox::new(Backend::Sqlite).await;
-    let app = sandbox.serve();
-    let officer = counter_officer(&sandbox, &app).await;
-    let issued = issue_code(&officer, NIK, "Pak Darto").await;
-    let mut counter_pc = Browser::new(&app);
-    let enrolled = counter_pc
-        .enrol_with_code(issued["code"].as_str().unwrap(), false)
-        .await;
-    assert_eq!(enrolled.status, 201);
-    assert_eq!(enrolled.body["signed_in"], false);
-    assert!(enrolled.set_cookie.is_none());
-    // The officer's screen never shows the citizen's recovery codes.
-    assert!(enrolled.body.get("recovery_codes").is_none(), "{:?}", enrolled.body);
-    // Later, the citizen signs in with that key anywhere.
-    let mut kiosk = Browser::new(&app);
-    kiosk.passkeys = counter_pc.passkeys;
-    assert_eq!(kiosk.sign_in().await.status, 200);
+backend_test! {
+    async fn a_security_key_enrolled_at_the_counter_opens_no_session_there(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let officer = counter_officer(&sandbox, &app).await;
+        let issued = issue_code(&officer, NIK, "Pak Darto").await;
+        let mut counter_pc = Browser::new(&app);
+        let enrolled = counter_pc
+            .enrol_with_code(issued["code"].as_str().unwrap(), false)
+            .await;
+        assert_eq!(enrolled.status, 201);
+        assert_eq!(enrolled.body["signed_in"], false);
+        assert!(enrolled.set_cookie.is_none());
+        // The officer's screen never shows the citizen's recovery codes.
+        assert!(enrolled.body.get("recovery_codes").is_none(), "{:?}", enrolled.body);
+        // Later, the citizen signs in with that key anywhere.
+        let mut kiosk = Browser::new(&app);
+        kiosk.passkeys = counter_pc.passkeys;
+        assert_eq!(kiosk.sign_in().await.status, 200);
+    }
 }
 
-#[tokio::test]
-async fn owner_manages_passkeys() {
-    for backend in backends() {
+backend_test! {
+    async fn owner_manages_passkeys(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let mut phone = Browser::new(&app);
@@ -307,9 +307,8 @@ async fn spend_all_recovery_codes(sandbox: &Sandbox) {
     }
 }
 
-#[tokio::test]
-async fn a_cancelled_passkey_dialog_does_not_burn_a_code_but_a_code_works_only_once() {
-    for backend in backends() {
+backend_test! {
+    async fn a_cancelled_passkey_dialog_does_not_burn_a_code_but_a_code_works_only_once(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let officer = counter_officer(&sandbox, &app).await;
@@ -346,56 +345,58 @@ async fn a_cancelled_passkey_dialog_does_not_burn_a_code_but_a_code_works_only_o
     }
 }
 
-#[tokio::test]
-async fn a_new_counter_code_replaces_the_unused_one() {
-    let sandbox = Sandbox::new(Backend::Sqlite).await;
-    let app = sandbox.serve();
-    let officer = counter_officer(&sandbox, &app).await;
-    let old = issue_code(&officer, NIK, "Siti Aminah").await;
-    let new = issue_code(&officer, NIK, "Siti Aminah").await;
-    assert_eq!(old["account"], new["account"], "same pending account");
-    let mut phone = Browser::new(&app);
-    assert_eq!(
-        phone.enrol_with_code(old["code"].as_str().unwrap(), true).await.body["error"],
-        "code_invalid"
-    );
-    assert_eq!(
-        phone.enrol_with_code(new["code"].as_str().unwrap(), true).await.status,
-        201
-    );
+backend_test! {
+    async fn a_new_counter_code_replaces_the_unused_one(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let officer = counter_officer(&sandbox, &app).await;
+        let old = issue_code(&officer, NIK, "Siti Aminah").await;
+        let new = issue_code(&officer, NIK, "Siti Aminah").await;
+        assert_eq!(old["account"], new["account"], "same pending account");
+        let mut phone = Browser::new(&app);
+        assert_eq!(
+            phone.enrol_with_code(old["code"].as_str().unwrap(), true).await.body["error"],
+            "code_invalid"
+        );
+        assert_eq!(
+            phone.enrol_with_code(new["code"].as_str().unwrap(), true).await.status,
+            201
+        );
+    }
 }
 
-#[tokio::test]
-async fn sensitive_changes_need_a_recent_sign_in() {
-    let mut sandbox = Sandbox::new(Backend::Sqlite).await;
-    sandbox.extra_env = vec![("JAGA_SESSIONS_REAUTH_WINDOW_SECS".into(), "1".into())];
-    let app = sandbox.serve();
-    let mut phone = Browser::new(&app);
-    assert_eq!(phone.enrol(NIK, "Siti Aminah").await.status, 201);
-    phone.me().await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    // A cookie alone (say, a session left open) is not enough any more.
-    for (method, path) in [
-        (Method::POST, "/api/recovery-codes"),
-        (Method::POST, "/api/passkeys/start"),
-    ] {
-        let answer = phone.send(method, path, Some(b"{}".to_vec())).await;
-        assert_eq!(answer.status, 403, "{path}");
-        assert_eq!(answer.body["error"], "reauth_required");
+backend_test! {
+    async fn sensitive_changes_need_a_recent_sign_in(backend) {
+        let mut sandbox = Sandbox::new(backend).await;
+        sandbox.extra_env = vec![("JAGA_SESSIONS_REAUTH_WINDOW_SECS".into(), "1".into())];
+        let app = sandbox.serve();
+        let mut phone = Browser::new(&app);
+        assert_eq!(phone.enrol(NIK, "Siti Aminah").await.status, 201);
+        phone.me().await;
+        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+        // A cookie alone (say, a session left open) is not enough any more.
+        for (method, path) in [
+            (Method::POST, "/api/recovery-codes"),
+            (Method::POST, "/api/passkeys/start"),
+        ] {
+            let answer = phone.send(method, path, Some(b"{}".to_vec())).await;
+            assert_eq!(answer.status, 403, "{path}");
+            assert_eq!(answer.body["error"], "reauth_required");
+        }
+        let id = phone.send(Method::GET, "/api/passkeys", None).await.body[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            phone
+                .send(Method::DELETE, &format!("/api/passkeys/{id}"), None)
+                .await
+                .body["error"],
+            "reauth_required"
+        );
+        // A fresh sign-in allows them again.
+        assert_eq!(phone.sign_in().await.status, 200);
+        phone.me().await;
+        assert_eq!(phone.post_json("/api/recovery-codes", &json!({})).await.status, 200);
     }
-    let id = phone.send(Method::GET, "/api/passkeys", None).await.body[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(
-        phone
-            .send(Method::DELETE, &format!("/api/passkeys/{id}"), None)
-            .await
-            .body["error"],
-        "reauth_required"
-    );
-    // A fresh sign-in allows them again.
-    assert_eq!(phone.sign_in().await.status, 200);
-    phone.me().await;
-    assert_eq!(phone.post_json("/api/recovery-codes", &json!({})).await.status, 200);
 }

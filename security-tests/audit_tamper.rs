@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use jaga::audit::checkpointer::Checkpointer;
 use sqlx::Connection as _;
 
-use crate::support::{Backend, Lib, Sandbox, backends, postgres, sample_event};
+use crate::support::backend_test;
+use crate::support::{Backend, Lib, Sandbox, postgres, sample_event};
 
 /// 65 events, stored checkpoints after every 10 (at 10, 20, …, 60); every
 /// event is also covered by the tip signed at each group commit (65), and
@@ -172,9 +173,8 @@ fn mutations(backend: Backend) -> Vec<(&'static str, String, u64)> {
     ]
 }
 
-#[tokio::test]
-async fn every_kind_of_tampering_is_detected_and_located() {
-    for backend in backends() {
+backend_test! {
+    async fn every_kind_of_tampering_is_detected_and_located(backend) {
         let (sandbox, _) = pristine(backend).await;
         for (name, sql, first_bad) in mutations(backend) {
             let copy = tampered_copy(&sandbox, &sql).await;
@@ -196,9 +196,8 @@ async fn every_kind_of_tampering_is_detected_and_located() {
     }
 }
 
-#[tokio::test]
-async fn forged_checkpoint_is_detected() {
-    for backend in backends() {
+backend_test! {
+    async fn forged_checkpoint_is_detected(backend) {
         let (sandbox, _) = pristine(backend).await;
         let copy = tampered_copy(
             &sandbox,
@@ -215,9 +214,8 @@ async fn forged_checkpoint_is_detected() {
     }
 }
 
-#[tokio::test]
-async fn truncating_log_and_checkpoints_together_is_caught_by_an_external_checkpoint() {
-    for backend in backends() {
+backend_test! {
+    async fn truncating_log_and_checkpoints_together_is_caught_by_an_external_checkpoint(backend) {
         let (sandbox, note) = pristine(backend).await;
         let external = sandbox.dir.path().join("checkpoint.txt");
         std::fs::write(&external, &note).unwrap();
@@ -266,9 +264,8 @@ async fn truncating_log_and_checkpoints_together_is_caught_by_an_external_checkp
     }
 }
 
-#[tokio::test]
-async fn the_application_cannot_change_or_delete_audit_rows() {
-    for backend in backends() {
+backend_test! {
+    async fn the_application_cannot_change_or_delete_audit_rows(backend) {
         let (sandbox, _) = pristine(backend).await;
         let statements = [
             "update audit_event set outcome = 'denied' where seq = 1",
@@ -337,12 +334,11 @@ async fn serve_refuses_a_database_rolled_back_behind_its_checkpoint_copy() {
     assert!(err.contains("before 65 events"), "{err}");
 }
 
-/// A running service re-verifies the whole log in the background: events
-/// altered long after they were checkpointed turn `/readyz` to 503 and
-/// `jaga_audit_intact` to 0.
-#[tokio::test]
-async fn a_running_service_notices_old_events_being_altered() {
-    for backend in backends() {
+backend_test! {
+    /// A running service re-verifies the whole log in the background: events
+    /// altered long after they were checkpointed turn `/readyz` to 503 and
+    /// `jaga_audit_intact` to 0.
+    async fn a_running_service_notices_old_events_being_altered(backend) {
         let mut sandbox = Sandbox::new(backend).await;
         sandbox.extra_env = vec![
             ("JAGA_AUDIT_REVERIFY_EVERY_SECS".into(), "1".into()),
@@ -400,11 +396,10 @@ async fn a_running_service_notices_old_events_being_altered() {
     }
 }
 
-/// The copy outside the database is written before a write is answered, so
-/// it covers every acknowledged event: none can be cut from the tail unseen.
-#[tokio::test]
-async fn every_acknowledged_event_is_covered_by_the_checkpoint_copy() {
-    for backend in backends() {
+backend_test! {
+    /// The copy outside the database is written before a write is answered, so
+    /// it covers every acknowledged event: none can be cut from the tail unseen.
+    async fn every_acknowledged_event_is_covered_by_the_checkpoint_copy(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let copy = sandbox.keys_path().with_file_name("audit-checkpoint.txt");

@@ -34,7 +34,51 @@ fn browser_flows_pass_in_headless_chromium() {
         }
         Err(e) => panic!("running node: {e}"),
     };
-    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{stdout}");
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "the browser tests failed: {}", out.status);
+    // Exit status alone could hide a test file that failed to load ("0
+    // failed"): every declared test must have run and passed.
+    let declared = declared_tests(&repo.join("e2e/tests"));
+    assert!(declared > 0, "no e2e tests declared");
+    let passed_top_level = stdout
+        .lines()
+        .filter(|l| l.starts_with("ok ") && l.contains(" - "))
+        .count();
+    assert_eq!(
+        passed_top_level, declared,
+        "{declared} e2e tests are declared but {passed_top_level} passed"
+    );
+    assert!(
+        !stdout.lines().any(|l| l.trim_start().starts_with("not ok")),
+        "a test failed"
+    );
+    let summary = |name: &str| -> u64 {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("# {name} ")))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no '# {name}' line in the node test summary"))
+    };
+    assert_eq!(summary("pass"), summary("tests"), "every test and subtest passed");
+    for name in ["fail", "cancelled", "skipped", "todo"] {
+        assert_eq!(summary(name), 0, "# {name}");
+    }
+}
+
+/// Top-level `test(` declarations in the e2e test files.
+fn declared_tests(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
+        .map(|p| {
+            std::fs::read_to_string(&p)
+                .unwrap()
+                .lines()
+                .filter(|l| l.starts_with("test("))
+                .count()
+        })
+        .sum()
 }

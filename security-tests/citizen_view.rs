@@ -4,13 +4,13 @@
 use reqwest::Method;
 use serde_json::json;
 
+use crate::support::Sandbox;
+use crate::support::backend_test;
 use crate::support::browser::Browser;
 use crate::support::modules::{add_module, call, define_tickets, portal_page, put};
-use crate::support::{Sandbox, backends};
 
-#[tokio::test]
-async fn a_citizen_sees_which_module_read_which_fields_and_why() {
-    for backend in backends() {
+backend_test! {
+    async fn a_citizen_sees_which_module_read_which_fields_and_why(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let antrian = add_module(&sandbox, "antrian");

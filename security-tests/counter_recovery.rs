@@ -6,8 +6,9 @@
 use reqwest::Method;
 use serde_json::json;
 
+use crate::support::backend_test;
 use crate::support::browser::Browser;
-use crate::support::{Sandbox, TestApp, backends};
+use crate::support::{Sandbox, TestApp};
 
 const NIK: &str = "3171015207990007";
 const UNIT: &str = "Kecamatan Rangkui";
@@ -56,9 +57,8 @@ async fn events(sandbox: &Sandbox) -> Vec<(String, String, String, String, Optio
         .collect()
 }
 
-#[tokio::test]
-async fn counter_recovery_always_ends_the_old_passkeys_and_sessions() {
-    for backend in backends() {
+backend_test! {
+    async fn counter_recovery_always_ends_the_old_passkeys_and_sessions(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let mut old_phone = Browser::new(&app);
@@ -84,9 +84,8 @@ async fn counter_recovery_always_ends_the_old_passkeys_and_sessions() {
     }
 }
 
-#[tokio::test]
-async fn an_officer_code_cannot_be_redeemed_in_a_browser_holding_an_officer_session() {
-    for backend in backends() {
+backend_test! {
+    async fn an_officer_code_cannot_be_redeemed_in_a_browser_holding_an_officer_session(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let mut phone = Browser::new(&app);
@@ -135,9 +134,8 @@ async fn an_officer_code_cannot_be_redeemed_in_a_browser_holding_an_officer_sess
     }
 }
 
-#[tokio::test]
-async fn the_citizen_is_told_who_recovered_the_account_and_the_recovery_awaits_review() {
-    for backend in backends() {
+backend_test! {
+    async fn the_citizen_is_told_who_recovered_the_account_and_the_recovery_awaits_review(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let mut old_phone = Browser::new(&app);

@@ -1,6 +1,7 @@
 //! One JSON error shape that never leaks internals.
 
-use crate::support::{Backend, Sandbox, TestApp, backends, leaks_internals};
+use crate::support::backend_test;
+use crate::support::{Backend, Sandbox, TestApp, leaks_internals};
 
 async fn error_body(resp: reqwest::Response, status: u16) -> serde_json::Value {
     assert_eq!(resp.status(), status, "{}", resp.url());
@@ -18,55 +19,58 @@ async fn error_body(resp: reqwest::Response, status: u16) -> serde_json::Value {
     v
 }
 
-#[tokio::test]
-async fn unknown_routes_give_json_404() {
-    let sandbox = Sandbox::new(Backend::Sqlite).await;
-    let app = sandbox.serve();
-    for path in [
-        "/nope",
-        "/api/v1/../../etc/passwd",
-        "/%00",
-        "/healthz/extra",
-        "/nope?q=' or 1=1 --",
-    ] {
-        let v = error_body(app.get(path).await, 404).await;
-        assert_eq!(v["error"], "not_found");
+backend_test! {
+    async fn unknown_routes_give_json_404(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        for path in [
+            "/nope",
+            "/api/v1/../../etc/passwd",
+            "/%00",
+            "/healthz/extra",
+            "/nope?q=' or 1=1 --",
+        ] {
+            let v = error_body(app.get(path).await, 404).await;
+            assert_eq!(v["error"], "not_found");
+        }
     }
 }
 
-#[tokio::test]
-async fn wrong_method_gives_json_405() {
-    let sandbox = Sandbox::new(Backend::Sqlite).await;
-    let app = sandbox.serve();
-    let resp = app.client.delete(app.url("/healthz")).send().await.unwrap();
-    let v = error_body(resp, 405).await;
-    assert_eq!(v["error"], "method_not_allowed");
+backend_test! {
+    async fn wrong_method_gives_json_405(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let resp = app.client.delete(app.url("/healthz")).send().await.unwrap();
+        let v = error_body(resp, 405).await;
+        assert_eq!(v["error"], "method_not_allowed");
+    }
 }
 
-#[tokio::test]
-async fn oversize_bodies_give_json_413() {
-    let sandbox = Sandbox::new(Backend::Sqlite).await;
-    let app = sandbox.serve();
-    // Declared length over the limit: refused before the body is read.
-    let resp = app
-        .client
-        .post(app.url("/healthz"))
-        .body(vec![b'a'; (1 << 20) + 1])
-        .send()
-        .await
-        .unwrap();
-    let v = error_body(resp, 413).await;
-    assert_eq!(v["error"], "payload_too_large");
-    // Also on unknown routes, and answered from the declared length alone,
-    // without waiting for (or reading) the body.
-    let addr = app.base.trim_start_matches("http://").to_owned();
-    let raw = raw_request(
-        &addr,
-        "PUT /anything HTTP/1.1\r\nHost: x\r\nContent-Length: 3145728\r\n\r\n",
-    )
-    .await;
-    assert!(raw.starts_with("HTTP/1.1 413"), "{raw}");
-    assert!(raw.contains("\"error\":\"payload_too_large\""), "{raw}");
+backend_test! {
+    async fn oversize_bodies_give_json_413(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        // Declared length over the limit: refused before the body is read.
+        let resp = app
+            .client
+            .post(app.url("/healthz"))
+            .body(vec![b'a'; (1 << 20) + 1])
+            .send()
+            .await
+            .unwrap();
+        let v = error_body(resp, 413).await;
+        assert_eq!(v["error"], "payload_too_large");
+        // Also on unknown routes, and answered from the declared length alone,
+        // without waiting for (or reading) the body.
+        let addr = app.base.trim_start_matches("http://").to_owned();
+        let raw = raw_request(
+            &addr,
+            "PUT /anything HTTP/1.1\r\nHost: x\r\nContent-Length: 3145728\r\n\r\n",
+        )
+        .await;
+        assert!(raw.starts_with("HTTP/1.1 413"), "{raw}");
+        assert!(raw.contains("\"error\":\"payload_too_large\""), "{raw}");
+    }
 }
 
 /// Sends raw bytes and returns what the server answers within two seconds.
@@ -89,71 +93,73 @@ async fn raw_request(addr: &str, request: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-#[tokio::test]
-async fn hostile_requests_get_clean_errors() {
-    let sandbox = Sandbox::new(Backend::Sqlite).await;
-    let app = sandbox.serve();
-    let long_path = format!("/{}", "a".repeat(8000));
-    for path in [
-        long_path.as_str(),
-        "/openapi.json/%ff%fe",
-        "/readyz;drop table audit_event",
-    ] {
-        let resp = app.get(path).await;
-        assert!(resp.status().is_client_error(), "{path}: {}", resp.status());
-        let text = resp.text().await.unwrap();
-        assert!(leaks_internals(&text).is_none(), "{text}");
+backend_test! {
+    async fn hostile_requests_get_clean_errors(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let long_path = format!("/{}", "a".repeat(8000));
+        for path in [
+            long_path.as_str(),
+            "/openapi.json/%ff%fe",
+            "/readyz;drop table audit_event",
+        ] {
+            let resp = app.get(path).await;
+            assert!(resp.status().is_client_error(), "{path}: {}", resp.status());
+            let text = resp.text().await.unwrap();
+            assert!(leaks_internals(&text).is_none(), "{text}");
+        }
+        let resp = app
+            .client
+            .post(app.url("/healthz"))
+            .header("content-type", "application/json")
+            .body("{\"a\": [[[[[[[[")
+            .send()
+            .await
+            .unwrap();
+        error_body(resp, 405).await;
     }
-    let resp = app
-        .client
-        .post(app.url("/healthz"))
-        .header("content-type", "application/json")
-        .body("{\"a\": [[[[[[[[")
-        .send()
-        .await
-        .unwrap();
-    error_body(resp, 405).await;
 }
 
-/// What hyper refuses before any request reaches the router still gets
-/// the one JSON error shape, a request id and the security headers.
-#[tokio::test]
-async fn protocol_errors_get_the_json_shape_request_id_and_headers() {
-    let sandbox = Sandbox::new(Backend::Sqlite).await;
-    let app = sandbox.serve();
-    let addr = app.base.trim_start_matches("http://").to_owned();
-    let long_uri = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70 * 1024));
-    let cases = [
-        (long_uri.as_str(), 414, "uri_too_long"),
-        (
-            "GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n",
-            400,
-            "bad_request",
-        ),
-        ("GET / HTTP/1.1\r\nHost: x\r\nX-\u{1}: y\r\n\r\n", 400, "bad_request"),
-        ("NOT-HTTP\r\n\r\n", 400, "bad_request"),
-    ];
-    for (request, status, code) in cases {
-        let answer = raw_request(&addr, request).await;
-        let (head, body) = answer
-            .split_once("\r\n\r\n")
-            .unwrap_or_else(|| panic!("no head: {answer:?}"));
-        let head_lower = head.to_ascii_lowercase();
-        assert!(head.starts_with(&format!("HTTP/1.1 {status} ")), "{head}");
-        assert!(head_lower.contains("content-type: application/json"), "{head}");
-        assert!(head_lower.contains("x-request-id: "), "{head}");
-        assert!(head_lower.contains("content-security-policy: "), "{head}");
-        assert!(head_lower.contains("x-content-type-options: nosniff"), "{head}");
-        let json: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("{body:?}"));
-        assert_eq!(json["error"], code);
-        assert_eq!(json["request_id"].as_str().unwrap().len(), 32);
-        assert!(leaks_internals(body).is_none(), "{body}");
+backend_test! {
+    /// What hyper refuses before any request reaches the router still gets
+    /// the one JSON error shape, a request id and the security headers.
+    async fn protocol_errors_get_the_json_shape_request_id_and_headers(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let addr = app.base.trim_start_matches("http://").to_owned();
+        let long_uri = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70 * 1024));
+        let cases = [
+            (long_uri.as_str(), 414, "uri_too_long"),
+            (
+                "GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n",
+                400,
+                "bad_request",
+            ),
+            ("GET / HTTP/1.1\r\nHost: x\r\nX-\u{1}: y\r\n\r\n", 400, "bad_request"),
+            ("NOT-HTTP\r\n\r\n", 400, "bad_request"),
+        ];
+        for (request, status, code) in cases {
+            let answer = raw_request(&addr, request).await;
+            let (head, body) = answer
+                .split_once("\r\n\r\n")
+                .unwrap_or_else(|| panic!("no head: {answer:?}"));
+            let head_lower = head.to_ascii_lowercase();
+            assert!(head.starts_with(&format!("HTTP/1.1 {status} ")), "{head}");
+            assert!(head_lower.contains("content-type: application/json"), "{head}");
+            assert!(head_lower.contains("x-request-id: "), "{head}");
+            assert!(head_lower.contains("content-security-policy: "), "{head}");
+            assert!(head_lower.contains("x-content-type-options: nosniff"), "{head}");
+            let json: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("{body:?}"));
+            assert_eq!(json["error"], code);
+            assert_eq!(json["request_id"].as_str().unwrap().len(), 32);
+            assert!(leaks_internals(body).is_none(), "{body}");
+        }
+        // Ordinary traffic on the same server is untouched.
+        let ok = app.get("/healthz").await;
+        assert_eq!(ok.status(), 200);
+        let (_, logs) = app.stop();
+        assert!(logs.contains("request refused before routing"), "{logs}");
     }
-    // Ordinary traffic on the same server is untouched.
-    let ok = app.get("/healthz").await;
-    assert_eq!(ok.status(), 200);
-    let (_, logs) = app.stop();
-    assert!(logs.contains("request refused before routing"), "{logs}");
 }
 
 async fn assert_ready(app: &TestApp) {
@@ -162,9 +168,8 @@ async fn assert_ready(app: &TestApp) {
     assert_eq!(resp.json::<serde_json::Value>().await.unwrap()["status"], "ready");
 }
 
-#[tokio::test]
-async fn readyz_fails_when_the_database_is_unreachable() {
-    for backend in backends() {
+backend_test! {
+    async fn readyz_fails_when_the_database_is_unreachable(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         assert_ready(&app).await;
@@ -189,42 +194,43 @@ async fn readyz_fails_when_the_database_is_unreachable() {
     }
 }
 
-#[tokio::test]
-async fn malformed_json_gets_a_4xx_that_names_the_problem() {
-    let sandbox = Sandbox::new(Backend::Sqlite).await;
-    let app = sandbox.serve();
-    let post = |body: &'static str, content_type: Option<&'static str>| {
-        let mut req = app
-            .client
-            .post(app.url("/api/enrol/start"))
-            .header("origin", crate::support::WEB_ORIGIN)
-            .body(body);
-        if let Some(ct) = content_type {
-            req = req.header("content-type", ct);
-        }
-        req.send()
-    };
-    let v = error_body(
-        post("{\"nik\": 1, \"name\": \"x\"}", Some("application/json"))
+backend_test! {
+    async fn malformed_json_gets_a_4xx_that_names_the_problem(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let post = |body: &'static str, content_type: Option<&'static str>| {
+            let mut req = app
+                .client
+                .post(app.url("/api/enrol/start"))
+                .header("origin", crate::support::WEB_ORIGIN)
+                .body(body);
+            if let Some(ct) = content_type {
+                req = req.header("content-type", ct);
+            }
+            req.send()
+        };
+        let v = error_body(
+            post("{\"nik\": 1, \"name\": \"x\"}", Some("application/json"))
+                .await
+                .unwrap(),
+            422,
+        )
+        .await;
+        assert!(v["message"].as_str().unwrap().contains("nik"), "{v}");
+        let v = error_body(
+            post(
+                "{\"nik\": \"1\", \"name\": \"x\", \"extra\": 1}",
+                Some("application/json"),
+            )
             .await
             .unwrap(),
-        422,
-    )
-    .await;
-    assert!(v["message"].as_str().unwrap().contains("nik"), "{v}");
-    let v = error_body(
-        post(
-            "{\"nik\": \"1\", \"name\": \"x\", \"extra\": 1}",
-            Some("application/json"),
+            422,
         )
-        .await
-        .unwrap(),
-        422,
-    )
-    .await;
-    assert!(v["message"].as_str().unwrap().contains("extra"), "{v}");
-    let v = error_body(post("{not json", Some("application/json")).await.unwrap(), 400).await;
-    assert_eq!(v["error"], "bad_request");
-    let v = error_body(post("{}", None).await.unwrap(), 415).await;
-    assert!(v["message"].as_str().unwrap().contains("application/json"), "{v}");
+        .await;
+        assert!(v["message"].as_str().unwrap().contains("extra"), "{v}");
+        let v = error_body(post("{not json", Some("application/json")).await.unwrap(), 400).await;
+        assert_eq!(v["error"], "bad_request");
+        let v = error_body(post("{}", None).await.unwrap(), 415).await;
+        assert!(v["message"].as_str().unwrap().contains("application/json"), "{v}");
+    }
 }

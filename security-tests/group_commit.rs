@@ -6,7 +6,8 @@ use jaga::audit::AuditError;
 use jaga::store::StoreError;
 use jaga::store::audit::CheckpointRow;
 
-use crate::support::{Lib, Sandbox, backends, sample_event};
+use crate::support::backend_test;
+use crate::support::{Lib, Sandbox, sample_event};
 
 #[derive(Debug)]
 enum UnitError {
@@ -31,9 +32,8 @@ fn marker_row(i: u64) -> CheckpointRow {
     }
 }
 
-#[tokio::test]
-async fn concurrent_units_commit_with_dense_sequence_numbers_and_failures_leave_no_trace() {
-    for backend in backends() {
+backend_test! {
+    async fn concurrent_units_commit_with_dense_sequence_numbers_and_failures_leave_no_trace(backend) {
         let sandbox = Sandbox::new(backend).await;
         let lib = Lib::open(&sandbox).await;
         let mut tasks = tokio::task::JoinSet::new();
@@ -111,9 +111,8 @@ async fn invalid_event_is_refused_and_nothing_is_written() {
     lib.close().await;
 }
 
-#[tokio::test]
-async fn a_panicking_unit_fails_alone_and_the_writer_goes_on() {
-    for backend in backends() {
+backend_test! {
+    async fn a_panicking_unit_fails_alone_and_the_writer_goes_on(backend) {
         let sandbox = Sandbox::new(backend).await;
         let lib = Lib::open(&sandbox).await;
         let mut tasks = tokio::task::JoinSet::new();
@@ -150,9 +149,8 @@ async fn a_panicking_unit_fails_alone_and_the_writer_goes_on() {
     }
 }
 
-#[tokio::test]
-async fn attempt_events_survive_the_failure_of_their_unit() {
-    for backend in backends() {
+backend_test! {
+    async fn attempt_events_survive_the_failure_of_their_unit(backend) {
         let sandbox = Sandbox::new(backend).await;
         let lib = Lib::open(&sandbox).await;
         let result = lib
@@ -183,9 +181,8 @@ async fn attempt_events_survive_the_failure_of_their_unit() {
     }
 }
 
-#[tokio::test]
-async fn a_unit_that_swallows_a_database_error_does_not_poison_the_batch() {
-    for backend in backends() {
+backend_test! {
+    async fn a_unit_that_swallows_a_database_error_does_not_poison_the_batch(backend) {
         let sandbox = Sandbox::new(backend).await;
         let lib = Lib::open(&sandbox).await;
         lib.writer

@@ -16,6 +16,7 @@ mod browser;
 mod citizen_view;
 mod cli_config;
 mod counter_recovery;
+mod csrf_walk;
 mod errors;
 mod group_commit;
 mod headers;

@@ -5,12 +5,12 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::support::backend_test;
 use crate::support::modules::{add_module, call, citizen, define_tickets, jaga_sql, put, ticket_definition};
-use crate::support::{Lib, Sandbox, backends};
+use crate::support::{Lib, Sandbox};
 
-#[tokio::test]
-async fn a_module_keeps_sealed_records_and_reads_them_only_with_a_purpose() {
-    for backend in backends() {
+backend_test! {
+    async fn a_module_keeps_sealed_records_and_reads_them_only_with_a_purpose(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let antrian = add_module(&sandbox, "antrian");
@@ -222,9 +222,8 @@ async fn a_module_keeps_sealed_records_and_reads_them_only_with_a_purpose() {
     }
 }
 
-#[tokio::test]
-async fn a_module_cannot_reach_another_modules_collection() {
-    for backend in backends() {
+backend_test! {
+    async fn a_module_cannot_reach_another_modules_collection(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let antrian = add_module(&sandbox, "antrian");
@@ -286,9 +285,8 @@ async fn a_module_cannot_reach_another_modules_collection() {
     }
 }
 
-#[tokio::test]
-async fn batches_are_all_or_nothing_and_limited_to_one_hundred() {
-    for backend in backends() {
+backend_test! {
+    async fn batches_are_all_or_nothing_and_limited_to_one_hundred(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let antrian = add_module(&sandbox, "antrian");
@@ -383,15 +381,25 @@ async fn batches_are_all_or_nothing_and_limited_to_one_hundred() {
     }
 }
 
-#[tokio::test]
-async fn a_record_copied_to_another_citizen_record_or_field_does_not_open() {
-    for backend in backends() {
+backend_test! {
+    async fn a_record_copied_to_another_citizen_record_or_field_does_not_open(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let antrian = add_module(&sandbox, "antrian");
         let siti = citizen(&app, "1971015507900002", "Siti Aminah").await;
+        let budi = citizen(&app, "1971011203850001", "Budi Santoso").await;
         define_tickets(&app, &antrian).await;
         let base = format!("/api/collections/antrian.ticket/records/{siti}");
+        let budi_record = format!("/api/collections/antrian.ticket/records/{budi}/1");
+        let (status, _) = call(
+            &app,
+            &antrian,
+            Method::PUT,
+            &budi_record,
+            Some(json!({ "values": { "service": "KK" } })),
+        )
+        .await;
+        assert_eq!(status, 204);
         for record in ["1", "2"] {
             let (status, _) = call(
                 &app,
@@ -405,23 +413,20 @@ async fn a_record_copied_to_another_citizen_record_or_field_does_not_open() {
         }
         // A database administrator moves record 1's ciphertext into record 2,
         // and the service field's into queue_number.
+        // And Siti's service value into Budi's record (same collection,
+        // record id, field and version).
+        let of = |pseudonym: &str| format!("(select account_id from account where pseudonym = '{pseudonym}')");
         let sql = [
-            "update record_field set sealed = (select sealed from record_field where record_id = '1' and field = 'queue_number') where record_id = '2' and field = 'queue_number'",
-            "update record_field set sealed = (select sealed from record_field where record_id = '1' and field = 'service'), record_version = 1 where record_id = '1' and field = 'queue_number'",
+            format!("update record_field set sealed = (select sealed from record_field where record_id = '1' and field = 'queue_number' and account_id = {}) where record_id = '2' and field = 'queue_number' and account_id = {}", of(&siti), of(&siti)),
+            format!("update record_field set sealed = (select sealed from record_field where record_id = '2' and field = 'service' and account_id = {}) where record_id = '1' and field = 'service' and account_id = {}", of(&siti), of(&budi)),
+            format!("update record_field set sealed = (select sealed from record_field where record_id = '1' and field = 'service' and account_id = {}), record_version = 1 where record_id = '1' and field = 'queue_number' and account_id = {}", of(&siti), of(&siti)),
         ];
-        for statement in sql {
+        for statement in &sql {
             jaga_sql(&sandbox, statement).await;
         }
-        for record in ["1", "2"] {
-            let (status, body) = call(
-                &app,
-                &antrian,
-                Method::GET,
-                &format!("{base}/{record}?purpose=antrian.call"),
-                None,
-            )
-            .await;
-            assert_eq!(status, 500, "{body:?}");
+        for path in [format!("{base}/1"), format!("{base}/2"), budi_record.clone()] {
+            let (status, body) = call(&app, &antrian, Method::GET, &format!("{path}?purpose=antrian.call"), None).await;
+            assert_eq!(status, 500, "{path}: {body:?}");
             assert_eq!(body["error"], "internal");
             assert!(!body.to_string().contains("KTP"));
         }
@@ -436,7 +441,7 @@ async fn a_record_copied_to_another_citizen_record_or_field_does_not_open() {
                 r.action == "record.read" && r.outcome == "failure" && r.reason.as_deref() == Some("undecryptable")
             })
             .count();
-        assert_eq!(failed, 2);
+        assert_eq!(failed, 3);
         sandbox.drop_database().await;
     }
 }

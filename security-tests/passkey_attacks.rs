@@ -5,8 +5,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use reqwest::Method;
 use serde_json::Value;
 
+use crate::support::backend_test;
 use crate::support::browser::{Answer, Browser};
-use crate::support::{Backend, Sandbox, backends};
+use crate::support::{Backend, Sandbox};
 
 const NIK_A: &str = "1971011203850001";
 const NIK_B: &str = "1971015507900002";
@@ -21,9 +22,8 @@ fn shape(a: &Answer) -> (u16, Value, Value) {
     (a.status.as_u16(), a.body["error"].clone(), a.body["message"].clone())
 }
 
-#[tokio::test]
-async fn every_failed_sign_in_looks_the_same() {
-    for backend in backends() {
+backend_test! {
+    async fn every_failed_sign_in_looks_the_same(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let mut alice = Browser::new(&app);
@@ -86,11 +86,10 @@ async fn every_failed_sign_in_looks_the_same() {
     }
 }
 
-/// webauthn_rp accepts `"userHandle": null` in a discoverable assertion and
-/// then panics in its accessor: the refusal must be an ordinary one.
-#[tokio::test]
-async fn null_or_missing_user_handle_is_an_ordinary_audited_refusal() {
-    for backend in backends() {
+backend_test! {
+    /// webauthn_rp accepts `"userHandle": null` in a discoverable assertion and
+    /// then panics in its accessor: the refusal must be an ordinary one.
+    async fn null_or_missing_user_handle_is_an_ordinary_audited_refusal(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let mut alice = Browser::new(&app);
@@ -131,26 +130,26 @@ async fn null_or_missing_user_handle_is_an_ordinary_audited_refusal() {
     }
 }
 
-#[tokio::test]
-async fn registration_without_user_verification_is_rejected() {
-    let sandbox = Sandbox::new(Backend::Sqlite).await;
-    let app = sandbox.serve();
-    let mut phone = Browser::new(&app);
-    let start = phone.enrol_start(NIK_A, "Alice").await;
-    let options = without_uv(start.body, "/publicKey/authenticatorSelection/userVerification");
-    let response = phone.create(&options).await;
-    let finish = phone.send(Method::POST, "/api/enrol/finish", Some(response)).await;
-    assert_eq!(finish.status, 400);
-    assert_eq!(finish.body["error"], "passkey_rejected");
-    assert!(finish.set_cookie.is_none());
-    // The NIK is still free: nothing was half-written.
-    let mut retry = Browser::new(&app);
-    assert_eq!(retry.enrol(NIK_A, "Alice").await.status, 201);
+backend_test! {
+    async fn registration_without_user_verification_is_rejected(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let mut phone = Browser::new(&app);
+        let start = phone.enrol_start(NIK_A, "Alice").await;
+        let options = without_uv(start.body, "/publicKey/authenticatorSelection/userVerification");
+        let response = phone.create(&options).await;
+        let finish = phone.send(Method::POST, "/api/enrol/finish", Some(response)).await;
+        assert_eq!(finish.status, 400);
+        assert_eq!(finish.body["error"], "passkey_rejected");
+        assert!(finish.set_cookie.is_none());
+        // The NIK is still free: nothing was half-written.
+        let mut retry = Browser::new(&app);
+        assert_eq!(retry.enrol(NIK_A, "Alice").await.status, 201);
+    }
 }
 
-#[tokio::test]
-async fn a_credential_presented_for_another_account_is_rejected() {
-    for backend in backends() {
+backend_test! {
+    async fn a_credential_presented_for_another_account_is_rejected(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let mut alice = Browser::new(&app);
@@ -185,40 +184,40 @@ async fn a_credential_presented_for_another_account_is_rejected() {
     }
 }
 
-#[tokio::test]
-async fn expired_ceremonies_are_rejected() {
-    let mut sandbox = Sandbox::new(Backend::Sqlite).await;
-    sandbox.extra_env = vec![("JAGA_WEBAUTHN_CEREMONY_TIMEOUT_SECS".into(), "1".into())];
-    let app = sandbox.serve();
-    let mut phone = Browser::new(&app);
-    let start = phone.enrol_start(NIK_A, "Alice").await;
-    let response = phone.create(&start.body).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let late = phone.send(Method::POST, "/api/enrol/finish", Some(response)).await;
-    assert_eq!(late.status, 400);
-    assert_eq!(late.body["error"], "passkey_rejected");
+backend_test! {
+    async fn expired_ceremonies_are_rejected(backend) {
+        let mut sandbox = Sandbox::new(backend).await;
+        sandbox.extra_env = vec![("JAGA_WEBAUTHN_CEREMONY_TIMEOUT_SECS".into(), "1".into())];
+        let app = sandbox.serve();
+        let mut phone = Browser::new(&app);
+        let start = phone.enrol_start(NIK_A, "Alice").await;
+        let response = phone.create(&start.body).await;
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let late = phone.send(Method::POST, "/api/enrol/finish", Some(response)).await;
+        assert_eq!(late.status, 400);
+        assert_eq!(late.body["error"], "passkey_rejected");
 
-    let mut phone = Browser::new(&app);
-    assert_eq!(phone.enrol(NIK_A, "Alice").await.status, 201);
-    let options = phone.sign_in_options().await;
-    let assertion = phone.get(&options).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert_eq!(phone.finish_sign_in(assertion).await.status, 401);
-    drop(app);
-    let actions = crate::passkeys::audit_actions(&sandbox).await;
-    assert!(
-        actions
-            .iter()
-            .filter(|(_, _, r)| r.as_deref() == Some("expired"))
-            .count()
-            >= 2,
-        "{actions:?}"
-    );
+        let mut phone = Browser::new(&app);
+        assert_eq!(phone.enrol(NIK_A, "Alice").await.status, 201);
+        let options = phone.sign_in_options().await;
+        let assertion = phone.get(&options).await;
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        assert_eq!(phone.finish_sign_in(assertion).await.status, 401);
+        drop(app);
+        let actions = crate::passkeys::audit_actions(&sandbox).await;
+        assert!(
+            actions
+                .iter()
+                .filter(|(_, _, r)| r.as_deref() == Some("expired"))
+                .count()
+                >= 2,
+            "{actions:?}"
+        );
+    }
 }
 
-#[tokio::test]
-async fn signature_counter_regression_is_refused_and_audited() {
-    for backend in backends() {
+backend_test! {
+    async fn signature_counter_regression_is_refused_and_audited(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let mut phone = Browser::new(&app);
@@ -251,48 +250,48 @@ async fn signature_counter_regression_is_refused_and_audited() {
     }
 }
 
-#[tokio::test]
-async fn state_changes_need_our_origin_and_the_csrf_token() {
-    let sandbox = Sandbox::new(Backend::Sqlite).await;
-    let app = sandbox.serve();
-    let mut phone = Browser::new(&app);
-    assert_eq!(phone.enrol(NIK_A, "Alice").await.status, 201);
-    // No CSRF token yet (not fetched from /api/me).
-    let answer = phone.send(Method::POST, "/api/signout", None).await;
-    assert_eq!(answer.status, 403);
-    assert_eq!(answer.body["error"], "csrf");
-    phone.me().await;
-    // Wrong token.
-    let real = phone.csrf.replace("AAAA".into());
-    assert_eq!(phone.send(Method::POST, "/api/signout", None).await.status, 403);
-    phone.csrf = real;
-    // Another site's origin, even with the token.
-    phone.origin = "https://evil.example".into();
-    let answer = phone.send(Method::POST, "/api/signout", None).await;
-    assert_eq!(answer.status, 403);
-    assert_eq!(answer.body["error"], "forbidden_origin");
-    // No Origin header at all.
-    let no_origin = app
-        .client
-        .post(app.url("/api/signin/start"))
-        .header("content-type", "application/json")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(no_origin.status(), 403);
-    // Still signed in; then a proper sign-out ends the session.
-    phone.origin = crate::support::WEB_ORIGIN.into();
-    assert_eq!(phone.me().await.status, 200);
-    let out = phone.send(Method::POST, "/api/signout", None).await;
-    assert_eq!(out.status, 204);
-    assert!(out.set_cookie.unwrap().contains("Max-Age=0"));
-    assert_eq!(phone.send(Method::GET, "/api/me", None).await.status, 401);
+backend_test! {
+    async fn state_changes_need_our_origin_and_the_csrf_token(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let mut phone = Browser::new(&app);
+        assert_eq!(phone.enrol(NIK_A, "Alice").await.status, 201);
+        // No CSRF token yet (not fetched from /api/me).
+        let answer = phone.send(Method::POST, "/api/signout", None).await;
+        assert_eq!(answer.status, 403);
+        assert_eq!(answer.body["error"], "csrf");
+        phone.me().await;
+        // Wrong token.
+        let real = phone.csrf.replace("AAAA".into());
+        assert_eq!(phone.send(Method::POST, "/api/signout", None).await.status, 403);
+        phone.csrf = real;
+        // Another site's origin, even with the token.
+        phone.origin = "https://evil.example".into();
+        let answer = phone.send(Method::POST, "/api/signout", None).await;
+        assert_eq!(answer.status, 403);
+        assert_eq!(answer.body["error"], "forbidden_origin");
+        // No Origin header at all.
+        let no_origin = app
+            .client
+            .post(app.url("/api/signin/start"))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(no_origin.status(), 403);
+        // Still signed in; then a proper sign-out ends the session.
+        phone.origin = crate::support::WEB_ORIGIN.into();
+        assert_eq!(phone.me().await.status, 200);
+        let out = phone.send(Method::POST, "/api/signout", None).await;
+        assert_eq!(out.status, 204);
+        assert!(out.set_cookie.unwrap().contains("Max-Age=0"));
+        assert_eq!(phone.send(Method::GET, "/api/me", None).await.status, 401);
+    }
 }
 
-#[tokio::test]
-async fn sessions_are_listed_and_revocable() {
-    for backend in backends() {
+backend_test! {
+    async fn sessions_are_listed_and_revocable(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let mut phone = Browser::new(&app);

@@ -6,8 +6,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::accounts::counter_officer;
+use crate::support::backend_test;
 use crate::support::browser::{Answer, Browser};
-use crate::support::{Lib, Sandbox, backends};
+use crate::support::{Lib, Sandbox};
 
 const NIK: &str = "1971015507900002";
 
@@ -35,9 +36,8 @@ fn address() -> Value {
     })
 }
 
-#[tokio::test]
-async fn a_citizen_sees_their_whole_profile_and_edits_contact_fields_only() {
-    for backend in backends() {
+backend_test! {
+    async fn a_citizen_sees_their_whole_profile_and_edits_contact_fields_only(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let mut siti = Browser::new(&app);
@@ -134,9 +134,8 @@ async fn a_citizen_sees_their_whole_profile_and_edits_contact_fields_only() {
     }
 }
 
-#[tokio::test]
-async fn a_counter_officer_finds_by_nik_masked_and_sets_identity_fields() {
-    for backend in backends() {
+backend_test! {
+    async fn a_counter_officer_finds_by_nik_masked_and_sets_identity_fields(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let mut siti = Browser::new(&app);
@@ -292,9 +291,8 @@ async fn a_counter_officer_finds_by_nik_masked_and_sets_identity_fields() {
     }
 }
 
-#[tokio::test]
-async fn the_operator_finds_a_citizen_masked_from_the_command_line() {
-    for backend in backends() {
+backend_test! {
+    async fn the_operator_finds_a_citizen_masked_from_the_command_line(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let mut siti = Browser::new(&app);
@@ -322,9 +320,8 @@ async fn the_operator_finds_a_citizen_masked_from_the_command_line() {
     }
 }
 
-#[tokio::test]
-async fn a_tampered_profile_value_fails_closed_and_is_audited() {
-    for backend in backends() {
+backend_test! {
+    async fn a_tampered_profile_value_fails_closed_and_is_audited(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let mut siti = Browser::new(&app);

@@ -4,8 +4,9 @@
 
 use std::time::{Duration, Instant};
 
+use crate::support::Sandbox;
+use crate::support::backend_test;
 use crate::support::browser::Browser;
-use crate::support::{Sandbox, backends};
 
 /// Waits until `sql` answers `want`, or fails after a generous deadline.
 async fn wait_for(sandbox: &Sandbox, sql: &str, want: i64) {
@@ -20,9 +21,8 @@ async fn wait_for(sandbox: &Sandbox, sql: &str, want: i64) {
     }
 }
 
-#[tokio::test]
-async fn expired_sessions_used_codes_and_expired_ceremonies_are_purged_and_audited() {
-    for backend in backends() {
+backend_test! {
+    async fn expired_sessions_used_codes_and_expired_ceremonies_are_purged_and_audited(backend) {
         let mut sandbox = Sandbox::new(backend).await;
         sandbox.extra_env = vec![
             ("JAGA_SESSIONS_IDLE_TIMEOUT_SECS".into(), "3".into()),

@@ -7,9 +7,10 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::accounts::counter_officer;
+use crate::support::backend_test;
 use crate::support::browser::Browser;
 use crate::support::modules::{add_module, call};
-use crate::support::{Lib, Sandbox, backends};
+use crate::support::{Lib, Sandbox};
 
 fn run(sandbox: &Sandbox, args: &[&str]) -> String {
     let out = sandbox.cli(args);
@@ -24,9 +25,8 @@ fn run(sandbox: &Sandbox, args: &[&str]) -> String {
 
 const NIKS: [&str; 3] = ["1971015507900002", "1971011203850001", "1971014101000003"];
 
-#[tokio::test]
-async fn data_written_before_a_kek_rotation_reads_after_rotate_and_rewrap_while_serving() {
-    for backend in backends() {
+backend_test! {
+    async fn data_written_before_a_kek_rotation_reads_after_rotate_and_rewrap_while_serving(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let antrian = add_module(&sandbox, "antrian");
@@ -131,9 +131,8 @@ async fn data_written_before_a_kek_rotation_reads_after_rotate_and_rewrap_while_
     }
 }
 
-#[tokio::test]
-async fn an_erased_citizen_cannot_be_read_by_anyone_with_any_key() {
-    for backend in backends() {
+backend_test! {
+    async fn an_erased_citizen_cannot_be_read_by_anyone_with_any_key(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let antrian = add_module(&sandbox, "antrian");
@@ -271,9 +270,8 @@ async fn an_erased_citizen_cannot_be_read_by_anyone_with_any_key() {
     }
 }
 
-#[tokio::test]
-async fn a_new_blind_index_key_rebuilds_every_index() {
-    for backend in backends() {
+backend_test! {
+    async fn a_new_blind_index_key_rebuilds_every_index(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let mut siti = Browser::new(&app);

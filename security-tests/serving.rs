@@ -1,10 +1,10 @@
 //! Serving: lifecycle, development mode, metrics, OpenAPI.
 
-use crate::support::{Backend, Sandbox, TestApp, backends};
+use crate::support::backend_test;
+use crate::support::{Backend, Sandbox, TestApp};
 
-#[tokio::test]
-async fn graceful_shutdown_writes_the_pending_checkpoint() {
-    for backend in backends() {
+backend_test! {
+    async fn graceful_shutdown_writes_the_pending_checkpoint(backend) {
         let mut sandbox = Sandbox::new(backend).await;
         // No checkpoint would be due before shutdown on its own.
         sandbox.extra_env = vec![
@@ -31,9 +31,8 @@ async fn graceful_shutdown_writes_the_pending_checkpoint() {
     }
 }
 
-#[tokio::test]
-async fn restart_continues_the_same_log() {
-    for backend in backends() {
+backend_test! {
+    async fn restart_continues_the_same_log(backend) {
         let sandbox = Sandbox::new(backend).await;
         for _ in 0..2 {
             let app = sandbox.serve();
@@ -73,48 +72,49 @@ async fn dev_mode_creates_its_data_and_keys_and_says_so() {
     assert!(logs.contains("created a development key file"), "{logs}");
 }
 
-#[tokio::test]
-async fn metrics_count_requests_by_route_and_status() {
-    let mut sandbox = Sandbox::new(Backend::Sqlite).await;
-    sandbox.extra_env = vec![("JAGA_SERVER_METRICS_TOKEN".into(), "metrics-secret-0123456789".into())];
-    let app = sandbox.serve();
-    for _ in 0..3 {
-        app.get("/healthz").await;
+backend_test! {
+    async fn metrics_count_requests_by_route_and_status(backend) {
+        let mut sandbox = Sandbox::new(backend).await;
+        sandbox.extra_env = vec![("JAGA_SERVER_METRICS_TOKEN".into(), "metrics-secret-0123456789".into())];
+        let app = sandbox.serve();
+        for _ in 0..3 {
+            app.get("/healthz").await;
+        }
+        app.get("/missing").await;
+        for i in 0..3 {
+            let method = reqwest::Method::from_bytes(format!("FOO{i}").as_bytes()).unwrap();
+            app.client.request(method, app.url("/healthz")).send().await.unwrap();
+        }
+        let resp = app
+            .client
+            .get(app.url("/metrics"))
+            .bearer_auth("metrics-secret-0123456789")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain; version=0.0.4")
+        );
+        let text = resp.text().await.unwrap();
+        assert!(
+            text.contains("jaga_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("jaga_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("# TYPE jaga_http_request_duration_seconds histogram"));
+        // Made-up methods share one label instead of adding series.
+        assert!(!text.contains("FOO"), "{text}");
+        assert!(text.contains("method=\"other\",status=\"405\"} 3"), "{text}");
+        assert!(
+            text.contains("jaga_http_request_duration_seconds_count{route=\"/healthz\",method=\"GET\",status=\"200\"} 3")
+        );
     }
-    app.get("/missing").await;
-    for i in 0..3 {
-        let method = reqwest::Method::from_bytes(format!("FOO{i}").as_bytes()).unwrap();
-        app.client.request(method, app.url("/healthz")).send().await.unwrap();
-    }
-    let resp = app
-        .client
-        .get(app.url("/metrics"))
-        .bearer_auth("metrics-secret-0123456789")
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        resp.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/plain; version=0.0.4")
-    );
-    let text = resp.text().await.unwrap();
-    assert!(
-        text.contains("jaga_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 3"),
-        "{text}"
-    );
-    assert!(
-        text.contains("jaga_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1"),
-        "{text}"
-    );
-    assert!(text.contains("# TYPE jaga_http_request_duration_seconds histogram"));
-    // Made-up methods share one label instead of adding series.
-    assert!(!text.contains("FOO"), "{text}");
-    assert!(text.contains("method=\"other\",status=\"405\"} 3"), "{text}");
-    assert!(
-        text.contains("jaga_http_request_duration_seconds_count{route=\"/healthz\",method=\"GET\",status=\"200\"} 3")
-    );
 }
 
 #[tokio::test]
@@ -156,61 +156,62 @@ async fn metrics_are_not_public_on_the_main_listener() {
     assert!(!logs.contains("metrics-secret"), "{logs}");
 }
 
-#[tokio::test]
-async fn metrics_can_move_to_an_admin_address() {
-    let mut sandbox = Sandbox::new(Backend::Sqlite).await;
-    sandbox.extra_env = vec![("JAGA_SERVER_ADMIN_LISTEN".into(), "127.0.0.1:0".into())];
-    let app = sandbox.serve();
-    assert_eq!(app.get("/metrics").await.status(), 404);
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let admin = app
-        .logs()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["message"] == "listening")
-        .map(|v| v["server.addr"].as_str().unwrap().to_owned())
-        .find(|a| !app.base.ends_with(a.as_str()))
-        .expect("admin listener");
-    let resp = app.client.get(format!("http://{admin}/metrics")).send().await.unwrap();
-    assert_eq!(resp.status(), 200);
-}
-
-#[tokio::test]
-async fn openapi_document_describes_the_api() {
-    let sandbox = Sandbox::new(Backend::Sqlite).await;
-    let app = sandbox.serve();
-    let doc: serde_json::Value = app.get("/openapi.json").await.json().await.unwrap();
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-    for path in [
-        "/healthz",
-        "/readyz",
-        "/metrics",
-        "/openapi.json",
-        "/api/me",
-        "/api/sessions",
-        "/api/passkeys",
-    ] {
-        assert!(doc["paths"][path]["get"].is_object(), "{path} missing");
-    }
-    for path in [
-        "/api/enrol/start",
-        "/api/enrol/finish",
-        "/api/signin/start",
-        "/api/signin/finish",
-        "/api/recover/start",
-    ] {
-        assert!(doc["paths"][path]["post"].is_object(), "{path} missing");
-    }
-    assert!(doc["components"]["schemas"]["EnrolStart"]["properties"]["nik"].is_object());
-    let error = &doc["components"]["schemas"]["ErrorBody"]["properties"];
-    for field in ["error", "message", "request_id"] {
-        assert!(error[field].is_object(), "{field}");
+backend_test! {
+    async fn metrics_can_move_to_an_admin_address(backend) {
+        let mut sandbox = Sandbox::new(backend).await;
+        sandbox.extra_env = vec![("JAGA_SERVER_ADMIN_LISTEN".into(), "127.0.0.1:0".into())];
+        let app = sandbox.serve();
+        assert_eq!(app.get("/metrics").await.status(), 404);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let admin = app
+            .logs()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["message"] == "listening")
+            .map(|v| v["server.addr"].as_str().unwrap().to_owned())
+            .find(|a| !app.base.ends_with(a.as_str()))
+            .expect("admin listener");
+        let resp = app.client.get(format!("http://{admin}/metrics")).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
     }
 }
 
-#[tokio::test]
-async fn migrate_applies_and_is_idempotent() {
-    for backend in backends() {
+backend_test! {
+    async fn openapi_document_describes_the_api(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let doc: serde_json::Value = app.get("/openapi.json").await.json().await.unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        for path in [
+            "/healthz",
+            "/readyz",
+            "/metrics",
+            "/openapi.json",
+            "/api/me",
+            "/api/sessions",
+            "/api/passkeys",
+        ] {
+            assert!(doc["paths"][path]["get"].is_object(), "{path} missing");
+        }
+        for path in [
+            "/api/enrol/start",
+            "/api/enrol/finish",
+            "/api/signin/start",
+            "/api/signin/finish",
+            "/api/recover/start",
+        ] {
+            assert!(doc["paths"][path]["post"].is_object(), "{path} missing");
+        }
+        assert!(doc["components"]["schemas"]["EnrolStart"]["properties"]["nik"].is_object());
+        let error = &doc["components"]["schemas"]["ErrorBody"]["properties"];
+        for field in ["error", "message", "request_id"] {
+            assert!(error[field].is_object(), "{field}");
+        }
+    }
+}
+
+backend_test! {
+    async fn migrate_applies_and_is_idempotent(backend) {
         let sandbox = Sandbox::new(backend).await;
         for _ in 0..2 {
             let out = sandbox.cli(&["migrate"]);
@@ -220,26 +221,27 @@ async fn migrate_applies_and_is_idempotent() {
     }
 }
 
-#[tokio::test]
-async fn home_page_speaks_bahasa_indonesia_first_and_has_no_script() {
-    let sandbox = Sandbox::new(Backend::Sqlite).await;
-    let app = sandbox.serve();
-    let resp = app.get("/").await;
-    assert_eq!(resp.status(), 200);
-    assert!(
-        resp.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
-    let html = resp.text().await.unwrap();
-    assert!(html.contains("<html lang=\"id\">"));
-    assert!(html.contains("lang=\"en\""));
-    // Scripts only from our origin, none inline; no inline styles.
-    for script in html.split("<script").skip(1) {
-        let tag = script.split("</script>").next().unwrap();
-        assert!(tag.starts_with(" src=\"/static/"), "{tag}");
-        assert!(tag.trim_end().ends_with('>'), "inline script body: {tag}");
+backend_test! {
+    async fn home_page_speaks_bahasa_indonesia_first_and_has_no_script(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let resp = app.get("/").await;
+        assert_eq!(resp.status(), 200);
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let html = resp.text().await.unwrap();
+        assert!(html.contains("<html lang=\"id\">"));
+        assert!(html.contains("lang=\"en\""));
+        // Scripts only from our origin, none inline; no inline styles.
+        for script in html.split("<script").skip(1) {
+            let tag = script.split("</script>").next().unwrap();
+            assert!(tag.starts_with(" src=\"/static/"), "{tag}");
+            assert!(tag.trim_end().ends_with('>'), "inline script body: {tag}");
+        }
+        assert!(!html.contains("style="));
     }
-    assert!(!html.contains("style="));
 }

@@ -6,15 +6,15 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
+use crate::support::Sandbox;
+use crate::support::backend_test;
 use crate::support::browser::Browser;
 use crate::support::modules::{add_module, call, citizen};
-use crate::support::{Sandbox, backends};
 
 const HOSTILE: [&str; 5] = ["\u{0}", "\u{1b}[31m", "\u{7}", "\u{202e}", "\u{2066}"];
 
-#[tokio::test]
-async fn control_and_bidi_characters_are_refused_in_every_free_text_field() {
-    for backend in backends() {
+backend_test! {
+    async fn control_and_bidi_characters_are_refused_in_every_free_text_field(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         // Enrolment name.

@@ -27,14 +27,67 @@ pub enum Backend {
 }
 
 /// The backends to run against: SQLite always, PostgreSQL when configured.
+/// Prefer [`backend_test!`], which reports each backend as its own test.
 pub fn backends() -> Vec<Backend> {
     if postgres::server_url().is_some() {
         vec![Backend::Sqlite, Backend::Postgres]
     } else {
-        eprintln!("skipped the PostgreSQL variant: JAGA_TEST_POSTGRES_URL is not set");
+        say_postgres_skipped();
         vec![Backend::Sqlite]
     }
 }
+
+/// Says once, on the real standard output (libtest does not capture it),
+/// that the PostgreSQL variants are skipped.
+pub fn say_postgres_skipped() {
+    use std::io::Write as _;
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        let _ = writeln!(
+            std::io::stdout(),
+            "NOTE: PostgreSQL variants skipped: JAGA_TEST_POSTGRES_URL is not set"
+        );
+    });
+}
+
+/// Declares a test that runs once per backend, each its own test with its
+/// own result: `name::sqlite` and `name::postgres`. Without a PostgreSQL
+/// server configured, `name::postgres` is listed as ignored with the reason.
+///
+/// ```ignore
+/// backend_test! {
+///     /// What it shows.
+///     async fn replayed_assertion_is_rejected(backend) {
+///         let sandbox = Sandbox::new(backend).await;
+///         …
+///     }
+/// }
+/// ```
+macro_rules! backend_test {
+    ($(#[doc = $doc:literal])* async fn $name:ident($backend:ident) $body:block) => {
+        $(#[doc = $doc])*
+        mod $name {
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                let $backend = $crate::support::Backend::Sqlite;
+                $body
+            }
+
+            #[cfg_attr(
+                jaga_no_postgres,
+                ignore = "PostgreSQL variant skipped: JAGA_TEST_POSTGRES_URL is not set"
+            )]
+            #[tokio::test]
+            async fn postgres() {
+                let $backend = $crate::support::Backend::Postgres;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use backend_test;
 
 /// A place for one test: a temporary folder, a key file and a database.
 #[derive(Debug)]
@@ -139,9 +192,23 @@ impl Sandbox {
         }
     }
 
-    pub async fn drop_database(self) {
-        if let Some(pg) = self.pg {
+    pub async fn drop_database(mut self) {
+        if let Some(pg) = self.pg.take() {
             pg.drop().await;
+        }
+    }
+}
+
+/// A PostgreSQL database is dropped even when the test panics first.
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(pg) = self.pg.take() {
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    rt.block_on(pg.drop());
+                }
+            })
+            .join();
         }
     }
 }

@@ -5,7 +5,7 @@
 //! by a signed checkpoint, in the database and beside the key file.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::checkpoint::Checkpoint;
 use super::merkle::{self, Frontier};
@@ -14,12 +14,15 @@ use crate::keys::KeyRing;
 use crate::store::audit::{EventRow, TipRow};
 use crate::store::{BoxFuture, Sealer, StoreError};
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct AuditSealer {
     keys: Arc<KeyRing>,
     origin: String,
     /// Where the copy of the tip is kept (none for tools that only read).
     copy: Option<PathBuf>,
+    /// The tip this sealer signed last: when the database still holds
+    /// exactly it, its signature need not be checked again.
+    last: Mutex<Option<TipRow>>,
 }
 
 impl AuditSealer {
@@ -28,12 +31,31 @@ impl AuditSealer {
             keys,
             origin: origin.into(),
             copy,
+            last: Mutex::new(None),
+        }
+    }
+
+    fn remembered(&self) -> Option<TipRow> {
+        match self.last.lock() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    fn remember(&self, tip: &TipRow) {
+        match self.last.lock() {
+            Ok(mut g) => *g = Some(tip.clone()),
+            Err(p) => *p.into_inner() = Some(tip.clone()),
         }
     }
 
     /// The tree the tip describes, after checking the tip's signature and
-    /// that its frontier gives its root (a forged frontier is never extended).
+    /// that its frontier gives its root (a forged frontier is never
+    /// extended). The tip this sealer signed itself is taken as it is.
     fn frontier_of(&self, tip: &TipRow) -> Result<Frontier, StoreError> {
+        if self.remembered().as_ref() == Some(tip) {
+            return Frontier::from_bytes(&tip.frontier).ok_or_else(|| StoreError::Corrupt("audit tip frontier".into()));
+        }
         let cp = Checkpoint::open(&tip.note, &self.keys.audit.public_key())
             .map_err(|e| StoreError::Corrupt(format!("audit tip: {e}")))?;
         Frontier::from_bytes(&tip.frontier)
@@ -72,11 +94,15 @@ impl Sealer for AuditSealer {
             root: frontier.root(),
             time: time::OffsetDateTime::now_utc().unix_timestamp(),
         };
-        Ok(TipRow {
+        let tip = TipRow {
             tree_size: i64::try_from(checkpoint.size).map_err(|_| StoreError::Corrupt("audit log too large".into()))?,
             frontier: frontier.to_bytes(),
             note: checkpoint.sign(&self.keys.audit),
-        })
+        };
+        // Remembered before the commit: if the batch rolls back, the
+        // database holds another tip, which is then checked in full.
+        self.remember(&tip);
+        Ok(tip)
     }
 
     fn committed(&self, tip: TipRow) -> BoxFuture<'static, ()> {

@@ -1,36 +1,34 @@
 //! The signed-in owner's account: passkeys, recovery codes, activity, and
 //! the verification code shown at the counter.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, patch, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::client::Client;
 use super::error::ApiError;
+use super::routes::Routes;
 use super::session::SignedIn;
 use crate::app::AppState;
 use crate::identity::counter::{self, IssuedCode};
 use crate::identity::credentials::{self, CredentialError, PasskeyView};
 use crate::identity::{recovery, registration};
 
-pub fn routes(state: &AppState) -> Router<AppState> {
-    let add = Router::new()
-        .route("/api/passkeys/start", post(add_start))
-        .route("/api/passkeys/finish", post(add_finish));
-    Router::new()
-        .route("/api/passkeys", get(list))
+pub fn routes(state: &AppState) -> Routes {
+    let add = Routes::new()
+        .post("/api/passkeys/start", add_start)
+        .post("/api/passkeys/finish", add_finish);
+    Routes::new()
+        .get("/api/passkeys", list)
         .merge(super::limits::limited(state, add, crate::ratelimit::ENROL_IP))
-        .route("/api/passkeys/{id}", patch(rename).delete(remove))
-        .route("/api/recovery-codes", post(regenerate))
-        .route("/api/verification-code", post(verification_code))
-        .route("/api/activity", get(activity))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            super::session::check_origin,
-        ))
+        .patch("/api/passkeys/{id}", rename)
+        .delete("/api/passkeys/{id}", remove)
+        .post("/api/recovery-codes", regenerate)
+        .post("/api/verification-code", verification_code)
+        .get("/api/activity", activity)
+        .layered(|r| super::session::origin_checked(state, r))
 }
 
 impl From<CredentialError> for ApiError {

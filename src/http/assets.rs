@@ -1,28 +1,21 @@
 //! The portal's script and style sheet, compiled into the binary.
 
-use axum::Router;
+use super::routes::Routes;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-
-use crate::app::AppState;
 
 const SCRIPT: &str = include_str!("../../static/jaga.js");
 const STYLE: &str = include_str!("../../static/jaga.css");
 const ICON: &str = include_str!("../../static/icon.svg");
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/static/jaga.js",
-            get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }),
-        )
-        .route(
-            "/static/jaga.css",
-            get(|| async { asset(STYLE, "text/css; charset=utf-8") }),
-        )
-        .route("/static/icon.svg", get(|| async { asset(ICON, "image/svg+xml") }))
-        .route("/favicon.ico", get(|| async { asset(ICON, "image/svg+xml") }))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/static/jaga.js", || async {
+            asset(SCRIPT, "text/javascript; charset=utf-8")
+        })
+        .get("/static/jaga.css", || async { asset(STYLE, "text/css; charset=utf-8") })
+        .get("/static/icon.svg", || async { asset(ICON, "image/svg+xml") })
+        .get("/favicon.ico", || async { asset(ICON, "image/svg+xml") })
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {

@@ -1,16 +1,16 @@
 //! Enrolment, sign-in, sign-out and the session list, as JSON for the
 //! portal's script.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::client::Client;
 use super::error::ApiError;
+use super::routes::Routes;
 use super::session::{SignedIn, clear_cookie, session_cookie};
 use crate::app::AppState;
 use crate::identity::enrol::{self, EnrolError};
@@ -18,29 +18,26 @@ use crate::identity::registration::{self, Registered};
 use crate::sessions::signin::{self, SignInError};
 use crate::sessions::{self, Issued};
 
-pub fn routes(state: &AppState) -> Router<AppState> {
+pub fn routes(state: &AppState) -> Routes {
     use crate::ratelimit::{CODE_IP, ENROL_IP, RECOVERY_IP, SIGN_IN_IP};
-    let sign_in = Router::new()
-        .route("/api/signin/start", post(signin_start))
-        .route("/api/signin/finish", post(signin_finish));
-    let enrol = Router::new()
-        .route("/api/enrol/start", post(enrol_start))
-        .route("/api/enrol/finish", post(enrol_finish));
-    let code = Router::new().route("/api/enrol/code/start", post(code_start));
-    let recover = Router::new().route("/api/recover/start", post(recover_start));
-    Router::new()
-        .route("/api/signout", post(signout))
-        .route("/api/me", get(me))
-        .route("/api/sessions", get(list_sessions))
-        .route("/api/sessions/{id}", delete(revoke_session))
+    let sign_in = Routes::new()
+        .post("/api/signin/start", signin_start)
+        .post("/api/signin/finish", signin_finish);
+    let enrol = Routes::new()
+        .post("/api/enrol/start", enrol_start)
+        .post("/api/enrol/finish", enrol_finish);
+    let code = Routes::new().post("/api/enrol/code/start", code_start);
+    let recover = Routes::new().post("/api/recover/start", recover_start);
+    Routes::new()
+        .post("/api/signout", signout)
+        .get("/api/me", me)
+        .get("/api/sessions", list_sessions)
+        .delete("/api/sessions/{id}", revoke_session)
         .merge(super::limits::limited(state, sign_in, SIGN_IN_IP))
         .merge(super::limits::limited(state, enrol, ENROL_IP))
         .merge(super::limits::limited(state, code, CODE_IP))
         .merge(super::limits::limited(state, recover, RECOVERY_IP))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            super::session::check_origin,
-        ))
+        .layered(|r| super::session::origin_checked(state, r))
 }
 
 impl From<EnrolError> for ApiError {

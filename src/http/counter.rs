@@ -1,29 +1,26 @@
 //! The counter officer's API: assisted enrolment (code and QR), assisted
 //! recovery, and verifying a self-enrolled account.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::client::Client;
 use super::error::ApiError;
+use super::routes::Routes;
 use super::session::SignedIn;
 use crate::app::AppState;
 use crate::identity::Role;
 use crate::identity::counter::{self, CounterOfficer, IssuedCode};
 
-pub fn routes(state: &AppState) -> Router<AppState> {
-    let verify_route = Router::new().route("/api/counter/verify", post(verify));
-    Router::new()
-        .route("/api/counter/enrol", post(enrol))
-        .route("/api/counter/recover", post(recover))
+pub fn routes(state: &AppState) -> Routes {
+    let verify_route = Routes::new().post("/api/counter/verify", verify);
+    Routes::new()
+        .post("/api/counter/enrol", enrol)
+        .post("/api/counter/recover", recover)
         .merge(super::limits::limited(state, verify_route, crate::ratelimit::CODE_IP))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            super::session::check_origin,
-        ))
+        .layered(|r| super::session::origin_checked(state, r))
 }
 
 /// The counter-officer permit, or 403.

@@ -3,19 +3,17 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
 use serde::Serialize;
 
 use super::error::ApiError;
 use crate::app::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+pub fn routes() -> super::routes::Routes {
+    super::routes::Routes::new()
+        .get("/healthz", healthz)
+        .get("/readyz", readyz)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -68,7 +68,7 @@ pub async fn by_ip(State((state, policy)): State<(AppState, Policy)>, request: R
     response
 }
 
-/// `router` with every route limited by client address under `policy`.
-pub fn limited(state: &AppState, router: axum::Router<AppState>, policy: Policy) -> axum::Router<AppState> {
-    router.route_layer(axum::middleware::from_fn_with_state((state.clone(), policy), by_ip))
+/// `routes` with every route limited by client address under `policy`.
+pub fn limited(state: &AppState, routes: super::routes::Routes, policy: Policy) -> super::routes::Routes {
+    routes.layered(|r| r.route_layer(axum::middleware::from_fn_with_state((state.clone(), policy), by_ip)))
 }

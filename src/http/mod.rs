@@ -16,6 +16,7 @@ pub mod openapi;
 mod pages;
 pub(crate) mod profile;
 mod request_id;
+mod routes;
 mod security_headers;
 pub mod server;
 mod session;
@@ -25,13 +26,13 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::app::AppState;
 use error::ApiError;
+use routes::Routes;
 
 pub use security_headers::CSP;
 
@@ -40,29 +41,39 @@ pub use security_headers::CSP;
 /// development mode without an admin listener; otherwise it lives on the
 /// admin listener alone.
 pub fn router(state: AppState) -> Router {
-    let mut routes = Router::new()
-        .merge(auth::routes(&state))
-        .merge(account::routes(&state))
-        .merge(counter::routes(&state))
-        .merge(profile::routes(&state))
+    let (routes, _) = public_routes(&state).into_parts();
+    with_layers(routes, state)
+}
+
+/// Every (method, path) the public router serves, for tests that must
+/// reach every route.
+pub fn route_table(state: &AppState) -> Vec<(axum::http::Method, &'static str)> {
+    public_routes(state).into_parts().1
+}
+
+fn public_routes(state: &AppState) -> Routes {
+    let routes = Routes::new()
+        .merge(auth::routes(state))
+        .merge(account::routes(state))
+        .merge(counter::routes(state))
+        .merge(profile::routes(state))
         .merge(modules::routes())
         .merge(pages::routes())
         .merge(assets::routes())
         .merge(health::routes())
         .merge(openapi::routes());
     if state.config.server.metrics_token.is_some() {
-        routes = routes.route("/metrics", get(metrics::with_token));
+        routes.get("/metrics", metrics::with_token)
     } else if state.config.dev && state.config.server.admin_listen.is_none() {
-        routes = routes.route("/metrics", get(metrics::metrics));
+        routes.get("/metrics", metrics::metrics)
+    } else {
+        routes
     }
-    with_layers(routes, state)
 }
 
 /// The admin router: metrics and health only.
 pub fn admin_router(state: AppState) -> Router {
-    let routes = Router::new()
-        .merge(health::routes())
-        .route("/metrics", get(metrics::metrics));
+    let (routes, _) = health::routes().get("/metrics", metrics::metrics).into_parts();
     with_layers(routes, state)
 }
 

@@ -1,30 +1,33 @@
 //! The module API: collections and citizen records, authenticated with a
 //! module API key (`Authorization: Bearer jaga_mk_…`).
 
+use axum::Json;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::client::Client;
 use super::error::ApiError;
+use super::routes::Routes;
 use crate::app::AppState;
 use crate::modules::collection::{self, Collection, FieldDef};
 use crate::modules::records::{self, RecordOut, RecordRef, RecordWrite};
 use crate::modules::{self, Module, ModuleError};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/collections/{collection}", put(define).get(describe))
-        .route("/api/collections/{collection}/records", put(write_batch))
-        .route("/api/collections/{collection}/records/read", post(read_batch))
-        .route("/api/collections/{collection}/records/delete", post(delete_batch))
-        .route(
-            "/api/collections/{collection}/records/{citizen}/{record}",
-            get(read_one).put(write_one).delete(delete_one),
-        )
+/// The module API: authenticated by the module's bearer key, never by a
+/// browser session (so it needs no Origin or CSRF check).
+pub fn routes() -> Routes {
+    const RECORD: &str = "/api/collections/{collection}/records/{citizen}/{record}";
+    Routes::new()
+        .put("/api/collections/{collection}", define)
+        .get("/api/collections/{collection}", describe)
+        .put("/api/collections/{collection}/records", write_batch)
+        .post("/api/collections/{collection}/records/read", read_batch)
+        .post("/api/collections/{collection}/records/delete", delete_batch)
+        .get(RECORD, read_one)
+        .put(RECORD, write_one)
+        .delete(RECORD, delete_one)
 }
 
 impl From<ModuleError> for ApiError {

@@ -1,11 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use axum::Json;
-use axum::Router;
-use axum::routing::get;
 use utoipa::OpenApi;
-
-use crate::app::AppState;
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -66,8 +62,8 @@ use crate::app::AppState;
 )]
 pub struct ApiDoc;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/openapi.json", get(openapi_json))
+pub fn routes() -> super::routes::Routes {
+    super::routes::Routes::new().get("/openapi.json", openapi_json)
 }
 
 /// This document.

@@ -1,14 +1,14 @@
 //! The citizen's own profile ("Data saya") and the counter officer's
 //! lookup by NIK and identity changes.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::client::Client;
 use super::error::ApiError;
+use super::routes::Routes;
 use super::session::SignedIn;
 use crate::app::AppState;
 use crate::identity::Nik;
@@ -19,17 +19,15 @@ pub const OWN_DATA: &str = "own_data";
 /// Purpose recorded when a counter officer looks a citizen up.
 pub const COUNTER_LOOKUP: &str = "counter.lookup";
 
-pub fn routes(state: &AppState) -> Router<AppState> {
-    let find = Router::new().route("/api/counter/citizens/find", post(find));
-    Router::new()
-        .route("/api/profile", get(own).patch(update_contact))
-        .route("/api/profile/records", get(own_records))
+pub fn routes(state: &AppState) -> Routes {
+    let find = Routes::new().post("/api/counter/citizens/find", find);
+    Routes::new()
+        .get("/api/profile", own)
+        .patch("/api/profile", update_contact)
+        .get("/api/profile/records", own_records)
         .merge(super::limits::limited(state, find, crate::ratelimit::CODE_IP))
-        .route("/api/counter/citizens/{citizen}/identity", put(set_identity))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            super::session::check_origin,
-        ))
+        .put("/api/counter/citizens/{citizen}/identity", set_identity)
+        .layered(|r| super::session::origin_checked(state, r))
 }
 
 impl From<ProfileError> for ApiError {

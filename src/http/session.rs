@@ -155,6 +155,11 @@ impl SignedIn {
     }
 }
 
+/// `router` with every state-changing route behind [`check_origin`].
+pub fn origin_checked(state: &AppState, router: axum::Router<AppState>) -> axum::Router<AppState> {
+    router.route_layer(axum::middleware::from_fn_with_state(state.clone(), check_origin))
+}
+
 /// Middleware: a state-changing request must come from one of our origins
 /// (the Origin header is required and must match).
 pub async fn check_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {

@@ -6,11 +6,9 @@ mod data;
 mod texts;
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
 use serde::Deserialize;
 
 use super::error::ApiError;
@@ -19,19 +17,19 @@ use crate::app::AppState;
 use crate::identity::Role;
 pub use texts::{Lang, Texts};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/signin", get(signin))
-        .route("/enrol", get(enrol))
-        .route("/enrol/code", get(code))
-        .route("/recover", get(recover))
-        .route("/account/data", get(data::data))
-        .route("/account/passkeys", get(passkeys))
-        .route("/account/sessions", get(sessions))
-        .route("/account/recovery-codes", get(recovery_codes))
-        .route("/account/activity", get(activity))
-        .route("/counter", get(counter))
+pub fn routes() -> super::routes::Routes {
+    super::routes::Routes::new()
+        .get("/", home)
+        .get("/signin", signin)
+        .get("/enrol", enrol)
+        .get("/enrol/code", code)
+        .get("/recover", recover)
+        .get("/account/data", data::data)
+        .get("/account/passkeys", passkeys)
+        .get("/account/sessions", sessions)
+        .get("/account/recovery-codes", recovery_codes)
+        .get("/account/activity", activity)
+        .get("/counter", counter)
 }
 
 const LANG_COOKIE: &str = "jaga_lang";
