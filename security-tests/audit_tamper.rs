@@ -419,3 +419,40 @@ backend_test! {
         sandbox.drop_database().await;
     }
 }
+
+backend_test! {
+    /// The checkpointer checks every event it adds to the tree: it never
+    /// signs a checkpoint over an event altered since it was written.
+    async fn the_checkpointer_never_signs_over_an_altered_event(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let lib = Lib::open(&sandbox).await;
+        let mut cp = Checkpointer::resume(
+            lib.db.clone(),
+            lib.writer.clone(),
+            lib.keys.clone(),
+            Lib::audit_config(&sandbox, 1000),
+        )
+        .await
+        .unwrap();
+        for i in 0..5 {
+            lib.record(sample_event(i)).await;
+        }
+        let drop_triggers = match backend {
+            Backend::Sqlite => SQLITE_DROP_TRIGGERS,
+            Backend::Postgres => PG_DROP_TRIGGERS,
+        };
+        for statement in drop_triggers.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            crate::support::modules::jaga_sql(&sandbox, statement).await;
+        }
+        crate::support::modules::jaga_sql(&sandbox, "update audit_event set outcome = 'denied' where seq = 3").await;
+        let signed = cp.step(true).await;
+        assert!(signed.is_err(), "{backend:?}: the checkpointer signed over an altered event");
+        assert!(format!("{:?}", signed.unwrap_err()).contains("audit event 3 was altered"));
+        assert!(
+            jaga::store::audit::checkpoints(&lib.db).await.unwrap().is_empty(),
+            "{backend:?}: a checkpoint was stored"
+        );
+        drop(cp);
+        lib.close().await;
+    }
+}

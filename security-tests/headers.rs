@@ -68,8 +68,8 @@ backend_test! {
             .await
             .unwrap();
         assert_ne!(forged.headers()["x-request-id"], "chosen-by-attacker");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        let logs = app.logs();
+        // Read once the service has stopped and flushed every line.
+        let (_, logs) = app.stop();
         let lines: Vec<&str> = logs.lines().filter(|l| l.contains(&id_a)).collect();
         assert!(!lines.is_empty(), "no log line carries {id_a}:\n{logs}");
         for line in lines {

@@ -325,30 +325,55 @@ backend_test! {
     }
 }
 
-#[tokio::test]
-async fn sessions_end_after_idle_and_absolute_timeouts() {
-    let mut sandbox = Sandbox::new(Backend::Sqlite).await;
-    sandbox.extra_env = vec![("JAGA_SESSIONS_IDLE_TIMEOUT_SECS".into(), "2".into())];
-    let app = sandbox.serve();
-    let mut phone = Browser::new(&app);
-    assert_eq!(phone.enrol(NIK_A, "Alice").await.status, 201);
-    assert_eq!(phone.me().await.status, 200);
-    tokio::time::sleep(std::time::Duration::from_millis(2600)).await;
-    assert_eq!(phone.me().await.status, 401, "idle session still alive");
-    drop(app);
-
-    let mut sandbox = Sandbox::new(Backend::Sqlite).await;
-    sandbox.extra_env = vec![
-        ("JAGA_SESSIONS_IDLE_TIMEOUT_SECS".into(), "60".into()),
-        ("JAGA_SESSIONS_ABSOLUTE_TIMEOUT_SECS".into(), "3".into()),
-    ];
-    let app = sandbox.serve();
-    let mut phone = Browser::new(&app);
-    assert_eq!(phone.enrol(NIK_A, "Alice").await.status, 201);
-    for _ in 0..2 {
-        assert_eq!(phone.me().await.status, 200);
-        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+/// Sleeps until `since + at`, so that a timeout is certainly crossed
+/// however slow the machine was before.
+async fn until(since: std::time::Instant, at: std::time::Duration) {
+    if let Some(left) = (since + at).checked_duration_since(std::time::Instant::now()) {
+        tokio::time::sleep(left).await;
     }
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert_eq!(phone.me().await.status, 401, "session outlived its absolute timeout");
+}
+
+backend_test! {
+    /// Timeouts are compared in whole seconds: each check waits until well
+    /// past the limit (at least 1.5 s beyond), and the checks that a session
+    /// is still alive are made with at least 3 s to spare; a slow machine
+    /// cannot turn either into a false result (it can only wait longer).
+    async fn sessions_end_after_idle_and_absolute_timeouts(backend) {
+        use std::time::{Duration, Instant};
+        const IDLE: u64 = 4;
+        let mut sandbox = Sandbox::new(backend).await;
+        sandbox.extra_env = vec![("JAGA_SESSIONS_IDLE_TIMEOUT_SECS".into(), IDLE.to_string())];
+        let app = sandbox.serve();
+        let mut phone = Browser::new(&app);
+        assert_eq!(phone.enrol(NIK_A, "Alice").await.status, 201);
+        let used = Instant::now();
+        let alive = phone.me().await.status;
+        if used.elapsed() < Duration::from_secs(IDLE - 1) {
+            assert_eq!(alive, 200);
+        }
+        let last_use = Instant::now();
+        until(last_use, Duration::from_millis(IDLE * 1000 + 1500)).await;
+        assert_eq!(phone.me().await.status, 401, "idle session still alive");
+        drop(phone);
+        drop(app);
+
+        const ABSOLUTE: u64 = 5;
+        let mut sandbox = Sandbox::new(backend).await;
+        sandbox.extra_env = vec![
+            ("JAGA_SESSIONS_IDLE_TIMEOUT_SECS".into(), "60".into()),
+            ("JAGA_SESSIONS_ABSOLUTE_TIMEOUT_SECS".into(), ABSOLUTE.to_string()),
+        ];
+        let app = sandbox.serve();
+        let mut phone = Browser::new(&app);
+        let signed_in = Instant::now();
+        assert_eq!(phone.enrol(NIK_A, "Alice").await.status, 201);
+        // Kept busy, it is still alive well inside the absolute timeout…
+        let status = phone.me().await.status;
+        if signed_in.elapsed() < Duration::from_secs(ABSOLUTE - 3) {
+            assert_eq!(status, 200);
+        }
+        // …and ends at it, however busy.
+        until(signed_in, Duration::from_millis(ABSOLUTE * 1000 + 1500)).await;
+        assert_eq!(phone.me().await.status, 401, "session outlived its absolute timeout");
+    }
 }

@@ -81,6 +81,7 @@ backend_test! {
     }
 }
 
+/// (Validation before any database access: SQLite only.)
 #[tokio::test]
 async fn malformed_and_invalid_niks_get_precise_messages() {
     let sandbox = Sandbox::new(crate::support::Backend::Sqlite).await;
@@ -145,18 +146,51 @@ backend_test! {
     }
 }
 
-#[tokio::test]
-async fn replayed_registration_is_rejected() {
-    let sandbox = Sandbox::new(crate::support::Backend::Sqlite).await;
-    let app = sandbox.serve();
-    let mut phone = Browser::new(&app);
-    let start = phone.enrol_start(NIK, "Siti Aminah").await;
-    let response = phone.create(&start.body).await;
-    let first = phone
-        .send(Method::POST, "/api/enrol/finish", Some(response.clone()))
-        .await;
-    assert_eq!(first.status, 201);
-    let again = phone.send(Method::POST, "/api/enrol/finish", Some(response)).await;
-    assert_eq!(again.status, 400);
-    assert_eq!(again.body["error"], "ceremony_expired");
+backend_test! {
+    async fn replayed_registration_is_rejected(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let mut phone = Browser::new(&app);
+        let start = phone.enrol_start(NIK, "Siti Aminah").await;
+        let response = phone.create(&start.body).await;
+        let first = phone
+            .send(Method::POST, "/api/enrol/finish", Some(response.clone()))
+            .await;
+        assert_eq!(first.status, 201);
+        let again = phone.send(Method::POST, "/api/enrol/finish", Some(response)).await;
+        assert_eq!(again.status, 400);
+        assert_eq!(again.body["error"], "ceremony_expired");
+    }
+}
+
+backend_test! {
+    /// Two finishes of one ceremony sent at the same moment: exactly one wins.
+    async fn a_ceremony_finished_twice_at_once_is_used_once(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let mut phone = Browser::new(&app);
+        let start = phone.enrol_start(NIK, "Siti Aminah").await;
+        let response = phone.create(&start.body).await;
+        let (a, b) = tokio::join!(
+            phone.send(Method::POST, "/api/enrol/finish", Some(response.clone())),
+            phone.send(Method::POST, "/api/enrol/finish", Some(response)),
+        );
+        let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 400], "{backend:?}: registration");
+        assert_eq!(sandbox.sql_count("select count(*) from account").await, 1);
+        assert_eq!(sandbox.sql_count("select count(*) from passkey").await, 1);
+        // The same for a sign-in: one session, not two.
+        let options = phone.sign_in_options().await;
+        let assertion = phone.get(&options).await;
+        let sessions_before = sandbox.sql_count("select count(*) from session").await;
+        let (a, b) = tokio::join!(
+            phone.send(Method::POST, "/api/signin/finish", Some(assertion.clone())),
+            phone.send(Method::POST, "/api/signin/finish", Some(assertion)),
+        );
+        let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 401], "{backend:?}: sign-in");
+        assert_eq!(sandbox.sql_count("select count(*) from session").await, sessions_before + 1);
+    }
 }

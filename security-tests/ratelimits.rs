@@ -163,9 +163,8 @@ async fn failed_sign_ins(
     out
 }
 
-#[tokio::test]
-async fn strangers_with_a_credential_id_cannot_keep_its_owner_from_signing_in() {
-    for backend in crate::support::backends() {
+backend_test! {
+    async fn strangers_with_a_credential_id_cannot_keep_its_owner_from_signing_in(backend) {
         let sandbox = behind_proxy(backend).await;
         let app = sandbox.serve();
         let mut alice = Browser::new(&app);
@@ -259,9 +258,8 @@ async fn refusals_do_not_tell_registered_from_unknown_credentials() {
     );
 }
 
-#[tokio::test]
-async fn strangers_with_a_nik_cannot_keep_its_holder_from_recovering() {
-    for backend in crate::support::backends() {
+backend_test! {
+    async fn strangers_with_a_nik_cannot_keep_its_holder_from_recovering(backend) {
         let sandbox = behind_proxy(backend).await;
         let app = sandbox.serve();
         let mut phone = Browser::new(&app);
@@ -285,9 +283,8 @@ async fn strangers_with_a_nik_cannot_keep_its_holder_from_recovering() {
     }
 }
 
-#[tokio::test]
-async fn verification_codes_are_limited_per_account() {
-    for backend in crate::support::backends() {
+backend_test! {
+    async fn verification_codes_are_limited_per_account(backend) {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let mut phone = Browser::new(&app);
@@ -305,5 +302,123 @@ async fn verification_codes_are_limited_per_account() {
         }
         assert_eq!(statuses, vec![200, 200, 200, 200, 200, 429, 429], "{backend:?}");
         sandbox.drop_database().await;
+    }
+}
+
+/// Every policy trips with its own name in `RateLimit-Policy`, and every
+/// bucket fills again: nothing locks anyone out for good. The policies are
+/// shortened by configuration (`ratelimit.policies`), not by code.
+mod each_policy {
+    use super::*;
+
+    const SHORT: &str = "signin-ip=3/2, enrol-ip=3/2, code-ip=3/2, recovery-ip=3/2, signin-account=2/2, \
+                         recovery-account=2/2, verify-account=2/2, verification-code-account=2/2";
+
+    /// The policy named in a 429's headers, or `None` when not refused.
+    async fn refused_by(resp: reqwest::Response) -> Option<String> {
+        (resp.status() == 429).then(|| {
+            let policy = resp.headers()["ratelimit-policy"].to_str().unwrap().to_owned();
+            assert!(resp.headers().contains_key("retry-after"), "{policy}");
+            policy.split('"').nth(1).unwrap().to_owned()
+        })
+    }
+
+    fn post(app: &crate::support::TestApp, path: &str, body: serde_json::Value, xff: &str) -> reqwest::RequestBuilder {
+        app.client
+            .post(app.url(path))
+            .header("origin", crate::support::WEB_ORIGIN)
+            .header("content-type", "application/json")
+            .header("x-forwarded-for", xff)
+            .body(body.to_string())
+    }
+
+    /// Sends `request()` until refused; returns the policy that refused it.
+    async fn until_refused(mut request: impl FnMut(u32) -> reqwest::RequestBuilder) -> String {
+        for i in 0..10 {
+            if let Some(policy) = refused_by(request(i).send().await.unwrap()).await {
+                return policy;
+            }
+        }
+        panic!("never refused");
+    }
+
+    /// Waits out the bucket, then the same request passes again.
+    async fn refills(mut request: impl FnMut(u32) -> reqwest::RequestBuilder) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let resp = request(1000).send().await.unwrap();
+            if resp.status() != 429 {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "the bucket never refilled");
+            let wait: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(wait * 1000 + 100)).await;
+        }
+    }
+
+    crate::support::backend_test! {
+        async fn every_policy_trips_under_its_own_name_and_refills(backend) {
+            let mut sandbox = Sandbox::new(backend).await;
+            sandbox.extra_env = vec![
+                ("JAGA_SERVER_TRUSTED_PROXIES".into(), "127.0.0.1/32, ::1".into()),
+                ("JAGA_RATELIMIT_POLICIES".into(), SHORT.into()),
+            ];
+            let app = sandbox.serve();
+            // Per address.
+            for (path, body, policy) in [
+                ("/api/signin/start", json!({}), "signin-ip"),
+                ("/api/enrol/start", json!({ "nik": "1", "name": "x" }), "enrol-ip"),
+                ("/api/enrol/code/start", json!({ "code": "x" }), "code-ip"),
+                ("/api/recover/start", json!({ "nik": "1", "code": "x" }), "recovery-ip"),
+            ] {
+                let request = |_| post(&app, path, body.clone(), "198.51.100.1");
+                assert_eq!(until_refused(request).await, policy);
+                refills(request).await;
+            }
+            // Per account, failures only, from rotating addresses.
+            let mut siti = Browser::new(&app);
+            siti.forwarded_for = Some("192.0.2.1".into());
+            assert_eq!(siti.enrol(&nik(0), "Siti").await.status, 201);
+            let options = siti.sign_in_options().await;
+            let captured = siti.get(&options).await;
+            assert_eq!(siti.finish_sign_in(captured.clone()).await.status, 200);
+            let replay = |i: u32| {
+                app.client
+                    .post(app.url("/api/signin/finish"))
+                    .header("origin", crate::support::WEB_ORIGIN)
+                    .header("content-type", "application/json")
+                    .header("x-forwarded-for", format!("203.0.113.{}", i % 250))
+                    .body(captured.clone())
+            };
+            assert_eq!(until_refused(replay).await, "signin-account");
+            refills(replay).await;
+            let recover = |i: u32| {
+                post(&app, "/api/recover/start", json!({ "nik": nik(0), "code": "aaaa-bbbb-cccc" }), &format!("203.0.114.{}", i % 250))
+            };
+            assert_eq!(until_refused(recover).await, "recovery-account");
+            refills(recover).await;
+            // A counter officer checking wrong verification codes for one NIK.
+            let officer = crate::accounts::counter_officer(&sandbox, &app).await;
+            let csrf = officer.csrf.clone().unwrap();
+            let session = officer.session.clone().unwrap();
+            let verify = |i: u32| {
+                post(&app, "/api/counter/verify", json!({ "nik": nik(0), "code": "00000000" }), &format!("203.0.115.{}", i % 250))
+                    .header("cookie", format!("{}={session}", crate::support::browser::COOKIE))
+                    .header("x-csrf-token", &csrf)
+            };
+            assert_eq!(until_refused(verify).await, "verify-account");
+            refills(verify).await;
+            // A citizen asking for verification codes.
+            siti.me().await;
+            let (csrf, session) = (siti.csrf.clone().unwrap(), siti.session.clone().unwrap());
+            let codes = |i: u32| {
+                post(&app, "/api/verification-code", json!({}), &format!("203.0.116.{}", i % 250))
+                    .header("cookie", format!("{}={session}", crate::support::browser::COOKIE))
+                    .header("x-csrf-token", &csrf)
+            };
+            assert_eq!(until_refused(codes).await, "verification-code-account");
+            refills(codes).await;
+            drop((siti, officer));
+        }
     }
 }

@@ -162,15 +162,22 @@ backend_test! {
         sandbox.extra_env = vec![("JAGA_SERVER_ADMIN_LISTEN".into(), "127.0.0.1:0".into())];
         let app = sandbox.serve();
         assert_eq!(app.get("/metrics").await.status(), 404);
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        let admin = app
-            .logs()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|v| v["message"] == "listening")
-            .map(|v| v["server.addr"].as_str().unwrap().to_owned())
-            .find(|a| !app.base.ends_with(a.as_str()))
-            .expect("admin listener");
+        // Wait for the admin listener's own "listening" line.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let admin = loop {
+            let found = app
+                .logs()
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter(|v| v["message"] == "listening")
+                .map(|v| v["server.addr"].as_str().unwrap().to_owned())
+                .find(|a| !app.base.ends_with(a.as_str()));
+            if let Some(admin) = found {
+                break admin;
+            }
+            assert!(std::time::Instant::now() < deadline, "no admin listener");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
         let resp = app.client.get(format!("http://{admin}/metrics")).send().await.unwrap();
         assert_eq!(resp.status(), 200);
     }

@@ -74,6 +74,7 @@ impl App {
                 "moved plaintext personal data into the vault"
             );
         }
+        let limits = Arc::new(Limits::new(&config.ratelimit));
         let state = AppState {
             config: Arc::new(config),
             db,
@@ -82,7 +83,7 @@ impl App {
             audit_status,
             metrics: Arc::new(Metrics::default()),
             rp,
-            limits: Arc::new(Limits::default()),
+            limits,
         };
         // Adopt KEK changes (`jaga keys rotate`, `retire`) without a restart.
         let reloading = state.keys.clone();

@@ -26,30 +26,6 @@ pub enum Backend {
     Postgres,
 }
 
-/// The backends to run against: SQLite always, PostgreSQL when configured.
-/// Prefer [`backend_test!`], which reports each backend as its own test.
-pub fn backends() -> Vec<Backend> {
-    if postgres::server_url().is_some() {
-        vec![Backend::Sqlite, Backend::Postgres]
-    } else {
-        say_postgres_skipped();
-        vec![Backend::Sqlite]
-    }
-}
-
-/// Says once, on the real standard output (libtest does not capture it),
-/// that the PostgreSQL variants are skipped.
-pub fn say_postgres_skipped() {
-    use std::io::Write as _;
-    static SAID: std::sync::Once = std::sync::Once::new();
-    SAID.call_once(|| {
-        let _ = writeln!(
-            std::io::stdout(),
-            "NOTE: PostgreSQL variants skipped: JAGA_TEST_POSTGRES_URL is not set"
-        );
-    });
-}
-
 /// Declares a test that runs once per backend, each its own test with its
 /// own result: `name::sqlite` and `name::postgres`. Without a PostgreSQL
 /// server configured, `name::postgres` is listed as ignored with the reason.
@@ -282,6 +258,19 @@ impl TestApp {
 
     pub fn logs(&self) -> String {
         self.logs.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 30 s) until a log line contains `needle`; returns the logs.
+    pub async fn wait_for_log(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let logs = self.logs();
+            if logs.contains(needle) {
+                return logs;
+            }
+            assert!(Instant::now() < deadline, "no log line with {needle:?}:\n{logs}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Sends SIGTERM and waits for a clean exit.

@@ -48,6 +48,8 @@ pub struct Config {
     /// Required by `serve` outside development mode.
     pub webauthn: Option<WebauthnConfig>,
     pub sessions: SessionConfig,
+    /// Rate-limit policies changed from their defaults: (name, burst, window).
+    pub ratelimit: Vec<(String, u32, Duration)>,
     pub log: LogConfig,
 }
 
@@ -243,6 +245,7 @@ impl Config {
                 reauth_window: Duration::from_secs(get.int("sessions.reauth_window_secs", 600, 1, 24 * 3600)?),
                 purge_every: Duration::from_secs(get.int("sessions.purge_every_secs", 600, 1, 24 * 3600)?),
             },
+            ratelimit: ratelimit_overrides(&get)?,
             log: LogConfig { format, filter },
         })
     }
@@ -328,11 +331,49 @@ impl Config {
                 "sessions.purge_every_secs",
                 self.sessions.purge_every.as_secs().to_string(),
             ),
+            (
+                "ratelimit.policies",
+                self.ratelimit
+                    .iter()
+                    .map(|(n, b, w)| format!("{n}={b}/{}", w.as_secs()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
             ("log.format", format!("{:?}", self.log.format).to_lowercase()),
             ("log.filter", self.log.filter.clone()),
         ];
         rows.iter().map(|(k, v)| format!("{k} = {v}\n")).collect()
     }
+}
+
+/// `ratelimit.policies = ["signin-ip=30/60", …]`: a policy's burst and
+/// window in seconds (the names are those in `RateLimit-Policy` headers).
+fn ratelimit_overrides(get: &Getter<'_>) -> Result<Vec<(String, u32, Duration)>, ConfigError> {
+    const KEY: &str = "ratelimit.policies";
+    let mut out = Vec::new();
+    for entry in get.list(KEY)?.unwrap_or_default() {
+        let parsed = entry.split_once('=').and_then(|(name, rest)| {
+            let (burst, window) = rest.split_once('/')?;
+            let burst = burst
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|b| (1..=1_000_000).contains(b))?;
+            let window = window.trim().parse::<u64>().ok().filter(|w| (1..=86_400).contains(w))?;
+            Some((name.trim().to_owned(), burst, Duration::from_secs(window)))
+        });
+        match parsed {
+            Some(p) if crate::ratelimit::Policy::named(&p.0).is_some() => out.push(p),
+            Some(p) => return Err(invalid(KEY, format!("{:?} is not a rate-limit policy", p.0))),
+            None => {
+                return Err(invalid(
+                    KEY,
+                    format!("{entry:?} must be NAME=BURST/WINDOW_SECS (burst 1 to 1000000, window 1 to 86400)"),
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Shows the scheme, host and database of a URL but never its credentials.

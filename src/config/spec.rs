@@ -136,6 +136,11 @@ pub const KEYS: &[KeySpec] = &[
         Kind::Int,
         "how often expired sessions, used or expired codes and expired ceremonies are deleted",
     ),
+    key(
+        "ratelimit.policies",
+        Kind::StrList,
+        "rate-limit policies changed from their defaults, as NAME=BURST/WINDOW_SECS",
+    ),
     key("log.format", Kind::Str, "auto, json or pretty"),
     key(
         "log.filter",

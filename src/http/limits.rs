@@ -64,7 +64,10 @@ pub async fn by_ip(State((state, policy)): State<(AppState, Policy)>, request: R
         return too_many(&decision).into_response();
     }
     let mut response = next.run(request).await;
-    set_headers(response.headers_mut(), &decision);
+    // A refusal by an inner (per-account) policy keeps its own headers.
+    if !response.headers().contains_key(POLICY) {
+        set_headers(response.headers_mut(), &decision);
+    }
     response
 }
 

@@ -140,7 +140,8 @@ impl Decision {
 }
 
 pub struct Limits {
-    limiters: HashMap<Policy, Limiter>,
+    /// By policy name: the policy in force (default or configured) and its buckets.
+    limiters: HashMap<&'static str, (Policy, Limiter)>,
     clock: DefaultClock,
     /// When a key's trip was last audited: once a minute per key at most,
     /// so a flood of refused requests cannot flood the audit log.
@@ -163,14 +164,39 @@ fn quota(p: Policy) -> Quota {
 
 impl Default for Limits {
     fn default() -> Self {
+        Self::new(&[])
+    }
+}
+
+impl Policy {
+    /// The built-in policy called `name`.
+    pub fn named(name: &str) -> Option<Policy> {
+        ALL.iter().copied().find(|p| p.name == name)
+    }
+}
+
+impl Limits {
+    /// The built-in policies, with `overrides` (name, burst, window) applied.
+    pub fn new(overrides: &[(String, u32, Duration)]) -> Self {
         let clock = DefaultClock::default();
         let limiters = ALL
             .iter()
             .map(|p| {
+                let policy = overrides
+                    .iter()
+                    .find(|(name, ..)| name == p.name)
+                    .map_or(*p, |(_, burst, window)| Policy {
+                        burst: *burst,
+                        window: *window,
+                        ..*p
+                    });
                 (
-                    *p,
-                    RateLimiter::dashmap_with_clock(quota(*p), clock.clone())
-                        .with_middleware::<StateInformationMiddleware>(),
+                    p.name,
+                    (
+                        policy,
+                        RateLimiter::dashmap_with_clock(quota(policy), clock.clone())
+                            .with_middleware::<StateInformationMiddleware>(),
+                    ),
                 )
             })
             .collect();
@@ -180,12 +206,10 @@ impl Default for Limits {
             audited: Mutex::new(HashMap::new()),
         }
     }
-}
 
-impl Limits {
-    /// Takes one request from the bucket of `key` under `policy`.
+    /// Takes one request from the bucket of `key` under `policy` (as configured).
     pub fn check(&self, policy: Policy, key: &Key) -> Decision {
-        let Some(limiter) = self.limiters.get(&policy) else {
+        let Some((policy, limiter)) = self.limiters.get(policy.name).map(|(p, l)| (*p, l)) else {
             return Decision {
                 policy,
                 remaining: policy.burst,
@@ -241,7 +265,7 @@ impl Limits {
 
     /// Forgets buckets that are full again; call regularly.
     pub fn clean_up(&self) {
-        for limiter in self.limiters.values() {
+        for (_, limiter) in self.limiters.values() {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
