@@ -297,41 +297,51 @@ backend_test! {
     }
 }
 
-#[tokio::test]
-async fn serve_refuses_to_start_on_a_truncated_log() {
-    let (sandbox, _) = pristine(Backend::Sqlite).await;
-    let db = sandbox.dir.path().join("jaga.db");
-    let url = format!("sqlite://{}", db.display());
-    let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    let sql = format!("{SQLITE_DROP_TRIGGERS} delete from audit_event where seq >= 55;");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
-    c.close().await.unwrap();
-    let out = sandbox.cli(&["serve"]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("truncated"), "{err}");
+/// Runs `statements` on the sandbox's database as someone with direct
+/// access would, the append-only triggers dropped first.
+async fn as_the_database_administrator(sandbox: &Sandbox, statements: &str) {
+    let drop_triggers = match sandbox.backend {
+        Backend::Sqlite => SQLITE_DROP_TRIGGERS,
+        Backend::Postgres => PG_DROP_TRIGGERS,
+    };
+    for statement in format!("{drop_triggers} {statements}")
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        crate::support::modules::jaga_sql(sandbox, statement).await;
+    }
 }
 
-#[tokio::test]
-async fn serve_refuses_a_database_rolled_back_behind_its_checkpoint_copy() {
-    let (sandbox, _) = pristine(Backend::Sqlite).await;
-    let copy = sandbox.keys_path().with_file_name("audit-checkpoint.txt");
-    // The copy is current: it covers every acknowledged event.
-    assert!(std::fs::read_to_string(&copy).unwrap().contains("\n65\n"));
-    let db = sandbox.dir.path().join("jaga.db");
-    let url = format!("sqlite://{}", db.display());
-    let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    let sql = format!(
-        "{SQLITE_DROP_TRIGGERS} delete from audit_event where seq >= 30; delete from audit_checkpoint where tree_size > 30; \
-         delete from audit_tip;"
-    );
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
-    c.close().await.unwrap();
-    let out = sandbox.cli(&["serve"]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("truncated or rolled back"), "{err}");
-    assert!(err.contains("before 65 events"), "{err}");
+backend_test! {
+    async fn serve_refuses_to_start_on_a_truncated_log(backend) {
+        let (sandbox, _) = pristine(backend).await;
+        as_the_database_administrator(&sandbox, "delete from audit_event where seq >= 55;").await;
+        let out = sandbox.cli(&["serve"]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("truncated"), "{backend:?}: {err}");
+    }
+}
+
+backend_test! {
+    async fn serve_refuses_a_database_rolled_back_behind_its_checkpoint_copy(backend) {
+        let (sandbox, _) = pristine(backend).await;
+        let copy = sandbox.keys_path().with_file_name("audit-checkpoint.txt");
+        // The copy is current: it covers every acknowledged event.
+        assert!(std::fs::read_to_string(&copy).unwrap().contains("\n65\n"));
+        as_the_database_administrator(
+            &sandbox,
+            "delete from audit_event where seq >= 30; delete from audit_checkpoint where tree_size > 30; \
+             delete from audit_tip;",
+        )
+        .await;
+        let out = sandbox.cli(&["serve"]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("truncated or rolled back"), "{backend:?}: {err}");
+        assert!(err.contains("before 65 events"), "{err}");
+    }
 }
 
 backend_test! {
@@ -437,14 +447,7 @@ backend_test! {
         for i in 0..5 {
             lib.record(sample_event(i)).await;
         }
-        let drop_triggers = match backend {
-            Backend::Sqlite => SQLITE_DROP_TRIGGERS,
-            Backend::Postgres => PG_DROP_TRIGGERS,
-        };
-        for statement in drop_triggers.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-            crate::support::modules::jaga_sql(&sandbox, statement).await;
-        }
-        crate::support::modules::jaga_sql(&sandbox, "update audit_event set outcome = 'denied' where seq = 3").await;
+        as_the_database_administrator(&sandbox, "update audit_event set outcome = 'denied' where seq = 3").await;
         let signed = cp.step(true).await;
         assert!(signed.is_err(), "{backend:?}: the checkpointer signed over an altered event");
         assert!(format!("{:?}", signed.unwrap_err()).contains("audit event 3 was altered"));

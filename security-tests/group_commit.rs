@@ -91,24 +91,25 @@ backend_test! {
     }
 }
 
-#[tokio::test]
-async fn invalid_event_is_refused_and_nothing_is_written() {
-    let sandbox = Sandbox::new(crate::support::Backend::Sqlite).await;
-    let lib = Lib::open(&sandbox).await;
-    let mut event = sample_event(1);
-    event.reason = Some("NIK 3171012345670001 did not match".to_owned());
-    let result = lib
-        .writer
-        .write::<(), AuditError, _>(move |tx| Box::pin(jaga::audit::record(tx, event)))
-        .await;
-    assert!(matches!(result, Err(AuditError::Invalid(_))));
-    assert!(
-        jaga::store::audit::events_from(&lib.db, 0, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    lib.close().await;
+backend_test! {
+    async fn invalid_event_is_refused_and_nothing_is_written(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let lib = Lib::open(&sandbox).await;
+        let mut event = sample_event(1);
+        event.reason = Some("NIK 3171012345670001 did not match".to_owned());
+        let result = lib
+            .writer
+            .write::<(), AuditError, _>(move |tx| Box::pin(jaga::audit::record(tx, event)))
+            .await;
+        assert!(matches!(result, Err(AuditError::Invalid(_))));
+        assert!(
+            jaga::store::audit::events_from(&lib.db, 0, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        lib.close().await;
+    }
 }
 
 backend_test! {

@@ -192,70 +192,71 @@ backend_test! {
     }
 }
 
-#[tokio::test]
-async fn refusals_do_not_tell_registered_from_unknown_credentials() {
-    let sandbox = behind_proxy(Backend::Sqlite).await;
-    let app = sandbox.serve();
-    let mut alice = Browser::new(&app);
-    assert_eq!(alice.enrol(&nik(0), "Alice").await.status, 201);
-    // A credential nobody registered here (enrolled on another service).
-    let other = Sandbox::new(Backend::Sqlite).await;
-    let other_app = other.serve();
-    let mut elsewhere = Browser::new(&other_app);
-    assert_eq!(elsewhere.enrol(&nik(1), "Elsewhere").await.status, 201);
-    let mut stranger = Browser::new(&app);
-    stranger.passkeys = elsewhere.passkeys;
-    // Fresh assertions with a wrong signature: a registered credential goes
-    // all the way to signature verification, an unknown one does not exist.
-    let tampered = |mut assertion: Vec<u8>| {
-        let mut json: serde_json::Value = serde_json::from_slice(&assertion).unwrap();
-        json["response"]["signature"] =
-            "MEUCIQDtampered0000000000000000000000000000000000000AiAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into();
-        assertion = serde_json::to_vec(&json).unwrap();
-        assertion
-    };
-    let mut registered = Vec::new();
-    let mut unknown = Vec::new();
-    for i in 0..12 {
-        alice.forwarded_for = Some(format!("198.51.100.{i}"));
-        stranger.forwarded_for = Some(format!("198.51.100.{}", 100 + i));
-        let options = alice.sign_in_options().await;
-        let a = tampered(alice.get(&options).await);
-        let options = stranger.sign_in_options().await;
-        let b = tampered(stranger.get(&options).await);
-        for (list, answer) in [
-            (&mut registered, alice.finish_sign_in(a).await),
-            (&mut unknown, stranger.finish_sign_in(b).await),
-        ] {
-            let mut body = answer.body.clone();
-            body.as_object_mut().unwrap().remove("request_id");
-            let retry = body["message"]
-                .as_str()
-                .unwrap_or("")
-                .chars()
-                .filter(char::is_ascii_digit)
-                .count()
-                > 0;
-            list.push((answer.status.as_u16(), body["error"].clone(), retry));
+backend_test! {
+    async fn refusals_do_not_tell_registered_from_unknown_credentials(backend) {
+        let sandbox = behind_proxy(backend).await;
+        let app = sandbox.serve();
+        let mut alice = Browser::new(&app);
+        assert_eq!(alice.enrol(&nik(0), "Alice").await.status, 201);
+        // A credential nobody registered here (enrolled on another service).
+        let other = Sandbox::new(Backend::Sqlite).await;
+        let other_app = other.serve();
+        let mut elsewhere = Browser::new(&other_app);
+        assert_eq!(elsewhere.enrol(&nik(1), "Elsewhere").await.status, 201);
+        let mut stranger = Browser::new(&app);
+        stranger.passkeys = elsewhere.passkeys;
+        // Fresh assertions with a wrong signature: a registered credential goes
+        // all the way to signature verification, an unknown one does not exist.
+        let tampered = |mut assertion: Vec<u8>| {
+            let mut json: serde_json::Value = serde_json::from_slice(&assertion).unwrap();
+            json["response"]["signature"] =
+                "MEUCIQDtampered0000000000000000000000000000000000000AiAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into();
+            assertion = serde_json::to_vec(&json).unwrap();
+            assertion
+        };
+        let mut registered = Vec::new();
+        let mut unknown = Vec::new();
+        for i in 0..12 {
+            alice.forwarded_for = Some(format!("198.51.100.{i}"));
+            stranger.forwarded_for = Some(format!("198.51.100.{}", 100 + i));
+            let options = alice.sign_in_options().await;
+            let a = tampered(alice.get(&options).await);
+            let options = stranger.sign_in_options().await;
+            let b = tampered(stranger.get(&options).await);
+            for (list, answer) in [
+                (&mut registered, alice.finish_sign_in(a).await),
+                (&mut unknown, stranger.finish_sign_in(b).await),
+            ] {
+                let mut body = answer.body.clone();
+                body.as_object_mut().unwrap().remove("request_id");
+                let retry = body["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .count()
+                    > 0;
+                list.push((answer.status.as_u16(), body["error"].clone(), retry));
+            }
         }
+        assert_eq!(registered, unknown, "the answers differ");
+        assert_eq!(registered[0].0, 401);
+        assert_eq!(registered[11].0, 429);
+        // The real reasons are in the audit log.
+        drop((alice, stranger));
+        drop(app);
+        let actions = audit_actions(&sandbox).await;
+        assert!(
+            actions
+                .iter()
+                .any(|(a, _, r)| a == "session.signin" && r.as_deref() == Some("rejected"))
+        );
+        assert!(
+            actions
+                .iter()
+                .any(|(a, _, r)| a == "session.signin" && r.as_deref() == Some("unknown_credential"))
+        );
     }
-    assert_eq!(registered, unknown, "the answers differ");
-    assert_eq!(registered[0].0, 401);
-    assert_eq!(registered[11].0, 429);
-    // The real reasons are in the audit log.
-    drop((alice, stranger));
-    drop(app);
-    let actions = audit_actions(&sandbox).await;
-    assert!(
-        actions
-            .iter()
-            .any(|(a, _, r)| a == "session.signin" && r.as_deref() == Some("rejected"))
-    );
-    assert!(
-        actions
-            .iter()
-            .any(|(a, _, r)| a == "session.signin" && r.as_deref() == Some("unknown_credential"))
-    );
 }
 
 backend_test! {

@@ -117,43 +117,44 @@ backend_test! {
     }
 }
 
-#[tokio::test]
-async fn metrics_are_not_public_on_the_main_listener() {
-    // Production without a token: not served on the main listener at all.
-    let sandbox = Sandbox::new(Backend::Sqlite).await;
-    let app = sandbox.serve();
-    assert_eq!(app.get("/metrics").await.status(), 404);
-    drop(app);
-    // With a token: only to its bearer.
-    let mut sandbox = Sandbox::new(Backend::Sqlite).await;
-    sandbox.extra_env = vec![("JAGA_SERVER_METRICS_TOKEN".into(), "metrics-secret-0123456789".into())];
-    let app = sandbox.serve();
-    let anonymous = app.get("/metrics").await;
-    assert_eq!(anonymous.status(), 401);
-    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
-    let body: serde_json::Value = anonymous.json().await.unwrap();
-    assert_eq!(body["error"], "unauthorized");
-    for wrong in ["metrics-secret-0123456788", "", "metrics-secret-01234567890"] {
-        let resp = app
+backend_test! {
+    async fn metrics_are_not_public_on_the_main_listener(backend) {
+        // Production without a token: not served on the main listener at all.
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        assert_eq!(app.get("/metrics").await.status(), 404);
+        drop(app);
+        // With a token: only to its bearer.
+        let mut sandbox = Sandbox::new(backend).await;
+        sandbox.extra_env = vec![("JAGA_SERVER_METRICS_TOKEN".into(), "metrics-secret-0123456789".into())];
+        let app = sandbox.serve();
+        let anonymous = app.get("/metrics").await;
+        assert_eq!(anonymous.status(), 401);
+        assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
+        let body: serde_json::Value = anonymous.json().await.unwrap();
+        assert_eq!(body["error"], "unauthorized");
+        for wrong in ["metrics-secret-0123456788", "", "metrics-secret-01234567890"] {
+            let resp = app
+                .client
+                .get(app.url("/metrics"))
+                .bearer_auth(wrong)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 401, "{wrong:?}");
+        }
+        let ok = app
             .client
             .get(app.url("/metrics"))
-            .bearer_auth(wrong)
+            .bearer_auth("metrics-secret-0123456789")
             .send()
             .await
             .unwrap();
-        assert_eq!(resp.status(), 401, "{wrong:?}");
+        assert_eq!(ok.status(), 200);
+        // The token never reaches a log line.
+        let (_, logs) = app.stop();
+        assert!(!logs.contains("metrics-secret"), "{logs}");
     }
-    let ok = app
-        .client
-        .get(app.url("/metrics"))
-        .bearer_auth("metrics-secret-0123456789")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ok.status(), 200);
-    // The token never reaches a log line.
-    let (_, logs) = app.stop();
-    assert!(!logs.contains("metrics-secret"), "{logs}");
 }
 
 backend_test! {

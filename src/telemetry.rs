@@ -20,6 +20,15 @@ pub fn init(config: &LogConfig, to_stdout: bool) {
     }
 }
 
+/// Installs the global subscriber as [`init`] does, writing to `writer`
+/// (benchmarks log as production does, to a file).
+pub fn init_with_writer<W>(config: &LogConfig, writer: W)
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    install(config.format, EnvFilter::new(&config.filter), writer);
+}
+
 fn install<W>(format: LogFormat, filter: EnvFilter, writer: W)
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
