@@ -53,7 +53,7 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-async fn start(dir: &std::path::Path) -> (App, String) {
+async fn start(dir: &std::path::Path) -> (App, String, jaga::telemetry::LogWriter) {
     let (keys, _) = KeyRing::generate().unwrap();
     let env = [
         (
@@ -73,9 +73,10 @@ async fn start(dir: &std::path::Path) -> (App, String) {
     ]
     .map(|(k, v)| (k.to_owned(), v));
     let config = Config::from_layers(&Layers::read(None, env).unwrap(), false).unwrap();
-    // Production's logging: JSON at info, every request; here to a file.
+    // Production's logging: JSON at info, every request, through the same
+    // background writer; here to a file.
     let log = std::fs::File::create(dir.join("jaga.log")).unwrap();
-    jaga::telemetry::init_with_writer(&config.log, std::sync::Mutex::new(log));
+    let log = jaga::telemetry::init_serving(&config.log, log);
     // Production's server path: bind, then serve with the product's server.
     let listeners = jaga::http::server::bind(&config).await.unwrap();
     let base = format!("http://{}", listeners.main_addrs()[0]);
@@ -84,7 +85,7 @@ async fn start(dir: &std::path::Path) -> (App, String) {
     let admin = jaga::http::admin_router(app.state.clone());
     let handle = axum_server::Handle::new();
     tokio::spawn(jaga::http::server::serve(listeners, None, main, admin, handle));
-    (app, base)
+    (app, base, log)
 }
 
 /// An active citizen account (no passkey: only its records are read here).
@@ -236,7 +237,7 @@ async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     // On disk (under target/), never a memory-backed temporary folder.
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let (app, base) = start(dir.path()).await;
+    let (app, base, _log) = start(dir.path()).await;
     let (key, pseudonyms) = seed(&app.state).await;
     let pseudonyms = Arc::new(pseudonyms);
     let _ = http_reads(&base, &key, &pseudonyms).await; // warm-up

@@ -253,3 +253,46 @@ backend_test! {
         assert!(!html.contains("style="));
     }
 }
+
+backend_test! {
+    /// Logging is off the request path: with the log output stuck (a full
+    /// pipe nobody reads), requests are still answered, the lines that do
+    /// not fit are dropped and counted in /metrics, and shutdown is not held up.
+    async fn a_stuck_log_output_neither_blocks_requests_nor_shutdown(backend) {
+        let mut sandbox = Sandbox::new(backend).await;
+        sandbox.extra_env = vec![
+            ("JAGA_LOG_QUEUE_LINES".into(), "64".into()),
+            ("JAGA_SERVER_METRICS_TOKEN".into(), "metrics-token-for-tests".into()),
+        ];
+        let app = crate::support::TestApp::start_with_stuck_output(sandbox.command(&["serve"]));
+        // Far more log lines than the pipe (64 KiB) and the queue hold.
+        let started = std::time::Instant::now();
+        for _ in 0..1500 {
+            let resp = tokio::time::timeout(std::time::Duration::from_secs(10), app.get("/healthz"))
+                .await
+                .expect("a request blocked behind the log output");
+            assert_eq!(resp.status(), 200);
+        }
+        let text = app
+            .client
+            .get(app.url("/metrics"))
+            .bearer_auth("metrics-token-for-tests")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let dropped: u64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("jaga_log_lines_dropped_total "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(dropped > 0, "{backend:?}: nothing dropped in {:?}", started.elapsed());
+        let stopping = std::time::Instant::now();
+        let (status, _) = app.stop();
+        assert!(status.success());
+        assert!(stopping.elapsed() < std::time::Duration::from_secs(25), "shutdown held up");
+    }
+}

@@ -6,27 +6,78 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use crate::config::{LogConfig, LogFormat};
 
-/// Installs the global subscriber. Serving logs to stdout; commands log to
-/// stderr so their own output stays clean.
-pub fn init(config: &LogConfig, to_stdout: bool) {
+/// Installs the global subscriber for one-shot commands: to stderr, so
+/// their own output on stdout stays clean.
+pub fn init(config: &LogConfig) {
     let filter = std::env::var("RUST_LOG")
         .ok()
         .and_then(|f| EnvFilter::try_new(f).ok())
         .unwrap_or_else(|| EnvFilter::new(&config.filter));
-    if to_stdout {
-        install(config.format, filter, std::io::stdout);
-    } else {
-        install(config.format, filter, std::io::stderr);
+    install(config.format, filter, std::io::stderr);
+}
+
+/// The serving process's log writer: lines go to a background thread
+/// through a bounded queue; when it falls behind (a slow or stuck output),
+/// lines are dropped and counted rather than blocking a request or the
+/// shutdown. Keep it alive while serving: dropping it flushes what is queued.
+#[derive(Debug)]
+pub struct LogWriter {
+    flush_on_drop: Option<tracing_appender::non_blocking::WorkerGuard>,
+    dropped: tracing_appender::non_blocking::ErrorCounter,
+}
+
+/// How long the end of the process waits for queued lines to be written.
+const FLUSH_AT_EXIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Flushes what is queued, but never holds the process up for longer than
+/// [`FLUSH_AT_EXIT`]: with a stuck output, the writer (and the guard's own
+/// farewell message) would block forever.
+impl Drop for LogWriter {
+    fn drop(&mut self) {
+        let Some(guard) = self.flush_on_drop.take() else {
+            return;
+        };
+        let (done, flushed) = std::sync::mpsc::channel();
+        let flushing = std::thread::Builder::new()
+            .name("jaga-log-flush".into())
+            .spawn(move || {
+                drop(guard);
+                let _ = done.send(());
+            });
+        if flushing.is_ok() {
+            let _ = flushed.recv_timeout(FLUSH_AT_EXIT);
+        }
     }
 }
 
-/// Installs the global subscriber as [`init`] does, writing to `writer`
-/// (benchmarks log as production does, to a file).
-pub fn init_with_writer<W>(config: &LogConfig, writer: W)
+impl LogWriter {
+    /// Lines dropped so far.
+    pub fn dropped(&self) -> tracing_appender::non_blocking::ErrorCounter {
+        self.dropped.clone()
+    }
+}
+
+/// Installs the global subscriber for serving, writing to `output` (stdout
+/// in production) off the request path.
+pub fn init_serving<W>(config: &LogConfig, output: W) -> LogWriter
 where
-    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+    W: std::io::Write + Send + 'static,
 {
-    install(config.format, EnvFilter::new(&config.filter), writer);
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|f| EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| EnvFilter::new(&config.filter));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(true)
+        .buffered_lines_limit(config.queue_lines)
+        .thread_name("jaga-log")
+        .finish(output);
+    let dropped = writer.error_counter();
+    install(config.format, filter, writer);
+    LogWriter {
+        flush_on_drop: Some(guard),
+        dropped,
+    }
 }
 
 fn install<W>(format: LogFormat, filter: EnvFilter, writer: W)

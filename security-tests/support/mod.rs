@@ -199,7 +199,17 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    pub fn start(mut cmd: Command) -> TestApp {
+    pub fn start(cmd: Command) -> TestApp {
+        Self::start_reading(cmd, true)
+    }
+
+    /// Starts the service and, once it listens, stops reading its standard
+    /// output (the pipe fills up, as a stuck log shipper would leave it).
+    pub fn start_with_stuck_output(cmd: Command) -> TestApp {
+        Self::start_reading(cmd, false)
+    }
+
+    fn start_reading(mut cmd: Command, keep_reading: bool) -> TestApp {
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -212,9 +222,10 @@ impl TestApp {
         let sink = logs.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
-                    && v["message"] == "listening"
-                {
+                let listening = serde_json::from_str::<serde_json::Value>(&line)
+                    .ok()
+                    .filter(|v| v["message"] == "listening");
+                if let Some(v) = &listening {
                     let _ = addr_tx.send(format!(
                         "{}://{}",
                         v["server.scheme"].as_str().unwrap_or("http"),
@@ -222,6 +233,12 @@ impl TestApp {
                     ));
                 }
                 sink.lock().unwrap().push_str(&(line + "\n"));
+                if listening.is_some() && !keep_reading {
+                    // Hold the pipe open without reading it, until the process ends.
+                    loop {
+                        std::thread::park();
+                    }
+                }
             }
         });
         let stderr = child.stderr.take().expect("stderr");

@@ -257,7 +257,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
 /// Loads configuration for a one-shot command and logs to stderr.
 fn command_config(file: Option<&std::path::Path>, dev: bool) -> anyhow::Result<Config> {
     let config = Config::load(file, dev)?;
-    crate::telemetry::init(&config.log, false);
+    crate::telemetry::init(&config.log);
     Ok(config)
 }
 

@@ -10,7 +10,7 @@ use crate::http::{self, server};
 use crate::keys::{self, KeyError, KeyRing};
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    crate::telemetry::init(&config.log, true);
+    let log = crate::telemetry::init_serving(&config.log, std::io::stdout());
     if config.dev {
         announce_dev_mode();
     }
@@ -23,6 +23,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let tls = config.tls.as_ref().map(server::tls_config).transpose()?;
     let grace = config.server.shutdown_grace;
     let app = App::start(config, keys).await?;
+    app.state.metrics.count_log_drops(log.dropped());
     let main = http::router(app.state.clone());
     let admin = http::admin_router(app.state.clone());
     let handle = Handle::new();
@@ -31,6 +32,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let served = server::serve(listeners, tls, main, admin, handle).await;
     app.stop().await;
     tracing::info!("jaga stopped");
+    drop(log);
     Ok(served?)
 }
 

@@ -120,6 +120,8 @@ pub struct AuditConfig {
 pub struct LogConfig {
     pub format: LogFormat,
     pub filter: String,
+    /// Lines the serving log writer queues before dropping new ones.
+    pub queue_lines: usize,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/jaga.db";
@@ -246,7 +248,11 @@ impl Config {
                 purge_every: Duration::from_secs(get.int("sessions.purge_every_secs", 600, 1, 24 * 3600)?),
             },
             ratelimit: ratelimit_overrides(&get)?,
-            log: LogConfig { format, filter },
+            log: LogConfig {
+                format,
+                filter,
+                queue_lines: get.int("log.queue_lines", 64 * 1024, 16, 16 * 1024 * 1024)?,
+            },
         })
     }
 
@@ -341,6 +347,7 @@ impl Config {
             ),
             ("log.format", format!("{:?}", self.log.format).to_lowercase()),
             ("log.filter", self.log.filter.clone()),
+            ("log.queue_lines", self.log.queue_lines.to_string()),
         ];
         rows.iter().map(|(k, v)| format!("{k} = {v}\n")).collect()
     }

@@ -147,6 +147,11 @@ pub const KEYS: &[KeySpec] = &[
         Kind::Str,
         "tracing filter such as info or jaga=debug (RUST_LOG wins)",
     ),
+    key(
+        "log.queue_lines",
+        Kind::Int,
+        "log lines queued for the output; past that, lines are dropped (counted in /metrics), never a request blocked",
+    ),
 ];
 
 /// The `JAGA_*` environment variable that sets a key.

@@ -25,9 +25,16 @@ struct Series {
 #[derive(Debug, Default)]
 pub struct Metrics {
     series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    /// Log lines dropped because the log output fell behind.
+    log_drops: std::sync::OnceLock<tracing_appender::non_blocking::ErrorCounter>,
 }
 
 impl Metrics {
+    /// Reports the log writer's dropped lines from now on.
+    pub fn count_log_drops(&self, counter: tracing_appender::non_blocking::ErrorCounter) {
+        let _ = self.log_drops.set(counter);
+    }
+
     pub fn observe(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
         let secs = elapsed.as_secs_f64();
         let mut map = match self.series.lock() {
@@ -50,6 +57,12 @@ impl Metrics {
             Err(p) => p.into_inner(),
         };
         let mut out = String::new();
+        let dropped = self.log_drops.get().map_or(0, |c| c.dropped_lines());
+        let _ = writeln!(
+            out,
+            "# HELP jaga_log_lines_dropped_total Log lines dropped because the log output fell behind.\n\
+             # TYPE jaga_log_lines_dropped_total counter\njaga_log_lines_dropped_total {dropped}"
+        );
         out.push_str("# HELP jaga_http_requests_total HTTP requests answered.\n");
         out.push_str("# TYPE jaga_http_requests_total counter\n");
         for ((route, method, status), s) in map.iter() {
