@@ -123,13 +123,15 @@ async fn audited_appends(dir: &std::path::Path, run: usize, events: u64) -> (f64
         checkpoint_every: Duration::from_secs(60),
         reverify_every: Duration::from_secs(300),
     };
+    let status = jaga::audit::checkpointer::AuditStatus::default();
     let sealer = AuditSealer::new(
         keys.clone(),
         config.origin.clone(),
         Some(config.checkpoint_file.clone()),
+        status.clone(),
     );
     let (writer, writer_task) = Writer::start(db.clone(), Arc::new(sealer));
-    let checkpointer = Checkpointer::resume(db.clone(), writer.clone(), keys.clone(), config)
+    let checkpointer = Checkpointer::resume(db.clone(), writer.clone(), keys.clone(), config, status)
         .await
         .unwrap();
     let (stop, stopped) = tokio::sync::watch::channel(false);

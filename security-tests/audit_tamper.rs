@@ -20,6 +20,7 @@ async fn pristine(backend: Backend) -> (Sandbox, String) {
         lib.writer.clone(),
         lib.keys.clone(),
         Lib::audit_config(&sandbox, 10),
+        jaga::audit::checkpointer::AuditStatus::default(),
     )
     .await
     .unwrap();
@@ -441,6 +442,7 @@ backend_test! {
             lib.writer.clone(),
             lib.keys.clone(),
             Lib::audit_config(&sandbox, 1000),
+            jaga::audit::checkpointer::AuditStatus::default(),
         )
         .await
         .unwrap();
@@ -457,5 +459,47 @@ backend_test! {
         );
         drop(cp);
         lib.close().await;
+    }
+}
+
+backend_test! {
+    /// A database administrator cuts the tail of the log with its stored
+    /// checkpoints and its tip while the service runs: the next write is
+    /// refused (nothing is signed over the shorter log, the copy outside
+    /// the database is not overwritten), `/readyz` says so, and commands
+    /// that write refuse the database too.
+    async fn a_log_cut_under_a_running_service_is_never_extended(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let mut phone = crate::support::browser::Browser::new(&app);
+        assert_eq!(phone.enrol("3171015207990007", "Siti Aminah").await.status, 201);
+        phone.me().await;
+        let copy = sandbox.keys_path().with_file_name("audit-checkpoint.txt");
+        let signed = std::fs::read_to_string(&copy).unwrap();
+        let cut_at = 2;
+        let reset_head = match backend {
+            Backend::Sqlite => String::new(),
+            Backend::Postgres => format!("update audit_head set next_seq = {cut_at};"),
+        };
+        as_the_database_administrator(
+            &sandbox,
+            &format!(
+                "delete from audit_event where seq >= {cut_at}; delete from audit_checkpoint where tree_size > {cut_at}; \
+                 delete from audit_tip; {reset_head}"
+            ),
+        )
+        .await;
+        let write = phone.post_json("/api/verification-code", &serde_json::json!({})).await;
+        assert!(write.status.is_server_error(), "{backend:?}: a write went through: {:?}", write.status);
+        assert_eq!(app.get("/readyz").await.status(), 503, "{backend:?}");
+        assert_eq!(std::fs::read_to_string(&copy).unwrap(), signed, "the copy was overwritten");
+        drop(phone);
+        let (_, logs) = app.stop();
+        assert!(logs.contains("cut or rolled back"), "{logs}");
+        // A command that writes refuses the database as well.
+        let out = sandbox.cli(&["modules", "add", "--name", "antrian"]);
+        assert!(!out.status.success(), "{backend:?}: a command wrote to a cut log");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("truncated or rolled back"));
+        assert_eq!(std::fs::read_to_string(&copy).unwrap(), signed);
     }
 }

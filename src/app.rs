@@ -54,16 +54,24 @@ impl App {
         let db = Db::open(&config.database.url, config.database.max_connections, true).await?;
         db.migrate().await?;
         let keys = Arc::new(keys);
+        let audit_status = AuditStatus::default();
         let (writer, writer_task) = Writer::start(
             db.clone(),
             Arc::new(AuditSealer::new(
                 keys.clone(),
                 config.audit.origin.clone(),
                 Some(config.audit.checkpoint_file.clone()),
+                audit_status.clone(),
             )),
         );
-        let checkpointer = Checkpointer::resume(db.clone(), writer.clone(), keys.clone(), config.audit.clone()).await?;
-        let audit_status = checkpointer.status();
+        let checkpointer = Checkpointer::resume(
+            db.clone(),
+            writer.clone(),
+            keys.clone(),
+            config.audit.clone(),
+            audit_status.clone(),
+        )
+        .await?;
         let (stop_checkpointer, stopped) = watch::channel(false);
         let checkpointer = tokio::spawn(checkpointer.run(stopped));
         record_lifecycle(&writer, "service.start").await?;

@@ -8,3 +8,7 @@ create table audit_tip (
     frontier blob not null,
     note text not null
 );
+
+-- An existing log starts from its newest stored checkpoint (already signed).
+insert into audit_tip (singleton, tree_size, frontier, note)
+    select 1, tree_size, frontier, note from audit_checkpoint order by tree_size desc limit 1;

@@ -360,6 +360,7 @@ impl Lib {
             keys.clone(),
             ORIGIN,
             Some(sandbox.keys_path().with_file_name("audit-checkpoint.txt")),
+            jaga::audit::checkpointer::AuditStatus::default(),
         ));
         let (writer, _task) = jaga::store::Writer::start(db.clone(), sealer);
         Lib { db, writer, keys }

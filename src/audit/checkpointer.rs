@@ -51,7 +51,7 @@ impl AuditStatus {
         self.with(|s| (s.verified_events, s.verified_at))
     }
 
-    fn fail(&self, reason: String) {
+    pub(super) fn fail(&self, reason: String) {
         self.with(|s| s.failure = Some(reason));
     }
 
@@ -83,8 +83,16 @@ fn corrupt(reason: String) -> AuditError {
 
 impl Checkpointer {
     /// Resumes from the last stored checkpoint after checking its signature,
-    /// that its frontier gives its root, and that the log still reaches it.
-    pub async fn resume(db: Db, writer: Writer, keys: Arc<KeyRing>, config: AuditConfig) -> Result<Self, AuditError> {
+    /// that its frontier gives its root, and that the log still reaches it
+    /// and the copy kept outside the database. Failures found later are
+    /// reported through `status`.
+    pub async fn resume(
+        db: Db,
+        writer: Writer,
+        keys: Arc<KeyRing>,
+        config: AuditConfig,
+        status: AuditStatus,
+    ) -> Result<Self, AuditError> {
         let mut frontier = Frontier::default();
         check_local_copy(&db, &keys, &config).await?;
         if let Some(row) = stored::last_checkpoint(&db).await? {
@@ -121,7 +129,7 @@ impl Checkpointer {
             signed_size: frontier.size(),
             frontier,
             signed_at: Instant::now(),
-            status: AuditStatus::default(),
+            status,
             sweep: Sweep::due_now(),
         })
     }
@@ -228,8 +236,8 @@ impl Checkpointer {
 
 /// The signed checkpoint kept outside the database must describe a prefix
 /// of the log in the database: otherwise the log was rolled back, cut or
-/// replaced underneath us.
-async fn check_local_copy(db: &Db, keys: &KeyRing, config: &AuditConfig) -> Result<(), AuditError> {
+/// replaced underneath us. (Commands that write check it too.)
+pub async fn check_local_copy(db: &Db, keys: &KeyRing, config: &AuditConfig) -> Result<(), AuditError> {
     let path = &config.checkpoint_file;
     let note = super::copy::read(path).map_err(|e| corrupt(format!("cannot read {}: {e}", path.display())))?;
     let Some(note) = note else {
@@ -259,14 +267,20 @@ async fn check_local_copy(db: &Db, keys: &KeyRing, config: &AuditConfig) -> Resu
 pub async fn root_at(db: &Db, keys: &KeyRing, size: u64) -> Result<Option<super::merkle::Hash>, AuditError> {
     let wanted = i64::try_from(size).unwrap_or(i64::MAX);
     let mut frontier = match stored::checkpoint_at_or_before(db, wanted).await? {
-        Some(row) => Frontier::from_bytes(&row.frontier)
-            .filter(|f| i64::try_from(f.size()).ok() == Some(row.tree_size))
-            .ok_or_else(|| {
-                corrupt(format!(
-                    "audit checkpoint {} does not match its frontier",
-                    row.tree_size
-                ))
-            })?,
+        Some(row) => {
+            let cp = Checkpoint::open(&row.note, &keys.audit.public_key())
+                .map_err(|e| corrupt(format!("audit checkpoint {}: {e}", row.tree_size)))?;
+            Frontier::from_bytes(&row.frontier)
+                .filter(|f| {
+                    i64::try_from(f.size()).ok() == Some(row.tree_size) && f.size() == cp.size && f.root() == cp.root
+                })
+                .ok_or_else(|| {
+                    corrupt(format!(
+                        "audit checkpoint {} does not match its frontier",
+                        row.tree_size
+                    ))
+                })?
+        }
         None => Frontier::default(),
     };
     while frontier.size() < size {

@@ -5,20 +5,42 @@
 use std::io::Write as _;
 use std::path::Path;
 
-/// Replaces the copy atomically: write a temporary file, sync it, rename
-/// it over the old copy, sync the folder.
-pub fn write(path: &Path, note: &str) -> std::io::Result<()> {
+use super::checkpoint::Checkpoint;
+
+/// Replaces the copy with `note` (a checkpoint of `size` events) unless the
+/// copy already holds a larger one signed by `public_key`: several writers
+/// (instances sharing a folder, a command beside the service) never put an
+/// older checkpoint over a newer one. Writers take turns through a lock
+/// file; the new copy is written to a temporary file of this process,
+/// synced and renamed into place (the folder is synced when the copy is
+/// first created).
+pub fn replace_if_larger(path: &Path, note: &str, size: u64, public_key: &[u8; 32]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let tmp = path.with_extension("tmp");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path.with_extension("lock"))?;
+    lock.lock()?;
+    let existing = read(path)?;
+    if let Some(old) = existing.as_deref().and_then(|n| Checkpoint::open(n, public_key).ok())
+        && old.size > size
+    {
+        return Ok(());
+    }
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
     let mut file = std::fs::File::create(&tmp)?;
     file.write_all(note.as_bytes())?;
-    file.sync_all()?;
+    file.sync_data()?;
     std::fs::rename(&tmp, path)?;
-    std::fs::File::open(dir)?.sync_all()
+    if existing.is_none() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// The copy's text, or `None` when there is none yet.

@@ -25,10 +25,14 @@ impl Offline {
         let keys = Arc::new(keys);
         let db = Db::open(&config.database.url, 2, true).await?;
         db.migrate().await?;
+        // A command that writes checks the log against the copy kept
+        // outside the database first, as `serve` does.
+        crate::audit::checkpointer::check_local_copy(&db, &keys, &config.audit).await?;
         let sealer = AuditSealer::new(
             keys.clone(),
             config.audit.origin.clone(),
             Some(config.audit.checkpoint_file.clone()),
+            crate::audit::checkpointer::AuditStatus::default(),
         );
         let (writer, task) = Writer::start(db.clone(), Arc::new(sealer));
         Ok(Self { keys, db, writer, task })

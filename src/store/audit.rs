@@ -86,14 +86,6 @@ pub(super) async fn events_between(conn: &mut Conn<'_>, from: i64, to: i64) -> R
     }
 }
 
-/// The newest stored checkpoint, inside the writer's transaction.
-pub(super) async fn last_checkpoint_tx(conn: &mut Conn<'_>) -> Result<Option<CheckpointRow>, StoreError> {
-    match conn {
-        Conn::Sqlite(c) => sqlite::audit::last_checkpoint(&mut **c).await,
-        Conn::Postgres(c) => postgres::audit::last_checkpoint(&mut **c).await,
-    }
-}
-
 /// The tip, read side.
 pub async fn tip(db: &Db) -> Result<Option<TipRow>, StoreError> {
     match db {

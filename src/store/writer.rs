@@ -37,9 +37,10 @@ const MAX_BATCH_POSTGRES: usize = 50;
 pub trait Sealer: Send + Sync + std::fmt::Debug + 'static {
     fn seal(&self, row: &mut EventRow) -> Result<(), StoreError>;
 
-    /// The tip after `rows`: `tip` (the signed tip before the batch, or the
-    /// newest stored checkpoint), extended by `catch_up` (events between it
-    /// and the batch, normally none) and then by `rows`, signed.
+    /// The tip after `rows`: `tip` (the signed tip before the batch),
+    /// extended by `catch_up` (events between it and the batch, normally
+    /// none) and then by `rows`, signed. Refuses a log shorter than one
+    /// already signed (rolled back or cut).
     fn extend(&self, tip: Option<TipRow>, catch_up: &[EventRow], rows: &[EventRow]) -> Result<TipRow, StoreError>;
 
     /// Called once the batch committed, before anyone is answered: keeps a
@@ -252,20 +253,9 @@ async fn append_events(mut conn: Conn<'_>, mut rows: Vec<EventRow>, sealer: &dyn
         sealer.seal(row)?;
     }
     audit::insert_events(&mut conn, &rows).await?;
-    let tip = match audit::load_tip(&mut conn).await? {
-        Some(tip) => Some(tip),
-        // First batch after an upgrade (a log without a tip): start from
-        // the newest checkpoint.
-        None if first > 0 => audit::last_checkpoint_tx(&mut conn)
-            .await?
-            .filter(|c| c.tree_size <= first)
-            .map(|c| TipRow {
-                tree_size: c.tree_size,
-                frontier: c.frontier,
-                note: c.note,
-            }),
-        None => None,
-    };
+    // (A log older than the tip starts from its newest checkpoint, copied
+    // into the tip by the migration; without one, from the first event.)
+    let tip = audit::load_tip(&mut conn).await?;
     let from = tip.as_ref().map_or(0, |t| t.tree_size);
     let catch_up = if from < first {
         audit::events_between(&mut conn, from, first).await?
