@@ -13,7 +13,16 @@ const NIK: &str = "1971011203850001";
 
 /// `jaga officers add` and the officer's first passkey; returns the officer's browser.
 pub(crate) async fn counter_officer<'a>(sandbox: &Sandbox, app: &'a TestApp) -> Browser<'a> {
-    let out = sandbox.cli(&["officers", "add", "--name", "Petugas Loket", "--role", "counter"]);
+    let out = sandbox.cli(&[
+        "officers",
+        "add",
+        "--name",
+        "Petugas Loket",
+        "--unit",
+        "Kecamatan Rangkui",
+        "--role",
+        "counter",
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     let link = text

@@ -354,7 +354,7 @@ backend_test! {
         sandbox.extra_env = vec![
             ("JAGA_AUDIT_REVERIFY_EVERY_SECS".into(), "1".into()),
             ("JAGA_AUDIT_CHECKPOINT_EVERY_EVENTS".into(), "2".into()),
-            ("JAGA_SERVER_METRICS_TOKEN".into(), "metrics-token-for-tests".into()),
+            ("JAGA_SERVER_METRICS_TOKEN".into(), "metrics-token-for-tests-0123456789abcdef".into()),
         ];
         let app = sandbox.serve();
         let mut phone = crate::support::browser::Browser::new(&app);
@@ -363,7 +363,7 @@ backend_test! {
             let request = app
                 .client
                 .get(app.url("/metrics"))
-                .bearer_auth("metrics-token-for-tests");
+                .bearer_auth("metrics-token-for-tests-0123456789abcdef");
             async move { request.send().await.unwrap().text().await.unwrap() }
         };
         let gauge = |text: &str, name: &str| -> f64 {

@@ -204,3 +204,23 @@ backend_test! {
         sandbox.drop_database().await;
     }
 }
+
+backend_test! {
+    /// An officer whose unit was never recorded (created before units were)
+    /// cannot start a counter recovery until an administrator records it.
+    async fn an_officer_without_a_recorded_unit_cannot_start_a_counter_recovery(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let mut phone = Browser::new(&app);
+        assert_eq!(phone.enrol(NIK, "Siti Aminah").await.status, 201);
+        let (officer, pseudonym) = officer_of_unit(&sandbox, &app).await;
+        crate::support::modules::jaga_sql(&sandbox, "update account set unit = null where kind = 'officer'").await;
+        let refused = officer.post_json("/api/counter/recover", &json!({ "nik": NIK })).await;
+        assert_eq!(refused.status, 403, "{backend:?}: {:?}", refused.body);
+        assert_eq!(refused.body["error"], "unit_missing");
+        let out = sandbox.cli(&["officers", "set-unit", "--officer", &pseudonym, "--unit", UNIT]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(recovery_code(&officer).await.len(), 16);
+        drop((phone, officer));
+    }
+}

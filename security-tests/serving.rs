@@ -75,7 +75,7 @@ async fn dev_mode_creates_its_data_and_keys_and_says_so() {
 backend_test! {
     async fn metrics_count_requests_by_route_and_status(backend) {
         let mut sandbox = Sandbox::new(backend).await;
-        sandbox.extra_env = vec![("JAGA_SERVER_METRICS_TOKEN".into(), "metrics-secret-0123456789".into())];
+        sandbox.extra_env = vec![("JAGA_SERVER_METRICS_TOKEN".into(), "metrics-secret-0123456789-abcdefghijkl".into())];
         let app = sandbox.serve();
         for _ in 0..3 {
             app.get("/healthz").await;
@@ -88,7 +88,7 @@ backend_test! {
         let resp = app
             .client
             .get(app.url("/metrics"))
-            .bearer_auth("metrics-secret-0123456789")
+            .bearer_auth("metrics-secret-0123456789-abcdefghijkl")
             .send()
             .await
             .unwrap();
@@ -126,14 +126,14 @@ backend_test! {
         drop(app);
         // With a token: only to its bearer.
         let mut sandbox = Sandbox::new(backend).await;
-        sandbox.extra_env = vec![("JAGA_SERVER_METRICS_TOKEN".into(), "metrics-secret-0123456789".into())];
+        sandbox.extra_env = vec![("JAGA_SERVER_METRICS_TOKEN".into(), "metrics-secret-0123456789-abcdefghijkl".into())];
         let app = sandbox.serve();
         let anonymous = app.get("/metrics").await;
         assert_eq!(anonymous.status(), 401);
         assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
         let body: serde_json::Value = anonymous.json().await.unwrap();
         assert_eq!(body["error"], "unauthorized");
-        for wrong in ["metrics-secret-0123456788", "", "metrics-secret-01234567890"] {
+        for wrong in ["metrics-secret-0123456789-abcdefghijkm", "", "metrics-secret-0123456789-abcdefghijkl0"] {
             let resp = app
                 .client
                 .get(app.url("/metrics"))
@@ -146,7 +146,7 @@ backend_test! {
         let ok = app
             .client
             .get(app.url("/metrics"))
-            .bearer_auth("metrics-secret-0123456789")
+            .bearer_auth("metrics-secret-0123456789-abcdefghijkl")
             .send()
             .await
             .unwrap();
@@ -262,7 +262,7 @@ backend_test! {
         let mut sandbox = Sandbox::new(backend).await;
         sandbox.extra_env = vec![
             ("JAGA_LOG_QUEUE_LINES".into(), "64".into()),
-            ("JAGA_SERVER_METRICS_TOKEN".into(), "metrics-token-for-tests".into()),
+            ("JAGA_SERVER_METRICS_TOKEN".into(), "metrics-token-for-tests-0123456789abcdef".into()),
         ];
         let app = crate::support::TestApp::start_with_stuck_output(sandbox.command(&["serve"]));
         // Far more log lines than the pipe (64 KiB) and the queue hold.
@@ -276,7 +276,7 @@ backend_test! {
         let text = app
             .client
             .get(app.url("/metrics"))
-            .bearer_auth("metrics-token-for-tests")
+            .bearer_auth("metrics-token-for-tests-0123456789abcdef")
             .send()
             .await
             .unwrap()

@@ -107,7 +107,10 @@ impl App {
         let (writer, sessions) = (state.writer.clone(), state.config.sessions.clone());
         let mut stopping = stop_checkpointer.subscribe();
         let purger = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(sessions.purge_every);
+            // The first purge waits one period: a restart does not start
+            // with a burst of deletes.
+            let mut tick =
+                tokio::time::interval_at(tokio::time::Instant::now() + sessions.purge_every, sessions.purge_every);
             loop {
                 tokio::select! {
                     _ = tick.tick() => {}

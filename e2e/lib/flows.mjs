@@ -84,7 +84,7 @@ export async function redeemLink(person, link) {
 
 /** `jaga officers add` for a counter officer, then the officer redeems the printed link. */
 export async function enrolOfficer(person, jaga, name = 'Petugas Loket') {
-  const out = await jaga.cli(['officers', 'add', '--name', name, '--role', 'counter']);
+  const out = await jaga.cli(['officers', 'add', '--name', name, '--unit', 'Kecamatan Rangkui', '--role', 'counter']);
   const match = out.match(/one-time enrolment link, valid 24 hours: (\S+)/);
   assert.ok(match, `no enrolment link in:\n${out}`);
   const link = match[1];

@@ -152,11 +152,19 @@ enum OfficersCommand {
         /// citizens see it with the officer's role when an officer acted on
         /// their account.
         #[arg(long)]
-        unit: Option<String>,
+        unit: String,
         /// counter (service counter), security (security officer / DPO) or
         /// admin; repeat for several.
         #[arg(long = "role", required = true, value_parser = ["counter", "security", "admin"])]
         roles: Vec<String>,
+    },
+    /// Record the unit (office) of an existing officer.
+    SetUnit {
+        /// The officer's pseudonym (ofc_…).
+        #[arg(long)]
+        officer: String,
+        #[arg(long)]
+        unit: String,
     },
 }
 
@@ -241,7 +249,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Officers {
             command: OfficersCommand::Add { name, unit, roles },
-        } => officers::add(&command_config(file, false)?, &name, unit.as_deref(), &roles)
+        } => officers::add(&command_config(file, false)?, &name, &unit, &roles)
+            .await
+            .map(|()| 0),
+        Command::Officers {
+            command: OfficersCommand::SetUnit { officer, unit },
+        } => officers::set_unit(&command_config(file, false)?, &officer, &unit)
             .await
             .map(|()| 0),
         Command::Config {

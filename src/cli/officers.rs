@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::identity::Role;
 use crate::identity::counter::add_officer;
 
-pub async fn add(config: &Config, name: &str, unit: Option<&str>, roles: &[String]) -> anyhow::Result<()> {
+pub async fn add(config: &Config, name: &str, unit: &str, roles: &[String]) -> anyhow::Result<()> {
     let origin = config
         .webauthn
         .as_ref()
@@ -21,7 +21,7 @@ pub async fn add(config: &Config, name: &str, unit: Option<&str>, roles: &[Strin
         &offline.keys,
         &origin,
         name,
-        unit,
+        Some(unit),
         &roles,
         &operator_name(),
     )
@@ -34,4 +34,12 @@ pub async fn add(config: &Config, name: &str, unit: Option<&str>, roles: &[Strin
     ))?;
     super::say(&format!("one-time enrolment link, valid 24 hours: {}", issued.url))?;
     Ok(())
+}
+
+pub async fn set_unit(config: &Config, officer: &str, unit: &str) -> anyhow::Result<()> {
+    let offline = Offline::open(config).await?;
+    let done = crate::identity::counter::set_officer_unit(&offline.writer, officer, unit, &operator_name()).await;
+    offline.close().await;
+    done?;
+    super::say(&format!("officer {officer}: unit recorded"))
 }

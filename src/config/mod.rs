@@ -211,9 +211,7 @@ impl Config {
             server: ServerConfig {
                 listen,
                 admin_listen,
-                metrics_token: get
-                    .secret("server.metrics_token")?
-                    .filter(|t| !t.expose_secret().is_empty()),
+                metrics_token: metrics_token(&get)?,
                 trusted_proxies,
                 max_body_bytes: get.int("server.max_body_bytes", 1 << 20, 1024, 64 << 20)?,
                 request_timeout: Duration::from_secs(get.int("server.request_timeout_secs", 30, 1, 600)?),
@@ -350,6 +348,18 @@ impl Config {
             ("log.queue_lines", self.log.queue_lines.to_string()),
         ];
         rows.iter().map(|(k, v)| format!("{k} = {v}\n")).collect()
+    }
+}
+
+/// A bearer token for /metrics: at least 32 characters (a random token).
+fn metrics_token(get: &Getter<'_>) -> Result<Option<SecretString>, ConfigError> {
+    match get.secret("server.metrics_token")? {
+        Some(t) if t.expose_secret().is_empty() => Ok(None),
+        Some(t) if t.expose_secret().len() < 32 || t.expose_secret().chars().any(char::is_whitespace) => Err(invalid(
+            "server.metrics_token",
+            "must be at least 32 characters without spaces (e.g. openssl rand -base64 32)",
+        )),
+        other => Ok(other),
     }
 }
 

@@ -53,6 +53,12 @@ impl From<EnrolError> for ApiError {
                 "invalid_unit",
                 "Unit harus 1 sampai 100 karakter. (The unit must be 1 to 100 characters.)",
             ),
+            EnrolError::UnitMissing => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "unit_missing",
+                "Satuan kerja Anda belum tercatat; minta administrator menjalankan `jaga officers set-unit`. \
+                 (Your unit is not recorded; ask an administrator to run `jaga officers set-unit`.)",
+            ),
             EnrolError::OfficerSession => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "officer_session",

@@ -19,7 +19,11 @@ pub fn routes(state: &AppState) -> Routes {
     Routes::new()
         .post("/api/counter/enrol", enrol)
         .post("/api/counter/recover", recover)
-        .merge(super::limits::limited(state, verify_route, crate::ratelimit::CODE_IP))
+        .merge(super::limits::limited(
+            state,
+            verify_route,
+            crate::ratelimit::COUNTER_IP,
+        ))
         .layered(|r| super::session::origin_checked(state, r))
 }
 

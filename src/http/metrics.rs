@@ -136,16 +136,18 @@ pub async fn with_token(State(state): State<AppState>, headers: axum::http::Head
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, token)| token.trim());
+    // Digests of equal length: the comparison tells nothing, not even the length.
     let expected = state
         .config
         .server
         .metrics_token
         .as_ref()
-        .map(|t| t.expose_secret().as_bytes().to_vec())
-        .unwrap_or_default();
-    if expected.is_empty() || !bool::from(presented.as_bytes().ct_eq(&expected)) {
+        .map(|t| crate::ids::sha256(t.expose_secret().as_bytes()));
+    let matches = expected.is_some_and(|e| bool::from(crate::ids::sha256(presented.as_bytes()).ct_eq(&e)));
+    if !matches {
         return super::error::ApiError::new(
             axum::http::StatusCode::UNAUTHORIZED,
             "unauthorized",

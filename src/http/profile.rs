@@ -25,7 +25,7 @@ pub fn routes(state: &AppState) -> Routes {
         .get("/api/profile", own)
         .patch("/api/profile", update_contact)
         .get("/api/profile/records", own_records)
-        .merge(super::limits::limited(state, find, crate::ratelimit::CODE_IP))
+        .merge(super::limits::limited(state, find, crate::ratelimit::COUNTER_IP))
         .put("/api/counter/citizens/{citizen}/identity", set_identity)
         .layered(|r| super::session::origin_checked(state, r))
 }

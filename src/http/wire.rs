@@ -3,10 +3,13 @@
 //! stream wrapper replaces hyper's bare answer with Jaga's JSON error
 //! shape, a request id and the security headers, and logs it once.
 //!
-//! Every answer the router makes carries `x-request-id`; an HTTP/1 head
-//! written without one can only come from hyper's own error path, after
-//! which hyper closes the connection. The wrapper forces flattened writes
-//! so that such a head arrives in one piece.
+//! Only HTTP/1 connections are touched (an HTTP/2 connection, recognised by
+//! its preface, is passed through as it is). Hyper's own error answer is a
+//! write that is exactly a bare head (status 4xx/5xx, only `content-length:
+//! 0`, `date` and `connection` headers, nothing after the blank line), after
+//! which hyper closes the connection; every answer the router makes carries
+//! `x-request-id`, so it never has that form. The wrapper forces flattened
+//! writes so that such a head arrives in one piece.
 
 use std::future::Future;
 use std::io;
@@ -50,6 +53,8 @@ where
                     inner: stream,
                     pending: Vec::new(),
                     tls,
+                    first: Vec::new(),
+                    http1: None,
                 },
                 service,
             ))
@@ -64,11 +69,36 @@ pub struct Shaped<S> {
     /// Our answer, still to be written in place of hyper's.
     pending: Vec<u8>,
     tls: bool,
+    /// The connection's first bytes, until its protocol is known.
+    first: Vec<u8>,
+    /// Known once the first bytes are read: HTTP/2 starts with its preface.
+    http1: Option<bool>,
 }
+
+/// The start of the HTTP/2 connection preface (a method no HTTP/1 server takes).
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0";
 
 impl<S: AsyncRead + Unpin> AsyncRead for Shaped<S> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if self.http1.is_none() {
+            let new = buf.filled().get(before..).unwrap_or_default().to_vec();
+            let this = &mut *self;
+            this.first.extend_from_slice(&new);
+            let seen = this.first.len().min(H2_PREFACE.len());
+            if this.first.get(..seen) != H2_PREFACE.get(..seen) {
+                this.http1 = Some(true);
+            } else if seen == H2_PREFACE.len() {
+                this.http1 = Some(false);
+            } else if new.is_empty() {
+                this.http1 = Some(true);
+            }
+            if this.http1.is_some() {
+                this.first = Vec::new();
+            }
+        }
+        polled
     }
 }
 
@@ -97,7 +127,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Shaped<S> {
             Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
             Poll::Pending => return Poll::Pending,
         }
-        if let Some(status) = bare_error_status(buf) {
+        if this.http1 == Some(true)
+            && let Some(status) = bare_error_status(buf)
+        {
             this.pending = shaped_answer(status, this.tls);
             // hyper's bytes are taken (and dropped); ours go out instead.
             let _ = this.drain(cx);
@@ -127,8 +159,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Shaped<S> {
     }
 }
 
-/// The status of an HTTP/1 error head written without a request id (so not
-/// by the router), if `buf` starts with one.
+/// The status of hyper's own error answer, if `buf` is exactly one: a 4xx
+/// or 5xx head with only `content-length: 0`, `date` and `connection`
+/// headers, ending where the write ends.
 fn bare_error_status(buf: &[u8]) -> Option<u16> {
     let rest = buf
         .strip_prefix(b"HTTP/1.1 ")
@@ -137,9 +170,14 @@ fn bare_error_status(buf: &[u8]) -> Option<u16> {
     if !(400..600).contains(&code) {
         return None;
     }
-    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(buf.get(..end)?).to_ascii_lowercase();
-    (!head.contains("\r\nx-request-id:")).then_some(code)
+    let head = std::str::from_utf8(buf.strip_suffix(b"\r\n\r\n")?).ok()?;
+    let mut lines = head.split("\r\n");
+    lines.next()?;
+    let bare = lines.all(|line| {
+        let line = line.to_ascii_lowercase();
+        line == "content-length: 0" || line.starts_with("date: ") || line.starts_with("connection: ")
+    });
+    bare.then_some(code)
 }
 
 /// Jaga's answer for an error hyper found in the request itself.
@@ -209,11 +247,17 @@ mod tests {
             Some(414)
         );
         assert_eq!(bare_error_status(b"HTTP/1.1 400 Bad Request\r\n\r\n"), Some(400));
-        // The router's answers carry a request id; successes are never touched.
+        // The router's answers carry a request id and a body; successes and
+        // text that merely looks like a head (in a body) are never touched.
         assert_eq!(
             bare_error_status(b"HTTP/1.1 404 Not Found\r\nx-request-id: abc\r\n\r\n{}"),
             None
         );
+        assert_eq!(
+            bare_error_status(b"HTTP/1.1 400 x\r\ncontent-length: 0\r\n\r\n</pre>"),
+            None
+        );
+        assert_eq!(bare_error_status(b"HTTP/1.1 400 x\r\nx-evil: 1\r\n\r\n"), None);
         assert_eq!(bare_error_status(b"HTTP/1.1 200 OK\r\n\r\n"), None);
         assert_eq!(bare_error_status(b"{\"error\":\"x\"}"), None);
         let answer = String::from_utf8(shaped_answer(414, false)).unwrap();

@@ -234,11 +234,15 @@ pub async fn recover(
     nik: &str,
     ctx: &Context,
 ) -> Result<IssuedCode, EnrolError> {
+    // The citizen is told which unit's officer recovered the account: an
+    // officer without a recorded unit cannot start one.
+    let Some(officer_unit) = officer.account.unit.clone() else {
+        return Err(EnrolError::UnitMissing);
+    };
     let nik = Nik::parse(nik)?;
     let index = nik_index(state, &nik);
     let code = codes::enrolment_code()?;
     let officer_id = officer.account.account_id.clone();
-    let officer_unit = officer.account.unit.clone();
     let actor = officer.actor();
     let ctx = ctx.clone();
     let origin = first_origin(state).to_owned();
@@ -269,7 +273,7 @@ pub async fn recover(
                         code_hash: row.code_hash.clone(),
                         account_id: account.account_id.clone(),
                         officer_id,
-                        officer_unit,
+                        officer_unit: Some(officer_unit),
                         issued_at: row.created_at,
                         completed_at: None,
                         reviewed_at: None,
@@ -498,6 +502,28 @@ pub(crate) async fn refuse_officer_session(
     .within(ctx);
     audit::record_attempt(tx, event).await?;
     Ok(())
+}
+
+/// `jaga officers set-unit`: records the unit of an existing officer.
+pub async fn set_officer_unit(writer: &Writer, pseudonym: &str, unit: &str, operator: &str) -> Result<(), EnrolError> {
+    let unit = parse_unit(unit)?;
+    let pseudonym = pseudonym.to_owned();
+    let actor = Actor::new(ActorKind::Operator, operator.to_owned());
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    writer
+        .write::<(), EnrolError, _>(move |tx| {
+            Box::pin(async move {
+                let officer = stored::account_by_pseudonym_tx(tx, &pseudonym)
+                    .await?
+                    .filter(|a| a.kind == "officer")
+                    .ok_or(EnrolError::NoAccount)?;
+                stored::set_unit(tx, &officer.account_id, &unit, now).await?;
+                let target = Target::new("account", Some(officer.pseudonym)).with_fields(["unit"]);
+                audit::record(tx, Event::new(actor, "officer.set_unit", target, Outcome::Success)).await?;
+                Ok(())
+            })
+        })
+        .await
 }
 
 /// `jaga officers add`: a pending officer with roles and a one-time link for

@@ -18,6 +18,9 @@ pub enum EnrolError {
     Name,
     #[error("the unit must be 1 to 100 characters without control characters")]
     Unit,
+    /// A counter recovery names the officer's unit; none is recorded.
+    #[error("no unit is recorded for this officer")]
+    UnitMissing,
     /// An officer-issued code used in a browser holding an officer's session.
     #[error("an officer's code must be used on the citizen's own device")]
     OfficerSession,

@@ -94,10 +94,13 @@ pub async fn finish(
             Some(account)
         }
     };
-    if let Pending::AddPasskey { account_id } = &pending
-        && signed_in.map(|a| &a.account_id) != Some(account_id)
-    {
-        return Err(EnrolError::UnknownCeremony);
+    // Adding a passkey is finished only from the session that started it,
+    // and that route finishes nothing else (no enrolment or recovery code
+    // is redeemed through a signed-in session).
+    match (&pending, signed_in) {
+        (Pending::AddPasskey { account_id }, Some(who)) if &who.account_id == account_id => {}
+        (Pending::AddPasskey { .. }, _) | (_, Some(_)) => return Err(EnrolError::UnknownCeremony),
+        (_, None) => {}
     }
     if let (Pending::Code { by_officer: true, .. }, Some(account), Some(officer)) =
         (&pending, &existing, officer_present)
@@ -339,6 +342,10 @@ pub async fn finish(
                         let Some(claimed) = stored::claim_enrolment_code(tx, &hash, now).await? else {
                             return Err(EnrolError::CodeInvalid);
                         };
+                        // Whether an officer issued it is what the code row says
+                        // (a ceremony started before an upgrade may not know).
+                        let counter_recovery =
+                            counter_recovery || (claimed.purpose == "recover" && claimed.issued_by.is_some());
                         let current = stored::account_by_id_tx(tx, &account_id).await?;
                         if current.is_none_or(|a| a.status == "suspended" || a.status == "erased") {
                             return Err(EnrolError::CodeInvalid);
@@ -363,8 +370,28 @@ pub async fn finish(
                             .reason(reason)
                             .within(&ctx);
                         audit::record(tx, used).await?;
-                        if counter_recovery {
-                            stored::complete_counter_recovery(tx, &hash, now).await?;
+                        if counter_recovery && !stored::complete_counter_recovery(tx, &hash, now).await? {
+                            // Issued before counter recoveries were recorded: record it
+                            // now, for the citizen's notice and the review queue.
+                            let officer = claimed.issued_by.clone().unwrap_or_default();
+                            let unit = stored::account_by_id_tx(tx, &officer).await?.and_then(|o| o.unit);
+                            stored::insert_counter_recovery(
+                                tx,
+                                &stored::CounterRecoveryRow {
+                                    code_hash: hash.clone(),
+                                    account_id: account_id.clone(),
+                                    officer_id: officer,
+                                    officer_unit: unit,
+                                    issued_at: claimed.created_at,
+                                    completed_at: Some(now),
+                                    reviewed_at: None,
+                                },
+                            )
+                            .await?;
+                            let flagged = Event::new(actor.clone(), "review.flag", target.clone(), Outcome::Success)
+                                .reason("counter_recovery")
+                                .within(&ctx);
+                            audit::record(tx, flagged).await?;
                         }
                         if revoke_old {
                             stored::delete_sessions_of(tx, &account_id).await?;

@@ -37,6 +37,14 @@ pub const CODE_IP: Policy = Policy {
     burst: 10,
     window: Duration::from_secs(300),
 };
+/// Officer routes at the counter (lookups, verification): their own
+/// bucket, so anonymous traffic from the same office network cannot use up
+/// the officers' budget.
+pub const COUNTER_IP: Policy = Policy {
+    name: "counter-ip",
+    burst: 120,
+    window: Duration::from_secs(60),
+};
 pub const RECOVERY_IP: Policy = Policy {
     name: "recovery-ip",
     burst: 10,
@@ -71,10 +79,11 @@ pub const VERIFICATION_CODE_ACCOUNT: Policy = Policy {
     window: Duration::from_secs(600),
 };
 
-const ALL: [Policy; 8] = [
+const ALL: [Policy; 9] = [
     SIGN_IN_IP,
     ENROL_IP,
     CODE_IP,
+    COUNTER_IP,
     RECOVERY_IP,
     SIGN_IN_ACCOUNT,
     RECOVERY_ACCOUNT,

@@ -138,9 +138,15 @@ async fn verify(
         fail(state, ctx, Some(&pseudonym), "corrupt_user_handle").await;
         return Err(SignInError::Failed);
     };
-    // Every registered credential costs one signature verification, whatever
-    // else is wrong, so timing tells nothing about the account.
-    let handle_matches = assertion.user_handle() == handle.as_slice();
+    // Every assertion for a registered credential costs one signature
+    // verification, whatever else is wrong, as an unknown one does: timing
+    // tells nothing about the account. (webauthn_rp refuses a wrong user
+    // handle before any signature work, so that case gets the decoy.)
+    if assertion.user_handle() != handle.as_slice() {
+        let _ = tokio::task::spawn_blocking(move || passkeys::decoy_verification(&assertion)).await;
+        fail(state, ctx, Some(&pseudonym), "user_handle_mismatch").await;
+        return Err(SignInError::Failed);
+    }
     let rp = state.rp.clone();
     let stored_static = passkey.static_state.clone();
     let stored_dynamic = passkey.dynamic_state.clone();
@@ -156,10 +162,6 @@ async fn verify(
     })
     .await
     .map_err(|e| SignInError::Passkey(PasskeyError::Internal(e.to_string())))?;
-    if !handle_matches {
-        fail(state, ctx, Some(&pseudonym), "user_handle_mismatch").await;
-        return Err(SignInError::Failed);
-    }
     if !Status::parse(&account.status).is_some_and(Status::may_sign_in) {
         fail(state, ctx, Some(&pseudonym), "account_not_active").await;
         return Err(SignInError::Failed);

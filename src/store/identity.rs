@@ -145,6 +145,11 @@ pub async fn set_status(
     dispatch_tx!(tx, set_status, id, status, flag, now)
 }
 
+/// Records the unit (office) an officer works for.
+pub async fn set_unit(tx: &mut Tx<'_>, id: &str, unit: &str, now: i64) -> Result<(), StoreError> {
+    dispatch_tx!(tx, set_unit, id, unit, now)
+}
+
 pub async fn insert_role(tx: &mut Tx<'_>, id: &str, role: &str) -> Result<(), StoreError> {
     dispatch_tx!(tx, insert_role, id, role)
 }
@@ -355,6 +360,10 @@ pub async fn accounts_with_plaintext(db: &Db) -> Result<Vec<AccountRow>, StoreEr
 
 pub async fn clear_plaintext(tx: &mut Tx<'_>, account_id: &str, now: i64) -> Result<(), StoreError> {
     dispatch_tx!(tx, clear_plaintext, account_id, now)
+}
+
+pub async fn account_by_pseudonym_tx(tx: &mut Tx<'_>, pseudonym: &str) -> Result<Option<AccountRow>, StoreError> {
+    dispatch_tx!(tx, account_by_pseudonym, pseudonym)
 }
 
 pub async fn account_by_pseudonym(db: &Db, pseudonym: &str) -> Result<Option<AccountRow>, StoreError> {

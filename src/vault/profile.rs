@@ -42,25 +42,49 @@ macro_rules! redacted_debug {
 }
 
 /// Characters no free-text value may hold: control characters (NUL, ESC,
-/// BEL, line breaks…), bidirectional embeddings, overrides and isolates
-/// (which make text display differently from what is stored, e.g. U+202E),
-/// and invisible separators. Joiners (U+200C, U+200D) stay: some scripts need them.
+/// BEL, line breaks…); format characters, among them the bidirectional
+/// embeddings, overrides and isolates that make text display differently
+/// from what is stored (U+202E) and invisible ones (soft hyphen,
+/// zero-width space, word joiner, invisible operators, prepended marks,
+/// tags, Hangul fillers); line and paragraph separators; private-use and
+/// noncharacter code points. Joiners (U+200C, U+200D) stay: some scripts
+/// need them.
 pub fn is_unsafe_char(c: char) -> bool {
+    let u = u32::from(c);
     c.is_control()
         || matches!(
-            c,
-            '\u{061C}'
-                | '\u{200B}'
-                | '\u{200E}'
-                | '\u{200F}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{2060}'
-                | '\u{2066}'..='\u{2069}'
-                | '\u{FEFF}'
-                | '\u{FFF9}'..='\u{FFFB}'
+            u,
+            0x00AD
+                | 0x034F
+                | 0x061C
+                | 0x0600..=0x0605
+                | 0x06DD
+                | 0x070F
+                | 0x0890..=0x0891
+                | 0x08E2
+                | 0x115F..=0x1160
+                | 0x17B4..=0x17B5
+                | 0x180B..=0x180F
+                | 0x200B
+                | 0x200E..=0x200F
+                | 0x2028..=0x202E
+                | 0x2060..=0x206F
+                | 0x3164
+                | 0xFEFF
+                | 0xFFA0
+                | 0xFFF0..=0xFFFB
+                | 0x110BD
+                | 0x110CD
+                | 0x13430..=0x1343F
+                | 0x1BCA0..=0x1BCA3
+                | 0x1D173..=0x1D17A
+                | 0xE0000..=0xE0FFF
+                | 0xE000..=0xF8FF
+                | 0xF0000..=0xFFFFF
+                | 0x100000..=0x10FFFF
         )
+        || (u & 0xFFFE) == 0xFFFE
+        || (0xFDD0..=0xFDEF).contains(&u)
 }
 
 /// Text of a bounded length with no unsafe characters ([`is_unsafe_char`]), spaces folded.

@@ -70,6 +70,16 @@ pub async fn set_status(
     Ok(())
 }
 
+pub async fn set_unit(conn: &mut Connection, id: &str, unit: &str, now: i64) -> Result<(), StoreError> {
+    sqlx::query("update account set unit = ?2, updated_at = ?3 where account_id = ?1 and kind = 'officer'")
+        .bind(id)
+        .bind(unit)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn insert_role(conn: &mut Connection, id: &str, role: &str) -> Result<(), StoreError> {
     sqlx::query("insert into officer_role (account_id, role) values (?1, ?2) on conflict do nothing")
         .bind(id)
@@ -189,7 +199,7 @@ pub async fn purge_expired(conn: &mut Connection, now: i64, idle_secs: i64) -> R
         .rows_affected();
     let codes = sqlx::query(
         "delete from enrolment_code where (used_at is not null or expires_at <= ?1) \
-         and code_hash not in (select code_hash from counter_recovery)",
+         and code_hash not in (select code_hash from counter_recovery where reviewed_at is null)",
     )
     .bind(now)
     .execute(&mut *conn)
