@@ -72,6 +72,84 @@ async fn dev_mode_creates_its_data_and_keys_and_says_so() {
     assert!(logs.contains("created a development key file"), "{logs}");
 }
 
+/// Right after the quick start, in the same folder, every command takes
+/// `--dev` and uses exactly the database and key file `serve --dev` uses.
+#[tokio::test]
+async fn the_command_line_follows_dev_mode() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let dev = |args: &[&str]| {
+        let mut cmd = sandbox.command(args);
+        cmd.env_remove("JAGA_DATABASE_URL")
+            .env_remove("JAGA_KEYS_PATH")
+            .env_remove("JAGA_WEBAUTHN_RP_ID")
+            .env_remove("JAGA_WEBAUTHN_ORIGINS")
+            .env("JAGA_SERVER_LISTEN", "127.0.0.1:0");
+        cmd
+    };
+    let app = TestApp::start(dev(&["serve", "--dev"]));
+    // The banner names the address actually listened on.
+    let port = app.base.rsplit(':').next().unwrap().to_owned();
+    let logs = app.wait_for_log("Commands take --dev too").await;
+    assert!(logs.contains(&format!("Open http://localhost:{port}")), "{logs}");
+    let run = |args: &[&str]| {
+        let out = dev(args).stdin(std::process::Stdio::null()).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&[
+        "officers",
+        "add",
+        "--dev",
+        "--name",
+        "Petugas",
+        "--unit",
+        "Kecamatan Rangkui",
+        "--role",
+        "counter",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("http://localhost:8080/enrol/code#"), "{out}");
+    let officer = out
+        .split_whitespace()
+        .find(|w| w.starts_with("ofc_"))
+        .unwrap()
+        .to_owned();
+    let (code, out, err) = run(&["modules", "add", "--dev", "--name", "antrian"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("jaga_mk_"), "{out}");
+    let id = out.split(['(', ')']).nth(1).unwrap().to_owned();
+    // A revoked module's name can be registered again: a new key, the same module.
+    assert_eq!(run(&["modules", "revoke", "--dev", "--name", "antrian"]).0, Some(0));
+    let (code, out, err) = run(&["modules", "add", "--dev", "--name", "antrian"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains(&id), "the same module: {out}");
+    let (_, list, _) = run(&["modules", "list", "--dev"]);
+    assert!(list.contains("antrian") && list.contains("active"), "{list}");
+    let (_, list, _) = run(&["officers", "list", "--dev"]);
+    assert!(list.contains(&officer) && list.contains("Kecamatan Rangkui"), "{list}");
+    assert_eq!(run(&["officers", "suspend", "--dev", "--officer", &officer]).0, Some(0));
+    let (_, list, _) = run(&["officers", "list", "--dev"]);
+    assert!(
+        list.lines().any(|l| l.starts_with(&officer) && l.contains("suspended")),
+        "{list}"
+    );
+    let (code, out, err) = run(&["audit", "verify", "--dev"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("audit log intact") && out.contains("checkpoint copy"),
+        "{out}"
+    );
+    assert_eq!(run(&["keys", "status", "--dev"]).0, Some(0));
+    assert_eq!(
+        run(&["citizens", "find", "--dev", "--nik", "3171015207990007"]).0,
+        Some(1)
+    );
+    assert_eq!(app.get("/readyz").await.status(), 200);
+}
+
 backend_test! {
     async fn metrics_count_requests_by_route_and_status(backend) {
         let mut sandbox = Sandbox::new(backend).await;

@@ -23,6 +23,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "JAGA_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
 
+    /// Development mode: plain HTTP on http://localhost:8080, data and a
+    /// development key file under ./data. Every command takes it and then
+    /// uses exactly what `jaga serve --dev` uses. Never for real citizens' data.
+    #[arg(long, global = true)]
+    dev: bool,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -30,12 +36,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the HTTP service (migrates the database first).
-    Serve {
-        /// Development mode: plain HTTP on http://localhost:8080, data and a
-        /// development key file under ./data. Never for real citizens' data.
-        #[arg(long)]
-        dev: bool,
-    },
+    Serve,
     /// Apply database migrations that have not run yet.
     Migrate,
     /// Manage key material.
@@ -166,6 +167,17 @@ enum OfficersCommand {
         #[arg(long)]
         unit: String,
     },
+    /// List officers: pseudonym, status, roles, unit.
+    List,
+    /// Suspend an officer: their sessions end and they cannot sign in.
+    Suspend {
+        /// The officer's pseudonym (ofc_…).
+        #[arg(long)]
+        officer: String,
+        /// Why, as an identifier recorded in the audit log.
+        #[arg(long, default_value = "operator_decision", value_parser = reason)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,11 +199,7 @@ enum AuditCommand {
 #[derive(Debug, Subcommand)]
 enum ConfigCommand {
     /// Validate the configuration and print it, secrets redacted.
-    Check {
-        /// Show the development-mode configuration.
-        #[arg(long)]
-        dev: bool,
-    },
+    Check,
 }
 
 /// Exit code for a failed audit verification (tampering found).
@@ -200,10 +208,11 @@ pub const EXIT_TAMPERED: u8 = 3;
 /// Runs the parsed command. Errors carry a one-line reason.
 pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     let file = cli.config.as_deref();
+    let dev = cli.dev;
     match cli.command {
-        Command::Serve { dev } => serve::run(Config::load(file, dev)?).await.map(|()| 0),
+        Command::Serve => serve::run(Config::load(file, dev)?).await.map(|()| 0),
         Command::Migrate => {
-            let config = command_config(file, false)?;
+            let config = command_config(file, dev)?;
             let db = crate::store::Db::open(&config.database.url, 1, true).await?;
             db.migrate().await?;
             db.close().await;
@@ -211,7 +220,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Keys { command } => {
-            let config = command_config(file, false)?;
+            let config = command_config(file, dev)?;
             match command {
                 KeysCommand::Init => keys::init(&config),
                 KeysCommand::Rotate => keys::rotate(&config),
@@ -223,7 +232,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             .map(|()| 0)
         }
         Command::Modules { command } => {
-            let config = command_config(file, false)?;
+            let config = command_config(file, dev)?;
             match command {
                 ModulesCommand::Add { name } => modules::add(&config, &name).await,
                 ModulesCommand::List => modules::list(&config).await,
@@ -232,7 +241,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             .map(|()| 0)
         }
         Command::Citizens { command } => {
-            let config = command_config(file, false)?;
+            let config = command_config(file, dev)?;
             match command {
                 CitizensCommand::Find { nik } => citizens::find(&config, &nik).await.map(|found| u8::from(!found)),
                 CitizensCommand::Erase { citizen, reason } => {
@@ -241,7 +250,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             }
         }
         Command::Audit { command } => {
-            let config = command_config(file, false)?;
+            let config = command_config(file, dev)?;
             match command {
                 AuditCommand::Verify { checkpoint } => audit::verify(&config, checkpoint.as_deref()).await,
                 AuditCommand::Checkpoint => audit::latest(&config).await.map(|()| 0),
@@ -249,16 +258,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Officers {
             command: OfficersCommand::Add { name, unit, roles },
-        } => officers::add(&command_config(file, false)?, &name, &unit, &roles)
+        } => officers::add(&command_config(file, dev)?, &name, &unit, &roles)
             .await
             .map(|()| 0),
         Command::Officers {
             command: OfficersCommand::SetUnit { officer, unit },
-        } => officers::set_unit(&command_config(file, false)?, &officer, &unit)
+        } => officers::set_unit(&command_config(file, dev)?, &officer, &unit)
+            .await
+            .map(|()| 0),
+        Command::Officers {
+            command: OfficersCommand::List,
+        } => officers::list(&command_config(file, dev)?).await.map(|()| 0),
+        Command::Officers {
+            command: OfficersCommand::Suspend { officer, reason },
+        } => officers::suspend(&command_config(file, dev)?, &officer, &reason)
             .await
             .map(|()| 0),
         Command::Config {
-            command: ConfigCommand::Check { dev },
+            command: ConfigCommand::Check,
         } => {
             let config = Config::load(file, dev)?;
             say(config.describe().trim_end())?;

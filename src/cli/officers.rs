@@ -43,3 +43,36 @@ pub async fn set_unit(config: &Config, officer: &str, unit: &str) -> anyhow::Res
     done?;
     super::say(&format!("officer {officer}: unit recorded"))
 }
+
+pub async fn list(config: &Config) -> anyhow::Result<()> {
+    let offline = Offline::open(config).await?;
+    let officers = crate::store::identity::officers(&offline.db).await;
+    let mut lines = Vec::new();
+    if let Ok(officers) = &officers {
+        for o in officers {
+            let roles = crate::store::identity::roles(&offline.db, &o.account_id)
+                .await?
+                .join(",");
+            let unit = o.unit.as_deref().unwrap_or("-");
+            lines.push(format!("{}\t{}\t{roles}\t{unit}", o.pseudonym, o.status));
+        }
+    }
+    offline.close().await;
+    officers?;
+    super::say("pseudonym\tstatus\troles\tunit")?;
+    for line in lines {
+        super::say(&line)?;
+    }
+    Ok(())
+}
+
+pub async fn suspend(config: &Config, officer: &str, reason: &str) -> anyhow::Result<()> {
+    let offline = Offline::open(config).await?;
+    let done = crate::identity::counter::suspend_officer(&offline.writer, officer, reason, &operator_name()).await;
+    offline.close().await;
+    done.map_err(|e| match e {
+        crate::identity::enrol::EnrolError::NoAccount => anyhow::anyhow!("no officer {officer}"),
+        other => other.into(),
+    })?;
+    super::say(&format!("officer {officer} suspended; their sessions ended"))
+}

@@ -11,10 +11,10 @@ use crate::keys::{self, KeyError, KeyRing};
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let log = crate::telemetry::init_serving(&config.log, std::io::stdout());
-    if config.dev {
-        announce_dev_mode();
-    }
     let listeners = server::bind(&config).await?;
+    if config.dev {
+        announce_dev_mode(&listeners.main_addrs());
+    }
     let keys = if config.dev {
         dev_keys(&config)?
     } else {
@@ -36,14 +36,19 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(served?)
 }
 
-fn announce_dev_mode() {
+/// Says loudly that this is development mode, with the address actually
+/// listened on (the port may differ from 8080 when configured).
+fn announce_dev_mode(addrs: &[std::net::SocketAddr]) {
+    let port = addrs.first().map_or(8080, std::net::SocketAddr::port);
+    let url = format!("http://localhost:{port}");
     tracing::warn!(
-        "DEVELOPMENT MODE: plain HTTP on http://localhost:8080, data and keys under ./data. \
-         Never use it for real citizens' data."
+        server.url = %url,
+        "DEVELOPMENT MODE: plain HTTP, data and keys under ./data. Never use it for real citizens' data."
     );
     eprintln!(
         "\n  *** JAGA DEVELOPMENT MODE ***\n  Plain HTTP, development keys under ./data.\n  \
-         Not for real citizens' data.\n  Open http://localhost:8080\n"
+         Not for real citizens' data.\n  Open {url}\n  Commands take --dev too: jaga officers add --dev …, \
+         jaga modules add --dev …, jaga audit verify --dev\n"
     );
 }
 

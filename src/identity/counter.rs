@@ -504,6 +504,33 @@ pub(crate) async fn refuse_officer_session(
     Ok(())
 }
 
+/// `jaga officers suspend`: the officer's sessions end and they cannot sign
+/// in again (nor use a code) until an administrator acts.
+pub async fn suspend_officer(writer: &Writer, pseudonym: &str, reason: &str, operator: &str) -> Result<(), EnrolError> {
+    let pseudonym = pseudonym.to_owned();
+    let reason = reason.to_owned();
+    let actor = Actor::new(ActorKind::Operator, operator.to_owned());
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    writer
+        .write::<(), EnrolError, _>(move |tx| {
+            Box::pin(async move {
+                let officer = stored::account_by_pseudonym_tx(tx, &pseudonym)
+                    .await?
+                    .filter(|a| a.kind == "officer")
+                    .ok_or(EnrolError::NoAccount)?;
+                stored::set_status(tx, &officer.account_id, Status::Suspended.as_str(), Some(&reason), now).await?;
+                let ended = stored::delete_sessions_of(tx, &officer.account_id).await?;
+                stored::void_enrolment_codes(tx, &officer.account_id, now).await?;
+                let target = Target::new("account", Some(officer.pseudonym));
+                let event = Event::new(actor, "account.suspend", target, Outcome::Success).reason(reason);
+                audit::record(tx, event).await?;
+                tracing::info!(sessions.ended = ended, "officer suspended");
+                Ok(())
+            })
+        })
+        .await
+}
+
 /// `jaga officers set-unit`: records the unit of an existing officer.
 pub async fn set_officer_unit(writer: &Writer, pseudonym: &str, unit: &str, operator: &str) -> Result<(), EnrolError> {
     let unit = parse_unit(unit)?;

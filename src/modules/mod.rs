@@ -115,7 +115,9 @@ fn key_hash(key: &str) -> Vec<u8> {
     ids::sha256(key.as_bytes()).to_vec()
 }
 
-/// Registers a module; returns it and its API key (shown once).
+/// Registers a module; returns it and its API key (shown once). A revoked
+/// module of the same name is registered again: it gets the new key and
+/// keeps its collections and records.
 pub async fn add(writer: &Writer, name: &str, operator: &str) -> Result<(Module, Zeroizing<String>), ModuleError> {
     if !is_ident(name, 2, 32) {
         return Err(ModuleError::Name);
@@ -128,25 +130,27 @@ pub async fn add(writer: &Writer, name: &str, operator: &str) -> Result<(Module,
         created_at: time::OffsetDateTime::now_utc().unix_timestamp(),
         revoked_at: None,
     };
-    let module = Module {
-        id: row.module_id.clone(),
-        name: row.name.clone(),
-    };
     let event = Event::new(
         Actor::new(ActorKind::Operator, operator),
         "module.add",
-        Target::new("module", Some(module.name.clone())),
+        Target::new("module", Some(row.name.clone())),
         Outcome::Success,
     );
-    writer
-        .write::<(), ModuleError, _>(move |tx| {
+    let module = writer
+        .write::<Module, ModuleError, _>(move |tx| {
             Box::pin(async move {
-                stored::insert_module(tx, &row).await.map_err(|e| match e {
-                    StoreError::Conflict => ModuleError::Exists,
-                    other => other.into(),
-                })?;
+                let (id, event) = match stored::reactivate_module(tx, &row.name, &row.key_hash).await? {
+                    Some(id) => (id, event.reason("registered_again")),
+                    None => {
+                        stored::insert_module(tx, &row).await.map_err(|e| match e {
+                            StoreError::Conflict => ModuleError::Exists,
+                            other => other.into(),
+                        })?;
+                        (row.module_id.clone(), event)
+                    }
+                };
                 audit::record(tx, event).await?;
-                Ok(())
+                Ok(Module { id, name: row.name })
             })
         })
         .await?;

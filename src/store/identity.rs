@@ -145,6 +145,11 @@ pub async fn set_status(
     dispatch_tx!(tx, set_status, id, status, flag, now)
 }
 
+/// Every officer account, oldest first.
+pub async fn officers(db: &Db) -> Result<Vec<AccountRow>, StoreError> {
+    dispatch_db!(db, officers)
+}
+
 /// Records the unit (office) an officer works for.
 pub async fn set_unit(tx: &mut Tx<'_>, id: &str, unit: &str, now: i64) -> Result<(), StoreError> {
     dispatch_tx!(tx, set_unit, id, unit, now)

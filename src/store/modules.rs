@@ -55,6 +55,12 @@ pub async fn insert_module(tx: &mut Tx<'_>, row: &ModuleRow) -> Result<(), Store
     on_conn!(tx, insert_module, row)
 }
 
+/// A revoked module registered again: a new key, the same module (its
+/// collections and records stay its own).
+pub async fn reactivate_module(tx: &mut Tx<'_>, name: &str, key_hash: &[u8]) -> Result<Option<String>, StoreError> {
+    on_conn!(tx, reactivate_module, name, key_hash)
+}
+
 pub async fn revoke_module(tx: &mut Tx<'_>, name: &str, now: i64) -> Result<bool, StoreError> {
     on_conn!(tx, revoke_module, name, now)
 }

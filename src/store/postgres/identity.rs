@@ -70,6 +70,11 @@ pub async fn set_status(
     Ok(())
 }
 
+pub async fn officers(pool: &Pool) -> Result<Vec<AccountRow>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!("{ACCOUNT} where kind = 'officer' order by created_at"));
+    Ok(sqlx::query_as(sql).fetch_all(pool).await?)
+}
+
 pub async fn set_unit(conn: &mut Connection, id: &str, unit: &str, now: i64) -> Result<(), StoreError> {
     sqlx::query("update account set unit = $2, updated_at = $3 where account_id = $1 and kind = 'officer'")
         .bind(id)

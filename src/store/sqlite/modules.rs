@@ -32,6 +32,25 @@ pub async fn revoke_module(conn: &mut Connection, name: &str, now: i64) -> Resul
     Ok(done.rows_affected() == 1)
 }
 
+/// Gives a revoked module a new key hash and makes it live again; returns
+/// its id, or `None` if no revoked module has that name.
+pub async fn reactivate_module(
+    conn: &mut Connection,
+    name: &str,
+    key_hash: &[u8],
+) -> Result<Option<String>, StoreError> {
+    let id: Option<(String,)> = sqlx::query_as(
+        "update module set key_hash = ?2, revoked_at = null where name = ?1 and revoked_at is not null \
+         returning module_id",
+    )
+    .bind(name)
+    .bind(key_hash)
+    .fetch_optional(conn)
+    .await
+    .map_err(StoreError::from_write)?;
+    Ok(id.map(|(id,)| id))
+}
+
 pub async fn module_by_key_hash(pool: &Pool, key_hash: &[u8]) -> Result<Option<ModuleRow>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!("{MODULE} where key_hash = ?1"));
     Ok(sqlx::query_as(sql).bind(key_hash).fetch_optional(pool).await?)
