@@ -53,7 +53,7 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-async fn start(dir: &std::path::Path) -> (App, String, jaga::telemetry::LogWriter) {
+async fn start(dir: &std::path::Path) -> (App, String, Serving) {
     let (keys, _) = KeyRing::generate().unwrap();
     let env = [
         (
@@ -84,8 +84,15 @@ async fn start(dir: &std::path::Path) -> (App, String, jaga::telemetry::LogWrite
     let main = jaga::http::router(app.state.clone());
     let admin = jaga::http::admin_router(app.state.clone());
     let handle = axum_server::Handle::new();
-    tokio::spawn(jaga::http::server::serve(listeners, None, main, admin, handle));
-    (app, base, log)
+    let serving = tokio::spawn(jaga::http::server::serve(listeners, None, main, admin, handle.clone()));
+    (app, base, Serving { log, handle, serving })
+}
+
+/// The running server: shut down before the app stops (it holds the state).
+struct Serving {
+    log: jaga::telemetry::LogWriter,
+    handle: axum_server::Handle<std::net::SocketAddr>,
+    serving: tokio::task::JoinHandle<Result<(), jaga::http::server::ServeError>>,
 }
 
 /// An active citizen account (no passkey: only its records are read here).
@@ -237,7 +244,7 @@ async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     // On disk (under target/), never a memory-backed temporary folder.
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let (app, base, _log) = start(dir.path()).await;
+    let (app, base, serving) = start(dir.path()).await;
     let (key, pseudonyms) = seed(&app.state).await;
     let pseudonyms = Arc::new(pseudonyms);
     let _ = http_reads(&base, &key, &pseudonyms).await; // warm-up
@@ -280,5 +287,8 @@ async fn main() {
     let events = jaga::store::audit::end_seq(&state.db).await.unwrap();
     println!("audit events written during the run: {events}");
     drop(state);
+    serving.handle.shutdown();
+    let _ = serving.serving.await;
     app.stop().await;
+    drop(serving.log);
 }

@@ -229,3 +229,42 @@ backend_test! {
         assert!(v["message"].as_str().unwrap().contains("application/json"), "{v}");
     }
 }
+
+backend_test! {
+    /// A browser opening a page it may not see, or one that does not exist,
+    /// gets a portal page with a way back; the API keeps its JSON.
+    async fn browser_routes_answer_in_html_and_the_api_in_json(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let mut citizen = crate::support::browser::Browser::new(&app);
+        assert_eq!(citizen.enrol("3171015207990007", "Siti Aminah").await.status, 201);
+        let page = |path: &'static str, accept: &'static str| {
+            let mut req = app.client.get(app.url(path)).header("accept", accept);
+            if let Some(token) = &citizen.session {
+                req = req.header("cookie", format!("{}={token}", crate::support::browser::COOKIE));
+            }
+            req.send()
+        };
+        let html = "text/html,application/xhtml+xml,*/*;q=0.8";
+        for (path, status, words) in [
+            ("/counter", 403, "Anda tidak dapat membuka halaman ini"),
+            ("/no/such/page", 404, "Halaman tidak ditemukan"),
+        ] {
+            let resp = page(path, html).await.unwrap();
+            assert_eq!(resp.status(), status, "{path}");
+            assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+            assert!(resp.headers().contains_key("content-security-policy"));
+            assert!(resp.headers().contains_key("x-request-id"));
+            let body = resp.text().await.unwrap();
+            assert!(body.contains(words) && body.contains("href=\"/\""), "{path}: {body}");
+            assert!(body.contains("<html lang=\"id\">"));
+        }
+        // The API, and a client that does not ask for HTML, keep the JSON shape.
+        for (path, accept) in [("/api/no/such", html), ("/counter", "application/json")] {
+            let resp = page(path, accept).await.unwrap();
+            assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+            let body: serde_json::Value = resp.json().await.unwrap();
+            assert!(body["request_id"].is_string(), "{path}");
+        }
+    }
+}

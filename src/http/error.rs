@@ -121,13 +121,84 @@ async fn with_detail(mut error: ApiError, status: StatusCode, body: axum::body::
     error
 }
 
-/// Middleware: rewrites every error response into [`ErrorBody`].
+/// An error page for a browser that asked for a page (not the API): the
+/// same status, in Bahasa Indonesia first, with a way back home.
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title_id: &'a str,
+    text_id: &'a str,
+    title_en: &'a str,
+    text_en: &'a str,
+    request_id: &'a str,
+}
+
+/// Whether this request is a browser opening a page: not the API or an
+/// operations endpoint, and HTML accepted.
+fn wants_a_page(request: &Request) -> bool {
+    let path = request.uri().path();
+    let machine = ["/api/", "/static/", "/metrics", "/healthz", "/readyz", "/openapi.json"]
+        .iter()
+        .any(|p| path.starts_with(p));
+    let html = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    !machine && html && matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD)
+}
+
+fn error_page(status: StatusCode, request_id: &str) -> Option<Response> {
+    let (title_id, text_id, title_en, text_en) = match status {
+        StatusCode::NOT_FOUND => (
+            "Halaman tidak ditemukan",
+            "Alamat ini tidak ada di Jaga.",
+            "Page not found",
+            "There is nothing at this address.",
+        ),
+        StatusCode::FORBIDDEN => (
+            "Anda tidak dapat membuka halaman ini",
+            "Halaman ini hanya untuk petugas dengan peran yang sesuai.",
+            "You may not open this page",
+            "This page is for officers with the right role only.",
+        ),
+        s if s.is_server_error() => (
+            "Terjadi kesalahan pada sistem kami",
+            "Silakan coba lagi nanti. Sebutkan kode permintaan jika menghubungi kami.",
+            "Something went wrong on our side",
+            "Please try again later. Quote the request id if you contact us.",
+        ),
+        _ => (
+            "Permintaan tidak dapat diproses",
+            "Silakan kembali dan coba lagi.",
+            "The request could not be processed",
+            "Please go back and try again.",
+        ),
+    };
+    let page = ErrorPage {
+        title_id,
+        text_id,
+        title_en,
+        text_en,
+        request_id,
+    };
+    let html = askama::Template::render(&page).ok()?;
+    let mut response = (status, axum::response::Html(html)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LANGUAGE, HeaderValue::from_static("id, en"));
+    Some(response)
+}
+
+/// Middleware: rewrites every error response into [`ErrorBody`], or an
+/// error page for a browser opening a page.
 pub async fn render_errors(request: Request, next: Next) -> Response {
     let request_id = request
         .extensions()
         .get::<RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
+    let page = wants_a_page(&request);
     let response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -145,6 +216,18 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
             error.cause = error.internal.as_deref().unwrap_or("-"),
             "request failed"
         );
+    }
+    if page
+        && status != StatusCode::TOO_MANY_REQUESTS
+        && let Some(mut html) = error_page(status, &request_id)
+    {
+        // The security headers and the rest, but the page's own type and length.
+        for (name, value) in &parts.headers {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                html.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+        return html;
     }
     let body = ErrorBody {
         error: error.code.to_owned(),
