@@ -1,5 +1,3 @@
-#![expect(clippy::print_stdout, reason = "build scripts talk to cargo on stdout")]
-
 //! Tells the integration tests whether a PostgreSQL server is configured
 //! (JAGA_TEST_POSTGRES_URL), so that without one each test's PostgreSQL
 //! variant shows in `cargo test` output as ignored, with the reason,

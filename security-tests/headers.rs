@@ -182,7 +182,7 @@ async fn tls_answer(port: &str, version: u16, suites: &[u16]) -> TlsAnswer {
         .await
         .unwrap();
     s.write_all(&record).await.unwrap();
-    let mut buf = vec![0u8; 16];
+    let mut buf = [0u8; 16];
     let mut got = 0;
     while got < 11 {
         match tokio::time::timeout(std::time::Duration::from_secs(5), s.read(&mut buf[got..])).await {
