@@ -150,12 +150,10 @@ impl Sealer for AuditSealer {
             return Box::pin(std::future::ready(()));
         };
         let status = self.status.clone();
-        let public = self.keys.audit.public_key();
         Box::pin(async move {
             let shown = path.display().to_string();
             let written =
-                tokio::task::spawn_blocking(move || super::copy::replace_if_larger(&path, &tip.note, size, &public))
-                    .await;
+                tokio::task::spawn_blocking(move || super::copy::replace_if_larger(&path, &tip.note, size)).await;
             let failure = match written {
                 Ok(Ok(())) => return,
                 Ok(Err(e)) => e.to_string(),
