@@ -22,6 +22,7 @@ fn collection() -> Collection {
     let field = |name: &str, classification| FieldDef {
         name: name.to_owned(),
         classification,
+        multiline: name == "health_note",
     };
     Collection {
         name: "antrian.tiket".to_owned(),

@@ -32,7 +32,11 @@ fn setup() -> &'static Setup {
 
 fuzz_target!(|data: &[u8]| {
     let s = setup();
-    let Ok(assertion) = parse_assertion(data) else {
+    let parsed = parse_assertion(data);
+    if jaga_fuzz::debug() {
+        eprintln!("parse_assertion: {:?}", parsed.as_ref().map(|_| ()));
+    }
+    let Ok(assertion) = parsed else {
         return;
     };
     let _ = assertion.credential_id();
@@ -48,5 +52,8 @@ fuzz_target!(|data: &[u8]| {
         "an assertion for another challenge was accepted"
     );
     let state = with_challenge(&s.started, assertion.challenge);
-    let _ = finish_sign_in(&s.rp, &assertion, &state, &c.user_handle, &c.static_state, &c.dynamic_state);
+    let finished = finish_sign_in(&s.rp, &assertion, &state, &c.user_handle, &c.static_state, &c.dynamic_state);
+    if jaga_fuzz::debug() {
+        eprintln!("finish_sign_in: {:?}", finished.map(|_| ()));
+    }
 });

@@ -28,14 +28,22 @@ fn setup() -> &'static Setup {
 
 fuzz_target!(|data: &[u8]| {
     let s = setup();
-    let Ok((reg, challenge)) = parse_registration(data) else {
+    let parsed = parse_registration(data);
+    if jaga_fuzz::debug() {
+        eprintln!("parse_registration: {:?}", parsed.as_ref().map(|_| ()));
+    }
+    let Ok((reg, challenge)) = parsed else {
         return;
     };
     assert!(
         finish_registration(&s.rp, &reg, &s.started.state).is_err(),
         "a registration for another challenge was accepted"
     );
-    if let Ok(new) = finish_registration(&s.rp, &reg, &with_challenge(&s.started, challenge)) {
+    let finished = finish_registration(&s.rp, &reg, &with_challenge(&s.started, challenge));
+    if jaga_fuzz::debug() {
+        eprintln!("finish_registration: {:?}", finished.as_ref().map(|_| ()));
+    }
+    if let Ok(new) = finished {
         assert_eq!(new.user_handle, USER_HANDLE);
         assert!(!new.credential_id.is_empty());
     }

@@ -135,7 +135,7 @@ def registration(key, cose: bytes, alg: int, cred_id: bytes, flags=UP | UV | AT,
         "rawId": b64u(cred_id),
         "type": "public-key",
         "authenticatorAttachment": attachment,
-        "clientExtensionResults": client_ext if client_ext is not None else {"credProps": {"rk": True}},
+        "clientExtensionResults": client_ext if client_ext is not None else {},
         "response": {
             "clientDataJSON": b64u(cdata),
             "attestationObject": b64u(att),
@@ -180,7 +180,7 @@ def webauthn() -> None:
     edk = ed_key("passkey ed25519")
     write("webauthn_registration", "ed25519-security-key.json",
           registration(edk, cose_ed25519(edk), -8, CRED_ID_ED, attachment="cross-platform",
-                       transports=("usb", "nfc"), client_ext={}))
+                       transports=("usb", "nfc")))
     # credProtect (userVerificationRequired = 3) in the authenticator extensions, synced passkey.
     write("webauthn_registration", "es256-synced-credprotect.json",
           registration(key, cose_es256(key), -7, CRED_ID, flags=UP | UV | AT | BE | BS,
@@ -188,6 +188,8 @@ def webauthn() -> None:
     write("webauthn_registration", "wrong-origin.json",
           registration(key, cose_es256(key), -7, CRED_ID,
                        cdata=client_data("create", origin="https://evil.example")))
+    write("webauthn_registration", "cred-props-unrequested.json",
+          registration(key, cose_es256(key), -7, CRED_ID, client_ext={"credProps": {"rk": True}}))
     write("webauthn_registration", "no-user-verification.json",
           registration(key, cose_es256(key), -7, CRED_ID, flags=UP | AT))
 

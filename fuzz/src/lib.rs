@@ -2,6 +2,13 @@
 //! challenge can be set to the response's (so verification gets past the
 //! challenge check), and a stored credential from a known-good registration.
 
+/// With `JAGA_FUZZ_DEBUG` set, the WebAuthn targets print each outcome
+/// (replaying a seed: `…/release/webauthn_assertion fuzz/seeds/webauthn_assertion -runs=0`).
+pub fn debug() -> bool {
+    static DEBUG: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *DEBUG.get_or_init(|| std::env::var_os("JAGA_FUZZ_DEBUG").is_some())
+}
+
 pub mod webauthn {
     use std::time::Duration;
 
