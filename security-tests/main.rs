@@ -12,12 +12,14 @@
 
 mod accounts;
 mod audit_tamper;
+mod audit_tip;
 mod browser;
 mod citizen_view;
 mod cli_config;
 mod counter_recovery;
 mod csrf_walk;
 mod errors;
+mod fail_closed;
 mod group_commit;
 mod headers;
 mod modules;

@@ -5,7 +5,7 @@ use anyhow::Context as _;
 use super::context::{Offline, operator_name};
 use crate::config::Config;
 use crate::identity::Role;
-use crate::identity::counter::add_officer;
+use crate::identity::officers::add_officer;
 
 pub async fn add(config: &Config, name: &str, unit: &str, roles: &[String]) -> anyhow::Result<()> {
     let origin = config
@@ -38,7 +38,7 @@ pub async fn add(config: &Config, name: &str, unit: &str, roles: &[String]) -> a
 
 pub async fn set_unit(config: &Config, officer: &str, unit: &str) -> anyhow::Result<()> {
     let offline = Offline::open(config).await?;
-    let done = crate::identity::counter::set_officer_unit(&offline.writer, officer, unit, &operator_name()).await;
+    let done = crate::identity::officers::set_officer_unit(&offline.writer, officer, unit, &operator_name()).await;
     offline.close().await;
     done?;
     super::say(&format!("officer {officer}: unit recorded"))
@@ -68,7 +68,7 @@ pub async fn list(config: &Config) -> anyhow::Result<()> {
 
 pub async fn suspend(config: &Config, officer: &str, reason: &str) -> anyhow::Result<()> {
     let offline = Offline::open(config).await?;
-    let done = crate::identity::counter::suspend_officer(&offline.writer, officer, reason, &operator_name()).await;
+    let done = crate::identity::officers::suspend_officer(&offline.writer, officer, reason, &operator_name()).await;
     offline.close().await;
     done.map_err(|e| match e {
         crate::identity::enrol::EnrolError::NoAccount => anyhow::anyhow!("no officer {officer}"),

@@ -12,7 +12,7 @@ use super::error::ApiError;
 use super::routes::Routes;
 use super::session::SignedIn;
 use crate::app::AppState;
-use crate::identity::counter::{self, IssuedCode};
+use crate::identity::counter::IssuedCode;
 use crate::identity::credentials::{self, CredentialError, PasskeyView};
 use crate::identity::{recovery, registration};
 
@@ -136,7 +136,7 @@ pub(super) async fn verification_code(
     who: SignedIn,
 ) -> Result<Json<IssuedCode>, ApiError> {
     Ok(Json(
-        counter::verification_code(&state, &who.account, &client.ctx).await?,
+        crate::identity::verification::verification_code(&state, &who.account, &client.ctx).await?,
     ))
 }
 

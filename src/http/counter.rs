@@ -114,7 +114,7 @@ pub(super) async fn verify(
     Json(body): Json<Verify>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let officer = officer(&state, &who).await?;
-    let account = counter::verify(&state, &officer, &body.nik, &body.code, &client.ctx).await?;
+    let account = crate::identity::verification::verify(&state, &officer, &body.nik, &body.code, &client.ctx).await?;
     Ok(Json(serde_json::json!({ "account": account, "verified": true })))
 }
 

@@ -5,14 +5,14 @@
 use std::time::Duration;
 
 use super::codes;
-use super::enrol::{EnrolError, nik_index, parse_name, parse_unit};
+use super::enrol::{EnrolError, nik_index, parse_name};
 use super::recovery::register_for;
 use super::registration::Pending;
 use super::{AccountId, AccountKind, Nik, Pseudonym, Role, Status, UserHandle};
 use crate::app::AppState;
 use crate::audit::{self, Actor, ActorKind, Context, Event, Outcome, Target};
+use crate::store::Tx;
 use crate::store::identity::{self as stored, AccountRow, CounterRecoveryRow, EnrolmentCodeRow};
-use crate::store::{Tx, Writer};
 
 /// Lifetime of an enrolment code given to a citizen.
 pub const CODE_LIFETIME: Duration = Duration::from_secs(15 * 60);
@@ -53,12 +53,12 @@ pub struct IssuedCode {
     pub expires_at: i64,
 }
 
-fn link(state_origin: &str, code: &str) -> String {
+pub(super) fn link(state_origin: &str, code: &str) -> String {
     // The code travels in the fragment: never sent to a server or in a Referer.
     format!("{state_origin}/enrol/code#{code}")
 }
 
-fn code_row(
+pub(super) fn code_row(
     code: &str,
     account_id: &str,
     purpose: &str,
@@ -80,7 +80,7 @@ fn code_row(
     }
 }
 
-fn new_account(kind: AccountKind, now: i64) -> Result<AccountRow, EnrolError> {
+pub(super) fn new_account(kind: AccountKind, now: i64) -> Result<AccountRow, EnrolError> {
     Ok(AccountRow {
         account_id: AccountId::generate()?.as_str().to_owned(),
         kind: kind.as_str().into(),
@@ -300,127 +300,6 @@ pub async fn recover(
         .await
 }
 
-fn verify_hash(account_id: &str, code: &str) -> Vec<u8> {
-    codes::enrolment_hash(&format!("verify:{account_id}:{}", codes::normalise(code)))
-}
-
-/// A citizen asks for a short code to show at the counter (a few per
-/// account per ten minutes: each is a stored row and an audit event).
-pub async fn verification_code(
-    state: &AppState,
-    account: &AccountRow,
-    ctx: &Context,
-) -> Result<IssuedCode, EnrolError> {
-    let key = crate::ratelimit::Key::Account(account.account_id.as_bytes().to_vec());
-    let decision = state.limits.check(crate::ratelimit::VERIFICATION_CODE_ACCOUNT, &key);
-    if !decision.allowed() {
-        crate::ratelimit::audit_trip(state, decision.policy, &key, ctx).await;
-        return Err(EnrolError::Limited(decision));
-    }
-    let digits: String = crate::ids::bytes::<8>()?
-        .iter()
-        .map(|b| char::from(b'0' + b % 10))
-        .collect();
-    let row = code_row(&digits, &account.account_id, "verify", None, false, VERIFY_LIFETIME);
-    let row = EnrolmentCodeRow {
-        code_hash: verify_hash(&account.account_id, &digits),
-        ..row
-    };
-    let expires_at = row.expires_at;
-    let actor = Actor::new(ActorKind::Citizen, account.pseudonym.clone());
-    let target = Target::new("account", Some(account.pseudonym.clone()));
-    let ctx = ctx.clone();
-    state
-        .writer
-        .write::<(), EnrolError, _>(move |tx| {
-            Box::pin(async move {
-                stored::insert_enrolment_code(tx, &row).await?;
-                audit::record(
-                    tx,
-                    Event::new(actor, "verification_code.issue", target, Outcome::Success).within(&ctx),
-                )
-                .await?;
-                Ok(())
-            })
-        })
-        .await?;
-    Ok(IssuedCode {
-        account: account.pseudonym.clone(),
-        url: String::new(),
-        code: digits,
-        expires_at,
-    })
-}
-
-/// The officer checked the KTP and the citizen showed the code from their
-/// signed-in phone: the account becomes verified.
-pub async fn verify(
-    state: &AppState,
-    officer: &CounterOfficer,
-    nik: &str,
-    code: &str,
-    ctx: &Context,
-) -> Result<String, EnrolError> {
-    let nik = Nik::parse(nik)?;
-    let index = nik_index(state, &nik);
-    let key = crate::ratelimit::Key::Account(index.clone());
-    match verify_code(state, officer, index, code, ctx).await {
-        Err(EnrolError::VerificationFailed) => {
-            let decision = state.limits.fail(crate::ratelimit::VERIFY_ACCOUNT, &key);
-            if decision.allowed() {
-                Err(EnrolError::VerificationFailed)
-            } else {
-                crate::ratelimit::audit_trip(state, decision.policy, &key, ctx).await;
-                Err(EnrolError::Limited(decision))
-            }
-        }
-        other => other,
-    }
-}
-
-async fn verify_code(
-    state: &AppState,
-    officer: &CounterOfficer,
-    index: Vec<u8>,
-    code: &str,
-    ctx: &Context,
-) -> Result<String, EnrolError> {
-    let code = code.to_owned();
-    let actor = officer.actor();
-    let ctx = ctx.clone();
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    state
-        .writer
-        .write(move |tx| {
-            Box::pin(async move {
-                let Some(account) = stored::account_by_nik_index(tx, &index).await? else {
-                    let event = Event::new(actor, "account.lookup", Target::new("account", None), Outcome::Denied)
-                        .reason("no_account_for_nik")
-                        .within(&ctx);
-                    audit::record_attempt(tx, event).await?;
-                    return Err(EnrolError::NoAccount);
-                };
-                let claimed = stored::claim_enrolment_code(tx, &verify_hash(&account.account_id, &code), now).await?;
-                let target = Target::new("account", Some(account.pseudonym.clone()));
-                if !claimed.is_some_and(|c| c.purpose == "verify" && c.account_id == account.account_id) {
-                    let event = Event::new(actor, "account.verify", target, Outcome::Denied)
-                        .reason("code_mismatch")
-                        .within(&ctx);
-                    audit::record_attempt(tx, event).await?;
-                    return Err(EnrolError::VerificationFailed);
-                }
-                stored::set_verified(tx, &account.account_id, true, now).await?;
-                audit::record(
-                    tx,
-                    Event::new(actor, "account.verify", target, Outcome::Success).within(&ctx),
-                )
-                .await?;
-                Ok(account.pseudonym)
-            })
-        })
-        .await
-}
-
 /// Redeems an enrolment code (single use) and starts registering a passkey.
 /// With `sign_in` false (a security key enrolled at the counter), no session
 /// is opened on the counter's browser.
@@ -502,120 +381,6 @@ pub(crate) async fn refuse_officer_session(
     .within(ctx);
     audit::record_attempt(tx, event).await?;
     Ok(())
-}
-
-/// `jaga officers suspend`: the officer's sessions end and they cannot sign
-/// in again (nor use a code) until an administrator acts.
-pub async fn suspend_officer(writer: &Writer, pseudonym: &str, reason: &str, operator: &str) -> Result<(), EnrolError> {
-    let pseudonym = pseudonym.to_owned();
-    let reason = reason.to_owned();
-    let actor = Actor::new(ActorKind::Operator, operator.to_owned());
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    writer
-        .write::<(), EnrolError, _>(move |tx| {
-            Box::pin(async move {
-                let officer = stored::account_by_pseudonym_tx(tx, &pseudonym)
-                    .await?
-                    .filter(|a| a.kind == "officer")
-                    .ok_or(EnrolError::NoAccount)?;
-                stored::set_status(tx, &officer.account_id, Status::Suspended.as_str(), Some(&reason), now).await?;
-                let ended = stored::delete_sessions_of(tx, &officer.account_id).await?;
-                stored::void_enrolment_codes(tx, &officer.account_id, now).await?;
-                let target = Target::new("account", Some(officer.pseudonym));
-                let event = Event::new(actor, "account.suspend", target, Outcome::Success).reason(reason);
-                audit::record(tx, event).await?;
-                tracing::info!(sessions.ended = ended, "officer suspended");
-                Ok(())
-            })
-        })
-        .await
-}
-
-/// `jaga officers set-unit`: records the unit of an existing officer.
-pub async fn set_officer_unit(writer: &Writer, pseudonym: &str, unit: &str, operator: &str) -> Result<(), EnrolError> {
-    let unit = parse_unit(unit)?;
-    let pseudonym = pseudonym.to_owned();
-    let actor = Actor::new(ActorKind::Operator, operator.to_owned());
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    writer
-        .write::<(), EnrolError, _>(move |tx| {
-            Box::pin(async move {
-                let officer = stored::account_by_pseudonym_tx(tx, &pseudonym)
-                    .await?
-                    .filter(|a| a.kind == "officer")
-                    .ok_or(EnrolError::NoAccount)?;
-                stored::set_unit(tx, &officer.account_id, &unit, now).await?;
-                let target = Target::new("account", Some(officer.pseudonym)).with_fields(["unit"]);
-                audit::record(tx, Event::new(actor, "officer.set_unit", target, Outcome::Success)).await?;
-                Ok(())
-            })
-        })
-        .await
-}
-
-/// `jaga officers add`: a pending officer with roles and a one-time link for
-/// the first passkey. Audited as an operator action.
-pub async fn add_officer(
-    writer: &Writer,
-    keys: &std::sync::Arc<crate::keys::KeyRing>,
-    origin: &str,
-    name: &str,
-    unit: Option<&str>,
-    roles: &[Role],
-    operator: &str,
-) -> Result<IssuedCode, EnrolError> {
-    let name = parse_name(name)?;
-    let unit = unit.map(parse_unit).transpose()?;
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let account = AccountRow {
-        unit,
-        ..new_account(AccountKind::Officer, now)?
-    };
-    let code = codes::enrolment_code()?;
-    let row = code_row(
-        &code,
-        &account.account_id,
-        "officer",
-        None,
-        false,
-        OFFICER_LINK_LIFETIME,
-    );
-    let issued = IssuedCode {
-        account: account.pseudonym.clone(),
-        url: link(origin, &code),
-        code,
-        expires_at: row.expires_at,
-    };
-    let roles: Vec<&'static str> = roles.iter().map(|r| r.as_str()).collect();
-    let keys = keys.clone();
-    let actor = Actor::new(ActorKind::Operator, operator.to_owned());
-    writer
-        .write::<(), EnrolError, _>(move |tx| {
-            Box::pin(async move {
-                stored::insert_account(tx, &account).await?;
-                super::personal::store_audited(
-                    tx,
-                    &keys.vault,
-                    &account.account_id,
-                    &account.pseudonym,
-                    None,
-                    &name,
-                    now,
-                    actor.clone(),
-                )
-                .await?;
-                for role in &roles {
-                    stored::insert_role(tx, &account.account_id, role).await?;
-                }
-                stored::insert_enrolment_code(tx, &row).await?;
-                let target = Target::new("account", Some(account.pseudonym.clone()))
-                    .with_fields(roles.iter().map(|r| format!("role.{r}")));
-                audit::record(tx, Event::new(actor, "officer.add", target, Outcome::Success)).await?;
-                Ok(())
-            })
-        })
-        .await?;
-    Ok(issued)
 }
 
 fn first_origin(state: &AppState) -> &str {

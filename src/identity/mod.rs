@@ -11,10 +11,12 @@ pub mod counter;
 pub mod credentials;
 pub mod enrol;
 pub mod nik;
+pub mod officers;
 mod pending;
 pub mod personal;
 pub mod recovery;
 pub mod registration;
+pub mod verification;
 
 use std::fmt;
 
