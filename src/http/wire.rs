@@ -91,7 +91,8 @@ impl<S: AsyncRead + Unpin> AsyncRead for Shaped<S> {
                 this.http1 = Some(true);
             } else if seen == H2_PREFACE.len() {
                 this.http1 = Some(false);
-            } else if new.is_empty() {
+            } else if new.is_empty() && matches!(polled, Poll::Ready(Ok(()))) {
+                // The client closed before saying anything.
                 this.http1 = Some(true);
             }
             if this.http1.is_some() {
