@@ -313,7 +313,8 @@ mod each_policy {
     use super::*;
 
     const SHORT: &str = "signin-ip=3/2, enrol-ip=3/2, code-ip=3/2, recovery-ip=3/2, signin-account=2/2, \
-                         recovery-account=2/2, verify-account=2/2, verification-code-account=2/2";
+                         recovery-account=2/2, verify-account=2/2, verification-code-account=2/2, \
+                         account-ip=3/2, counter-ip=30/2";
 
     /// The policy named in a 429's headers, or `None` when not refused.
     async fn refused_by(resp: reqwest::Response) -> Option<String> {
@@ -419,6 +420,19 @@ mod each_policy {
             };
             assert_eq!(until_refused(codes).await, "verification-code-account");
             refills(codes).await;
+            // A citizen's own changes, from one address.
+            let edits = |_| {
+                app.client
+                    .patch(app.url("/api/profile"))
+                    .header("origin", crate::support::WEB_ORIGIN)
+                    .header("content-type", "application/json")
+                    .header("x-forwarded-for", "203.0.117.1")
+                    .header("cookie", format!("{}={session}", crate::support::browser::COOKIE))
+                    .header("x-csrf-token", &csrf)
+                    .body(json!({ "phone": "081299887766" }).to_string())
+            };
+            assert_eq!(until_refused(edits).await, "account-ip");
+            refills(edits).await;
             drop((siti, officer));
         }
     }

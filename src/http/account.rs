@@ -20,13 +20,15 @@ pub fn routes(state: &AppState) -> Routes {
     let add = Routes::new()
         .post("/api/passkeys/start", add_start)
         .post("/api/passkeys/finish", add_finish);
-    Routes::new()
-        .get("/api/passkeys", list)
-        .merge(super::limits::limited(state, add, crate::ratelimit::ENROL_IP))
+    let own = Routes::new()
         .patch("/api/passkeys/{id}", rename)
         .delete("/api/passkeys/{id}", remove)
         .post("/api/recovery-codes", regenerate)
-        .post("/api/verification-code", verification_code)
+        .post("/api/verification-code", verification_code);
+    Routes::new()
+        .get("/api/passkeys", list)
+        .merge(super::limits::limited(state, add, crate::ratelimit::ENROL_IP))
+        .merge(super::limits::limited(state, own, crate::ratelimit::ACCOUNT_IP))
         .get("/api/activity", activity)
         .layered(|r| super::session::origin_checked(state, r))
 }

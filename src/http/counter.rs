@@ -15,15 +15,11 @@ use crate::identity::Role;
 use crate::identity::counter::{self, CounterOfficer, IssuedCode};
 
 pub fn routes(state: &AppState) -> Routes {
-    let verify_route = Routes::new().post("/api/counter/verify", verify);
-    Routes::new()
+    let counter = Routes::new()
         .post("/api/counter/enrol", enrol)
         .post("/api/counter/recover", recover)
-        .merge(super::limits::limited(
-            state,
-            verify_route,
-            crate::ratelimit::COUNTER_IP,
-        ))
+        .post("/api/counter/verify", verify);
+    super::limits::limited(state, counter, crate::ratelimit::COUNTER_IP)
         .layered(|r| super::session::origin_checked(state, r))
 }
 

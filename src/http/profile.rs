@@ -20,13 +20,15 @@ pub const OWN_DATA: &str = "own_data";
 pub const COUNTER_LOOKUP: &str = "counter.lookup";
 
 pub fn routes(state: &AppState) -> Routes {
-    let find = Routes::new().post("/api/counter/citizens/find", find);
-    Routes::new()
+    let own_data = Routes::new()
         .get("/api/profile", own)
         .patch("/api/profile", update_contact)
-        .get("/api/profile/records", own_records)
-        .merge(super::limits::limited(state, find, crate::ratelimit::COUNTER_IP))
-        .put("/api/counter/citizens/{citizen}/identity", set_identity)
+        .get("/api/profile/records", own_records);
+    let counter = Routes::new()
+        .post("/api/counter/citizens/find", find)
+        .put("/api/counter/citizens/{citizen}/identity", set_identity);
+    super::limits::limited(state, own_data, crate::ratelimit::ACCOUNT_IP)
+        .merge(super::limits::limited(state, counter, crate::ratelimit::COUNTER_IP))
         .layered(|r| super::session::origin_checked(state, r))
 }
 

@@ -45,6 +45,13 @@ pub const COUNTER_IP: Policy = Policy {
     burst: 120,
     window: Duration::from_secs(60),
 };
+/// A signed-in person's own changes and reads of their data (each is a
+/// stored change or an audit event).
+pub const ACCOUNT_IP: Policy = Policy {
+    name: "account-ip",
+    burst: 120,
+    window: Duration::from_secs(60),
+};
 pub const RECOVERY_IP: Policy = Policy {
     name: "recovery-ip",
     burst: 10,
@@ -79,11 +86,12 @@ pub const VERIFICATION_CODE_ACCOUNT: Policy = Policy {
     window: Duration::from_secs(600),
 };
 
-const ALL: [Policy; 9] = [
+const ALL: [Policy; 10] = [
     SIGN_IN_IP,
     ENROL_IP,
     CODE_IP,
     COUNTER_IP,
+    ACCOUNT_IP,
     RECOVERY_IP,
     SIGN_IN_ACCOUNT,
     RECOVERY_ACCOUNT,
