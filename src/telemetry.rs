@@ -6,13 +6,20 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use crate::config::{LogConfig, LogFormat};
 
+/// `RUST_LOG` when it is a valid filter, else `log.filter` (validated when
+/// the configuration was loaded), else `info`.
+fn filter_of(config: &LogConfig) -> EnvFilter {
+    std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|f| crate::config::log_filter(&f))
+        .or_else(|| crate::config::log_filter(&config.filter))
+        .unwrap_or_else(|| EnvFilter::new("info"))
+}
+
 /// Installs the global subscriber for one-shot commands: to stderr, so
 /// their own output on stdout stays clean.
 pub fn init(config: &LogConfig) {
-    let filter = std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|f| EnvFilter::try_new(f).ok())
-        .unwrap_or_else(|| EnvFilter::new(&config.filter));
+    let filter = filter_of(config);
     install(config.format, filter, std::io::stderr);
 }
 
@@ -63,10 +70,7 @@ pub fn init_serving<W>(config: &LogConfig, output: W) -> LogWriter
 where
     W: std::io::Write + Send + 'static,
 {
-    let filter = std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|f| EnvFilter::try_new(f).ok())
-        .unwrap_or_else(|| EnvFilter::new(&config.filter));
+    let filter = filter_of(config);
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(true)
         .buffered_lines_limit(config.queue_lines)

@@ -101,3 +101,16 @@ fn bad_origin_is_refused() {
     assert!(config(&[("JAGA_AUDIT_ORIGIN", "a b")], false).is_err());
     assert!(config(&[("JAGA_AUDIT_ORIGIN", "a+b")], false).is_err());
 }
+
+/// Found by the `config` fuzz target: tracing-subscriber panicked on this
+/// filter; it is now refused with the key's name.
+#[test]
+fn a_filter_that_panicked_tracing_subscriber_is_refused() {
+    let found = "   x\" \"; -      \u{0}t\u{0}\u{0}\u{0}PA\u{FFFD}H=";
+    // The library itself still panics on it (so this test means something).
+    assert!(std::panic::catch_unwind(|| tracing_subscriber::EnvFilter::try_new(found)).is_err());
+    for filter in [found, "  é=debug", "   [span]=x", " a,b=\u{fa}"] {
+        let outcome = std::panic::catch_unwind(|| super::log_filter(filter).is_some());
+        assert!(outcome.is_ok(), "{filter:?} panicked");
+    }
+}
