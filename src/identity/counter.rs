@@ -250,13 +250,7 @@ pub async fn recover(
         .writer
         .write(move |tx| {
             Box::pin(async move {
-                let Some(account) = stored::account_by_nik_index(tx, &index).await? else {
-                    let event = Event::new(actor, "account.lookup", Target::new("account", None), Outcome::Denied)
-                        .reason("no_account_for_nik")
-                        .within(&ctx);
-                    audit::record_attempt(tx, event).await?;
-                    return Err(EnrolError::NoAccount);
-                };
+                let account = account_for_nik(tx, &index, &actor, &ctx).await?;
                 let row = code_row(
                     &code,
                     &account.account_id,
@@ -360,6 +354,29 @@ pub async fn start_with_code(
             })
         })
         .await
+}
+
+/// The account holding this NIK index for an officer's action; when there is
+/// none, the refused lookup is audited and the action fails.
+pub(crate) async fn account_for_nik(
+    tx: &mut Tx<'_>,
+    index: &[u8],
+    officer: &Actor,
+    ctx: &Context,
+) -> Result<AccountRow, EnrolError> {
+    if let Some(account) = stored::account_by_nik_index(tx, index).await? {
+        return Ok(account);
+    }
+    let event = Event::new(
+        officer.clone(),
+        "account.lookup",
+        Target::new("account", None),
+        Outcome::Denied,
+    )
+    .reason("no_account_for_nik")
+    .within(ctx);
+    audit::record_attempt(tx, event).await?;
+    Err(EnrolError::NoAccount)
 }
 
 /// A code an officer issued is for the citizen's own device: a browser

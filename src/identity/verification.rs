@@ -4,7 +4,7 @@
 
 use super::Nik;
 use super::codes;
-use super::counter::{CounterOfficer, IssuedCode, VERIFY_LIFETIME, code_row};
+use super::counter::{CounterOfficer, IssuedCode, VERIFY_LIFETIME, account_for_nik, code_row};
 use super::enrol::{EnrolError, nik_index};
 use crate::app::AppState;
 use crate::audit::{self, Actor, ActorKind, Context, Event, Outcome, Target};
@@ -103,13 +103,7 @@ async fn verify_code(
         .writer
         .write(move |tx| {
             Box::pin(async move {
-                let Some(account) = stored::account_by_nik_index(tx, &index).await? else {
-                    let event = Event::new(actor, "account.lookup", Target::new("account", None), Outcome::Denied)
-                        .reason("no_account_for_nik")
-                        .within(&ctx);
-                    audit::record_attempt(tx, event).await?;
-                    return Err(EnrolError::NoAccount);
-                };
+                let account = account_for_nik(tx, &index, &actor, &ctx).await?;
                 let claimed = stored::claim_enrolment_code(tx, &verify_hash(&account.account_id, &code), now).await?;
                 let target = Target::new("account", Some(account.pseudonym.clone()));
                 if !claimed.is_some_and(|c| c.purpose == "verify" && c.account_id == account.account_id) {
