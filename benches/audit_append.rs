@@ -125,13 +125,13 @@ async fn audited_appends(dir: &std::path::Path, run: usize, events: u64) -> (f64
     };
     let status = jaga::audit::checkpointer::AuditStatus::default();
     let sealer = AuditSealer::new(
-        keys.clone(),
+        keys.audit.clone(),
         config.origin.clone(),
         Some(config.checkpoint_file.clone()),
         status.clone(),
     );
     let (writer, writer_task) = Writer::start(db.clone(), Arc::new(sealer));
-    let checkpointer = Checkpointer::resume(db.clone(), writer.clone(), keys.clone(), config, status)
+    let checkpointer = Checkpointer::resume(db.clone(), writer.clone(), keys.audit.clone(), config, status)
         .await
         .unwrap();
     let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -101,10 +101,10 @@ async fn citizen(state: &AppState, i: usize) -> String {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let row = jaga::store::identity::AccountRow {
         account_id: AccountId::generate().unwrap().as_str().to_owned(),
-        kind: "citizen".into(),
+        kind: jaga::account::AccountKind::Citizen,
         user_handle: UserHandle::generate().unwrap().0.to_vec(),
         pseudonym: Pseudonym::generate(AccountKind::Citizen).unwrap().as_str().to_owned(),
-        status: "active".into(),
+        status: jaga::account::Status::Active,
         verified: i.is_multiple_of(2),
         flag: None,
         display_name: String::new(),
@@ -138,7 +138,10 @@ async fn seed(state: &AppState) -> (String, Vec<String>) {
         })
         .collect();
     let ctx = Context::default();
-    let coll = collection::define(&state.db, &state.writer, &module, "perizinan.application", fields, &ctx)
+    collection::define(&state.db, &state.writer, &module, "perizinan.application", fields, &ctx)
+        .await
+        .unwrap();
+    let owned = collection::owned(&state.db, &state.writer, &module, "perizinan.application", &ctx)
         .await
         .unwrap();
     let mut pseudonyms = Vec::with_capacity(CITIZENS);
@@ -162,7 +165,9 @@ async fn seed(state: &AppState) -> (String, Vec<String>) {
                     .collect::<BTreeMap<_, _>>(),
             })
             .collect();
-        records::write(state, &module, &coll, writes, None, &ctx).await.unwrap();
+        records::write(&state.modules, &owned, writes, None, &ctx)
+            .await
+            .unwrap();
     }
     (key.to_string(), pseudonyms)
 }

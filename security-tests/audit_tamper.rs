@@ -18,7 +18,7 @@ async fn pristine(backend: Backend) -> (Sandbox, String) {
     let mut cp = Checkpointer::resume(
         lib.db.clone(),
         lib.writer.clone(),
-        lib.keys.clone(),
+        lib.keys.audit.clone(),
         Lib::audit_config(&sandbox, 10),
         jaga::audit::checkpointer::AuditStatus::default(),
     )

@@ -105,7 +105,7 @@ backend_test! {
         let mut cp = Checkpointer::resume(
             lib.db.clone(),
             lib.writer.clone(),
-            lib.keys.clone(),
+            lib.keys.audit.clone(),
             Lib::audit_config(&sandbox, 1000),
             jaga::audit::checkpointer::AuditStatus::default(),
         )

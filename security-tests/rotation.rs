@@ -258,7 +258,7 @@ backend_test! {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(erased.status, "erased");
+        assert_eq!(erased.status, jaga::account::Status::Erased);
         assert!(erased.nik_index.is_none());
         let rows = jaga::store::audit::events_from(&lib.db, 0, 10_000).await.unwrap();
         let event = rows.iter().find(|r| r.action == "citizen.erase").unwrap();

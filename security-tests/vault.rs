@@ -17,10 +17,10 @@ const CANARIES: [(&str, &str); 3] = [
 async fn citizen_account(lib: &Lib) -> String {
     let row = AccountRow {
         account_id: jaga::identity::AccountId::generate().unwrap().as_str().to_owned(),
-        kind: "citizen".into(),
+        kind: jaga::account::AccountKind::Citizen,
         user_handle: jaga::identity::UserHandle::generate().unwrap().0.to_vec(),
         pseudonym: "ctz_vaulttest".into(),
-        status: "active".into(),
+        status: jaga::account::Status::Active,
         verified: true,
         flag: None,
         display_name: "-".into(),

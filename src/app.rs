@@ -9,11 +9,11 @@ use tokio::task::JoinHandle;
 use crate::audit::checkpointer::{AuditStatus, Checkpointer};
 use crate::audit::{self, Actor, AuditError, AuditSealer, Event, Outcome, Target};
 use crate::config::Config;
-use crate::http::Metrics;
 use crate::keys::KeyRing;
 use crate::passkeys::RelyingParty;
 use crate::ratelimit::Limits;
 use crate::store::{Db, Writer};
+use crate::telemetry::Metrics;
 
 /// Shared state of the HTTP handlers; cheap to clone.
 #[derive(Debug, Clone)]
@@ -26,6 +26,11 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub rp: Arc<RelyingParty>,
     pub limits: Arc<Limits>,
+    /// What each domain area is given: only the dependencies it uses.
+    pub identity: crate::identity::Deps,
+    pub sessions: crate::sessions::Deps,
+    pub modules: crate::modules::Deps,
+    pub profile: crate::profile::Deps,
 }
 
 /// A started application: state plus its background tasks.
@@ -58,7 +63,7 @@ impl App {
         let (writer, writer_task) = Writer::start(
             db.clone(),
             Arc::new(AuditSealer::new(
-                keys.clone(),
+                keys.audit.clone(),
                 config.audit.origin.clone(),
                 Some(config.audit.checkpoint_file.clone()),
                 audit_status.clone(),
@@ -67,7 +72,7 @@ impl App {
         let checkpointer = Checkpointer::resume(
             db.clone(),
             writer.clone(),
-            keys.clone(),
+            keys.audit.clone(),
             config.audit.clone(),
             audit_status.clone(),
         )
@@ -83,7 +88,33 @@ impl App {
             );
         }
         let limits = Arc::new(Limits::new(&config.ratelimit));
+        let session_config = Arc::new(config.sessions.clone());
         let state = AppState {
+            identity: crate::identity::Deps {
+                db: db.clone(),
+                writer: writer.clone(),
+                keys: keys.clone(),
+                rp: rp.clone(),
+                limits: limits.clone(),
+                sessions: session_config.clone(),
+            },
+            sessions: crate::sessions::Deps {
+                db: db.clone(),
+                writer: writer.clone(),
+                rp: rp.clone(),
+                limits: limits.clone(),
+                sessions: session_config,
+            },
+            modules: crate::modules::Deps {
+                db: db.clone(),
+                writer: writer.clone(),
+                keys: keys.clone(),
+            },
+            profile: crate::profile::Deps {
+                db: db.clone(),
+                writer: writer.clone(),
+                keys: keys.clone(),
+            },
             config: Arc::new(config),
             db,
             writer,

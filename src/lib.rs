@@ -3,6 +3,7 @@
 //!
 //! Layers: [`http`] → domain modules ([`audit`], …) → [`store`].
 
+pub mod account;
 pub mod app;
 pub mod audit;
 pub mod cli;
@@ -15,6 +16,7 @@ pub mod modules;
 pub mod passkeys;
 pub mod profile;
 pub mod ratelimit;
+pub mod rotation;
 pub mod sessions;
 pub mod store;
 pub mod telemetry;

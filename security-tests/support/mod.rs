@@ -357,7 +357,7 @@ impl Lib {
         let db = jaga::store::Db::open(&url, 4, true).await.unwrap();
         db.migrate().await.unwrap();
         let sealer = Arc::new(jaga::audit::AuditSealer::new(
-            keys.clone(),
+            keys.audit.clone(),
             ORIGIN,
             Some(sandbox.keys_path().with_file_name("audit-checkpoint.txt")),
             jaga::audit::checkpointer::AuditStatus::default(),

@@ -20,8 +20,8 @@ use ring::signature::{ED25519, UnparsedPublicKey};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::AuditKeys;
 use super::merkle::Hash;
-use crate::keys::AuditKeys;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use super::AuditKeys;
 use super::checkpoint::Checkpoint;
 use super::merkle::Frontier;
 use super::{AuditError, check_row};
 use crate::config::AuditConfig;
-use crate::keys::KeyRing;
 use crate::store::audit::{self as stored, CheckpointRow};
 use crate::store::{Db, StoreError, Writer};
 
@@ -68,7 +68,7 @@ impl AuditStatus {
 pub struct Checkpointer {
     db: Db,
     writer: Writer,
-    keys: Arc<KeyRing>,
+    keys: Arc<AuditKeys>,
     config: AuditConfig,
     frontier: Frontier,
     signed_size: u64,
@@ -89,14 +89,14 @@ impl Checkpointer {
     pub async fn resume(
         db: Db,
         writer: Writer,
-        keys: Arc<KeyRing>,
+        keys: Arc<AuditKeys>,
         config: AuditConfig,
         status: AuditStatus,
     ) -> Result<Self, AuditError> {
         let mut frontier = Frontier::default();
         check_local_copy(&db, &keys, &config).await?;
         if let Some(row) = stored::last_checkpoint(&db).await? {
-            let cp = Checkpoint::open(&row.note, &keys.audit.public_key())
+            let cp = Checkpoint::open(&row.note, &keys.public_key())
                 .map_err(|e| corrupt(format!("last audit checkpoint: {e}")))?;
             if i64::try_from(cp.size).ok() != Some(row.tree_size) {
                 return Err(corrupt(format!(
@@ -221,7 +221,7 @@ impl Checkpointer {
             tree_size: i64::try_from(checkpoint.size).unwrap_or(i64::MAX),
             root_hash: checkpoint.root.to_vec(),
             time_s: checkpoint.time,
-            note: checkpoint.sign(&self.keys.audit),
+            note: checkpoint.sign(&self.keys),
             frontier: self.frontier.to_bytes(),
         };
         self.writer
@@ -237,14 +237,13 @@ impl Checkpointer {
 /// The signed checkpoint kept outside the database must describe a prefix
 /// of the log in the database: otherwise the log was rolled back, cut or
 /// replaced underneath us. (Commands that write check it too.)
-pub async fn check_local_copy(db: &Db, keys: &KeyRing, config: &AuditConfig) -> Result<(), AuditError> {
+pub async fn check_local_copy(db: &Db, keys: &AuditKeys, config: &AuditConfig) -> Result<(), AuditError> {
     let path = &config.checkpoint_file;
     let note = super::copy::read(path).map_err(|e| corrupt(format!("cannot read {}: {e}", path.display())))?;
     let Some(note) = note else {
         return Ok(());
     };
-    let local =
-        Checkpoint::open(&note, &keys.audit.public_key()).map_err(|e| corrupt(format!("{}: {e}", path.display())))?;
+    let local = Checkpoint::open(&note, &keys.public_key()).map_err(|e| corrupt(format!("{}: {e}", path.display())))?;
     match root_at(db, keys, local.size).await? {
         Some(root) if root == local.root => Ok(()),
         Some(_) => Err(corrupt(format!(
@@ -264,11 +263,11 @@ pub async fn check_local_copy(db: &Db, keys: &KeyRing, config: &AuditConfig) -> 
 
 /// The root of the stored log at `size`, from the newest checkpoint at or
 /// below it and the events after; `None` if the log is shorter.
-pub async fn root_at(db: &Db, keys: &KeyRing, size: u64) -> Result<Option<super::merkle::Hash>, AuditError> {
+pub async fn root_at(db: &Db, keys: &AuditKeys, size: u64) -> Result<Option<super::merkle::Hash>, AuditError> {
     let wanted = i64::try_from(size).unwrap_or(i64::MAX);
     let mut frontier = match stored::checkpoint_at_or_before(db, wanted).await? {
         Some(row) => {
-            let cp = Checkpoint::open(&row.note, &keys.audit.public_key())
+            let cp = Checkpoint::open(&row.note, &keys.public_key())
                 .map_err(|e| corrupt(format!("audit checkpoint {}: {e}", row.tree_size)))?;
             Frontier::from_bytes(&row.frontier)
                 .filter(|f| {
@@ -325,7 +324,7 @@ impl Sweep {
     }
 
     /// One batch; returns the number of events checked when a pass ends.
-    async fn step(&mut self, db: &Db, keys: &KeyRing, every: Duration) -> Result<Option<u64>, AuditError> {
+    async fn step(&mut self, db: &Db, keys: &AuditKeys, every: Duration) -> Result<Option<u64>, AuditError> {
         if !self.running {
             if Instant::now() < self.next_at {
                 return Ok(None);
@@ -368,8 +367,8 @@ impl Sweep {
         Ok(None)
     }
 
-    async fn start(&mut self, db: &Db, keys: &KeyRing) -> Result<(), AuditError> {
-        let public = keys.audit.public_key();
+    async fn start(&mut self, db: &Db, keys: &AuditKeys) -> Result<(), AuditError> {
+        let public = keys.public_key();
         let mut pending = Vec::new();
         for row in stored::checkpoints(db).await? {
             let cp = Checkpoint::open(&row.note, &public)

@@ -15,16 +15,17 @@ pub mod checkpointer;
 mod context;
 pub mod copy;
 mod event;
+mod keys;
 pub mod merkle;
 mod sealer;
 pub mod verify;
 
-use crate::keys::KeyRing;
 use crate::store::audit::EventRow;
 use crate::store::{self, StoreError, Tx};
 
 pub use context::Context;
 pub use event::{Actor, ActorKind, Event, InvalidEvent, Outcome, Recorded, Target};
+pub use keys::AuditKeys;
 pub use sealer::AuditSealer;
 
 #[derive(Debug, thiserror::Error)]
@@ -119,8 +120,37 @@ pub fn from_row(row: &EventRow) -> Option<Recorded> {
 }
 
 /// The leaf hash of a stored row and whether its MAC is genuine.
-pub fn check_row(keys: &KeyRing, row: &EventRow) -> Option<merkle::Hash> {
+pub fn check_row(keys: &AuditKeys, row: &EventRow) -> Option<merkle::Hash> {
     let recorded = from_row(row)?;
     let leaf = merkle::leaf_hash(&recorded.canonical_bytes());
-    keys.audit.verify_leaf_mac(&leaf, &row.mac).then_some(leaf)
+    keys.verify_leaf_mac(&leaf, &row.mac).then_some(leaf)
+}
+
+/// An audit event that cannot be recorded fails the vault operation with it.
+impl From<AuditError> for crate::vault::VaultError {
+    fn from(e: AuditError) -> Self {
+        match e {
+            AuditError::Store(s) => crate::vault::VaultError::Store(s),
+            AuditError::Invalid(_) => crate::vault::VaultError::Encrypt,
+        }
+    }
+}
+
+/// Audits a rate-limit trip of `policy`. Callers thin trips out first
+/// (`ratelimit::Limits::should_audit`: once a minute per key), so that a
+/// flood of refused requests cannot flood the audit log.
+pub async fn record_trip(writer: &crate::store::Writer, policy: &'static str, ctx: &Context) {
+    let event = Event::new(
+        Actor::new(ActorKind::Anonymous, "-"),
+        "ratelimit.trip",
+        Target::new("ratelimit", Some(policy.to_owned())),
+        Outcome::Denied,
+    )
+    .within(ctx);
+    let result = writer
+        .write::<(), AuditError, _>(move |tx| Box::pin(record(tx, event)))
+        .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, "could not audit a rate-limit trip");
+    }
 }

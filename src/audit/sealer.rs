@@ -12,17 +12,17 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use super::AuditKeys;
 use super::checkpoint::Checkpoint;
 use super::checkpointer::AuditStatus;
 use super::merkle::{self, Frontier};
 use super::{check_row, from_row};
-use crate::keys::KeyRing;
 use crate::store::audit::{EventRow, TipRow};
 use crate::store::{BoxFuture, Sealer, StoreError};
 
 #[derive(Debug)]
 pub struct AuditSealer {
-    keys: Arc<KeyRing>,
+    keys: Arc<AuditKeys>,
     origin: String,
     /// Where the copy of the tip is kept (none for tools that only read).
     copy: Option<PathBuf>,
@@ -42,11 +42,11 @@ struct Tips {
 impl AuditSealer {
     /// A sealer for the log named `origin`; its floor starts at the copy
     /// kept in `copy`, if there is one signed by our key.
-    pub fn new(keys: Arc<KeyRing>, origin: impl Into<String>, copy: Option<PathBuf>, status: AuditStatus) -> Self {
+    pub fn new(keys: Arc<AuditKeys>, origin: impl Into<String>, copy: Option<PathBuf>, status: AuditStatus) -> Self {
         let floor = copy
             .as_deref()
             .and_then(|path| super::copy::read(path).ok().flatten())
-            .and_then(|note| Checkpoint::open(&note, &keys.audit.public_key()).ok())
+            .and_then(|note| Checkpoint::open(&note, &keys.public_key()).ok())
             .map_or(0, |cp| cp.size);
         Self {
             keys,
@@ -78,7 +78,7 @@ impl AuditSealer {
         if self.with(|s| s.committed.as_ref() == Some(tip)) {
             return Frontier::from_bytes(&tip.frontier).ok_or_else(|| self.corrupt("audit tip frontier".into()));
         }
-        let cp = Checkpoint::open(&tip.note, &self.keys.audit.public_key())
+        let cp = Checkpoint::open(&tip.note, &self.keys.public_key())
             .map_err(|e| self.corrupt(format!("audit tip: {e}")))?;
         Frontier::from_bytes(&tip.frontier)
             .filter(|f| {
@@ -92,7 +92,7 @@ impl Sealer for AuditSealer {
     fn seal(&self, row: &mut EventRow) -> Result<(), StoreError> {
         let recorded = from_row(row).ok_or_else(|| StoreError::Corrupt("unreadable audit row".into()))?;
         let leaf = merkle::leaf_hash(&recorded.canonical_bytes());
-        row.mac = self.keys.audit.leaf_mac(&leaf).to_vec();
+        row.mac = self.keys.leaf_mac(&leaf).to_vec();
         Ok(())
     }
 
@@ -136,7 +136,7 @@ impl Sealer for AuditSealer {
         Ok(TipRow {
             tree_size: i64::try_from(checkpoint.size).map_err(|_| StoreError::Corrupt("audit log too large".into()))?,
             frontier: frontier.to_bytes(),
-            note: checkpoint.sign(&self.keys.audit),
+            note: checkpoint.sign(&self.keys),
         })
     }
 

@@ -3,10 +3,10 @@
 
 use std::fmt;
 
+use super::AuditKeys;
 use super::check_row;
 use super::checkpoint::Checkpoint;
 use super::merkle::{Hash, Tree, verify_consistency};
-use crate::keys::KeyRing;
 use crate::store::audit as stored;
 use crate::store::{Db, StoreError};
 
@@ -54,8 +54,8 @@ fn fail(seq: Option<u64>, reason: impl Into<String>) -> VerifyError {
 
 /// Verifies the whole log. `external` is a checkpoint note kept outside the
 /// database, which catches a log truncated together with its checkpoints.
-pub async fn verify(db: &Db, keys: &KeyRing, origin: &str, external: Option<&str>) -> Result<Report, VerifyError> {
-    let public = keys.audit.public_key();
+pub async fn verify(db: &Db, keys: &AuditKeys, origin: &str, external: Option<&str>) -> Result<Report, VerifyError> {
+    let public = keys.public_key();
     let mut checkpoints = Vec::new();
     for row in stored::checkpoints(db).await? {
         let cp = Checkpoint::open(&row.note, &public)
@@ -154,7 +154,7 @@ pub async fn verify(db: &Db, keys: &KeyRing, origin: &str, external: Option<&str
 
 /// Reads every event in order, checking numbering and MACs, and compares
 /// the root at each checkpoint as soon as the tree reaches its size.
-async fn rebuild(db: &Db, keys: &KeyRing, checkpoints: &[Checkpoint]) -> Result<Tree, VerifyError> {
+async fn rebuild(db: &Db, keys: &AuditKeys, checkpoints: &[Checkpoint]) -> Result<Tree, VerifyError> {
     let mut tree = Tree::default();
     let mut next_checkpoint = checkpoints.iter().peekable();
     let mut trusted = 0u64;

@@ -33,7 +33,7 @@ pub async fn verify(config: &Config, checkpoint: Option<&Path>) -> anyhow::Resul
         }
     };
     let db = Db::open(&config.database.url, 2, false).await?;
-    let result = verify_log(&db, &keys, &config.audit.origin, external.as_deref()).await;
+    let result = verify_log(&db, &keys.audit, &config.audit.origin, external.as_deref()).await;
     db.close().await;
     match result {
         Ok(report) => {

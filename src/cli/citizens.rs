@@ -12,13 +12,13 @@ const OPERATOR_LOOKUP: &str = "operator.lookup";
 pub async fn find(config: &Config, nik: &str) -> anyhow::Result<bool> {
     let nik = Nik::parse(nik).map_err(|e| anyhow::anyhow!("--nik: {e}"))?;
     let offline = Offline::open(config).await?;
-    let reader = Reader::Operator { name: operator_name() };
+    let reader = Reader::operator(operator_name());
     let deps = profile::Deps {
-        db: &offline.db,
-        writer: &offline.writer,
-        keys: &offline.keys,
+        db: offline.db.clone(),
+        writer: offline.writer.clone(),
+        keys: offline.keys.clone(),
     };
-    let found = profile::find::by_nik(deps, &reader, &nik, OPERATOR_LOOKUP, &Context::default()).await;
+    let found = profile::find::by_nik(&deps, &reader, &nik, OPERATOR_LOOKUP, &Context::default()).await;
     offline.close().await;
     let view = match found {
         Ok(view) => view,

@@ -27,9 +27,9 @@ impl Offline {
         db.migrate().await?;
         // A command that writes checks the log against the copy kept
         // outside the database first, as `serve` does.
-        crate::audit::checkpointer::check_local_copy(&db, &keys, &config.audit).await?;
+        crate::audit::checkpointer::check_local_copy(&db, &keys.audit, &config.audit).await?;
         let sealer = AuditSealer::new(
-            keys.clone(),
+            keys.audit.clone(),
             config.audit.origin.clone(),
             Some(config.audit.checkpoint_file.clone()),
             crate::audit::checkpointer::AuditStatus::default(),

@@ -10,7 +10,8 @@ use super::context::{Offline, operator};
 use crate::audit::checkpoint::verifier_key;
 use crate::config::Config;
 use crate::keys::{self, KeyRing, edit};
-use crate::vault::{KeyProvider as _, rotation};
+use crate::rotation;
+use crate::vault::KeyProvider as _;
 
 pub fn init(config: &Config) -> anyhow::Result<()> {
     let (ring, text) = KeyRing::generate()?;

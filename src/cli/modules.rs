@@ -8,7 +8,7 @@ pub async fn add(config: &Config, name: &str) -> anyhow::Result<()> {
     let added = crate::modules::add(&offline.writer, name, &operator_name()).await;
     offline.close().await;
     let (module, key) = added?;
-    super::say(&format!("module {} added ({})", module.name, module.id))?;
+    super::say(&format!("module {} added ({})", module.name(), module.id()))?;
     super::say(&format!(
         "API key (shown once; store it in the module's secret store): {}",
         key.as_str()

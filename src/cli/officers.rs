@@ -54,7 +54,7 @@ pub async fn list(config: &Config) -> anyhow::Result<()> {
                 .await?
                 .join(",");
             let unit = o.unit.as_deref().unwrap_or("-");
-            lines.push(format!("{}\t{}\t{roles}\t{unit}", o.pseudonym, o.status));
+            lines.push(format!("{}\t{}\t{roles}\t{unit}", o.pseudonym, o.status.as_str()));
         }
     }
     offline.close().await;

@@ -59,7 +59,7 @@ impl From<CredentialError> for ApiError {
 #[utoipa::path(get, path = "/api/passkeys", tag = "passkeys", responses((status = 200, description = "The owner's passkeys: id, name, created_at, last_used_at, synced, current"), (status = 401, body = super::error::ErrorBody)))]
 pub(super) async fn list(State(state): State<AppState>, who: SignedIn) -> Result<Json<Vec<PasskeyView>>, ApiError> {
     Ok(Json(
-        credentials::list(&state, &who.account, who.session.credential_id.as_deref()).await?,
+        credentials::list(&state.identity, &who.account(), who.session().credential_id.as_deref()).await?,
     ))
 }
 
@@ -68,8 +68,8 @@ pub(super) async fn add_start(
     State(state): State<AppState>,
     who: SignedIn,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    who.require_recent(&state)?;
-    Ok(Json(credentials::start_add(&state, &who.account).await?))
+    let recent = super::session::recent(&state, &who)?;
+    Ok(Json(credentials::start_add(&state.identity, &recent).await?))
 }
 
 #[utoipa::path(post, path = "/api/passkeys/finish", tag = "passkeys", request_body(content = String, description = "The browser's registration response", content_type = "application/json"), responses((status = 201, description = "Added"), (status = 400, body = super::error::ErrorBody)))]
@@ -79,9 +79,16 @@ pub(super) async fn add_finish(
     who: SignedIn,
     body: Bytes,
 ) -> Result<axum::response::Response, ApiError> {
-    who.require_recent(&state)?;
-    let registered =
-        registration::finish(&state, &body, &client.user_agent, &client.ctx, Some(&who.account), None).await?;
+    let recent = super::session::recent(&state, &who)?;
+    let registered = registration::finish(
+        &state.identity,
+        &body,
+        &client.user_agent,
+        &client.ctx,
+        Some(&recent),
+        None,
+    )
+    .await?;
     super::auth::registered_response(&state, registered)
 }
 
@@ -99,7 +106,7 @@ pub(super) async fn rename(
     Path(id): Path<String>,
     Json(body): Json<Rename>,
 ) -> Result<StatusCode, ApiError> {
-    credentials::rename(&state, &who.account, &id, &body.name, &client.ctx).await?;
+    credentials::rename(&state.identity, &who.account(), &id, &body.name, &client.ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -110,8 +117,8 @@ pub(super) async fn remove(
     who: SignedIn,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    who.require_recent(&state)?;
-    credentials::remove(&state, &who.account, &id, &client.ctx).await?;
+    let recent = super::session::recent(&state, &who)?;
+    credentials::remove(&state.identity, &recent, &id, &client.ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -126,8 +133,8 @@ pub(super) async fn regenerate(
     client: Client,
     who: SignedIn,
 ) -> Result<Json<Codes>, ApiError> {
-    who.require_recent(&state)?;
-    let codes = recovery::regenerate(&state, &who.account, &client.ctx).await?;
+    let recent = super::session::recent(&state, &who)?;
+    let codes = recovery::regenerate(&state.identity, &recent, &client.ctx).await?;
     Ok(Json(Codes { recovery_codes: codes }))
 }
 
@@ -138,7 +145,7 @@ pub(super) async fn verification_code(
     who: SignedIn,
 ) -> Result<Json<IssuedCode>, ApiError> {
     Ok(Json(
-        crate::identity::verification::verification_code(&state, &who.account, &client.ctx).await?,
+        crate::identity::verification::verification_code(&state.identity, &who.account(), &client.ctx).await?,
     ))
 }
 
@@ -170,11 +177,11 @@ pub(super) async fn activity(
     State(state): State<AppState>,
     who: SignedIn,
 ) -> Result<Json<Vec<ActivityItem>>, ApiError> {
-    let rows = crate::store::audit::events_about(&state.db, &who.account.pseudonym, 200)
+    let rows = crate::store::audit::events_about(&state.db, &who.account().pseudonym, 200)
         .await
         .map_err(ApiError::internal)?;
     let actors =
-        super::activity::actor_labels(&state, &rows, &who.account.pseudonym, super::pages::Lang::En.texts()).await?;
+        super::activity::actor_labels(&state, &rows, &who.account().pseudonym, super::pages::Lang::En.texts()).await?;
     Ok(Json(
         rows.into_iter()
             .zip(actors)

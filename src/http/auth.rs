@@ -153,7 +153,9 @@ pub(super) async fn enrol_start(
     client: Client,
     Json(body): Json<EnrolStart>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    Ok(Json(enrol::start(&state, &body.nik, &body.name, &client.ctx).await?))
+    Ok(Json(
+        enrol::start(&state.identity, &body.nik, &body.name, &client.ctx).await?,
+    ))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -176,7 +178,8 @@ pub(super) async fn enrol_finish(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let officer = super::session::officer_present(&state, &headers).await?;
-    let registered = registration::finish(&state, &body, &client.user_agent, &client.ctx, None, officer).await?;
+    let registered =
+        registration::finish(&state.identity, &body, &client.user_agent, &client.ctx, None, officer).await?;
     registered_response(&state, registered)
 }
 
@@ -206,7 +209,7 @@ pub(super) async fn signin_start(
     Json(body): Json<SignInStart>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let conditional = body.conditional;
-    Ok(Json(signin::start(&state, conditional).await?))
+    Ok(Json(signin::start(&state.sessions, conditional).await?))
 }
 
 #[utoipa::path(post, path = "/api/signin/finish", tag = "sign-in", request_body(content = String, description = "The browser's assertion (`PublicKeyCredential.toJSON()`)", content_type = "application/json"), responses((status = 200, description = "Signed in; sets the session cookie"), (status = 401, description = "Sign-in failed (one answer for every cause)", body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)))]
@@ -215,7 +218,7 @@ pub(super) async fn signin_finish(
     client: Client,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let issued = signin::finish(&state, &body, &client.user_agent, &client.ctx).await?;
+    let issued = signin::finish(&state.sessions, &body, &client.user_agent, &client.ctx).await?;
     with_session(
         &state,
         StatusCode::OK,
@@ -243,9 +246,9 @@ pub(super) async fn signout(
     who: SignedIn,
 ) -> Result<Response, ApiError> {
     signin::end_session(
-        &state,
-        &who.account,
-        &who.session.session_id,
+        &state.sessions,
+        &who.account(),
+        &who.session().session_id,
         "session.end",
         &client.ctx,
     )
@@ -267,11 +270,11 @@ pub(super) struct Me {
 #[utoipa::path(get, path = "/api/me", tag = "sessions", responses((status = 200, body = Me), (status = 401, body = super::error::ErrorBody)))]
 pub(super) async fn me(who: SignedIn) -> Json<Me> {
     Json(Me {
-        account: who.account.pseudonym,
-        kind: who.account.kind,
-        status: who.account.status,
-        verified: who.account.verified,
-        csrf_token: who.session.csrf_token,
+        account: who.account().pseudonym.clone(),
+        kind: who.account().kind.as_str().to_owned(),
+        status: who.account().status.as_str().to_owned(),
+        verified: who.account().verified,
+        csrf_token: who.session().csrf_token.clone(),
     })
 }
 
@@ -291,13 +294,13 @@ pub(super) async fn list_sessions(
     who: SignedIn,
 ) -> Result<Json<Vec<SessionView>>, ApiError> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let rows = sessions::live_of(&state.db, &who.account.account_id, now, &state.config.sessions)
+    let rows = sessions::live_of(&state.db, &who.account().account_id, now, &state.config.sessions)
         .await
         .map_err(ApiError::internal)?;
     Ok(Json(
         rows.into_iter()
             .map(|r| SessionView {
-                current: r.session_id == who.session.session_id,
+                current: r.session_id == who.session().session_id,
                 id: r.session_id,
                 device: sessions::device_name(&r.user_agent),
                 ip: r.ip,
@@ -315,7 +318,7 @@ pub(super) async fn revoke_session(
     who: SignedIn,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if signin::end_session(&state, &who.account, &id, "session.revoke", &client.ctx).await? {
+    if signin::end_session(&state.sessions, &who.account(), &id, "session.revoke", &client.ctx).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found())
@@ -345,7 +348,8 @@ pub(super) async fn code_start(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let officer = super::session::officer_present(&state, &headers).await?;
     Ok(Json(
-        crate::identity::counter::start_with_code(&state, &body.code, body.sign_in, officer, &client.ctx).await?,
+        crate::identity::counter::start_with_code(&state.identity, &body.code, body.sign_in, officer, &client.ctx)
+            .await?,
     ))
 }
 
@@ -363,7 +367,7 @@ pub(super) async fn recover_start(
     Json(body): Json<RecoverStart>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(Json(
-        crate::identity::recovery::start(&state, &body.nik, &body.code, &client.ctx).await?,
+        crate::identity::recovery::start(&state.identity, &body.nik, &body.code, &client.ctx).await?,
     ))
 }
 

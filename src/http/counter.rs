@@ -11,7 +11,6 @@ use super::error::ApiError;
 use super::routes::Routes;
 use super::session::SignedIn;
 use crate::app::AppState;
-use crate::identity::Role;
 use crate::identity::counter::{self, CounterOfficer, IssuedCode};
 
 pub fn routes(state: &AppState) -> Routes {
@@ -25,19 +24,16 @@ pub fn routes(state: &AppState) -> Routes {
 
 /// The counter-officer permit, or 403.
 pub(super) async fn officer(state: &AppState, who: &SignedIn) -> Result<CounterOfficer, ApiError> {
-    let roles: Vec<Role> = crate::store::identity::roles(&state.db, &who.account.account_id)
+    CounterOfficer::load(&state.db, who)
         .await
         .map_err(ApiError::internal)?
-        .iter()
-        .filter_map(|r| Role::parse(r))
-        .collect();
-    CounterOfficer::permit(&who.account, &roles).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Hanya petugas loket yang dapat melakukan ini. (Only counter officers can do this.)",
-        )
-    })
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Hanya petugas loket yang dapat melakukan ini. (Only counter officers can do this.)",
+            )
+        })
 }
 
 #[derive(Debug, Serialize)]
@@ -72,7 +68,7 @@ pub(super) async fn enrol(
     Json(body): Json<Enrol>,
 ) -> Result<Json<CodeWithQr>, ApiError> {
     let officer = officer(&state, &who).await?;
-    with_qr(counter::enrol(&state, &officer, &body.nik, &body.name, &client.ctx).await?)
+    with_qr(counter::enrol(&state.identity, &officer, &body.nik, &body.name, &client.ctx).await?)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -92,7 +88,7 @@ pub(super) async fn recover(
     Json(body): Json<Recover>,
 ) -> Result<Json<CodeWithQr>, ApiError> {
     let officer = officer(&state, &who).await?;
-    with_qr(counter::recover(&state, &officer, &body.nik, &client.ctx).await?)
+    with_qr(counter::recover(&state.identity, &officer, &body.nik, &client.ctx).await?)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -110,7 +106,8 @@ pub(super) async fn verify(
     Json(body): Json<Verify>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let officer = officer(&state, &who).await?;
-    let account = crate::identity::verification::verify(&state, &officer, &body.nik, &body.code, &client.ctx).await?;
+    let account =
+        crate::identity::verification::verify(&state.identity, &officer, &body.nik, &body.code, &client.ctx).await?;
     Ok(Json(serde_json::json!({ "account": account, "verified": true })))
 }
 

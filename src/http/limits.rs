@@ -60,7 +60,9 @@ pub async fn by_ip(State((state, policy)): State<(AppState, Policy)>, request: R
                 .map(|r| r.0.clone()),
             source: Some(ip.to_string()),
         };
-        crate::ratelimit::audit_trip(&state, policy, &key, &ctx).await;
+        if state.limits.should_audit(policy, &key) {
+            crate::audit::record_trip(&state.writer, policy.name, &ctx).await;
+        }
         return too_many(&decision).into_response();
     }
     let mut response = next.run(request).await;

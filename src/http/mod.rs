@@ -108,4 +108,4 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-pub use metrics::Metrics;
+pub use crate::telemetry::Metrics;

@@ -11,7 +11,8 @@ use super::client::Client;
 use super::error::ApiError;
 use super::routes::Routes;
 use crate::app::AppState;
-use crate::modules::collection::{self, Collection, FieldDef};
+use crate::modules::collection::{self, Collection, FieldDef, Owned};
+use crate::modules::purpose::Purpose;
 use crate::modules::records::{self, RecordOut, RecordRef, RecordWrite};
 use crate::modules::{self, Module, ModuleError};
 
@@ -32,7 +33,17 @@ pub fn routes() -> Routes {
 
 impl From<ModuleError> for ApiError {
     fn from(e: ModuleError) -> Self {
-        let status = e.status();
+        let status = match e {
+            ModuleError::Name
+            | ModuleError::Definition(_)
+            | ModuleError::Purpose
+            | ModuleError::Batch
+            | ModuleError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ModuleError::Exists | ModuleError::Conflict(_) => StatusCode::CONFLICT,
+            ModuleError::NoCollection | ModuleError::NoCitizen(_) => StatusCode::NOT_FOUND,
+            ModuleError::OtherModule => StatusCode::FORBIDDEN,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
         if status.is_server_error() {
             return ApiError::internal(e);
         }
@@ -70,8 +81,8 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-async fn owned(state: &AppState, caller: &Caller, client: &Client, name: &str) -> Result<Collection, ApiError> {
-    Ok(collection::get(&state.db, &state.writer, &caller.0, name, &client.ctx).await?)
+async fn owned(state: &AppState, caller: &Caller, client: &Client, name: &str) -> Result<Owned, ApiError> {
+    Ok(collection::owned(&state.db, &state.writer, &caller.0, name, &client.ctx).await?)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -101,7 +112,7 @@ pub(super) async fn describe(
     client: Client,
     Path(name): Path<String>,
 ) -> Result<Json<Collection>, ApiError> {
-    Ok(Json(owned(&state, &caller, &client, &name).await?))
+    Ok(Json(owned(&state, &caller, &client, &name).await?.collection().clone()))
 }
 
 /// `Debug` (derived) shows record and field names only: `RecordWrite` hides values.
@@ -128,15 +139,8 @@ pub(super) async fn write_batch(
     Json(body): Json<WriteBatch>,
 ) -> Result<Json<Written>, ApiError> {
     let collection = owned(&state, &caller, &client, &name).await?;
-    let written = records::write(
-        &state,
-        &caller.0,
-        &collection,
-        body.records,
-        body.purpose.as_deref(),
-        &client.ctx,
-    )
-    .await?;
+    let purpose = Purpose::optional(body.purpose.as_deref())?;
+    let written = records::write(&state.modules, &collection, body.records, purpose.as_ref(), &client.ctx).await?;
     Ok(Json(Written { written }))
 }
 
@@ -164,15 +168,14 @@ pub(super) async fn read_batch(
     Path(name): Path<String>,
     Json(body): Json<ReadBatch>,
 ) -> Result<Json<Read>, ApiError> {
-    records::check_purpose(body.purpose.as_deref())?;
+    let purpose = Purpose::required(body.purpose.as_deref())?;
     let collection = owned(&state, &caller, &client, &name).await?;
     let records = records::read(
-        &state,
-        &caller.0,
+        &state.modules,
         &collection,
         body.records,
         body.fields.as_deref(),
-        body.purpose.as_deref(),
+        &purpose,
         &client.ctx,
     )
     .await?;
@@ -201,15 +204,8 @@ pub(super) async fn delete_batch(
     Json(body): Json<DeleteBatch>,
 ) -> Result<Json<Deleted>, ApiError> {
     let collection = owned(&state, &caller, &client, &name).await?;
-    let deleted = records::delete(
-        &state,
-        &caller.0,
-        &collection,
-        body.records,
-        body.purpose.as_deref(),
-        &client.ctx,
-    )
-    .await?;
+    let purpose = Purpose::optional(body.purpose.as_deref())?;
+    let deleted = records::delete(&state.modules, &collection, body.records, purpose.as_ref(), &client.ctx).await?;
     Ok(Json(Deleted { deleted }))
 }
 
@@ -230,7 +226,7 @@ pub(super) async fn read_one(
     Path((name, citizen, record)): Path<(String, String, String)>,
     Query(query): Query<ReadQuery>,
 ) -> Result<Json<RecordOut>, ApiError> {
-    records::check_purpose(query.purpose.as_deref())?;
+    let purpose = Purpose::required(query.purpose.as_deref())?;
     let collection = owned(&state, &caller, &client, &name).await?;
     let fields: Option<Vec<String>> = query.fields.map(|f| {
         f.split(',')
@@ -239,12 +235,11 @@ pub(super) async fn read_one(
             .collect()
     });
     let mut out = records::read(
-        &state,
-        &caller.0,
+        &state.modules,
         &collection,
         vec![RecordRef { citizen, record }],
         fields.as_deref(),
-        query.purpose.as_deref(),
+        &purpose,
         &client.ctx,
     )
     .await?;
@@ -280,20 +275,13 @@ pub(super) async fn write_one(
     Json(body): Json<WriteOne>,
 ) -> Result<StatusCode, ApiError> {
     let collection = owned(&state, &caller, &client, &name).await?;
+    let purpose = Purpose::optional(body.purpose.as_deref())?;
     let write = RecordWrite {
         citizen,
         record,
         values: body.values,
     };
-    records::write(
-        &state,
-        &caller.0,
-        &collection,
-        vec![write],
-        body.purpose.as_deref(),
-        &client.ctx,
-    )
-    .await?;
+    records::write(&state.modules, &collection, vec![write], purpose.as_ref(), &client.ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -307,8 +295,7 @@ pub(super) async fn delete_one(
 ) -> Result<StatusCode, ApiError> {
     let collection = owned(&state, &caller, &client, &name).await?;
     let gone = records::delete(
-        &state,
-        &caller.0,
+        &state.modules,
         &collection,
         vec![RecordRef { citizen, record }],
         None,

@@ -13,6 +13,7 @@ use super::session::SignedIn;
 use crate::app::AppState;
 use crate::identity::Nik;
 use crate::profile::{self, ContactUpdate, IdentityUpdate, ProfileError, ProfileView, Reader};
+use crate::sessions::OwnData;
 
 /// Purpose recorded when a citizen views their own data.
 pub const OWN_DATA: &str = "own_data";
@@ -60,16 +61,14 @@ impl From<ProfileError> for ApiError {
     }
 }
 
-fn owner_only(who: &SignedIn) -> Result<Reader, ApiError> {
-    if who.account.kind != "citizen" {
-        return Err(ApiError::new(
+/// The citizen's own-data permit, or 403 for an officer.
+pub(super) fn owner_only(who: &SignedIn) -> Result<OwnData, ApiError> {
+    who.own_data().ok_or_else(|| {
+        ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
             "Hanya warga yang memiliki data profil. (Only citizens have a profile.)",
-        ));
-    }
-    Ok(Reader::Owner {
-        pseudonym: who.account.pseudonym.clone(),
+        )
     })
 }
 
@@ -80,9 +79,16 @@ pub(super) async fn own(
     client: Client,
     who: SignedIn,
 ) -> Result<Json<ProfileView>, ApiError> {
-    let reader = owner_only(&who)?;
+    let own = owner_only(&who)?;
     Ok(Json(
-        profile::read((&state).into(), &reader, &who.account, OWN_DATA, &client.ctx).await?,
+        profile::read(
+            &state.profile,
+            &Reader::owner(&own),
+            own.account(),
+            OWN_DATA,
+            &client.ctx,
+        )
+        .await?,
     ))
 }
 
@@ -94,9 +100,9 @@ pub(super) async fn own_records(
     client: Client,
     who: SignedIn,
 ) -> Result<Json<Vec<crate::modules::access::OwnRecord>>, ApiError> {
-    owner_only(&who)?;
+    let own = owner_only(&who)?;
     Ok(Json(
-        crate::modules::access::own_records(&state, &who.account, &client.ctx).await?,
+        crate::modules::access::own_records(&state.modules, &own, &client.ctx).await?,
     ))
 }
 
@@ -109,8 +115,8 @@ pub(super) async fn update_contact(
     who: SignedIn,
     Json(body): Json<ContactUpdate>,
 ) -> Result<StatusCode, ApiError> {
-    owner_only(&who)?;
-    profile::update_contact(&state, &who.account, &body, &client.ctx).await?;
+    let own = owner_only(&who)?;
+    profile::update_contact(&state.profile, &own, &body, &client.ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -131,11 +137,9 @@ pub(super) async fn find(
 ) -> Result<Json<ProfileView>, ApiError> {
     let officer = super::counter::officer(&state, &who).await?;
     let nik = Nik::parse(&body.nik).map_err(crate::identity::enrol::EnrolError::from)?;
-    let reader = Reader::CounterOfficer {
-        pseudonym: officer.pseudonym().to_owned(),
-    };
+    let reader = Reader::counter_officer(&officer);
     Ok(Json(
-        profile::find::by_nik((&state).into(), &reader, &nik, COUNTER_LOOKUP, &client.ctx).await?,
+        profile::find::by_nik(&state.profile, &reader, &nik, COUNTER_LOOKUP, &client.ctx).await?,
     ))
 }
 
@@ -154,6 +158,6 @@ pub(super) async fn set_identity(
         .await
         .map_err(ApiError::internal)?
         .ok_or(ProfileError::NotFound)?;
-    let changed = profile::set_identity(&state, &officer, &account, &body, &client.ctx).await?;
+    let changed = profile::set_identity(&state.profile, &officer, &account, &body, &client.ctx).await?;
     Ok(Json(serde_json::json!({ "changed": changed })))
 }

@@ -7,27 +7,15 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
+use crate::account::AccountKind;
 use crate::app::AppState;
-use crate::identity::Status;
-use crate::sessions::{self, Active};
-use crate::store::StoreError;
-use crate::store::identity::{self as stored, AccountRow};
+use crate::sessions::{self, Recent};
 
-/// A request from a signed-in account with a live session.
-#[derive(Debug, Clone)]
-pub struct SignedIn {
-    pub account: AccountRow,
-    pub session: Active,
-}
+/// A request from a signed-in account with a live session (the permit
+/// is made in `sessions`; this module only extracts it from the cookie).
+pub use crate::sessions::SignedIn;
 
 pub const CSRF_HEADER: &str = "x-csrf-token";
-
-/// Seconds between updates of a session's last-seen time: at most a
-/// minute, and well inside the idle timeout.
-fn touch_every(state: &AppState) -> i64 {
-    let idle = i64::try_from(state.config.sessions.idle_timeout.as_secs()).unwrap_or(i64::MAX);
-    (idle / 4).clamp(0, 60)
-}
 
 pub fn cookie_name(state: &AppState) -> &'static str {
     if state.config.dev {
@@ -78,28 +66,9 @@ pub async fn lookup(state: &AppState, headers: &axum::http::HeaderMap) -> Result
         return Ok(None);
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let Some(session) = sessions::find(&state.db, token, now, &state.config.sessions)
+    sessions::authenticate(&state.sessions, token, now)
         .await
-        .map_err(ApiError::internal)?
-    else {
-        return Ok(None);
-    };
-    let account = stored::account_by_id(&state.db, session.account_id.as_str())
-        .await
-        .map_err(ApiError::internal)?
-        .filter(|a| Status::parse(&a.status).is_some_and(Status::may_sign_in));
-    let Some(account) = account else {
-        return Ok(None);
-    };
-    if now - session.last_seen_at >= touch_every(state) {
-        let id = session.session_id.clone();
-        state
-            .writer
-            .write::<(), StoreError, _>(move |tx| Box::pin(async move { stored::touch_session(tx, &id, now).await }))
-            .await
-            .map_err(ApiError::internal)?;
-    }
-    Ok(Some(SignedIn { account, session }))
+        .map_err(ApiError::internal)
 }
 
 /// The officer whose live session this browser holds, if any.
@@ -109,8 +78,8 @@ pub async fn officer_present(
 ) -> Result<Option<crate::audit::Actor>, ApiError> {
     Ok(lookup(state, headers)
         .await?
-        .filter(|who| who.account.kind == "officer")
-        .map(|who| crate::audit::Actor::new(crate::audit::ActorKind::Officer, who.account.pseudonym)))
+        .filter(|who| who.account().kind == AccountKind::Officer)
+        .map(|who| crate::audit::Actor::new(crate::audit::ActorKind::Officer, who.account().pseudonym.clone())))
 }
 
 impl FromRequestParts<AppState> for SignedIn {
@@ -124,7 +93,7 @@ impl FromRequestParts<AppState> for SignedIn {
                 .get(CSRF_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            if !sessions::csrf_matches(&who.session, presented) {
+            if !sessions::csrf_matches(who.session(), presented) {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "csrf",
@@ -136,23 +105,18 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
-impl SignedIn {
-    /// Sensitive changes (a passkey added or removed, new recovery codes)
-    /// need a recent sign-in, so a stolen cookie or a session left open on
-    /// a shared computer cannot take the account over for good.
-    pub fn require_recent(&self, state: &AppState) -> Result<(), ApiError> {
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let window = i64::try_from(state.config.sessions.reauth_window.as_secs()).unwrap_or(i64::MAX);
-        if now.saturating_sub(self.session.created_at) <= window {
-            return Ok(());
-        }
-        Err(ApiError::new(
+/// The recent-sign-in permit for sensitive changes (a passkey added or
+/// removed, new recovery codes), or 403 `reauth_required`.
+pub fn recent(state: &AppState, who: &SignedIn) -> Result<Recent, ApiError> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    who.recent(state.config.sessions.reauth_window, now).ok_or_else(|| {
+        ApiError::new(
             StatusCode::FORBIDDEN,
             "reauth_required",
             "Untuk keamanan, masuk lagi dengan passkey lalu ulangi. \
              (For your security, sign in again with your passkey and try again.)",
-        ))
-    }
+        )
+    })
 }
 
 /// `router` with every state-changing route behind [`check_origin`].

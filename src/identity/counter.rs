@@ -8,11 +8,11 @@ use super::codes;
 use super::enrol::{EnrolError, nik_index, parse_name};
 use super::recovery::register_for;
 use super::registration::Pending;
-use super::{AccountId, AccountKind, Nik, Pseudonym, Role, Status, UserHandle};
-use crate::app::AppState;
+use super::{AccountId, AccountKind, Deps, Nik, Pseudonym, Role, Status, UserHandle};
 use crate::audit::{self, Actor, ActorKind, Context, Event, Outcome, Target};
-use crate::store::Tx;
+use crate::sessions::SignedIn;
 use crate::store::identity::{self as stored, AccountRow, CounterRecoveryRow, EnrolmentCodeRow};
+use crate::store::{Db, StoreError, Tx};
 
 /// Lifetime of an enrolment code given to a citizen.
 pub const CODE_LIFETIME: Duration = Duration::from_secs(15 * 60);
@@ -21,18 +21,29 @@ pub const OFFICER_LINK_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// Lifetime of a citizen's verification code.
 pub const VERIFY_LIFETIME: Duration = Duration::from_secs(10 * 60);
 
-/// Proof that the caller is a counter officer: the functions below take it,
-/// so code without the role check cannot call them.
+/// Proof that the caller is an active counter officer: the functions below
+/// take it, so code without the role check cannot call them. Only
+/// [`CounterOfficer::load`] makes one, from the roles it reads itself.
 #[derive(Debug, Clone)]
 pub struct CounterOfficer {
     account: AccountRow,
 }
 
 impl CounterOfficer {
-    pub fn permit(account: &AccountRow, roles: &[Role]) -> Option<Self> {
-        (account.kind == "officer" && account.status == "active" && roles.contains(&Role::Counter)).then(|| Self {
+    /// The permit of the signed-in officer, if the store says that officer
+    /// is active and holds the counter role.
+    pub async fn load(db: &Db, who: &SignedIn) -> Result<Option<Self>, StoreError> {
+        let account = who.account();
+        if account.kind != AccountKind::Officer || account.status != Status::Active {
+            return Ok(None);
+        }
+        let counter = stored::roles(db, &account.account_id)
+            .await?
+            .iter()
+            .any(|r| Role::parse(r) == Some(Role::Counter));
+        Ok(counter.then(|| Self {
             account: account.clone(),
-        })
+        }))
     }
 
     pub fn pseudonym(&self) -> &str {
@@ -83,10 +94,10 @@ pub(super) fn code_row(
 pub(super) fn new_account(kind: AccountKind, now: i64) -> Result<AccountRow, EnrolError> {
     Ok(AccountRow {
         account_id: AccountId::generate()?.as_str().to_owned(),
-        kind: kind.as_str().into(),
+        kind,
         user_handle: UserHandle::generate()?.0.to_vec(),
         pseudonym: Pseudonym::generate(kind)?.as_str().to_owned(),
-        status: Status::Pending.as_str().into(),
+        status: Status::Pending,
         verified: true,
         flag: None,
         // NIK and name are sealed in the vault (see `personal`).
@@ -104,7 +115,7 @@ pub(super) fn new_account(kind: AccountKind, now: i64) -> Result<AccountRow, Enr
 /// NIK loses to this counter-verified one: it is suspended, its sessions end,
 /// and it is flagged for a security officer.
 pub async fn enrol(
-    state: &AppState,
+    deps: &Deps,
     officer: &CounterOfficer,
     nik: &str,
     name: &str,
@@ -112,7 +123,7 @@ pub async fn enrol(
 ) -> Result<IssuedCode, EnrolError> {
     let nik = Nik::parse(nik)?;
     let name = parse_name(name)?;
-    let index = nik_index(state, &nik);
+    let index = nik_index(&deps.keys.index, &nik);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let account = new_account(AccountKind::Citizen, now)?;
     let code = codes::enrolment_code()?;
@@ -124,12 +135,12 @@ pub async fn enrol(
         false,
         CODE_LIFETIME,
     );
-    let url = link(first_origin(state), &code);
+    let url = link(first_origin(deps), &code);
     let expires_at = row.expires_at;
     let actor = officer.actor();
-    let keys = state.keys.clone();
+    let keys = deps.keys.clone();
     let ctx = ctx.clone();
-    let pseudonym = state
+    let pseudonym = deps
         .writer
         .write(move |tx| {
             Box::pin(async move {
@@ -204,7 +215,7 @@ pub(crate) async fn suspend_squatter(
     stored::set_status(
         tx,
         &squatter.account_id,
-        Status::Suspended.as_str(),
+        Status::Suspended,
         Some("nik_claimed_at_counter"),
         now,
     )
@@ -229,7 +240,7 @@ pub(crate) async fn suspend_squatter(
 /// of which unit did it and when, and the recovery waits for a security
 /// officer's review.
 pub async fn recover(
-    state: &AppState,
+    deps: &Deps,
     officer: &CounterOfficer,
     nik: &str,
     ctx: &Context,
@@ -240,14 +251,13 @@ pub async fn recover(
         return Err(EnrolError::UnitMissing);
     };
     let nik = Nik::parse(nik)?;
-    let index = nik_index(state, &nik);
+    let index = nik_index(&deps.keys.index, &nik);
     let code = codes::enrolment_code()?;
     let officer_id = officer.account.account_id.clone();
     let actor = officer.actor();
     let ctx = ctx.clone();
-    let origin = first_origin(state).to_owned();
-    state
-        .writer
+    let origin = first_origin(deps).to_owned();
+    deps.writer
         .write(move |tx| {
             Box::pin(async move {
                 let account = account_for_nik(tx, &index, &actor, &ctx).await?;
@@ -298,19 +308,18 @@ pub async fn recover(
 /// With `sign_in` false (a security key enrolled at the counter), no session
 /// is opened on the counter's browser.
 pub async fn start_with_code(
-    state: &AppState,
+    deps: &Deps,
     code: &str,
     sign_in: bool,
     officer_present: Option<Actor>,
     ctx: &Context,
 ) -> Result<serde_json::Value, EnrolError> {
     let hash = codes::enrolment_hash(code);
-    let rp = state.rp.clone();
-    let keys = state.keys.clone();
+    let rp = deps.rp.clone();
+    let keys = deps.keys.clone();
     let ctx = ctx.clone();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    state
-        .writer
+    deps.writer
         .write(move |tx| {
             Box::pin(async move {
                 // Checked here, spent only when the passkey is stored, so a
@@ -333,7 +342,7 @@ pub async fn start_with_code(
                 let account = stored::account_by_id_tx(tx, &code.account_id)
                     .await?
                     .ok_or(EnrolError::CodeInvalid)?;
-                if account.status == "suspended" || account.status == "erased" {
+                if account.status == Status::Suspended || account.status == Status::Erased {
                     return Err(EnrolError::CodeInvalid);
                 }
                 let by_officer = code.issued_by.is_some();
@@ -400,6 +409,6 @@ pub(crate) async fn refuse_officer_session(
     Ok(())
 }
 
-fn first_origin(state: &AppState) -> &str {
-    state.rp.origins().first().map_or("", String::as_str)
+fn first_origin(deps: &Deps) -> &str {
+    deps.rp.origins().first().map_or("", String::as_str)
 }

@@ -1,12 +1,14 @@
 //! The owner's passkeys: list, rename, add another, remove.
 
+use super::Deps;
+use crate::account::AccountKind;
+use crate::sessions::Recent;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 
 use super::enrol::EnrolError;
 use super::recovery::register_for;
 use super::registration::Pending;
-use crate::app::AppState;
 use crate::audit::{self, Actor, ActorKind, Context, Event, Outcome, Target};
 use crate::store::identity::{self as stored, AccountRow};
 
@@ -39,7 +41,7 @@ pub enum CredentialError {
 }
 
 fn actor(account: &AccountRow) -> Actor {
-    let kind = if account.kind == "officer" {
+    let kind = if account.kind == AccountKind::Officer {
         ActorKind::Officer
     } else {
         ActorKind::Citizen
@@ -48,11 +50,11 @@ fn actor(account: &AccountRow) -> Actor {
 }
 
 pub async fn list(
-    state: &AppState,
+    deps: &Deps,
     account: &AccountRow,
     current: Option<&[u8]>,
 ) -> Result<Vec<PasskeyView>, CredentialError> {
-    Ok(stored::passkeys_of(&state.db, &account.account_id)
+    Ok(stored::passkeys_of(&deps.db, &account.account_id)
         .await?
         .into_iter()
         .map(|p| PasskeyView {
@@ -71,7 +73,7 @@ fn decode_id(id: &str) -> Result<Vec<u8>, CredentialError> {
 }
 
 pub async fn rename(
-    state: &AppState,
+    deps: &Deps,
     account: &AccountRow,
     id: &str,
     name: &str,
@@ -85,8 +87,7 @@ pub async fn rename(
     let account_id = account.account_id.clone();
     let (actor, target) = (actor(account), Target::new("account", Some(account.pseudonym.clone())));
     let ctx = ctx.clone();
-    state
-        .writer
+    deps.writer
         .write(move |tx| {
             Box::pin(async move {
                 if !stored::rename_passkey(tx, &account_id, &credential_id, &name).await? {
@@ -105,16 +106,16 @@ pub async fn rename(
 
 /// Removes a passkey and ends the sessions it started. The last passkey
 /// stays while no unused recovery code remains.
-pub async fn remove(state: &AppState, account: &AccountRow, id: &str, ctx: &Context) -> Result<(), CredentialError> {
+pub async fn remove(deps: &Deps, recent: &Recent, id: &str, ctx: &Context) -> Result<(), CredentialError> {
+    let account = recent.account();
     let credential_id = decode_id(id)?;
     let account_id = account.account_id.clone();
     // Recovery codes are a recovery method only for accounts with a NIK
     // (recovery asks for it); officers recover at the command line.
-    let can_recover = account.kind == "citizen";
+    let can_recover = account.kind == AccountKind::Citizen;
     let (actor, target) = (actor(account), Target::new("account", Some(account.pseudonym.clone())));
     let ctx = ctx.clone();
-    state
-        .writer
+    deps.writer
         .write(move |tx| {
             Box::pin(async move {
                 stored::lock_account(tx, &account_id).await?;
@@ -143,11 +144,12 @@ pub async fn remove(state: &AppState, account: &AccountRow, id: &str, ctx: &Cont
 }
 
 /// Starts registering another passkey for the signed-in owner.
-pub async fn start_add(state: &AppState, account: &AccountRow) -> Result<serde_json::Value, CredentialError> {
-    let rp = state.rp.clone();
-    let keys = state.keys.clone();
+pub async fn start_add(deps: &Deps, recent: &Recent) -> Result<serde_json::Value, CredentialError> {
+    let account = recent.account();
+    let rp = deps.rp.clone();
+    let keys = deps.keys.clone();
     let account = account.clone();
-    Ok(state
+    Ok(deps
         .writer
         .write(move |tx| {
             Box::pin(async move {

@@ -1,9 +1,9 @@
 //! Self-enrolment: a citizen enters NIK and name, then registers a passkey.
 //! The account stays unverified until a counter officer checks the KTP.
 
+use super::Deps;
 use super::registration::{Pending, SealedPersonal, ceremony_row};
 use super::{AccountId, AccountKind, NIK_INDEX, Nik, NikError, Pseudonym, UserHandle};
-use crate::app::AppState;
 use crate::audit::{self, Actor, ActorKind, AuditError, Context, Event, Outcome, Target};
 use crate::ids::RandomError;
 use crate::passkeys::{self, PasskeyError};
@@ -70,34 +70,29 @@ pub fn parse_unit(input: &str) -> Result<String, EnrolError> {
     if ok { Ok(unit.to_owned()) } else { Err(EnrolError::Unit) }
 }
 
-pub(crate) fn nik_index(state: &AppState, nik: &Nik) -> Vec<u8> {
-    state
-        .keys
-        .index
-        .blind_index(NIK_INDEX, nik.digits().as_bytes())
-        .to_vec()
+pub(crate) fn nik_index(key: &crate::keys::IndexKey, nik: &Nik) -> Vec<u8> {
+    key.blind_index(NIK_INDEX, nik.digits().as_bytes()).to_vec()
 }
 
 /// Starts self-enrolment; returns the passkey creation options.
-pub async fn start(state: &AppState, nik: &str, name: &str, ctx: &Context) -> Result<serde_json::Value, EnrolError> {
+pub async fn start(deps: &Deps, nik: &str, name: &str, ctx: &Context) -> Result<serde_json::Value, EnrolError> {
     let nik = Nik::parse(nik)?;
     let name = parse_name(name)?;
-    let index = nik_index(state, &nik);
+    let index = nik_index(&deps.keys.index, &nik);
     let account_id = AccountId::generate()?;
     let pseudonym = Pseudonym::generate(AccountKind::Citizen)?;
     let handle = UserHandle::generate()?;
-    let started = passkeys::start_registration(&state.rp, &handle, pseudonym.as_str(), &name, &[])?;
+    let started = passkeys::start_registration(&deps.rp, &handle, pseudonym.as_str(), &name, &[])?;
     let pending = Pending::SelfEnrol {
         account_id: account_id.as_str().to_owned(),
         pseudonym: pseudonym.as_str().to_owned(),
         user_handle: hex::encode(handle.0),
-        personal: SealedPersonal::seal(&state.keys.vault, account_id.as_str(), &nik.digits(), &name)?,
+        personal: SealedPersonal::seal(&deps.keys.vault, account_id.as_str(), &nik.digits(), &name)?,
     };
     let row = ceremony_row(&started, &pending)?;
     let ctx = ctx.clone();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    state
-        .writer
+    deps.writer
         .write(move |tx| {
             Box::pin(async move {
                 stored::delete_expired_ceremonies(tx, now).await?;

@@ -10,7 +10,6 @@ pub mod codes;
 pub mod counter;
 pub mod credentials;
 pub mod enrol;
-pub mod nik;
 pub mod officers;
 mod pending;
 pub mod personal;
@@ -18,145 +17,15 @@ pub mod recovery;
 pub mod registration;
 pub mod verification;
 
-use std::fmt;
-
-use crate::ids::{self, RandomError};
-pub use nik::{Nik, NikError};
-
-/// Internal account id (never shown outside Jaga).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct AccountId(String);
-
-impl AccountId {
-    pub fn generate() -> Result<Self, RandomError> {
-        Ok(Self(hex::encode(ids::bytes::<16>()?)))
-    }
-
-    pub fn from_stored(s: String) -> Self {
-        Self(s)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+/// What enrolment, recovery, verification and passkey management need.
+#[derive(Debug, Clone)]
+pub struct Deps {
+    pub db: crate::store::Db,
+    pub writer: crate::store::Writer,
+    pub keys: std::sync::Arc<crate::keys::KeyRing>,
+    pub rp: std::sync::Arc<crate::passkeys::RelyingParty>,
+    pub limits: std::sync::Arc<crate::ratelimit::Limits>,
+    pub sessions: std::sync::Arc<crate::config::SessionConfig>,
 }
 
-/// Pseudonymous public id, e.g. `ctz_k3x…`: safe for logs and audit events.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Pseudonym(String);
-
-impl Pseudonym {
-    pub fn generate(kind: AccountKind) -> Result<Self, RandomError> {
-        let prefix = match kind {
-            AccountKind::Citizen => "ctz",
-            AccountKind::Officer => "ofc",
-        };
-        Ok(Self(format!("{prefix}_{}", ids::base32(&ids::bytes::<10>()?))))
-    }
-
-    pub fn from_stored(s: String) -> Self {
-        Self(s)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Pseudonym {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// The WebAuthn user handle: 64 random bytes, never derived from personal data.
-#[derive(Clone, PartialEq, Eq)]
-pub struct UserHandle(pub [u8; 64]);
-
-impl UserHandle {
-    pub fn generate() -> Result<Self, RandomError> {
-        Ok(Self(ids::bytes::<64>()?))
-    }
-}
-
-impl fmt::Debug for UserHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("UserHandle(..)")
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountKind {
-    Citizen,
-    Officer,
-}
-
-impl AccountKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Citizen => "citizen",
-            Self::Officer => "officer",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Citizen, Self::Officer].into_iter().find(|k| k.as_str() == s)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Pending,
-    Active,
-    Suspended,
-    Erased,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Active => "active",
-            Self::Suspended => "suspended",
-            Self::Erased => "erased",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Pending, Self::Active, Self::Suspended, Self::Erased]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
-
-    /// Whether an account in this status may sign in.
-    pub fn may_sign_in(self) -> bool {
-        matches!(self, Self::Pending | Self::Active)
-    }
-}
-
-/// Officer roles; an officer may hold several.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    Counter,
-    Security,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Counter => "counter",
-            Self::Security => "security",
-            Self::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Counter, Self::Security, Self::Admin]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
-}
-
-/// Blind-index domain for NIKs.
-pub const NIK_INDEX: &str = "nik";
+pub use crate::account::{AccountId, AccountKind, NIK_INDEX, Nik, NikError, Pseudonym, Role, Status, UserHandle};

@@ -21,9 +21,9 @@ pub async fn suspend_officer(writer: &Writer, pseudonym: &str, reason: &str, ope
             Box::pin(async move {
                 let officer = stored::account_by_pseudonym_tx(tx, &pseudonym)
                     .await?
-                    .filter(|a| a.kind == "officer")
+                    .filter(|a| a.kind == AccountKind::Officer)
                     .ok_or(EnrolError::NoAccount)?;
-                stored::set_status(tx, &officer.account_id, Status::Suspended.as_str(), Some(&reason), now).await?;
+                stored::set_status(tx, &officer.account_id, Status::Suspended, Some(&reason), now).await?;
                 let ended = stored::delete_sessions_of(tx, &officer.account_id).await?;
                 stored::void_enrolment_codes(tx, &officer.account_id, now).await?;
                 let target = Target::new("account", Some(officer.pseudonym));
@@ -47,7 +47,7 @@ pub async fn set_officer_unit(writer: &Writer, pseudonym: &str, unit: &str, oper
             Box::pin(async move {
                 let officer = stored::account_by_pseudonym_tx(tx, &pseudonym)
                     .await?
-                    .filter(|a| a.kind == "officer")
+                    .filter(|a| a.kind == AccountKind::Officer)
                     .ok_or(EnrolError::NoAccount)?;
                 stored::set_unit(tx, &officer.account_id, &unit, now).await?;
                 let target = Target::new("account", Some(officer.pseudonym)).with_fields(["unit"]);

@@ -1,12 +1,14 @@
 //! Recovery with a one-time recovery code, and regenerating the codes.
 
+use super::Deps;
 use super::codes;
 use super::enrol::{EnrolError, nik_index};
 use super::registration::{Pending, ceremony_row};
 use super::{Nik, UserHandle};
-use crate::app::AppState;
+use crate::account::Status;
 use crate::audit::{self, Actor, ActorKind, Context, Event, Outcome, Target};
 use crate::passkeys;
+use crate::sessions::Recent;
 use crate::store::identity::{self as stored, AccountRow};
 
 /// Checks NIK and recovery code and starts registering a new passkey (the
@@ -14,19 +16,21 @@ use crate::store::identity::{self as stored, AccountRow};
 /// [`EnrolError::RecoveryFailed`]. Only failures count against the NIK's
 /// bucket, and a correct code is never refused by it: knowing a NIK is not
 /// enough to keep its holder from recovering.
-pub async fn start(state: &AppState, nik: &str, code: &str, ctx: &Context) -> Result<serde_json::Value, EnrolError> {
+pub async fn start(deps: &Deps, nik: &str, code: &str, ctx: &Context) -> Result<serde_json::Value, EnrolError> {
     let Ok(nik) = Nik::parse(nik) else {
         return Err(EnrolError::RecoveryFailed);
     };
-    let index = nik_index(state, &nik);
+    let index = nik_index(&deps.keys.index, &nik);
     let key = crate::ratelimit::Key::Account(index.clone());
-    match begin(state, index, code, ctx).await {
+    match begin(deps, index, code, ctx).await {
         Err(EnrolError::RecoveryFailed) => {
-            let decision = state.limits.fail(crate::ratelimit::RECOVERY_ACCOUNT, &key);
+            let decision = deps.limits.fail(crate::ratelimit::RECOVERY_ACCOUNT, &key);
             if decision.allowed() {
                 Err(EnrolError::RecoveryFailed)
             } else {
-                crate::ratelimit::audit_trip(state, decision.policy, &key, ctx).await;
+                if deps.limits.should_audit(decision.policy, &key) {
+                    crate::audit::record_trip(&deps.writer, decision.policy.name, ctx).await;
+                }
                 Err(EnrolError::Limited(decision))
             }
         }
@@ -34,17 +38,16 @@ pub async fn start(state: &AppState, nik: &str, code: &str, ctx: &Context) -> Re
     }
 }
 
-async fn begin(state: &AppState, index: Vec<u8>, code: &str, ctx: &Context) -> Result<serde_json::Value, EnrolError> {
+async fn begin(deps: &Deps, index: Vec<u8>, code: &str, ctx: &Context) -> Result<serde_json::Value, EnrolError> {
     let code = codes::normalise(code);
-    let rp = state.rp.clone();
-    let keys = state.keys.clone();
+    let rp = deps.rp.clone();
+    let keys = deps.keys.clone();
     let ctx = ctx.clone();
-    state
-        .writer
+    deps.writer
         .write(move |tx| {
             Box::pin(async move {
                 let account = stored::account_by_nik_index(tx, &index).await?;
-                let usable = account.filter(|a| a.status == "active");
+                let usable = account.filter(|a| a.status == Status::Active);
                 // Checked here, spent only when the new passkey is stored, so a
                 // cancelled passkey dialog does not burn the code. The lookup
                 // runs for unknown NIKs too, so both take the same path.
@@ -106,15 +109,15 @@ pub(crate) async fn register_for(
 }
 
 /// Replaces the account's recovery codes; returns the new ones (shown once).
-pub async fn regenerate(state: &AppState, account: &AccountRow, ctx: &Context) -> Result<Vec<String>, EnrolError> {
-    let (shown, hashes) = codes::recovery_set(&state.keys.index, &account.account_id)?;
+pub async fn regenerate(deps: &Deps, recent: &Recent, ctx: &Context) -> Result<Vec<String>, EnrolError> {
+    let account = recent.account();
+    let (shown, hashes) = codes::recovery_set(&deps.keys.index, &account.account_id)?;
     let account_id = account.account_id.clone();
     let actor = Actor::new(ActorKind::Citizen, account.pseudonym.clone());
     let target = Target::new("account", Some(account.pseudonym.clone()));
     let ctx = ctx.clone();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    state
-        .writer
+    deps.writer
         .write::<(), EnrolError, _>(move |tx| {
             Box::pin(async move {
                 stored::replace_recovery_codes(tx, &account_id, &hashes, now).await?;

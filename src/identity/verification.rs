@@ -2,11 +2,11 @@
 //! short code from their signed-in phone, the officer checks it with the
 //! KTP. Only failed checks count against the NIK's bucket.
 
+use super::Deps;
 use super::Nik;
 use super::codes;
 use super::counter::{CounterOfficer, IssuedCode, VERIFY_LIFETIME, account_for_nik, code_row};
 use super::enrol::{EnrolError, nik_index};
-use crate::app::AppState;
 use crate::audit::{self, Actor, ActorKind, Context, Event, Outcome, Target};
 use crate::store::identity::{self as stored, AccountRow, EnrolmentCodeRow};
 
@@ -16,15 +16,13 @@ fn verify_hash(account_id: &str, code: &str) -> Vec<u8> {
 
 /// A citizen asks for a short code to show at the counter (a few per
 /// account per ten minutes: each is a stored row and an audit event).
-pub async fn verification_code(
-    state: &AppState,
-    account: &AccountRow,
-    ctx: &Context,
-) -> Result<IssuedCode, EnrolError> {
+pub async fn verification_code(deps: &Deps, account: &AccountRow, ctx: &Context) -> Result<IssuedCode, EnrolError> {
     let key = crate::ratelimit::Key::Account(account.account_id.as_bytes().to_vec());
-    let decision = state.limits.check(crate::ratelimit::VERIFICATION_CODE_ACCOUNT, &key);
+    let decision = deps.limits.check(crate::ratelimit::VERIFICATION_CODE_ACCOUNT, &key);
     if !decision.allowed() {
-        crate::ratelimit::audit_trip(state, decision.policy, &key, ctx).await;
+        if deps.limits.should_audit(decision.policy, &key) {
+            crate::audit::record_trip(&deps.writer, decision.policy.name, ctx).await;
+        }
         return Err(EnrolError::Limited(decision));
     }
     let digits: String = crate::ids::bytes::<8>()?
@@ -40,8 +38,7 @@ pub async fn verification_code(
     let actor = Actor::new(ActorKind::Citizen, account.pseudonym.clone());
     let target = Target::new("account", Some(account.pseudonym.clone()));
     let ctx = ctx.clone();
-    state
-        .writer
+    deps.writer
         .write::<(), EnrolError, _>(move |tx| {
             Box::pin(async move {
                 stored::insert_enrolment_code(tx, &row).await?;
@@ -65,22 +62,24 @@ pub async fn verification_code(
 /// The officer checked the KTP and the citizen showed the code from their
 /// signed-in phone: the account becomes verified.
 pub async fn verify(
-    state: &AppState,
+    deps: &Deps,
     officer: &CounterOfficer,
     nik: &str,
     code: &str,
     ctx: &Context,
 ) -> Result<String, EnrolError> {
     let nik = Nik::parse(nik)?;
-    let index = nik_index(state, &nik);
+    let index = nik_index(&deps.keys.index, &nik);
     let key = crate::ratelimit::Key::Account(index.clone());
-    match verify_code(state, officer, index, code, ctx).await {
+    match verify_code(deps, officer, index, code, ctx).await {
         Err(EnrolError::VerificationFailed) => {
-            let decision = state.limits.fail(crate::ratelimit::VERIFY_ACCOUNT, &key);
+            let decision = deps.limits.fail(crate::ratelimit::VERIFY_ACCOUNT, &key);
             if decision.allowed() {
                 Err(EnrolError::VerificationFailed)
             } else {
-                crate::ratelimit::audit_trip(state, decision.policy, &key, ctx).await;
+                if deps.limits.should_audit(decision.policy, &key) {
+                    crate::audit::record_trip(&deps.writer, decision.policy.name, ctx).await;
+                }
                 Err(EnrolError::Limited(decision))
             }
         }
@@ -89,7 +88,7 @@ pub async fn verify(
 }
 
 async fn verify_code(
-    state: &AppState,
+    deps: &Deps,
     officer: &CounterOfficer,
     index: Vec<u8>,
     code: &str,
@@ -99,8 +98,7 @@ async fn verify_code(
     let actor = officer.actor();
     let ctx = ctx.clone();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    state
-        .writer
+    deps.writer
         .write(move |tx| {
             Box::pin(async move {
                 let account = account_for_nik(tx, &index, &actor, &ctx).await?;

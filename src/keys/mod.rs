@@ -31,11 +31,12 @@ mod file;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use ring::rand::{SecureRandom, SystemRandom};
-use ring::signature::{Ed25519KeyPair, KeyPair as _};
+use ring::signature::Ed25519KeyPair;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+use crate::audit::AuditKeys;
 use crate::config::KeysConfig;
 
 pub use file::{replace, write_new};
@@ -62,7 +63,9 @@ pub enum KeyError {
 /// All keys Jaga holds in memory.
 #[derive(Debug)]
 pub struct KeyRing {
-    pub audit: AuditKeys,
+    /// The audit log's keys (no KEK among them): shared with the audit
+    /// writer and checkpointer.
+    pub audit: std::sync::Arc<AuditKeys>,
     pub index: IndexKey,
     /// The next blind-index key, while a rotation is unfinished.
     pub index_pending: Option<IndexKey>,
@@ -87,39 +90,6 @@ impl IndexKey {
         let mut out = [0u8; 16];
         out.copy_from_slice(tag.as_ref().get(..16).unwrap_or(&[0; 16]));
         out
-    }
-}
-
-/// Keys of the audit log.
-#[derive(Debug)]
-pub struct AuditKeys {
-    signer: Ed25519KeyPair,
-    mac: ring::hmac::Key,
-}
-
-impl AuditKeys {
-    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
-        let mut out = [0u8; 64];
-        out.copy_from_slice(self.signer.sign(message).as_ref());
-        out
-    }
-
-    pub fn public_key(&self) -> [u8; 32] {
-        let mut out = [0u8; 32];
-        out.copy_from_slice(self.signer.public_key().as_ref());
-        out
-    }
-
-    /// HMAC-SHA256 binding an audit leaf to the holder of the key file.
-    pub fn leaf_mac(&self, leaf_hash: &[u8; 32]) -> [u8; 32] {
-        let tag = ring::hmac::sign(&self.mac, leaf_hash);
-        let mut out = [0u8; 32];
-        out.copy_from_slice(tag.as_ref());
-        out
-    }
-
-    pub fn verify_leaf_mac(&self, leaf_hash: &[u8; 32], mac: &[u8]) -> bool {
-        ring::hmac::verify(&self.mac, leaf_hash, mac).is_ok()
     }
 }
 
@@ -221,10 +191,10 @@ impl KeyRing {
             ));
         }
         Ok(KeyRing {
-            audit: AuditKeys {
+            audit: std::sync::Arc::new(AuditKeys::new(
                 signer,
-                mac: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &mac),
-            },
+                ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &mac),
+            )),
             index: IndexKey(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &index)),
             index_pending: file
                 .index
@@ -248,9 +218,22 @@ impl KeyRing {
     pub fn load_file(path: &std::path::Path) -> Result<KeyRing, KeyError> {
         let text = file::read(path)?;
         let mut ring = Self::parse(&text)?;
-        ring.vault = ring.vault.with_source(path.to_path_buf());
+        ring.vault = ring.vault.with_source(path.to_path_buf(), reread_vault_keks);
         Ok(ring)
     }
+}
+
+/// The vault's KEKs read again from the key file (a running service
+/// adopting `jaga keys rotate` or `retire`).
+fn reread_vault_keks(path: &std::path::Path) -> Result<crate::vault::LocalKeks, String> {
+    let ring = KeyRing::load_file(path).map_err(|e| e.to_string())?;
+    if ring.index_pending.is_some() {
+        tracing::error!(
+            "the key file holds an unfinished blind-index key rotation: stop this service until \
+             `jaga keys rotate-index` has finished"
+        );
+    }
+    Ok(ring.vault)
 }
 
 fn vault_keks(section: &VaultSection) -> Result<crate::vault::LocalKeks, KeyError> {

@@ -1,18 +1,18 @@
 //! The citizen's right of access to what modules keep about them: every
 //! record in every collection, in plain, behind one audit event.
 
+use super::Deps;
+use crate::sessions::OwnData;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use super::ModuleError;
 use super::records::sealed_name;
-use crate::app::AppState;
 use crate::audit::{self, Actor, ActorKind, Context, Event, Outcome, Target};
-use crate::store::identity::AccountRow;
 use crate::store::modules as stored;
 use crate::store::vault as vault_store;
-use crate::vault::{Undecryptable, VaultError, citizen};
+use crate::vault::citizen;
 
 /// One record a module keeps about the citizen, as the citizen sees it.
 #[derive(Clone, Serialize, utoipa::ToSchema)]
@@ -35,26 +35,23 @@ impl std::fmt::Debug for OwnRecord {
 /// Everything every module keeps about `owner`, in plain, for the owner
 /// (UU PDP right of access). One audit event names every field opened;
 /// it commits before anything is returned.
-pub async fn own_records(state: &AppState, owner: &AccountRow, ctx: &Context) -> Result<Vec<OwnRecord>, ModuleError> {
-    let rows = stored::records_of(&state.db, &owner.account_id).await?;
+pub async fn own_records(deps: &Deps, owner: &OwnData, ctx: &Context) -> Result<Vec<OwnRecord>, ModuleError> {
+    let owner = owner.account();
+    let rows = stored::records_of(&deps.db, &owner.account_id).await?;
     let mut out: Vec<OwnRecord> = Vec::new();
     let mut opened: Vec<String> = Vec::new();
     if !rows.is_empty() {
-        let key = vault_store::read_key(&state.db, &owner.account_id)
-            .await?
-            .ok_or(Undecryptable)
-            .map_err(VaultError::from)?;
-        let (dek, _) = citizen::unwrap_row(&key, &state.keys.vault)?;
+        let mut opener = citizen::Opener::new(
+            &deps.keys.vault,
+            vault_store::read_keys(&deps.db, &[owner.account_id.as_str()]).await?,
+        );
         for row in rows {
-            let plain = citizen::open_with(
-                &dek,
+            let text = opener.open_text(
                 &owner.account_id,
                 &sealed_name(&row.collection, &row.record_id, &row.field),
                 row.record_version,
                 &row.sealed,
-            )
-            .map_err(VaultError::from)?;
-            let text = String::from_utf8(plain.to_vec()).map_err(|_| VaultError::from(Undecryptable))?;
+            )?;
             let qualified = format!("{}.{}", row.collection, row.field);
             if !opened.contains(&qualified) {
                 opened.push(qualified);
@@ -79,8 +76,7 @@ pub async fn own_records(state: &AppState, owner: &AccountRow, ctx: &Context) ->
     )
     .purpose("own_data")
     .within(ctx);
-    state
-        .writer
+    deps.writer
         .write::<(), ModuleError, _>(move |tx| Box::pin(async move { Ok(audit::record(tx, event).await?) }))
         .await?;
     Ok(out)

@@ -127,17 +127,33 @@ fn from_row(row: CollectionRow, module: &Module) -> Result<Collection, ModuleErr
     })
 }
 
+/// A collection proven to belong to the calling module. Only [`owned`]
+/// makes one (after the ownership check); record reads, writes and deletes
+/// take it, so code that skipped the check does not compile.
+#[derive(Debug, Clone)]
+pub struct Owned {
+    module: Module,
+    collection: Collection,
+}
+
+impl Owned {
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+
+    pub fn collection(&self) -> &Collection {
+        &self.collection
+    }
+}
+
 /// The collection `name` if it belongs to `module`; a denial is audited.
-pub async fn get(
-    db: &Db,
-    writer: &Writer,
-    module: &Module,
-    name: &str,
-    ctx: &Context,
-) -> Result<Collection, ModuleError> {
+pub async fn owned(db: &Db, writer: &Writer, module: &Module, name: &str, ctx: &Context) -> Result<Owned, ModuleError> {
     let row = stored::collection(db, name).await?.ok_or(ModuleError::NoCollection)?;
     deny_others(writer, module, &row, ctx).await?;
-    from_row(row, module)
+    Ok(Owned {
+        module: module.clone(),
+        collection: from_row(row, module)?,
+    })
 }
 
 /// Audits and refuses `module` touching another module's collection.

@@ -8,9 +8,9 @@
 
 pub mod access;
 pub mod collection;
+pub mod purpose;
 pub mod records;
 
-use axum::http::StatusCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use zeroize::Zeroizing;
@@ -21,18 +21,35 @@ use crate::store::modules::{self as stored, ModuleRow};
 use crate::store::{Db, StoreError, Writer};
 use crate::vault::VaultError;
 
+/// What module records need: the database, the writer and the keys.
+#[derive(Debug, Clone)]
+pub struct Deps {
+    pub db: Db,
+    pub writer: Writer,
+    pub keys: std::sync::Arc<crate::keys::KeyRing>,
+}
+
 pub const KEY_PREFIX: &str = "jaga_mk_";
 /// Most records one batch request may name.
 pub const MAX_BATCH: usize = 100;
 
-/// An authenticated module.
+/// An authenticated (or just registered) module. Only this module's
+/// functions make one: [`authenticate`] from an API key, [`add`].
 #[derive(Debug, Clone)]
 pub struct Module {
-    pub id: String,
-    pub name: String,
+    id: String,
+    name: String,
 }
 
 impl Module {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     pub fn actor(&self) -> Actor {
         Actor::new(ActorKind::Module, self.name.clone())
     }
@@ -71,20 +88,6 @@ pub enum ModuleError {
 }
 
 impl ModuleError {
-    pub fn status(&self) -> StatusCode {
-        match self {
-            ModuleError::Name
-            | ModuleError::Definition(_)
-            | ModuleError::Purpose
-            | ModuleError::Batch
-            | ModuleError::Invalid(_) => StatusCode::BAD_REQUEST,
-            ModuleError::Exists | ModuleError::Conflict(_) => StatusCode::CONFLICT,
-            ModuleError::NoCollection | ModuleError::NoCitizen(_) => StatusCode::NOT_FOUND,
-            ModuleError::OtherModule => StatusCode::FORBIDDEN,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
     /// A stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {

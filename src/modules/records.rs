@@ -10,15 +10,16 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::collection::Collection;
-use super::{MAX_BATCH, Module, ModuleError};
-use crate::app::AppState;
+use super::collection::{Collection, Owned};
+use super::purpose::Purpose;
+use super::{Deps, MAX_BATCH, Module, ModuleError};
+use crate::account::{AccountKind, Status};
 use crate::audit::{self, Context, Event, Outcome, Target};
 use crate::store::Tx;
 use crate::store::identity::{self as identity_store, AccountRow};
 use crate::store::modules::{self as stored, RecordFieldRow};
 use crate::store::vault as vault_store;
-use crate::vault::{Undecryptable, citizen};
+use crate::vault::citizen;
 
 /// Largest value, in bytes.
 pub const MAX_VALUE: usize = 16 * 1024;
@@ -90,21 +91,36 @@ fn check_batch(len: usize) -> Result<(), ModuleError> {
     }
 }
 
-/// A purpose is an identifier, so no free text (or personal data) enters the log.
-pub fn check_purpose(purpose: Option<&str>) -> Result<String, ModuleError> {
-    let p = purpose.ok_or(ModuleError::Purpose)?;
-    let ok = (1..=100).contains(&p.len())
-        && p.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
-    ok.then(|| p.to_owned()).ok_or(ModuleError::Purpose)
+/// The live citizen behind a pseudonym.
+async fn citizen_of(deps: &Deps, pseudonym: &str) -> Result<AccountRow, ModuleError> {
+    identity_store::account_by_pseudonym(&deps.db, pseudonym)
+        .await?
+        .filter(is_live_citizen)
+        .ok_or_else(|| no_citizen(pseudonym))
 }
 
-/// The live citizen behind a pseudonym.
-async fn citizen_of(state: &AppState, pseudonym: &str) -> Result<AccountRow, ModuleError> {
-    identity_store::account_by_pseudonym(&state.db, pseudonym)
+/// The live citizens behind several pseudonyms, in one query, by pseudonym.
+async fn citizens_of<'p>(
+    deps: &Deps,
+    pseudonyms: impl Iterator<Item = &'p str>,
+) -> Result<std::collections::HashMap<String, AccountRow>, ModuleError> {
+    let mut wanted: Vec<&str> = pseudonyms.collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    Ok(identity_store::accounts_by_pseudonyms(&deps.db, &wanted)
         .await?
-        .filter(|a| a.kind == "citizen" && a.status != "erased")
-        .ok_or_else(|| ModuleError::NoCitizen(pseudonym.chars().filter(char::is_ascii_graphic).take(64).collect()))
+        .into_iter()
+        .filter(is_live_citizen)
+        .map(|a| (a.pseudonym.clone(), a))
+        .collect())
+}
+
+fn is_live_citizen(account: &AccountRow) -> bool {
+    account.kind == AccountKind::Citizen && account.status != Status::Erased
+}
+
+fn no_citizen(pseudonym: &str) -> ModuleError {
+    ModuleError::NoCitizen(pseudonym.chars().filter(char::is_ascii_graphic).take(64).collect())
 }
 
 fn field_names(collection: &Collection, names: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<String> {
@@ -159,41 +175,30 @@ pub fn check_write(collection: &Collection, index: usize, w: &RecordWrite) -> Re
 
 /// Writes a batch, all or nothing.
 pub async fn write(
-    state: &AppState,
-    module: &Module,
-    collection: &Collection,
+    deps: &Deps,
+    owned: &Owned,
     writes: Vec<RecordWrite>,
-    purpose: Option<&str>,
+    purpose: Option<&Purpose>,
     ctx: &Context,
 ) -> Result<usize, ModuleError> {
+    let (module, collection) = (owned.module(), owned.collection());
     check_batch(writes.len())?;
-    let purpose = purpose.map(|p| check_purpose(Some(p))).transpose()?;
+    let purpose = purpose.map(|p| p.as_str().to_owned());
     let mut resolved = Vec::with_capacity(writes.len());
     for (i, w) in writes.into_iter().enumerate() {
         check_write(collection, i, &w)?;
-        let account = citizen_of(state, &w.citizen).await?;
+        let account = citizen_of(deps, &w.citizen).await?;
         resolved.push((account, w));
     }
     // Accounts are locked in one order, so concurrent batches cannot deadlock.
     resolved.sort_by(|a, b| a.0.account_id.cmp(&b.0.account_id));
     let count = resolved.len();
-    let (state2, module, collection, ctx) = (state.clone(), module.clone(), collection.clone(), ctx.clone());
-    state
-        .writer
+    let (deps2, module, collection, ctx) = (deps.clone(), module.clone(), collection.clone(), ctx.clone());
+    deps.writer
         .write::<(), ModuleError, _>(move |tx| {
             Box::pin(async move {
                 for (account, w) in resolved {
-                    write_one(
-                        tx,
-                        &state2,
-                        &module,
-                        &collection,
-                        &account,
-                        &w,
-                        purpose.as_deref(),
-                        &ctx,
-                    )
-                    .await?;
+                    write_one(tx, &deps2, &module, &collection, &account, &w, purpose.as_deref(), &ctx).await?;
                 }
                 Ok(())
             })
@@ -205,7 +210,7 @@ pub async fn write(
 #[expect(clippy::too_many_arguments, reason = "one record of a batch, all of it context")]
 async fn write_one(
     tx: &mut Tx<'_>,
-    state: &AppState,
+    deps: &Deps,
     module: &Module,
     collection: &Collection,
     account: &AccountRow,
@@ -218,11 +223,11 @@ async fn write_one(
     // The citizen may have been erased since the batch was checked.
     if identity_store::account_by_id_tx(tx, &account.account_id)
         .await?
-        .is_none_or(|a| a.status == "erased")
+        .is_none_or(|a| a.status == Status::Erased)
     {
         return Err(ModuleError::NoCitizen(account.pseudonym.clone()));
     }
-    let (dek, dek_version) = citizen::data_key(tx, &state.keys.vault, &account.account_id, now).await?;
+    let (dek, dek_version) = citizen::data_key(tx, &deps.keys.vault, &account.account_id, now).await?;
     let existing = stored::record_tx(tx, &collection.name, &account.account_id, &w.record).await?;
     for (name, value) in &w.values {
         match value {
@@ -278,15 +283,15 @@ async fn write_one(
 
 /// Reads a batch for `purpose`; `fields` narrows what is decrypted.
 pub async fn read(
-    state: &AppState,
-    module: &Module,
-    collection: &Collection,
+    deps: &Deps,
+    owned: &Owned,
     refs: Vec<RecordRef>,
     fields: Option<&[String]>,
-    purpose: Option<&str>,
+    purpose: &Purpose,
     ctx: &Context,
 ) -> Result<Vec<RecordOut>, ModuleError> {
-    let purpose = check_purpose(purpose)?;
+    let (module, collection) = (owned.module(), owned.collection());
+    let purpose = purpose.as_str().to_owned();
     check_batch(refs.len())?;
     if let Some(bad) = fields.and_then(|f| f.iter().find(|f| collection.field(f).is_none())) {
         return Err(ModuleError::Invalid(format!(
@@ -295,41 +300,66 @@ pub async fn read(
             bad.chars().take(48).collect::<String>()
         )));
     }
+    for r in &refs {
+        check_record_id(&r.record)?;
+    }
+    // Three queries for the whole batch: the citizens, their records, and
+    // their data keys; each citizen's key is unwrapped once.
+    let citizens = citizens_of(deps, refs.iter().map(|r| r.citizen.as_str())).await?;
+    let wanted: Vec<(&str, &str)> = refs
+        .iter()
+        .filter_map(|r| {
+            citizens
+                .get(&r.citizen)
+                .map(|a| (a.account_id.as_str(), r.record.as_str()))
+        })
+        .collect();
+    let rows = stored::records_in(&deps.db, &collection.name, &wanted).await?;
+    let holders: Vec<&str> = citizens.values().map(|a| a.account_id.as_str()).collect();
+    let keys = if rows.is_empty() {
+        Vec::new()
+    } else {
+        vault_store::read_keys(&deps.db, &holders).await?
+    };
+    let mut opener = citizen::Opener::new(&deps.keys.vault, keys);
     let mut out = Vec::with_capacity(refs.len());
     let mut events = Vec::with_capacity(refs.len());
     for r in refs {
-        let failed_target = r.citizen.clone();
-        let opened = open_record(state, module, collection, r, fields, &purpose, ctx).await;
-        let (record, event) = match opened {
-            Ok(done) => done,
+        let Some(account) = citizens.get(&r.citizen) else {
+            return Err(no_citizen(&r.citizen));
+        };
+        let stored: Vec<&RecordFieldRow> = rows
+            .iter()
+            .filter(|row| row.account_id == account.account_id && row.record_id == r.record)
+            .collect();
+        match open_record(&mut opener, owned, account, r, &stored, fields, &purpose, ctx) {
+            Ok((record, event)) => {
+                events.push(event);
+                out.push(record);
+            }
             Err(e) => {
-                if matches!(e, ModuleError::Vault(_)) {
-                    // Evidence of tampering (or a lost key): on the record, then fail.
-                    let failed = Event::new(
-                        module.actor(),
-                        "record.read",
-                        Target::new("citizen", Some(failed_target)).with_fields([collection.name.clone()]),
-                        Outcome::Failure,
-                    )
-                    .purpose(purpose.clone())
-                    .reason("undecryptable")
-                    .within(ctx);
-                    let _ = state
-                        .writer
-                        .write::<(), ModuleError, _>(move |tx| {
-                            Box::pin(async move { Ok(audit::record(tx, failed).await?) })
-                        })
-                        .await;
-                }
+                // Evidence of tampering (or a lost key): on the record, then fail.
+                let failed = Event::new(
+                    module.actor(),
+                    "record.read",
+                    Target::new("citizen", Some(account.pseudonym.clone())).with_fields([collection.name.clone()]),
+                    Outcome::Failure,
+                )
+                .purpose(purpose.clone())
+                .reason("undecryptable")
+                .within(ctx);
+                let _ = deps
+                    .writer
+                    .write::<(), ModuleError, _>(move |tx| {
+                        Box::pin(async move { Ok(audit::record(tx, failed).await?) })
+                    })
+                    .await;
                 return Err(e);
             }
-        };
-        events.push(event);
-        out.push(record);
+        }
     }
     // Plaintext leaves only once every event of the batch has committed.
-    state
-        .writer
+    deps.writer
         .write::<(), ModuleError, _>(move |tx| {
             Box::pin(async move {
                 for event in events {
@@ -342,53 +372,45 @@ pub async fn read(
     Ok(out)
 }
 
-/// Opens one record for a read; returns it with its (uncommitted) audit event.
-async fn open_record(
-    state: &AppState,
-    module: &Module,
-    collection: &Collection,
+/// Opens one record of a batch read; returns it with its (uncommitted)
+/// audit event.
+#[expect(clippy::too_many_arguments, reason = "one record of a batch, all of it context")]
+fn open_record(
+    opener: &mut citizen::Opener<'_>,
+    owned: &Owned,
+    account: &AccountRow,
     r: RecordRef,
+    stored: &[&RecordFieldRow],
     fields: Option<&[String]>,
     purpose: &str,
     ctx: &Context,
 ) -> Result<(RecordOut, Event), ModuleError> {
-    check_record_id(&r.record)?;
-    let account = citizen_of(state, &r.citizen).await?;
-    let rows = stored::record(&state.db, &collection.name, &account.account_id, &r.record).await?;
-    let wanted: Vec<&RecordFieldRow> = rows
+    let collection = owned.collection();
+    let wanted: Vec<&RecordFieldRow> = stored
         .iter()
+        .copied()
         .filter(|row| fields.is_none_or(|f| f.contains(&row.field)))
         .collect();
     let mut values = BTreeMap::new();
-    if !wanted.is_empty() {
-        let key = vault_store::read_key(&state.db, &account.account_id)
-            .await?
-            .ok_or(Undecryptable)
-            .map_err(crate::vault::VaultError::from)?;
-        let (dek, _) = citizen::unwrap_row(&key, &state.keys.vault)?;
-        for row in &wanted {
-            let plain = citizen::open_with(
-                &dek,
-                &account.account_id,
-                &sealed_name(&collection.name, &r.record, &row.field),
-                row.record_version,
-                &row.sealed,
-            )
-            .map_err(crate::vault::VaultError::from)?;
-            let text = String::from_utf8(plain.to_vec()).map_err(|_| crate::vault::VaultError::from(Undecryptable))?;
-            values.insert(row.field.clone(), text);
-        }
+    for row in &wanted {
+        let text = opener.open_text(
+            &account.account_id,
+            &sealed_name(&collection.name, &r.record, &row.field),
+            row.record_version,
+            &row.sealed,
+        )?;
+        values.insert(row.field.clone(), text);
     }
     let names: Vec<&str> = wanted.iter().map(|row| row.field.as_str()).collect();
     let mut event = Event::new(
-        module.actor(),
+        owned.module().actor(),
         "record.read",
         Target::new("citizen", Some(account.pseudonym.clone())).with_fields(field_names(collection, &names)),
         Outcome::Success,
     )
     .purpose(purpose)
     .within(ctx);
-    if rows.is_empty() {
+    if stored.is_empty() {
         event = event.reason("not_found");
     } else if touches_specific(collection, &names) {
         event = event.reason("specific_personal_data");
@@ -396,30 +418,29 @@ async fn open_record(
     let record = RecordOut {
         citizen: r.citizen,
         record: r.record,
-        values: (!rows.is_empty()).then_some(values),
+        values: (!stored.is_empty()).then_some(values),
     };
     Ok((record, event))
 }
 
 /// Deletes a batch of records, all or nothing; returns how many existed.
 pub async fn delete(
-    state: &AppState,
-    module: &Module,
-    collection: &Collection,
+    deps: &Deps,
+    owned: &Owned,
     refs: Vec<RecordRef>,
-    purpose: Option<&str>,
+    purpose: Option<&Purpose>,
     ctx: &Context,
 ) -> Result<u64, ModuleError> {
+    let (module, collection) = (owned.module(), owned.collection());
     check_batch(refs.len())?;
-    let purpose = purpose.map(|p| check_purpose(Some(p))).transpose()?;
+    let purpose = purpose.map(|p| p.as_str().to_owned());
     let mut resolved = Vec::with_capacity(refs.len());
     for r in refs {
         check_record_id(&r.record)?;
-        resolved.push((citizen_of(state, &r.citizen).await?, r.record));
+        resolved.push((citizen_of(deps, &r.citizen).await?, r.record));
     }
     let (module, collection, ctx) = (module.clone(), collection.clone(), ctx.clone());
-    state
-        .writer
+    deps.writer
         .write::<u64, ModuleError, _>(move |tx| {
             Box::pin(async move {
                 let mut found = 0;

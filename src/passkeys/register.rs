@@ -12,7 +12,7 @@ use webauthn_rp::response::{AuthTransports, Backup, CredentialId};
 use webauthn_rp::{PublicKeyCredentialCreationOptions, Registration, RegistrationServerState};
 
 use super::{PasskeyError, RelyingParty, Started, internal, unix};
-use crate::identity::UserHandle;
+use crate::account::UserHandle;
 
 /// What a verified registration gives us to store.
 #[derive(Debug)]

@@ -6,6 +6,7 @@
 //! account is marked erased, its passkeys, codes and sessions end. The
 //! audit log keeps only the pseudonym.
 
+use crate::account::{AccountKind, Status};
 use crate::audit::{self, Actor, AuditError, Context, Event, Outcome, Target};
 use crate::store::identity::{self as identity_store, AccountRow};
 use crate::store::modules as module_store;
@@ -35,7 +36,7 @@ pub async fn erase(
     reason: &str,
     ctx: &Context,
 ) -> Result<(), EraseError> {
-    if citizen.kind != "citizen" {
+    if citizen.kind != AccountKind::Citizen {
         return Err(EraseError::NotCitizen);
     }
     let account_id = citizen.account_id.clone();
@@ -53,7 +54,7 @@ pub async fn erase(
             Box::pin(async move {
                 identity_store::lock_account(tx, &account_id).await?;
                 let current = identity_store::account_by_id_tx(tx, &account_id).await?;
-                if current.as_ref().is_none_or(|a| a.status == "erased") {
+                if current.as_ref().is_none_or(|a| a.status == Status::Erased) {
                     return Err(EraseError::AlreadyErased);
                 }
                 let now = time::OffsetDateTime::now_utc().unix_timestamp();

@@ -2,25 +2,26 @@
 //! anyone else's record.
 
 use super::{Deps, ProfileError, ProfileView, Reader, read};
+use crate::account::AccountKind;
+use crate::account::Nik;
 use crate::audit::{self, Context, Event, Outcome, Target};
-use crate::identity::Nik;
 use crate::store::identity::{self as stored, AccountRow};
 
 /// The live citizen account holding `nik`, if any (no decryption).
-pub async fn account_by_nik(deps: Deps<'_>, nik: &Nik) -> Result<Option<AccountRow>, ProfileError> {
+pub async fn account_by_nik(deps: &Deps, nik: &Nik) -> Result<Option<AccountRow>, ProfileError> {
     let index = deps
         .keys
         .index
-        .blind_index(crate::identity::NIK_INDEX, nik.digits().as_bytes());
-    Ok(stored::account_by_nik_index_db(deps.db, &index)
+        .blind_index(crate::account::NIK_INDEX, nik.digits().as_bytes());
+    Ok(stored::account_by_nik_index_db(&deps.db, &index)
         .await?
-        .filter(|a| a.kind == "citizen"))
+        .filter(|a| a.kind == AccountKind::Citizen))
 }
 
 /// Finds a citizen by NIK and shows their profile at the reader's level.
 /// A miss is audited too (an officer trying NIKs shows in the log).
 pub async fn by_nik(
-    deps: Deps<'_>,
+    deps: &Deps,
     reader: &Reader,
     nik: &Nik,
     purpose: &str,

@@ -13,9 +13,9 @@ mod read;
 mod update;
 mod view;
 
-use axum::http::StatusCode;
-
 use crate::audit::{Actor, ActorKind, AuditError};
+use crate::identity::counter::CounterOfficer;
+use crate::sessions::OwnData;
 use crate::store::StoreError;
 use crate::store::identity::AccountRow;
 use crate::vault::VaultError;
@@ -50,53 +50,67 @@ pub mod fields {
     ];
 }
 
-/// What profile reads need: the database, the writer (for audit events) and the keys.
-#[derive(Debug, Clone, Copy)]
-pub struct Deps<'a> {
-    pub db: &'a crate::store::Db,
-    pub writer: &'a crate::store::Writer,
-    pub keys: &'a crate::keys::KeyRing,
-}
-
-impl<'a> From<&'a crate::app::AppState> for Deps<'a> {
-    fn from(state: &'a crate::app::AppState) -> Self {
-        Self {
-            db: &state.db,
-            writer: &state.writer,
-            keys: &state.keys,
-        }
-    }
-}
-
-/// Who is reading a profile. The reveal level follows from it (for now by
-/// role; the consent and policy work will decide it by written policy).
+/// What profile work needs: the database, the writer (audit events,
+/// changes) and the keys (vault KEKs, blind index).
 #[derive(Debug, Clone)]
-pub enum Reader {
+pub struct Deps {
+    pub db: crate::store::Db,
+    pub writer: crate::store::Writer,
+    pub keys: std::sync::Arc<crate::keys::KeyRing>,
+}
+
+/// Who is reading a profile; the reveal level follows from it. Built only
+/// from a permit (the citizen's own-data permit, a counter officer's
+/// permit) or for the command line; the consent and policy work will
+/// decide levels by written policy.
+#[derive(Debug, Clone)]
+pub struct Reader(Who);
+
+#[derive(Debug, Clone)]
+enum Who {
     /// The citizen the profile belongs to.
-    Owner { pseudonym: String },
-    /// A counter officer (holder of a [`crate::identity::counter::CounterOfficer`] permit).
-    CounterOfficer { pseudonym: String },
-    /// Someone at the server's command line.
-    Operator { name: String },
+    Owner(OwnData),
+    /// A counter officer.
+    CounterOfficer(CounterOfficer),
+    /// Someone at the server's command line (who holds the key file).
+    Operator(String),
     /// Anyone else (another citizen, a module, an officer without the role).
     Other(Actor),
 }
 
 impl Reader {
+    pub fn owner(permit: &OwnData) -> Self {
+        Self(Who::Owner(permit.clone()))
+    }
+
+    pub fn counter_officer(permit: &CounterOfficer) -> Self {
+        Self(Who::CounterOfficer(permit.clone()))
+    }
+
+    pub fn operator(name: impl Into<String>) -> Self {
+        Self(Who::Operator(name.into()))
+    }
+
+    pub fn other(actor: Actor) -> Self {
+        Self(Who::Other(actor))
+    }
+
     pub fn actor(&self) -> Actor {
-        match self {
-            Reader::Owner { pseudonym } => Actor::new(ActorKind::Citizen, pseudonym.clone()),
-            Reader::CounterOfficer { pseudonym } => Actor::new(ActorKind::Officer, pseudonym.clone()),
-            Reader::Operator { name } => Actor::new(ActorKind::Operator, name.clone()),
-            Reader::Other(actor) => actor.clone(),
+        match &self.0 {
+            Who::Owner(permit) => Actor::new(ActorKind::Citizen, permit.account().pseudonym.clone()),
+            Who::CounterOfficer(permit) => permit.actor(),
+            Who::Operator(name) => Actor::new(ActorKind::Operator, name.clone()),
+            Who::Other(actor) => actor.clone(),
         }
     }
 
-    /// How much of `citizen`'s profile this reader sees.
+    /// How much of `citizen`'s profile this reader sees: plain for the
+    /// citizen themself, masked for a counter officer or the operator,
+    /// redacted for anyone else.
     pub fn reveal_for(&self, citizen: &AccountRow) -> Reveal {
-        match self {
-            Reader::Owner { pseudonym } if *pseudonym == citizen.pseudonym => Reveal::Plain,
-            Reader::CounterOfficer { .. } | Reader::Operator { .. } => Reveal::Masked,
+        match &self.0 {
+            Who::Owner(permit) if permit.account().account_id == citizen.account_id => Reveal::Plain,
+            Who::CounterOfficer(_) | Who::Operator(_) => Reveal::Masked,
             _ => Reveal::Redacted,
         }
     }
@@ -118,17 +132,6 @@ pub enum ProfileError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Audit(#[from] AuditError),
-}
-
-impl ProfileError {
-    pub fn status(&self) -> StatusCode {
-        match self {
-            ProfileError::NotFound => StatusCode::NOT_FOUND,
-            ProfileError::Field(_) | ProfileError::Empty => StatusCode::BAD_REQUEST,
-            ProfileError::NikTaken => StatusCode::CONFLICT,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
 }
 
 /// The decrypted profile, in memory only while it is being shown.

@@ -2,6 +2,7 @@
 //! and only then hand out what the reader may see.
 
 use super::{Deps, Profile, ProfileError, ProfileView, Reader};
+use crate::account::{AccountKind, Status};
 use crate::audit::{self, Context, Event, Outcome, Target};
 use crate::store::Db;
 use crate::store::identity::AccountRow;
@@ -18,11 +19,9 @@ pub async fn load(db: &Db, keks: &dyn KeyProvider, account_id: &str) -> Result<(
     if rows.is_empty() {
         return Ok((profile, opened));
     }
-    let key = stored::read_key(db, account_id).await?.ok_or(Undecryptable)?;
-    let (dek, _) = citizen::unwrap_row(&key, keks)?;
+    let mut opener = citizen::Opener::new(keks, stored::read_keys(db, &[account_id]).await?);
     for row in rows {
-        let plain = citizen::open_with(&dek, account_id, &row.field, row.record_version, &row.sealed)?;
-        let text = String::from_utf8(plain.to_vec()).map_err(|_| Undecryptable)?;
+        let text = opener.open_text(account_id, &row.field, row.record_version, &row.sealed)?;
         profile.set(&row.field, text);
         opened.push(row.field);
     }
@@ -33,20 +32,20 @@ pub async fn load(db: &Db, keks: &dyn KeyProvider, account_id: &str) -> Result<(
 /// their role gives. The audit event (fields opened, not values) commits
 /// before anything is returned; if it cannot, nothing is.
 pub async fn read(
-    deps: Deps<'_>,
+    deps: &Deps,
     reader: &Reader,
     citizen: &AccountRow,
     purpose: &str,
     ctx: &Context,
 ) -> Result<ProfileView, ProfileError> {
-    if citizen.kind != "citizen" || citizen.status == "erased" {
+    if citizen.kind != AccountKind::Citizen || citizen.status == Status::Erased {
         return Err(ProfileError::NotFound);
     }
     let level = reader.reveal_for(citizen);
     let (profile, opened) = if level == Reveal::Redacted {
         (Profile::default(), Vec::new())
     } else {
-        match load(deps.db, &deps.keys.vault, &citizen.account_id).await {
+        match load(&deps.db, &deps.keys.vault, &citizen.account_id).await {
             Ok(loaded) => loaded,
             Err(e) => {
                 // A value that does not open is evidence of tampering (or a

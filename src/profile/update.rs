@@ -3,13 +3,15 @@
 //! Values are validated first (errors name the field), then sealed, indexed
 //! and audited (field names only) in one unit of work.
 
+use super::Deps;
+use crate::account::{AccountKind, Status};
 use serde::{Deserialize, Deserializer};
 
 use super::{ProfileError, fields, index};
-use crate::app::AppState;
+use crate::account::Nik;
 use crate::audit::{self, Actor, Context, Event, Outcome, Target};
-use crate::identity::Nik;
 use crate::identity::counter::CounterOfficer;
+use crate::sessions::OwnData;
 use crate::store::identity::{self as identity_store, AccountRow};
 use crate::store::{StoreError, Tx};
 use crate::vault::citizen;
@@ -194,7 +196,7 @@ impl IdentityUpdate {
 /// fields whose value actually changed.
 async fn apply(
     tx: &mut Tx<'_>,
-    state: &AppState,
+    deps: &Deps,
     account_id: &str,
     changes: Vec<Change>,
     now: i64,
@@ -203,7 +205,7 @@ async fn apply(
     for change in changes {
         // The current value, read inside the unit (under the account lock):
         // compared here, never returned.
-        let current = citizen::read(tx, &state.keys.vault, account_id, change.field)
+        let current = citizen::read(tx, &deps.keys.vault, account_id, change.field)
             .await?
             .map(|v| String::from_utf8_lossy(&v).into_owned());
         if current == change.value {
@@ -211,12 +213,12 @@ async fn apply(
         }
         match &change.value {
             Some(value) => {
-                citizen::write(tx, &state.keys.vault, account_id, change.field, value.as_bytes(), now).await?
+                citizen::write(tx, &deps.keys.vault, account_id, change.field, value.as_bytes(), now).await?
             }
             None => citizen::remove(tx, account_id, change.field).await?,
         }
         if let Some(domain) = change.index {
-            index::set(tx, &state.keys.index, account_id, domain, change.value.as_deref()).await?;
+            index::set(tx, &deps.keys.index, account_id, domain, change.value.as_deref()).await?;
         }
         changed.push(change.field);
     }
@@ -225,38 +227,39 @@ async fn apply(
 
 /// The citizen changes their own phone, email or address.
 pub async fn update_contact(
-    state: &AppState,
-    owner: &AccountRow,
+    deps: &Deps,
+    owner: &OwnData,
     update: &ContactUpdate,
     ctx: &Context,
 ) -> Result<Vec<&'static str>, ProfileError> {
+    let owner = owner.account();
     let changes = update.validate()?;
     if changes.is_empty() {
         return Err(ProfileError::Empty);
     }
     let actor = Actor::new(crate::audit::ActorKind::Citizen, owner.pseudonym.clone());
-    write(state, owner.clone(), changes, None, actor, "profile.update", None, ctx).await
+    write(deps, owner.clone(), changes, None, actor, "profile.update", None, ctx).await
 }
 
 /// A counter officer sets identity fields after checking the documents.
 /// A new NIK must not belong to another live account.
 pub async fn set_identity(
-    state: &AppState,
+    deps: &Deps,
     officer: &CounterOfficer,
     citizen: &AccountRow,
     update: &IdentityUpdate,
     ctx: &Context,
 ) -> Result<Vec<&'static str>, ProfileError> {
-    if citizen.kind != "citizen" || citizen.status == "erased" {
+    if citizen.kind != AccountKind::Citizen || citizen.status == Status::Erased {
         return Err(ProfileError::NotFound);
     }
     let (changes, nik) = update.validate()?;
     if changes.is_empty() {
         return Err(ProfileError::Empty);
     }
-    let nik_index = nik.map(|n| crate::identity::enrol::nik_index(state, &n));
+    let nik_index = nik.map(|n| crate::identity::enrol::nik_index(&deps.keys.index, &n));
     write(
-        state,
+        deps,
         citizen.clone(),
         changes,
         nik_index,
@@ -273,7 +276,7 @@ pub async fn set_identity(
     reason = "one private step shared by the two public entry points"
 )]
 async fn write(
-    state: &AppState,
+    deps: &Deps,
     citizen: AccountRow,
     changes: Vec<Change>,
     nik_index: Option<Vec<u8>>,
@@ -282,10 +285,9 @@ async fn write(
     reason: Option<&'static str>,
     ctx: &Context,
 ) -> Result<Vec<&'static str>, ProfileError> {
-    let state2 = state.clone();
+    let deps2 = deps.clone();
     let ctx = ctx.clone();
-    state
-        .writer
+    deps.writer
         .write::<Vec<&'static str>, ProfileError, _>(move |tx| {
             Box::pin(async move {
                 let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -293,7 +295,7 @@ async fn write(
                 // Erased (or no longer a citizen) since the request began: a
                 // write must not bring a data key back.
                 let live = identity_store::account_by_id_tx(tx, &citizen.account_id).await?;
-                if live.is_none_or(|a| a.kind != "citizen" || a.status == "erased") {
+                if live.is_none_or(|a| a.kind != AccountKind::Citizen || a.status == Status::Erased) {
                     return Err(ProfileError::NotFound);
                 }
                 if let Some(index) = &nik_index {
@@ -321,7 +323,7 @@ async fn write(
                         return Err(ProfileError::NikTaken);
                     }
                 }
-                let changed = apply(tx, &state2, &citizen.account_id, changes, now).await?;
+                let changed = apply(tx, &deps2, &citizen.account_id, changes, now).await?;
                 let mut event = Event::new(
                     actor,
                     action,

@@ -294,29 +294,6 @@ impl Limits {
     }
 }
 
-/// Audits a trip, at most once a minute per key, so that a flood of
-/// refused requests cannot flood the audit log.
-pub async fn audit_trip(state: &crate::app::AppState, policy: Policy, key: &Key, ctx: &crate::audit::Context) {
-    use crate::audit::{self, Actor, ActorKind, Event, Outcome, Target};
-    if !state.limits.should_audit(policy, key) {
-        return;
-    }
-    let event = Event::new(
-        Actor::new(ActorKind::Anonymous, "-"),
-        "ratelimit.trip",
-        Target::new("ratelimit", Some(policy.name.to_owned())),
-        Outcome::Denied,
-    )
-    .within(ctx);
-    let result = state
-        .writer
-        .write::<(), audit::AuditError, _>(move |tx| Box::pin(audit::record(tx, event)))
-        .await;
-    if let Err(e) = result {
-        tracing::error!(error = %e, "could not audit a rate-limit trip");
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,18 +1,31 @@
 //! Browser sessions: opaque 256-bit random tokens, stored only as SHA-256
 //! hashes, with idle and absolute timeouts.
 
+mod permit;
 pub mod retention;
 pub mod signin;
+
+pub use permit::{OwnData, Recent, SignedIn, authenticate};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use secrecy::{ExposeSecret as _, SecretString};
 
+use crate::account::AccountId;
 use crate::config::SessionConfig;
-use crate::identity::AccountId;
 use crate::ids::{self, RandomError};
 use crate::store::identity::{self as stored, SessionRow};
-use crate::store::{Db, StoreError, Tx};
+use crate::store::{Db, StoreError, Tx, Writer};
+
+/// What sign-in and sessions need.
+#[derive(Debug, Clone)]
+pub struct Deps {
+    pub db: Db,
+    pub writer: Writer,
+    pub rp: std::sync::Arc<crate::passkeys::RelyingParty>,
+    pub limits: std::sync::Arc<crate::ratelimit::Limits>,
+    pub sessions: std::sync::Arc<SessionConfig>,
+}
 
 /// Cookie names: `__Host-` (Secure, no Domain, Path=/) in production; the
 /// plain name in development mode over http://localhost.

@@ -4,10 +4,11 @@
 //! whatever the cause, so nobody learns whether an account or passkey
 //! exists; the audit log records the real reason.
 
+use super::Deps;
 use super::Issued;
-use crate::app::AppState;
+use crate::account::AccountId;
+use crate::account::AccountKind;
 use crate::audit::{self, Actor, ActorKind, AuditError, Context, Event, Outcome, Target};
-use crate::identity::{AccountId, Status};
 use crate::ids::RandomError;
 use crate::passkeys::{self, PasskeyError};
 use crate::store::StoreError;
@@ -31,8 +32,8 @@ pub enum SignInError {
 }
 
 /// Starts a sign-in ceremony; returns the request options.
-pub async fn start(state: &AppState, conditional: bool) -> Result<serde_json::Value, SignInError> {
-    let started = passkeys::start_sign_in(&state.rp, conditional).map_err(SignInError::Passkey)?;
+pub async fn start(deps: &Deps, conditional: bool) -> Result<serde_json::Value, SignInError> {
+    let started = passkeys::start_sign_in(&deps.rp, conditional).map_err(SignInError::Passkey)?;
     let row = CeremonyRow {
         challenge: started.challenge.to_vec(),
         kind: "authenticate".into(),
@@ -42,8 +43,7 @@ pub async fn start(state: &AppState, conditional: bool) -> Result<serde_json::Va
         expires_at: started.expires_at,
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    state
-        .writer
+    deps.writer
         .write::<(), SignInError, _>(move |tx| {
             Box::pin(async move {
                 stored::delete_expired_ceremonies(tx, now).await?;
@@ -74,20 +74,22 @@ fn failure_key(credential_id: &[u8]) -> crate::ratelimit::Key {
 /// Finishes a sign-in: one answer for every failure, a new session token
 /// on success. Only failures count against the presented credential's
 /// bucket; a correct assertion is never refused by it.
-pub async fn finish(state: &AppState, body: &[u8], user_agent: &str, ctx: &Context) -> Result<Issued, SignInError> {
+pub async fn finish(deps: &Deps, body: &[u8], user_agent: &str, ctx: &Context) -> Result<Issued, SignInError> {
     let Ok(assertion) = passkeys::parse_assertion(body) else {
-        fail(state, ctx, None, "malformed").await;
+        fail(deps, ctx, None, "malformed").await;
         return Err(SignInError::Failed);
     };
     let key = failure_key(assertion.credential_id());
-    match verify(state, assertion, user_agent, ctx).await {
+    match verify(deps, assertion, user_agent, ctx).await {
         Ok(issued) => Ok(issued),
         Err(SignInError::Failed) => {
-            let decision = state.limits.fail(crate::ratelimit::SIGN_IN_ACCOUNT, &key);
+            let decision = deps.limits.fail(crate::ratelimit::SIGN_IN_ACCOUNT, &key);
             if decision.allowed() {
                 Err(SignInError::Failed)
             } else {
-                crate::ratelimit::audit_trip(state, decision.policy, &key, ctx).await;
+                if deps.limits.should_audit(decision.policy, &key) {
+                    crate::audit::record_trip(&deps.writer, decision.policy.name, ctx).await;
+                }
                 Err(SignInError::Limited(decision))
             }
         }
@@ -96,7 +98,7 @@ pub async fn finish(state: &AppState, body: &[u8], user_agent: &str, ctx: &Conte
 }
 
 async fn verify(
-    state: &AppState,
+    deps: &Deps,
     assertion: passkeys::Assertion,
     user_agent: &str,
     ctx: &Context,
@@ -104,7 +106,7 @@ async fn verify(
     let credential_id = assertion.credential_id().to_vec();
     // Take the ceremony (single use) and load the credential in one unit.
     let challenge = assertion.challenge.to_vec();
-    let found = state
+    let found = deps
         .writer
         .write::<Found, SignInError, _>(move |tx| {
             Box::pin(async move {
@@ -123,19 +125,19 @@ async fn verify(
         })
         .await?;
     let Some(ceremony) = found.ceremony.filter(|c| c.kind == "authenticate") else {
-        fail(state, ctx, None, "unknown_ceremony").await;
+        fail(deps, ctx, None, "unknown_ceremony").await;
         return Err(SignInError::Failed);
     };
     let (Some(passkey), Some(account)) = (found.passkey, found.account) else {
         // The same signature work as for a registered credential, so the
         // time to answer does not tell the two apart.
         let _ = tokio::task::spawn_blocking(move || passkeys::decoy_verification(&assertion)).await;
-        fail(state, ctx, None, "unknown_credential").await;
+        fail(deps, ctx, None, "unknown_credential").await;
         return Err(SignInError::Failed);
     };
     let pseudonym = account.pseudonym.clone();
     let Ok(handle) = <[u8; 64]>::try_from(account.user_handle.as_slice()) else {
-        fail(state, ctx, Some(&pseudonym), "corrupt_user_handle").await;
+        fail(deps, ctx, Some(&pseudonym), "corrupt_user_handle").await;
         return Err(SignInError::Failed);
     };
     // Every assertion for a registered credential costs one signature
@@ -144,10 +146,10 @@ async fn verify(
     // handle before any signature work, so that case gets the decoy.)
     if assertion.user_handle() != handle.as_slice() {
         let _ = tokio::task::spawn_blocking(move || passkeys::decoy_verification(&assertion)).await;
-        fail(state, ctx, Some(&pseudonym), "user_handle_mismatch").await;
+        fail(deps, ctx, Some(&pseudonym), "user_handle_mismatch").await;
         return Err(SignInError::Failed);
     }
-    let rp = state.rp.clone();
+    let rp = deps.rp.clone();
     let stored_static = passkey.static_state.clone();
     let stored_dynamic = passkey.dynamic_state.clone();
     let verified = tokio::task::spawn_blocking(move || {
@@ -162,8 +164,8 @@ async fn verify(
     })
     .await
     .map_err(|e| SignInError::Passkey(PasskeyError::Internal(e.to_string())))?;
-    if !Status::parse(&account.status).is_some_and(Status::may_sign_in) {
-        fail(state, ctx, Some(&pseudonym), "account_not_active").await;
+    if !account.status.may_sign_in() {
+        fail(deps, ctx, Some(&pseudonym), "account_not_active").await;
         return Err(SignInError::Failed);
     }
     let outcome = match verified {
@@ -177,7 +179,7 @@ async fn verify(
             )
             .reason("signature_counter_went_backwards")
             .within(ctx);
-            record(state, event).await;
+            record(deps, event).await;
             return Err(SignInError::Failed);
         }
         Err(e) => {
@@ -185,7 +187,7 @@ async fn verify(
                 PasskeyError::Expired => "expired",
                 _ => "rejected",
             };
-            fail(state, ctx, Some(&pseudonym), reason).await;
+            fail(deps, ctx, Some(&pseudonym), reason).await;
             return Err(SignInError::Failed);
         }
     };
@@ -197,23 +199,22 @@ async fn verify(
         user_agent,
         ctx.source.as_deref().unwrap_or(""),
         now,
-        &state.config.sessions,
+        &deps.sessions,
     )?;
     let session_row = issued.row.clone();
-    let kind = if account.kind == "officer" {
+    let kind = if account.kind == AccountKind::Officer {
         ActorKind::Officer
     } else {
         ActorKind::Citizen
     };
     let ctx = ctx.clone();
-    state
-        .writer
+    deps.writer
         .write::<(), SignInError, _>(move |tx| {
             Box::pin(async move {
                 let dynamic = outcome.dynamic_state.unwrap_or_else(|| passkey.dynamic_state.clone());
                 let still_usable = stored::account_by_id_tx(tx, &passkey.account_id)
                     .await?
-                    .is_some_and(|a| Status::parse(&a.status).is_some_and(Status::may_sign_in));
+                    .is_some_and(|a| a.status.may_sign_in());
                 let updated = still_usable
                     && stored::update_passkey_use(
                         tx,
@@ -270,7 +271,7 @@ async fn verify(
 }
 
 /// Audits a refused sign-in with its real reason.
-async fn fail(state: &AppState, ctx: &Context, pseudonym: Option<&str>, reason: &'static str) {
+async fn fail(deps: &Deps, ctx: &Context, pseudonym: Option<&str>, reason: &'static str) {
     let event = Event::new(
         Actor::new(ActorKind::Anonymous, "-"),
         "session.signin",
@@ -279,11 +280,11 @@ async fn fail(state: &AppState, ctx: &Context, pseudonym: Option<&str>, reason: 
     )
     .reason(reason)
     .within(ctx);
-    record(state, event).await;
+    record(deps, event).await;
 }
 
-async fn record(state: &AppState, event: Event) {
-    let result = state
+async fn record(deps: &Deps, event: Event) {
+    let result = deps
         .writer
         .write::<(), AuditError, _>(move |tx| Box::pin(audit::record(tx, event)))
         .await;
@@ -294,7 +295,7 @@ async fn record(state: &AppState, event: Event) {
 
 /// Ends one session of `account` (sign-out or revocation from the list).
 pub async fn end_session(
-    state: &AppState,
+    deps: &Deps,
     account: &AccountRow,
     session_id: &str,
     action: &'static str,
@@ -303,7 +304,7 @@ pub async fn end_session(
     let account_id = account.account_id.clone();
     let session_id = session_id.to_owned();
     let actor = Actor::new(
-        if account.kind == "officer" {
+        if account.kind == AccountKind::Officer {
             ActorKind::Officer
         } else {
             ActorKind::Citizen
@@ -311,8 +312,7 @@ pub async fn end_session(
         account.pseudonym.clone(),
     );
     let ctx = ctx.clone();
-    state
-        .writer
+    deps.writer
         .write::<bool, SignInError, _>(move |tx| {
             Box::pin(async move {
                 let ended = stored::delete_session(tx, &account_id, &session_id).await?;

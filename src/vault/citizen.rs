@@ -96,6 +96,54 @@ pub async fn read(
     Ok(Some(field::open(&dek, &binding, &row.sealed)?))
 }
 
+/// Opens stored values of one or more citizens, unwrapping each citizen's
+/// data key once: the one decrypt path of profile reads, module record
+/// reads and the right of access. The caller fetches the wrapped keys
+/// (one query per batch); a value whose key is missing or does not open
+/// fails with the generic [`Undecryptable`].
+pub struct Opener<'k> {
+    keks: &'k dyn KeyProvider,
+    wrapped: std::collections::HashMap<String, CitizenKeyRow>,
+    unwrapped: std::collections::HashMap<String, DataKey>,
+}
+
+impl std::fmt::Debug for Opener<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opener")
+            .field("citizens", &self.wrapped.len())
+            .field("unwrapped", &self.unwrapped.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'k> Opener<'k> {
+    pub fn new(keks: &'k dyn KeyProvider, keys: impl IntoIterator<Item = CitizenKeyRow>) -> Self {
+        Self {
+            keks,
+            wrapped: keys.into_iter().map(|row| (row.account_id.clone(), row)).collect(),
+            unwrapped: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Opens `account_id`'s value `name` (sealed at `record_version`) as text.
+    pub fn open_text(
+        &mut self,
+        account_id: &str,
+        name: &str,
+        record_version: i64,
+        sealed: &[u8],
+    ) -> Result<String, VaultError> {
+        if !self.unwrapped.contains_key(account_id) {
+            let row = self.wrapped.get(account_id).ok_or(Undecryptable)?;
+            let (dek, _) = unwrap_row(row, self.keks)?;
+            self.unwrapped.insert(account_id.to_owned(), dek);
+        }
+        let dek = self.unwrapped.get(account_id).ok_or(Undecryptable)?;
+        let plain = open_with(dek, account_id, name, record_version, sealed)?;
+        Ok(String::from_utf8(plain.to_vec()).map_err(|_| Undecryptable)?)
+    }
+}
+
 /// Opens one stored value of a citizen with their unwrapped data key.
 pub fn open_with(
     dek: &DataKey,

@@ -36,12 +36,16 @@ pub trait KeyProvider: Send + Sync + std::fmt::Debug {
 /// an immediate re-read of the file (at most once a second).
 pub struct LocalKeks {
     inner: std::sync::RwLock<Versions>,
-    /// The key file, when the keys came from one.
-    source: Option<std::path::PathBuf>,
+    /// The key file, when the keys came from one, and how to read it.
+    source: Option<(std::path::PathBuf, Reader)>,
     last_reload: std::sync::Mutex<Option<std::time::Instant>>,
     /// When the key file was last looked at, and its modification time then.
     checked: std::sync::Mutex<(Option<std::time::Instant>, Option<std::time::SystemTime>)>,
 }
+
+/// Reads a key file's KEKs again (given by the key file's owner, `keys`:
+/// the vault does not know the file's format).
+pub type Reader = fn(&std::path::Path) -> Result<LocalKeks, String>;
 
 struct Versions {
     keys: BTreeMap<u32, Zeroizing<[u8; 32]>>,
@@ -71,11 +75,12 @@ impl LocalKeks {
         })
     }
 
-    /// Remembers the key file these keys came from, for reloads.
-    pub fn with_source(mut self, path: std::path::PathBuf) -> Self {
+    /// Remembers the key file these keys came from and how to read it,
+    /// for reloads.
+    pub fn with_source(mut self, path: std::path::PathBuf, read: Reader) -> Self {
         let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
         self.checked = std::sync::Mutex::new((Some(std::time::Instant::now()), modified));
-        self.source = Some(path);
+        self.source = Some((path, read));
         self
     }
 
@@ -83,7 +88,7 @@ impl LocalKeks {
     /// at most once a second. Called before choosing the version that wraps
     /// a new data key, so a rotation is followed within about a second.
     pub fn refresh(&self) {
-        let Some(path) = &self.source else { return };
+        let Some((path, _)) = &self.source else { return };
         let changed = {
             let mut checked = self.checked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             if checked
@@ -132,18 +137,12 @@ impl LocalKeks {
     }
 
     fn load_source(&self) -> bool {
-        let Some(path) = &self.source else {
+        let Some((path, read)) = &self.source else {
             return false;
         };
-        match crate::keys::KeyRing::load_file(path) {
-            Ok(ring) => {
-                if ring.index_pending.is_some() {
-                    tracing::error!(
-                        "the key file holds an unfinished blind-index key rotation: stop this service until \
-                         `jaga keys rotate-index` has finished"
-                    );
-                }
-                self.adopt(ring.vault);
+        match read(path) {
+            Ok(keks) => {
+                self.adopt(keks);
                 true
             }
             Err(e) => {

@@ -14,7 +14,6 @@ pub mod dek;
 pub mod field;
 pub mod kek;
 pub mod profile;
-pub mod rotation;
 
 pub use dek::{DataKey, WrappedKey};
 pub use kek::{KeyProvider, LocalKeks};
@@ -37,16 +36,6 @@ pub enum VaultError {
     Encrypt,
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
-}
-
-/// An audit event that cannot be recorded fails the vault operation with it.
-impl From<crate::audit::AuditError> for VaultError {
-    fn from(e: crate::audit::AuditError) -> Self {
-        match e {
-            crate::audit::AuditError::Store(s) => VaultError::Store(s),
-            crate::audit::AuditError::Invalid(_) => VaultError::Encrypt,
-        }
-    }
 }
 
 impl From<crate::ids::RandomError> for VaultError {

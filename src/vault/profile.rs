@@ -6,7 +6,7 @@
 
 use time::Date;
 
-use crate::identity::{Nik, NikError};
+use crate::account::{Nik, NikError};
 
 /// How much of a value a reader may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -80,25 +80,16 @@ pub(super) async fn data(
     let Some((page, who)) = signed_in_page(&state, &headers, &q).await? else {
         return Ok(to_sign_in());
     };
-    if who.account.kind != "citizen" {
-        return Err(ApiError::new(
-            axum::http::StatusCode::FORBIDDEN,
-            "forbidden",
-            "Hanya warga yang memiliki data profil. (Only citizens have a profile.)",
-        ));
-    }
-    let reader = Reader::Owner {
-        pseudonym: who.account.pseudonym.clone(),
-    };
+    let own = crate::http::profile::owner_only(&who)?;
     let view = profile::read(
-        (&state).into(),
-        &reader,
-        &who.account,
+        &state.profile,
+        &Reader::owner(&own),
+        own.account(),
         crate::http::profile::OWN_DATA,
         &client.ctx,
     )
     .await?;
-    let records = crate::modules::access::own_records(&state, &who.account, &client.ctx).await?;
+    let records = crate::modules::access::own_records(&state.modules, &own, &client.ctx).await?;
     let lang = page.set_lang;
     let identity = identity_rows(&page, &view);
     let contact = contact(&view);

@@ -5,6 +5,7 @@
 mod data;
 mod texts;
 
+use crate::account::AccountKind;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -72,20 +73,21 @@ async fn page(state: &AppState, headers: &HeaderMap, query: &LangQuery) -> Resul
     let who = lookup(state, headers).await?;
     let user = match &who {
         Some(w) => {
-            let roles = crate::store::identity::roles(&state.db, &w.account.account_id)
+            let roles = crate::store::identity::roles(&state.db, &w.account().account_id)
                 .await
                 .map_err(ApiError::internal)?;
-            let counter_recovery = if w.account.kind == "citizen" {
-                super::activity::counter_recovery_notice(state, &w.account.account_id, lang.texts()).await?
+            let counter_recovery = if w.account().kind == AccountKind::Citizen {
+                super::activity::counter_recovery_notice(state, &w.account().account_id, lang.texts()).await?
             } else {
                 None
             };
             Some(UserView {
                 counter_recovery,
-                pseudonym: w.account.pseudonym.clone(),
-                verified: w.account.verified,
-                counter: w.account.kind == "officer" && roles.iter().any(|r| Role::parse(r) == Some(Role::Counter)),
-                citizen: w.account.kind == "citizen",
+                pseudonym: w.account().pseudonym.clone(),
+                verified: w.account().verified,
+                counter: w.account().kind == AccountKind::Officer
+                    && roles.iter().any(|r| Role::parse(r) == Some(Role::Counter)),
+                citizen: w.account().kind == AccountKind::Citizen,
             })
         }
         None => None,
@@ -94,7 +96,7 @@ async fn page(state: &AppState, headers: &HeaderMap, query: &LangQuery) -> Resul
         Page {
             t: lang.texts(),
             user,
-            csrf: who.as_ref().map(|w| w.session.csrf_token.clone()).unwrap_or_default(),
+            csrf: who.as_ref().map(|w| w.session().csrf_token.clone()).unwrap_or_default(),
             set_lang: explicit.map(|_| lang),
         },
         who,
@@ -193,7 +195,9 @@ async fn passkeys(
     let Some((page, who)) = signed_in_page(&state, &headers, &q).await? else {
         return Ok(to_sign_in());
     };
-    let list = crate::identity::credentials::list(&state, &who.account, who.session.credential_id.as_deref()).await?;
+    let list =
+        crate::identity::credentials::list(&state.identity, &who.account(), who.session().credential_id.as_deref())
+            .await?;
     let never = page.t.never;
     let passkeys = list
         .into_iter()
@@ -235,13 +239,13 @@ async fn sessions(
         return Ok(to_sign_in());
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let rows = crate::sessions::live_of(&state.db, &who.account.account_id, now, &state.config.sessions)
+    let rows = crate::sessions::live_of(&state.db, &who.account().account_id, now, &state.config.sessions)
         .await
         .map_err(ApiError::internal)?;
     let sessions = rows
         .into_iter()
         .map(|r| SessionRow {
-            current: r.session_id == who.session.session_id,
+            current: r.session_id == who.session().session_id,
             id: r.session_id,
             device: crate::sessions::device_name(&r.user_agent),
             ip: r.ip,
@@ -268,7 +272,7 @@ async fn recovery_codes(
     let Some((page, who)) = signed_in_page(&state, &headers, &q).await? else {
         return Ok(to_sign_in());
     };
-    let unused = crate::store::identity::unused_recovery_codes(&state.db, &who.account.account_id)
+    let unused = crate::store::identity::unused_recovery_codes(&state.db, &who.account().account_id)
         .await
         .map_err(ApiError::internal)?;
     let lang = page.set_lang;
@@ -299,10 +303,10 @@ async fn activity(
     let Some((page, who)) = signed_in_page(&state, &headers, &q).await? else {
         return Ok(to_sign_in());
     };
-    let rows = crate::store::audit::events_about(&state.db, &who.account.pseudonym, 200)
+    let rows = crate::store::audit::events_about(&state.db, &who.account().pseudonym, 200)
         .await
         .map_err(ApiError::internal)?;
-    let actors = super::activity::actor_labels(&state, &rows, &who.account.pseudonym, page.t).await?;
+    let actors = super::activity::actor_labels(&state, &rows, &who.account().pseudonym, page.t).await?;
     let events = rows
         .into_iter()
         .zip(actors)

@@ -1,11 +1,5 @@
 //! The PostgreSQL backend, for production and for several instances.
 
-pub mod audit;
-pub mod codes;
-pub mod identity;
-pub mod modules;
-pub mod vault;
-
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};

@@ -1,12 +1,6 @@
 //! The embedded SQLite backend: WAL, foreign keys, a busy timeout, one
 //! writer connection (the group-commit writer owns it) and a read pool.
 
-pub mod audit;
-pub mod codes;
-pub mod identity;
-pub mod modules;
-pub mod vault;
-
 use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::str::FromStr as _;

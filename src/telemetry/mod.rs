@@ -1,5 +1,9 @@
-//! Logging: readable in development, JSON in production, filtered by
-//! `RUST_LOG` when set, else by `log.filter`.
+//! Logging (readable in development, JSON in production, filtered by
+//! `RUST_LOG` when set, else by `log.filter`) and metrics.
+
+mod metrics;
+
+pub use metrics::Metrics;
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;

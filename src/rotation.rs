@@ -1,3 +1,5 @@
+//! Key rotation across the vault and the profile's blind indexes.
+//!
 //! Rotation work over every stored data key or index, in batches, while
 //! the service keeps running: re-wrapping data keys under the active KEK,
 //! and rebuilding blind indexes under a new index key.
@@ -6,13 +8,13 @@
 //! another version, and rebuilding an index from the sealed values gives
 //! the same result however often it runs.
 
-use super::{DataKey, KeyProvider, VaultError, WrappedKey};
 use crate::audit::{self, Actor, Event, Outcome, Target};
 use crate::keys::IndexKey;
 use crate::profile::{fields, index};
 use crate::store::identity as identity_store;
 use crate::store::vault::{self as stored, CitizenKeyRow};
 use crate::store::{Db, Writer};
+use crate::vault::{DataKey, KeyProvider, VaultError, WrappedKey};
 
 /// Data keys per batch (one unit of work each).
 pub const BATCH: i64 = 500;
@@ -60,7 +62,7 @@ pub async fn rewrap(
             let mut fresh: Vec<(CitizenKeyRow, WrappedKey)> = Vec::with_capacity(rows.len());
             for row in rows {
                 let wrapped = WrappedKey {
-                    kek_version: u32::try_from(row.kek_version).map_err(|_| super::Undecryptable)?,
+                    kek_version: u32::try_from(row.kek_version).map_err(|_| crate::vault::Undecryptable)?,
                     bytes: row.wrapped.clone(),
                 };
                 fresh.push((row.clone(), DataKey::rewrap(&wrapped, &row.account_id, &keks.vault)?));
@@ -159,7 +161,7 @@ pub async fn reindex(
                         let nik = profile
                             .nik
                             .as_deref()
-                            .map(|n| next.blind_index(crate::identity::NIK_INDEX, n.as_bytes()).to_vec());
+                            .map(|n| next.blind_index(crate::account::NIK_INDEX, n.as_bytes()).to_vec());
                         let account = identity_store::account_by_id_tx(tx, id).await?;
                         match (&nik, account) {
                             (Some(digest), Some(account)) => {
