@@ -7,7 +7,8 @@ use serde_json::json;
 use crate::support::Sandbox;
 use crate::support::backend_test;
 use crate::support::browser::Browser;
-use crate::support::modules::{add_module, call, define_tickets, portal_page, put};
+use crate::support::modules::ModuleApi;
+use crate::support::modules::{add_module, define_tickets, portal_page};
 
 backend_test! {
     async fn a_citizen_sees_which_module_read_which_fields_and_why(backend) {
@@ -21,15 +22,8 @@ backend_test! {
             .to_owned();
         define_tickets(&app, &antrian).await;
         let path = format!("/api/collections/antrian.ticket/records/{pseudonym}/1");
-        put(&app, &antrian, &path, json!({ "values": { "service": "KTP" } })).await;
-        let (status, _) = call(
-            &app,
-            &antrian,
-            Method::GET,
-            &format!("{path}?purpose=antrian.call"),
-            None,
-        )
-        .await;
+        assert_eq!(ModuleApi::new(&app, &antrian).write_at(&path, &[("service", Some("KTP"))]).await.0, 204);
+        let (status, _) = ModuleApi::new(&app, &antrian).read_at(&path, Some("antrian.call"), None).await;
         assert_eq!(status, 200);
         let activity = siti.send(Method::GET, "/api/activity", None).await;
         assert_eq!(activity.status, 200);

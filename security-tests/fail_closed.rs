@@ -1,6 +1,7 @@
 //! Fail closed: when the audit event of a read cannot be written, no
 //! plaintext leaves, on every read path; writes are refused and change nothing.
 
+use crate::support::modules::ModuleApi;
 use crate::support::{Backend, Sandbox, backend_test};
 
 backend_test! {
@@ -23,13 +24,7 @@ backend_test! {
         let key = crate::support::modules::add_module(&sandbox, "antrian");
         crate::support::modules::define_tickets(&app, &key).await;
         let path = format!("/api/collections/antrian.ticket/records/{pseudonym}/k1");
-        crate::support::modules::put(
-            &app,
-            &key,
-            &path,
-            json!({ "values": { "health_note": "Kanari-rahasia-medis" } }),
-        )
-        .await;
+        assert_eq!(ModuleApi::new(&app, &key).write_at(&path, &[("health_note", Some("Kanari-rahasia-medis"))]).await.0, 204);
         assert_eq!(citizen.send(Method::GET, "/api/profile", None).await.status, 200);
         let officer = crate::accounts::counter_officer(&sandbox, &app).await;
 
@@ -51,7 +46,7 @@ backend_test! {
         assert!(page.status().is_server_error());
         assert!(!page.text().await.unwrap().contains("Kanari"));
         let (status, body) =
-            crate::support::modules::call(&app, &key, Method::GET, &format!("{path}?purpose=antrian.call"), None).await;
+            ModuleApi::new(&app, &key).read_at(&path, Some("antrian.call"), None).await;
         assert!(status.is_server_error(), "{status}");
         assert!(!body.to_string().contains("Kanari"), "{body:?}");
         let (status, body) = crate::support::modules::call(
@@ -91,14 +86,7 @@ backend_test! {
             )
             .await;
         assert!(patched.status.is_server_error(), "{:?}", patched.status);
-        let (status, _) = crate::support::modules::call(
-            &app,
-            &key,
-            Method::PUT,
-            &path,
-            Some(json!({ "values": { "health_note": "ditimpa" } })),
-        )
-        .await;
+        let (status, _) = ModuleApi::new(&app, &key).write_at(&path, &[("health_note", Some("ditimpa"))]).await;
         assert!(status.is_server_error(), "{status}");
         let unblock = match backend {
             Backend::Sqlite => "drop trigger block_audit",
@@ -113,7 +101,7 @@ backend_test! {
             own.body
         );
         let (status, body) =
-            crate::support::modules::call(&app, &key, Method::GET, &format!("{path}?purpose=antrian.call"), None).await;
+            ModuleApi::new(&app, &key).read_at(&path, Some("antrian.call"), None).await;
         assert_eq!(status, 200);
         assert_eq!(body["values"]["health_note"], "Kanari-rahasia-medis");
         drop((citizen, officer));

@@ -6,7 +6,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::support::backend_test;
-use crate::support::modules::{add_module, call, citizen, define_tickets, jaga_sql, put, ticket_definition};
+use crate::support::modules::{ModuleApi, Write};
+use crate::support::modules::{add_module, call, citizen, define_tickets, jaga_sql, ticket_definition};
 use crate::support::{Lib, Sandbox};
 
 backend_test! {
@@ -28,25 +29,11 @@ backend_test! {
         assert_eq!(status, 401);
         assert_eq!(body["error"], "unauthorized");
 
-        let (status, body) = call(
-            &app,
-            &antrian,
-            Method::PUT,
-            "/api/collections/antrian.ticket",
-            Some(ticket_definition()),
-        )
-        .await;
+        let (status, body) = ModuleApi::new(&app, &antrian).define("antrian.ticket", ticket_definition()).await;
         assert_eq!(status, 200, "{body:?}");
         assert_eq!(body["fields"][2]["classification"], "health");
         // A module names its collections after itself; classifications are fixed.
-        let (status, _) = call(
-            &app,
-            &antrian,
-            Method::PUT,
-            "/api/collections/perizinan.x",
-            Some(ticket_definition()),
-        )
-        .await;
+        let (status, _) = ModuleApi::new(&app, &antrian).define("perizinan.x", ticket_definition()).await;
         assert_eq!(status, 400);
         // Names that would not fit an audit event's field name are refused up front.
         let long_module = "m".repeat(32);
@@ -66,38 +53,17 @@ backend_test! {
         );
         let mut reclassified = ticket_definition();
         reclassified["fields"][2]["classification"] = json!("personal");
-        let (status, body) = call(
-            &app,
-            &antrian,
-            Method::PUT,
-            "/api/collections/antrian.ticket",
-            Some(reclassified),
-        )
-        .await;
+        let (status, body) = ModuleApi::new(&app, &antrian).define("antrian.ticket", reclassified).await;
         assert_eq!(status, 409, "{body:?}");
-        let (status, body) = call(
-            &app,
-            &antrian,
-            Method::PUT,
-            "/api/collections/antrian.ticket",
-            Some(json!({ "fields": [{ "name": "queue_number", "classification": "secret" }] })),
-        )
-        .await;
+        let (status, body) = ModuleApi::new(&app, &antrian).define("antrian.ticket", json!({ "fields": [{ "name": "queue_number", "classification": "secret" }] })).await;
         assert!(status.is_client_error(), "{status} {body:?}");
 
         let path = format!("/api/collections/antrian.ticket/records/{siti}/A-017");
-        let (status, body) = call(
-            &app,
-            &antrian,
-            Method::PUT,
-            &path,
-            Some(json!({ "values": { "queue_number": "A-017", "service": "KTP", "health_note": "kursi roda" } })),
-        )
-        .await;
+        let (status, body) = ModuleApi::new(&app, &antrian).write_at(&path, &[("queue_number", Some("A-017")), ("service", Some("KTP")), ("health_note", Some("kursi roda"))]).await;
         assert_eq!(status, 204, "{body:?}");
 
         // Reading needs a purpose.
-        let (status, body) = call(&app, &antrian, Method::GET, &path, None).await;
+        let (status, body) = ModuleApi::new(&app, &antrian).read_at(&path, None, None).await;
         assert_eq!(status, 400);
         assert_eq!(body["error"], "purpose_required");
         let (status, _) = call(
@@ -109,37 +75,16 @@ backend_test! {
         )
         .await;
         assert_eq!(status, 400, "free text is not a purpose");
-        let (status, body) = call(
-            &app,
-            &antrian,
-            Method::GET,
-            &format!("{path}?purpose=antrian.call"),
-            None,
-        )
-        .await;
+        let (status, body) = ModuleApi::new(&app, &antrian).read_at(&path, Some("antrian.call"), None).await;
         assert_eq!(status, 200, "{body:?}");
         assert_eq!(body["values"]["queue_number"], "A-017");
         assert_eq!(body["values"]["health_note"], "kursi roda");
-        let (status, body) = call(
-            &app,
-            &antrian,
-            Method::GET,
-            &format!("{path}?purpose=antrian.call&fields=service"),
-            None,
-        )
-        .await;
+        let (status, body) = ModuleApi::new(&app, &antrian).read_at(&path, Some("antrian.call"), Some("service")).await;
         assert_eq!(status, 200);
         assert_eq!(body["values"], json!({ "service": "KTP" }));
 
         // Unknown fields, bad record ids and unknown citizens are refused.
-        let (status, body) = call(
-            &app,
-            &antrian,
-            Method::PUT,
-            &path,
-            Some(json!({ "values": { "nama": "x" } })),
-        )
-        .await;
+        let (status, body) = ModuleApi::new(&app, &antrian).write_at(&path, &[("nama", Some("x"))]).await;
         assert_eq!(
             (status, body["error"].as_str()),
             (StatusCode::BAD_REQUEST, Some("invalid_record"))
@@ -167,28 +112,14 @@ backend_test! {
         );
 
         // Null removes one field; delete removes the record.
-        put(&app, &antrian, &path, json!({ "values": { "health_note": null } })).await;
-        let (_, body) = call(
-            &app,
-            &antrian,
-            Method::GET,
-            &format!("{path}?purpose=antrian.call"),
-            None,
-        )
-        .await;
+        assert_eq!(ModuleApi::new(&app, &antrian).write_at(&path, &[("health_note", None)]).await.0, 204);
+        let (_, body) = ModuleApi::new(&app, &antrian).read_at(&path, Some("antrian.call"), None).await;
         assert_eq!(body["values"], json!({ "queue_number": "A-017", "service": "KTP" }));
-        let (status, _) = call(&app, &antrian, Method::DELETE, &path, None).await;
+        let (status, _) = ModuleApi::new(&app, &antrian).delete_at(&path).await;
         assert_eq!(status, 204);
-        let (status, _) = call(
-            &app,
-            &antrian,
-            Method::GET,
-            &format!("{path}?purpose=antrian.call"),
-            None,
-        )
-        .await;
+        let (status, _) = ModuleApi::new(&app, &antrian).read_at(&path, Some("antrian.call"), None).await;
         assert_eq!(status, 404);
-        let (status, _) = call(&app, &antrian, Method::DELETE, &path, None).await;
+        let (status, _) = ModuleApi::new(&app, &antrian).delete_at(&path).await;
         assert_eq!(status, 404);
         drop(app);
 
@@ -231,7 +162,7 @@ backend_test! {
         let siti = citizen(&app, "1971015507900002", "Siti Aminah").await;
         define_tickets(&app, &antrian).await;
         let path = format!("/api/collections/antrian.ticket/records/{siti}/1");
-        put(&app, &antrian, &path, json!({ "values": { "service": "KTP" } })).await;
+        assert_eq!(ModuleApi::new(&app, &antrian).write_at(&path, &[("service", Some("KTP"))]).await.0, 204);
 
         let attempts = [
             (Method::GET, "/api/collections/antrian.ticket".to_owned(), None),
@@ -257,14 +188,7 @@ backend_test! {
         // A revoked key no longer works.
         let out = sandbox.cli(&["modules", "revoke", "--name", "antrian"]);
         assert!(out.status.success());
-        let (status, _) = call(
-            &app,
-            &antrian,
-            Method::GET,
-            &format!("{path}?purpose=antrian.call"),
-            None,
-        )
-        .await;
+        let (status, _) = ModuleApi::new(&app, &antrian).read_at(&path, Some("antrian.call"), None).await;
         assert_eq!(status, 401);
         drop(app);
 
@@ -302,32 +226,33 @@ backend_test! {
                 .collect()
         };
         let batch = "/api/collections/antrian.ticket/records";
-        let (status, body) = call(
-            &app,
-            &antrian,
-            Method::PUT,
-            batch,
-            Some(json!({ "records": records(101) })),
-        )
-        .await;
+        let api = ModuleApi::new(&app, &antrian);
+        let coll = "antrian.ticket";
+        let names: Vec<(String, String)> = (0..101).map(|i| (format!("r{i}"), format!("Q{i}"))).collect();
+        let values: Vec<[(&str, Option<&str>); 1]> =
+            names.iter().map(|(_, q)| [("queue_number", Some(q.as_str()))]).collect();
+        let who = |i: usize| if i % 2 == 0 { siti.as_str() } else { budi.as_str() };
+        let writes: Vec<Write<'_>> = (0..101)
+            .map(|i| Write {
+                citizen: who(i),
+                record: &names[i].0,
+                values: &values[i],
+            })
+            .collect();
+        let refs: Vec<(&str, &str)> = (0..101).map(|i| (who(i), names[i].0.as_str())).collect();
+        let (status, body) = api.write_batch(coll, &writes[..101]).await;
         assert_eq!(
             (status, body["error"].as_str()),
             (StatusCode::BAD_REQUEST, Some("batch_size"))
         );
-        let (status, _) = call(&app, &antrian, Method::PUT, batch, Some(json!({ "records": [] }))).await;
+        let (status, _) = api.write_batch(coll, &[]).await;
         assert_eq!(status, 400);
         // One bad record refuses the whole batch: nothing is written.
         let mut mixed = records(10);
         mixed[7]["values"] = json!({ "unknown": "x" });
         let (status, _) = call(&app, &antrian, Method::PUT, batch, Some(json!({ "records": mixed }))).await;
         assert_eq!(status, 400);
-        let refs = |n: usize| -> Vec<Value> {
-            (0..n)
-                .map(|i| json!({ "citizen": if i % 2 == 0 { &siti } else { &budi }, "record": format!("r{i}") }))
-                .collect()
-        };
-        let read = |n: usize| json!({ "purpose": "antrian.display", "records": refs(n) });
-        let (_, body) = call(&app, &antrian, Method::POST, &format!("{batch}/read"), Some(read(10))).await;
+        let (_, body) = api.read_batch(coll, Some("antrian.display"), &refs[..10]).await;
         assert!(
             body["records"]
                 .as_array()
@@ -337,44 +262,23 @@ backend_test! {
             "{body:?}"
         );
 
-        let (status, body) = call(
-            &app,
-            &antrian,
-            Method::PUT,
-            batch,
-            Some(json!({ "records": records(100) })),
-        )
-        .await;
+        let (status, body) = api.write_batch(coll, &writes[..100]).await;
         assert_eq!(status, 200, "{body:?}");
         assert_eq!(body["written"], 100);
-        let (status, body) = call(&app, &antrian, Method::POST, &format!("{batch}/read"), Some(read(100))).await;
+        let (status, body) = api.read_batch(coll, Some("antrian.display"), &refs[..100]).await;
         assert_eq!(status, 200);
         let got = body["records"].as_array().unwrap();
         assert_eq!(got.len(), 100);
         assert_eq!(got[42]["values"]["queue_number"], "Q42");
         assert_eq!(got[43]["citizen"], budi.as_str());
-        let (status, _) = call(&app, &antrian, Method::POST, &format!("{batch}/read"), Some(read(101))).await;
+        let (status, _) = api.read_batch(coll, Some("antrian.display"), &refs[..101]).await;
         assert_eq!(status, 400);
-        let (status, body) = call(
-            &app,
-            &antrian,
-            Method::POST,
-            &format!("{batch}/read"),
-            Some(json!({ "records": refs(3) })),
-        )
-        .await;
+        let (status, body) = api.read_batch(coll, None, &refs[..3]).await;
         assert_eq!(
             (status, body["error"].as_str()),
             (StatusCode::BAD_REQUEST, Some("purpose_required"))
         );
-        let (status, body) = call(
-            &app,
-            &antrian,
-            Method::POST,
-            &format!("{batch}/delete"),
-            Some(json!({ "records": refs(100) })),
-        )
-        .await;
+        let (status, body) = api.delete_batch(coll, &refs[..100]).await;
         assert_eq!(status, 200);
         assert_eq!(body["deleted"], 100);
         sandbox.drop_database().await;
@@ -391,14 +295,7 @@ backend_test! {
         define_tickets(&app, &antrian).await;
         let base = format!("/api/collections/antrian.ticket/records/{siti}");
         let budi_record = format!("/api/collections/antrian.ticket/records/{budi}/1");
-        let (status, _) = call(
-            &app,
-            &antrian,
-            Method::PUT,
-            &budi_record,
-            Some(json!({ "values": { "service": "KK" } })),
-        )
-        .await;
+        let (status, _) = ModuleApi::new(&app, &antrian).write_at(&budi_record, &[("service", Some("KK"))]).await;
         assert_eq!(status, 204);
         for record in ["1", "2"] {
             let (status, _) = call(
@@ -425,7 +322,7 @@ backend_test! {
             jaga_sql(&sandbox, statement).await;
         }
         for path in [format!("{base}/1"), format!("{base}/2"), budi_record.clone()] {
-            let (status, body) = call(&app, &antrian, Method::GET, &format!("{path}?purpose=antrian.call"), None).await;
+            let (status, body) = ModuleApi::new(&app, &antrian).read_at(&path, Some("antrian.call"), None).await;
             assert_eq!(status, 500, "{path}: {body:?}");
             assert_eq!(body["error"], "internal");
             assert!(!body.to_string().contains("KTP"));

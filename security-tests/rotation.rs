@@ -9,7 +9,8 @@ use serde_json::json;
 use crate::accounts::counter_officer;
 use crate::support::backend_test;
 use crate::support::browser::Browser;
-use crate::support::modules::{add_module, call};
+use crate::support::modules::ModuleApi;
+use crate::support::modules::add_module;
 use crate::support::{Lib, Sandbox};
 
 fn run(sandbox: &Sandbox, args: &[&str]) -> String {
@@ -43,14 +44,7 @@ backend_test! {
                 .to_owned();
             b.me().await;
             let path = format!("/api/collections/antrian.ticket/records/{pseudonym}/t{i}");
-            let (status, _) = call(
-                &app,
-                &antrian,
-                Method::PUT,
-                &path,
-                Some(json!({ "values": { "queue_number": format!("B-{i}") } })),
-            )
-            .await;
+            let (status, _) = ModuleApi::new(&app, &antrian).write_at(&path, &[("queue_number", Some(format!("B-{i}").as_str()))]).await;
             assert_eq!(status, 204);
             people.push((b, pseudonym, path));
         }
@@ -83,14 +77,7 @@ backend_test! {
             let own = b.send(Method::GET, "/api/profile", None).await;
             assert_eq!(own.status, 200, "{:?}", own.body);
             assert!(own.body["full_name"].as_str().unwrap().starts_with("Warga Nomor"));
-            let (status, body) = call(
-                &app,
-                &antrian,
-                Method::GET,
-                &format!("{path}?purpose=antrian.call"),
-                None,
-            )
-            .await;
+            let (status, body) = ModuleApi::new(&app, &antrian).read_at(&path, Some("antrian.call"), None).await;
             assert_eq!(status, 200, "{body:?}");
         }
         assert!(
@@ -115,14 +102,7 @@ backend_test! {
         drop(newcomer);
         drop(app);
         let app = sandbox.serve();
-        let (status, body) = call(
-            &app,
-            &antrian,
-            Method::GET,
-            &format!("{}?purpose=antrian.call", paths[2]),
-            None,
-        )
-        .await;
+        let (status, body) = ModuleApi::new(&app, &antrian).read_at(&paths[2], Some("antrian.call"), None).await;
         assert_eq!(status, 200, "{body:?}");
         assert_eq!(body["values"]["queue_number"], "B-2");
         let out = run(&sandbox, &["citizens", "find", "--nik", "1971016602950004"]);
@@ -153,13 +133,7 @@ backend_test! {
             .await;
         assert_eq!(patched.status, 204);
         let path = format!("/api/collections/antrian.ticket/records/{pseudonym}/1");
-        crate::support::modules::put(
-            &app,
-            &antrian,
-            &path,
-            json!({ "values": { "health_note": "diabetes" } }),
-        )
-        .await;
+        assert_eq!(ModuleApi::new(&app, &antrian).write_at(&path, &[("health_note", Some("diabetes"))]).await.0, 204);
 
         // A backup taken before the erasure: every sealed value.
         let lib = Lib::open(&sandbox).await;
@@ -206,14 +180,7 @@ backend_test! {
         // and officers no longer find them.
         assert_eq!(siti.send(Method::GET, "/api/profile", None).await.status, 401);
         assert_eq!(siti.sign_in().await.status, 401);
-        let (status, body) = call(
-            &app,
-            &antrian,
-            Method::GET,
-            &format!("{path}?purpose=antrian.call"),
-            None,
-        )
-        .await;
+        let (status, body) = ModuleApi::new(&app, &antrian).read_at(&path, Some("antrian.call"), None).await;
         assert_eq!((status.as_u16(), body["error"].as_str()), (404, Some("no_citizen")));
         let officer = counter_officer(&sandbox, &app).await;
         let found = officer

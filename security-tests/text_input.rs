@@ -9,7 +9,8 @@ use serde_json::json;
 use crate::support::Sandbox;
 use crate::support::backend_test;
 use crate::support::browser::Browser;
-use crate::support::modules::{add_module, call, citizen};
+use crate::support::modules::ModuleApi;
+use crate::support::modules::{add_module, citizen};
 
 const HOSTILE: [&str; 5] = ["\u{0}", "\u{1b}[31m", "\u{7}", "\u{202e}", "\u{2066}"];
 
@@ -70,14 +71,7 @@ backend_test! {
             { "name": "service", "classification": "personal" },
             { "name": "complaint", "classification": "personal", "multiline": true }
         ]});
-        let (status, body) = call(
-            &app,
-            &key,
-            Method::PUT,
-            "/api/collections/antrian.ticket",
-            Some(definition),
-        )
-        .await;
+        let (status, body) = ModuleApi::new(&app, &key).define("antrian.ticket", definition).await;
         assert_eq!(status, 200, "{body:?}");
         assert_eq!(body["fields"][1]["multiline"], true);
         let ctz = citizen(&app, "1971011203850001", "Budi").await;
@@ -90,14 +84,7 @@ backend_test! {
             ("complaint", "Antrean\u{202e} lama", false),
             ("complaint", "Antrean\u{0} lama", false),
         ] {
-            let (status, body) = call(
-                &app,
-                &key,
-                Method::PUT,
-                &path,
-                Some(json!({ "values": { field: value } })),
-            )
-            .await;
+            let (status, body) = ModuleApi::new(&app, &key).write_at(&path, &[(field, Some(value))]).await;
             if ok {
                 assert_eq!(status, StatusCode::NO_CONTENT, "{field} {value:?}: {body:?}");
             } else {
@@ -109,7 +96,7 @@ backend_test! {
                 assert!(body["message"].as_str().unwrap().contains(field), "{body:?}");
             }
         }
-        let (_, read) = call(&app, &key, Method::GET, &format!("{path}?purpose=antrian.call"), None).await;
+        let (_, read) = ModuleApi::new(&app, &key).read_at(&path, Some("antrian.call"), None).await;
         assert_eq!(
             read["values"],
             json!({ "complaint": "Antrean lama.\nMohon diperbaiki.\tTerima kasih." })

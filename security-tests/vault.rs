@@ -6,6 +6,7 @@ use jaga::store::identity::AccountRow;
 use jaga::vault::{VaultError, citizen};
 
 use crate::support::backend_test;
+use crate::support::modules::ModuleApi;
 use crate::support::{Backend, Lib, Sandbox};
 
 const CANARIES: [(&str, &str); 3] = [
@@ -352,7 +353,7 @@ backend_test! {
             assert_eq!(own.body[field], value);
         }
         let (status, body) =
-            crate::support::modules::call(&app, &key, Method::GET, &format!("{path}?purpose=antrian.call"), None).await;
+            ModuleApi::new(&app, &key).read_at(&path, Some("antrian.call"), None).await;
         assert_eq!(status, 200);
         assert_eq!(body["values"]["health_note"], "Kanari-rahasia-medis");
 

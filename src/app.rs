@@ -88,86 +88,10 @@ impl App {
             );
         }
         let limits = Arc::new(Limits::new(&config.ratelimit));
-        let session_config = Arc::new(config.sessions.clone());
-        let state = AppState {
-            identity: crate::identity::Deps {
-                db: db.clone(),
-                writer: writer.clone(),
-                keys: keys.clone(),
-                rp: rp.clone(),
-                limits: limits.clone(),
-                sessions: session_config.clone(),
-            },
-            sessions: crate::sessions::Deps {
-                db: db.clone(),
-                writer: writer.clone(),
-                rp: rp.clone(),
-                limits: limits.clone(),
-                sessions: session_config,
-            },
-            modules: crate::modules::Deps {
-                db: db.clone(),
-                writer: writer.clone(),
-                keys: keys.clone(),
-            },
-            profile: crate::profile::Deps {
-                db: db.clone(),
-                writer: writer.clone(),
-                keys: keys.clone(),
-            },
-            config: Arc::new(config),
-            db,
-            writer,
-            keys,
-            audit_status,
-            metrics: Arc::new(Metrics::default()),
-            rp,
-            limits,
-        };
-        // Adopt KEK changes (`jaga keys rotate`, `retire`) without a restart.
-        let reloading = state.keys.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
-            tick.tick().await;
-            loop {
-                tick.tick().await;
-                reloading.vault.refresh();
-            }
-        });
-        // Retention: expired sessions, codes and ceremonies are deleted.
-        let (writer, sessions) = (state.writer.clone(), state.config.sessions.clone());
-        let mut stopping = stop_checkpointer.subscribe();
-        let purger = tokio::spawn(async move {
-            // The first purge waits one period: a restart does not start
-            // with a burst of deletes.
-            let mut tick =
-                tokio::time::interval_at(tokio::time::Instant::now() + sessions.purge_every, sessions.purge_every);
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {}
-                    _ = stopping.changed() => return,
-                }
-                let now = time::OffsetDateTime::now_utc().unix_timestamp();
-                match crate::sessions::retention::purge(&writer, &sessions, now).await {
-                    Ok(purged) => tracing::debug!(
-                        retention.sessions = purged.sessions,
-                        retention.codes = purged.codes,
-                        retention.recovery_codes = purged.recovery_codes,
-                        retention.ceremonies = purged.ceremonies,
-                        "expired rows purged"
-                    ),
-                    Err(e) => tracing::warn!(error = %e, "retention purge failed; will retry"),
-                }
-            }
-        });
-        let limits = state.limits.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                limits.clean_up();
-            }
-        });
+        let state = AppState::new(config, db, writer, keys, audit_status, rp, limits);
+        let purger = spawn_purger(&state, stop_checkpointer.subscribe());
+        spawn_key_reload(state.keys.clone());
+        spawn_limit_clean_up(state.limits.clone());
         Ok(App {
             state,
             stop_checkpointer,
@@ -197,6 +121,107 @@ impl App {
         }
         db.close().await;
     }
+}
+
+impl AppState {
+    /// The state and each domain area's dependencies (only what it uses).
+    fn new(
+        config: Config,
+        db: Db,
+        writer: Writer,
+        keys: Arc<KeyRing>,
+        audit_status: AuditStatus,
+        rp: Arc<RelyingParty>,
+        limits: Arc<Limits>,
+    ) -> Self {
+        let sessions = Arc::new(config.sessions.clone());
+        AppState {
+            identity: crate::identity::Deps {
+                db: db.clone(),
+                writer: writer.clone(),
+                keys: keys.clone(),
+                rp: rp.clone(),
+                limits: limits.clone(),
+                sessions: sessions.clone(),
+            },
+            sessions: crate::sessions::Deps {
+                db: db.clone(),
+                writer: writer.clone(),
+                rp: rp.clone(),
+                limits: limits.clone(),
+                sessions,
+            },
+            modules: crate::modules::Deps {
+                db: db.clone(),
+                writer: writer.clone(),
+                keys: keys.clone(),
+            },
+            profile: crate::profile::Deps {
+                db: db.clone(),
+                writer: writer.clone(),
+                keys: keys.clone(),
+            },
+            config: Arc::new(config),
+            db,
+            writer,
+            keys,
+            audit_status,
+            metrics: Arc::new(Metrics::default()),
+            rp,
+            limits,
+        }
+    }
+}
+
+/// Adopts KEK changes (`jaga keys rotate`, `retire`) without a restart.
+fn spawn_key_reload(keys: Arc<KeyRing>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            keys.vault.refresh();
+        }
+    });
+}
+
+/// Retention: expired sessions, codes and ceremonies are deleted, once a
+/// period (the first after one period: a restart does not start with a
+/// burst of deletes), until `stopping` changes.
+fn spawn_purger(state: &AppState, mut stopping: watch::Receiver<bool>) -> JoinHandle<()> {
+    let (writer, sessions) = (state.writer.clone(), state.config.sessions.clone());
+    tokio::spawn(async move {
+        let mut tick =
+            tokio::time::interval_at(tokio::time::Instant::now() + sessions.purge_every, sessions.purge_every);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopping.changed() => return,
+            }
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            match crate::sessions::retention::purge(&writer, &sessions, now).await {
+                Ok(purged) => tracing::debug!(
+                    retention.sessions = purged.sessions,
+                    retention.codes = purged.codes,
+                    retention.recovery_codes = purged.recovery_codes,
+                    retention.ceremonies = purged.ceremonies,
+                    "expired rows purged"
+                ),
+                Err(e) => tracing::warn!(error = %e, "retention purge failed; will retry"),
+            }
+        }
+    })
+}
+
+/// Forgets idle rate-limit buckets once a minute.
+fn spawn_limit_clean_up(limits: Arc<Limits>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limits.clean_up();
+        }
+    });
 }
 
 /// Audits the service starting or stopping.

@@ -58,12 +58,6 @@ pub async fn define_tickets(app: &TestApp, key: &str) {
     assert_eq!(status, 200, "{body:?}");
 }
 
-/// Writes one record and expects 204.
-pub async fn put(app: &TestApp, key: &str, path: &str, body: Value) {
-    let (status, answer) = call(app, key, Method::PUT, path, Some(body)).await;
-    assert_eq!(status, 204, "{answer:?}");
-}
-
 /// A portal page as the signed-in browser sees it.
 pub async fn portal_page(app: &TestApp, browser: &Browser<'_>, path: &str) -> reqwest::Response {
     app.client
@@ -101,4 +95,123 @@ pub async fn jaga_sql(sandbox: &Sandbox, statement: &str) {
                 .unwrap();
         }
     }
+}
+
+/// A typed client of the module API, holding the module's key: the
+/// well-formed calls the tests make, without hand-written JSON. Hostile
+/// requests (wrong shapes, wrong keys) still go through [`call`].
+#[derive(Debug, Clone, Copy)]
+pub struct ModuleApi<'a> {
+    pub app: &'a TestApp,
+    pub key: &'a str,
+}
+
+/// A record to write: citizen pseudonym, record id, field values (`None`
+/// removes a field).
+#[derive(Debug, Clone)]
+pub struct Write<'v> {
+    pub citizen: &'v str,
+    pub record: &'v str,
+    pub values: &'v [(&'v str, Option<&'v str>)],
+}
+
+fn values_json(values: &[(&str, Option<&str>)]) -> Value {
+    Value::Object(
+        values
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.map_or(Value::Null, |v| Value::String(v.to_owned()))))
+            .collect(),
+    )
+}
+
+impl<'a> ModuleApi<'a> {
+    pub fn new(app: &'a TestApp, key: &'a str) -> Self {
+        Self { app, key }
+    }
+
+    /// `PUT /api/collections/{collection}` with `definition`.
+    pub async fn define(&self, collection: &str, definition: Value) -> (StatusCode, Value) {
+        let path = format!("/api/collections/{collection}");
+        call(self.app, self.key, Method::PUT, &path, Some(definition)).await
+    }
+
+    /// `PUT` of the record at `path` (`…/records/{citizen}/{record}`).
+    pub async fn write_at(&self, path: &str, values: &[(&str, Option<&str>)]) -> (StatusCode, Value) {
+        call(
+            self.app,
+            self.key,
+            Method::PUT,
+            path,
+            Some(json!({ "values": values_json(values) })),
+        )
+        .await
+    }
+
+    /// `GET` of the record at `path` for `purpose`, narrowed to `fields`.
+    pub async fn read_at(&self, path: &str, purpose: Option<&str>, fields: Option<&str>) -> (StatusCode, Value) {
+        let mut url = url::Url::parse(&self.app.url(path)).unwrap();
+        for (name, value) in [("purpose", purpose), ("fields", fields)] {
+            if let Some(v) = value {
+                url.query_pairs_mut().append_pair(name, v);
+            }
+        }
+        let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
+        call(self.app, self.key, Method::GET, &format!("{}{query}", url.path()), None).await
+    }
+
+    /// `DELETE` of the record at `path`.
+    pub async fn delete_at(&self, path: &str) -> (StatusCode, Value) {
+        call(self.app, self.key, Method::DELETE, path, None).await
+    }
+
+    /// `PUT …/records` with a batch.
+    pub async fn write_batch(&self, collection: &str, writes: &[Write<'_>]) -> (StatusCode, Value) {
+        let records: Vec<Value> = writes
+            .iter()
+            .map(|w| json!({ "citizen": w.citizen, "record": w.record, "values": values_json(w.values) }))
+            .collect();
+        let path = format!("/api/collections/{collection}/records");
+        call(
+            self.app,
+            self.key,
+            Method::PUT,
+            &path,
+            Some(json!({ "records": records })),
+        )
+        .await
+    }
+
+    /// `POST …/records/read` for `purpose` (left out when `None`).
+    pub async fn read_batch(
+        &self,
+        collection: &str,
+        purpose: Option<&str>,
+        refs: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut body = json!({ "records": refs_json(refs) });
+        if let Some(p) = purpose {
+            body["purpose"] = json!(p);
+        }
+        let path = format!("/api/collections/{collection}/records/read");
+        call(self.app, self.key, Method::POST, &path, Some(body)).await
+    }
+
+    /// `POST …/records/delete`.
+    pub async fn delete_batch(&self, collection: &str, refs: &[(&str, &str)]) -> (StatusCode, Value) {
+        let path = format!("/api/collections/{collection}/records/delete");
+        call(
+            self.app,
+            self.key,
+            Method::POST,
+            &path,
+            Some(json!({ "records": refs_json(refs) })),
+        )
+        .await
+    }
+}
+
+fn refs_json(refs: &[(&str, &str)]) -> Value {
+    refs.iter()
+        .map(|(citizen, record)| json!({ "citizen": citizen, "record": record }))
+        .collect()
 }

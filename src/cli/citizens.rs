@@ -19,6 +19,8 @@ pub async fn find(config: &Config, nik: &str) -> anyhow::Result<bool> {
         keys: offline.keys.clone(),
     };
     let found = profile::find::by_nik(&deps, &reader, &nik, OPERATOR_LOOKUP, &Context::default()).await;
+    // The writer stops once its last handle is gone.
+    drop(deps);
     offline.close().await;
     let view = match found {
         Ok(view) => view,

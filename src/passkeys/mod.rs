@@ -15,6 +15,8 @@ use crate::config::WebauthnConfig;
 
 pub use authenticate::{Assertion, SignIn, decoy_verification, finish_sign_in, parse_assertion, start_sign_in};
 pub use register::{NewPasskey, finish_registration, parse_registration, start_registration};
+/// A browser's registration response, parsed.
+pub use webauthn_rp::Registration;
 
 /// The relying party: domain and allowed origins, checked at start.
 #[derive(Debug)]

@@ -11,8 +11,8 @@ use crate::account::AccountKind;
 use crate::audit::{self, Actor, ActorKind, AuditError, Context, Event, Outcome, Target};
 use crate::ids::RandomError;
 use crate::passkeys::{self, PasskeyError};
-use crate::store::StoreError;
-use crate::store::identity::{self as stored, AccountRow, CeremonyRow, PasskeyRow};
+use crate::store::identity::{self as stored, AccountRow, CeremonyRow, PasskeyRow, SessionRow};
+use crate::store::{StoreError, Tx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
@@ -103,11 +103,44 @@ async fn verify(
     user_agent: &str,
     ctx: &Context,
 ) -> Result<Issued, SignInError> {
+    let found = take(deps, &assertion).await?;
+    let (passkey, account, outcome) = check(deps, found, assertion, ctx).await?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let issued = super::issue(
+        &AccountId::from_stored(account.account_id.clone()),
+        Some(passkey.credential_id.clone()),
+        user_agent,
+        ctx.source.as_deref().unwrap_or(""),
+        now,
+        &deps.sessions,
+    )?;
+    let used = Used {
+        session: issued.row.clone(),
+        passkey,
+        outcome,
+        actor: Actor::new(
+            if account.kind == AccountKind::Officer {
+                ActorKind::Officer
+            } else {
+                ActorKind::Citizen
+            },
+            account.pseudonym,
+        ),
+        ctx: ctx.clone(),
+        now,
+    };
+    deps.writer
+        .write::<(), SignInError, _>(move |tx| Box::pin(async move { record_use(tx, used).await }))
+        .await?;
+    Ok(issued)
+}
+
+/// Takes the ceremony (single use) and loads the credential and its
+/// account, in one unit.
+async fn take(deps: &Deps, assertion: &passkeys::Assertion) -> Result<Found, SignInError> {
     let credential_id = assertion.credential_id().to_vec();
-    // Take the ceremony (single use) and load the credential in one unit.
     let challenge = assertion.challenge.to_vec();
-    let found = deps
-        .writer
+    deps.writer
         .write::<Found, SignInError, _>(move |tx| {
             Box::pin(async move {
                 let ceremony = stored::take_ceremony(tx, &challenge).await?;
@@ -123,7 +156,17 @@ async fn verify(
                 })
             })
         })
-        .await?;
+        .await
+}
+
+/// Verifies the assertion against the stored passkey. Every refusal is
+/// audited with its real reason and answered [`SignInError::Failed`].
+async fn check(
+    deps: &Deps,
+    found: Found,
+    assertion: passkeys::Assertion,
+    ctx: &Context,
+) -> Result<(PasskeyRow, AccountRow, passkeys::SignIn), SignInError> {
     let Some(ceremony) = found.ceremony.filter(|c| c.kind == "authenticate") else {
         fail(deps, ctx, None, "unknown_ceremony").await;
         return Err(SignInError::Failed);
@@ -150,8 +193,7 @@ async fn verify(
         return Err(SignInError::Failed);
     }
     let rp = deps.rp.clone();
-    let stored_static = passkey.static_state.clone();
-    let stored_dynamic = passkey.dynamic_state.clone();
+    let (stored_static, stored_dynamic) = (passkey.static_state.clone(), passkey.dynamic_state.clone());
     let verified = tokio::task::spawn_blocking(move || {
         passkeys::finish_sign_in(
             &rp,
@@ -168,19 +210,19 @@ async fn verify(
         fail(deps, ctx, Some(&pseudonym), "account_not_active").await;
         return Err(SignInError::Failed);
     }
-    let outcome = match verified {
-        Ok(o) => o,
+    match verified {
+        Ok(outcome) => Ok((passkey, account, outcome)),
         Err(PasskeyError::CounterRegression) => {
             let event = Event::new(
                 Actor::new(ActorKind::Anonymous, "-"),
                 "passkey.counter_regression",
-                Target::new("account", Some(pseudonym.clone())),
+                Target::new("account", Some(pseudonym)),
                 Outcome::Denied,
             )
             .reason("signature_counter_went_backwards")
             .within(ctx);
             record(deps, event).await;
-            return Err(SignInError::Failed);
+            Err(SignInError::Failed)
         }
         Err(e) => {
             let reason = match e {
@@ -188,86 +230,81 @@ async fn verify(
                 _ => "rejected",
             };
             fail(deps, ctx, Some(&pseudonym), reason).await;
-            return Err(SignInError::Failed);
+            Err(SignInError::Failed)
         }
-    };
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let account_id = AccountId::from_stored(account.account_id.clone());
-    let issued = super::issue(
-        &account_id,
-        Some(passkey.credential_id.clone()),
-        user_agent,
-        ctx.source.as_deref().unwrap_or(""),
+    }
+}
+
+/// A verified use of a passkey, to record with its new session.
+struct Used {
+    passkey: PasskeyRow,
+    outcome: passkeys::SignIn,
+    session: SessionRow,
+    actor: Actor,
+    ctx: Context,
+    now: i64,
+}
+
+/// Records the passkey use (compare and set on its signature counter
+/// state) and starts the session, audited; a passkey removed, an account
+/// suspended or a concurrent use since it was read fails the sign-in.
+async fn record_use(tx: &mut Tx<'_>, used: Used) -> Result<(), SignInError> {
+    let Used {
+        passkey,
+        outcome,
+        session,
+        actor,
+        ctx,
         now,
-        &deps.sessions,
-    )?;
-    let session_row = issued.row.clone();
-    let kind = if account.kind == AccountKind::Officer {
-        ActorKind::Officer
-    } else {
-        ActorKind::Citizen
-    };
-    let ctx = ctx.clone();
-    deps.writer
-        .write::<(), SignInError, _>(move |tx| {
-            Box::pin(async move {
-                let dynamic = outcome.dynamic_state.unwrap_or_else(|| passkey.dynamic_state.clone());
-                let still_usable = stored::account_by_id_tx(tx, &passkey.account_id)
-                    .await?
-                    .is_some_and(|a| a.status.may_sign_in());
-                let updated = still_usable
-                    && stored::update_passkey_use(
-                        tx,
-                        &passkey.credential_id,
-                        &passkey.dynamic_state,
-                        &dynamic,
-                        outcome.backed_up,
-                        now,
-                    )
-                    .await?;
-                if !updated {
-                    // Removed, suspended or used concurrently since it was read.
-                    let event = Event::new(
-                        Actor::new(ActorKind::Anonymous, "-"),
-                        "session.signin",
-                        Target::new("account", Some(pseudonym.clone())),
-                        Outcome::Failure,
-                    )
-                    .reason("changed_concurrently")
-                    .within(&ctx);
-                    audit::record_attempt(tx, event).await?;
-                    return Err(SignInError::Failed);
-                }
-                stored::insert_session(tx, &session_row).await?;
-                let actor = Actor::new(kind, pseudonym.clone());
-                if outcome.backup_changed {
-                    let event = Event::new(
-                        actor.clone(),
-                        "passkey.backup_state_changed",
-                        Target::new("account", Some(pseudonym.clone())),
-                        Outcome::Success,
-                    )
-                    .reason(if outcome.backed_up {
-                        "now_backed_up"
-                    } else {
-                        "no_longer_backed_up"
-                    })
-                    .within(&ctx);
-                    audit::record(tx, event).await?;
-                }
-                let event = Event::new(
-                    actor,
-                    "session.start",
-                    Target::new("session", Some(session_row.session_id.clone())),
-                    Outcome::Success,
-                )
-                .within(&ctx);
-                audit::record(tx, event).await?;
-                Ok(())
-            })
-        })
+    } = used;
+    let target = Target::new("account", Some(actor.id.clone()));
+    let dynamic = outcome.dynamic_state.unwrap_or_else(|| passkey.dynamic_state.clone());
+    let still_usable = stored::account_by_id_tx(tx, &passkey.account_id)
+        .await?
+        .is_some_and(|a| a.status.may_sign_in());
+    let updated = still_usable
+        && stored::update_passkey_use(
+            tx,
+            &passkey.credential_id,
+            &passkey.dynamic_state,
+            &dynamic,
+            outcome.backed_up,
+            now,
+        )
         .await?;
-    Ok(issued)
+    if !updated {
+        let event = Event::new(
+            Actor::new(ActorKind::Anonymous, "-"),
+            "session.signin",
+            target,
+            Outcome::Failure,
+        )
+        .reason("changed_concurrently")
+        .within(&ctx);
+        audit::record_attempt(tx, event).await?;
+        return Err(SignInError::Failed);
+    }
+    stored::insert_session(tx, &session).await?;
+    if outcome.backup_changed {
+        let reason = if outcome.backed_up {
+            "now_backed_up"
+        } else {
+            "no_longer_backed_up"
+        };
+        let event = Event::new(actor.clone(), "passkey.backup_state_changed", target, Outcome::Success)
+            .reason(reason)
+            .within(&ctx);
+        audit::record(tx, event).await?;
+    }
+    let event = Event::new(
+        actor,
+        "session.start",
+        Target::new("session", Some(session.session_id.clone())),
+        Outcome::Success,
+    )
+    .within(&ctx);
+    audit::record(tx, event).await?;
+    Ok(())
 }
 
 /// Audits a refused sign-in with its real reason.

@@ -64,32 +64,8 @@ pub async fn finish(
     signed_in: Option<&Recent>,
     officer_present: Option<Actor>,
 ) -> Result<Registered, EnrolError> {
-    let signed_in = signed_in.map(Recent::account);
     let (registration, challenge) = passkeys::parse_registration(body)?;
-    let challenge = challenge.to_vec();
-    let audit_ctx = ctx.clone();
-    let ceremony = deps
-        .writer
-        .write::<CeremonyRow, EnrolError, _>(move |tx| {
-            Box::pin(async move {
-                match stored::take_ceremony(tx, &challenge).await? {
-                    Some(c) if c.kind == "register" => Ok(c),
-                    _ => {
-                        let event = Event::new(
-                            Actor::new(ActorKind::Anonymous, "-"),
-                            "passkey.register",
-                            Target::new("ceremony", None),
-                            Outcome::Failure,
-                        )
-                        .reason("unknown_ceremony")
-                        .within(&audit_ctx);
-                        audit::record_attempt(tx, event).await?;
-                        Err(EnrolError::UnknownCeremony)
-                    }
-                }
-            })
-        })
-        .await?;
+    let ceremony = take_ceremony(deps, challenge.to_vec(), ctx).await?;
     let pending: Pending = serde_json::from_str(&ceremony.payload).map_err(|_| EnrolError::UnknownCeremony)?;
     let existing = match &pending {
         Pending::SelfEnrol { .. } => None,
@@ -103,7 +79,7 @@ pub async fn finish(
     // Adding a passkey is finished only from the session that started it,
     // and that route finishes nothing else (no enrolment or recovery code
     // is redeemed through a signed-in session).
-    match (&pending, signed_in) {
+    match (&pending, signed_in.map(Recent::account)) {
         (Pending::AddPasskey { account_id }, Some(who)) if &who.account_id == account_id => {}
         (Pending::AddPasskey { .. }, _) | (_, Some(_)) => return Err(EnrolError::UnknownCeremony),
         (_, None) => {}
@@ -111,27 +87,97 @@ pub async fn finish(
     if let (Pending::Code { by_officer: true, .. }, Some(account), Some(officer)) =
         (&pending, &existing, officer_present)
     {
-        let account = account.clone();
-        let ctx = ctx.clone();
-        deps.writer
-            .write::<(), EnrolError, _>(move |tx| {
-                Box::pin(async move {
-                    super::counter::refuse_officer_session(tx, officer, &account, &ctx).await?;
-                    Err(EnrolError::OfficerSession)
-                })
-            })
-            .await?;
-        return Err(EnrolError::OfficerSession);
+        return refuse_officer_session(deps, officer, account.clone(), ctx).await;
     }
+    let new = verify(deps, registration, ceremony, &pending, existing.as_ref(), ctx).await?;
+    let verified = Verified {
+        deps,
+        new,
+        user_agent,
+        ctx,
+        now: time::OffsetDateTime::now_utc().unix_timestamp(),
+        device: sessions::device_name(user_agent),
+    };
+    match pending {
+        Pending::SelfEnrol { .. } => self_enrol::complete(verified, pending).await,
+        Pending::AddPasskey { .. } => add::complete(verified, existing, pending).await,
+        Pending::Recover { .. } => recover::complete(verified, existing, pending).await,
+        Pending::Code { .. } => code::complete(verified, existing, pending).await,
+    }
+}
+
+/// Takes the registration ceremony of `challenge` (single use); an unknown
+/// one is audited and refused.
+async fn take_ceremony(deps: &Deps, challenge: Vec<u8>, ctx: &Context) -> Result<CeremonyRow, EnrolError> {
+    let ctx = ctx.clone();
+    deps.writer
+        .write::<CeremonyRow, EnrolError, _>(move |tx| {
+            Box::pin(async move {
+                match stored::take_ceremony(tx, &challenge).await? {
+                    Some(c) if c.kind == "register" => Ok(c),
+                    _ => {
+                        let event = Event::new(
+                            Actor::new(ActorKind::Anonymous, "-"),
+                            "passkey.register",
+                            Target::new("ceremony", None),
+                            Outcome::Failure,
+                        )
+                        .reason("unknown_ceremony")
+                        .within(&ctx);
+                        audit::record_attempt(tx, event).await?;
+                        Err(EnrolError::UnknownCeremony)
+                    }
+                }
+            })
+        })
+        .await
+}
+
+/// An officer-issued code redeemed in a browser holding an officer's
+/// session: audited with the officer as actor, then refused.
+async fn refuse_officer_session(
+    deps: &Deps,
+    officer: Actor,
+    account: AccountRow,
+    ctx: &Context,
+) -> Result<Registered, EnrolError> {
+    let ctx = ctx.clone();
+    deps.writer
+        .write::<(), EnrolError, _>(move |tx| {
+            Box::pin(async move {
+                super::counter::refuse_officer_session(tx, officer, &account, &ctx).await?;
+                Err(EnrolError::OfficerSession)
+            })
+        })
+        .await?;
+    Err(EnrolError::OfficerSession)
+}
+
+/// Verifies the browser's response against the ceremony (off the async
+/// threads) and checks the user handle the ceremony was started with; a
+/// rejected response is audited.
+async fn verify(
+    deps: &Deps,
+    registration: passkeys::Registration,
+    ceremony: CeremonyRow,
+    pending: &Pending,
+    existing: Option<&AccountRow>,
+    ctx: &Context,
+) -> Result<NewPasskey, EnrolError> {
     let rp = deps.rp.clone();
     let verified =
         tokio::task::spawn_blocking(move || passkeys::finish_registration(&rp, &registration, &ceremony.state))
             .await
             .map_err(|e| PasskeyError::Internal(e.to_string()))?;
-    let target_pseudonym = match (&pending, &existing) {
-        (Pending::SelfEnrol { pseudonym, .. }, _) => pseudonym.clone(),
-        (_, Some(a)) => a.pseudonym.clone(),
-        (_, None) => String::new(),
+    let (target_pseudonym, expected_handle) = match (pending, existing) {
+        (
+            Pending::SelfEnrol {
+                pseudonym, user_handle, ..
+            },
+            _,
+        ) => (pseudonym.clone(), hex::decode(user_handle).unwrap_or_default()),
+        (_, Some(a)) => (a.pseudonym.clone(), a.user_handle.clone()),
+        (_, None) => (String::new(), Vec::new()),
     };
     let new = match verified {
         Ok(new) => new,
@@ -156,28 +202,10 @@ pub async fn finish(
             return Err(e.into());
         }
     };
-    let expected_handle = match (&pending, &existing) {
-        (Pending::SelfEnrol { user_handle, .. }, _) => hex::decode(user_handle).unwrap_or_default(),
-        (_, Some(a)) => a.user_handle.clone(),
-        (_, None) => Vec::new(),
-    };
     if new.user_handle.as_slice() != expected_handle.as_slice() {
         return Err(PasskeyError::Rejected("user handle differs from the ceremony".into()).into());
     }
-    let verified = Verified {
-        deps,
-        new,
-        user_agent,
-        ctx,
-        now: time::OffsetDateTime::now_utc().unix_timestamp(),
-        device: sessions::device_name(user_agent),
-    };
-    match pending {
-        Pending::SelfEnrol { .. } => self_enrol::complete(verified, pending).await,
-        Pending::AddPasskey { .. } => add::complete(verified, existing, pending).await,
-        Pending::Recover { .. } => recover::complete(verified, existing, pending).await,
-        Pending::Code { .. } => code::complete(verified, existing, pending).await,
-    }
+    Ok(new)
 }
 
 /// A new passkey, verified against its ceremony, with what finishing it needs.
