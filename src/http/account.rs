@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::client::Client;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::routes::Routes;
 use super::session::SignedIn;
 use crate::app::AppState;
@@ -56,14 +56,24 @@ impl From<CredentialError> for ApiError {
     }
 }
 
-#[utoipa::path(get, path = "/api/passkeys", tag = "passkeys", responses((status = 200, description = "The owner's passkeys: id, name, created_at, last_used_at, synced, current"), (status = 401, body = super::error::ErrorBody)))]
+/// List my passkeys
+#[utoipa::path(get, path = "/api/passkeys", tag = "passkeys", security(("session" = [])),
+    responses((status = 200, description = "The owner's passkeys", body = ref("#/components/schemas/PasskeyList"))))]
 pub(super) async fn list(State(state): State<AppState>, who: SignedIn) -> Result<Json<Vec<PasskeyView>>, ApiError> {
     Ok(Json(
         credentials::list(&state.identity, &who.account(), who.session().credential_id.as_deref()).await?,
     ))
 }
 
-#[utoipa::path(post, path = "/api/passkeys/start", tag = "passkeys", responses((status = 200, description = "Passkey creation options, existing passkeys excluded"), (status = 401, body = super::error::ErrorBody)))]
+/// Start adding a passkey
+///
+/// Needs a recent sign-in (sessions.reauth_window_secs).
+#[utoipa::path(post, path = "/api/passkeys/start", tag = "passkeys", security(("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "Passkey creation options, existing passkeys excluded", body = ref("#/components/schemas/PasskeyOptions")),
+        (status = 403, description = "`reauth_required`: sign in again first; or Origin or CSRF refused", body = ErrorBody),
+        (status = 429, description = "Rate limited (enrol-ip)", body = ErrorBody),
+    ))]
 pub(super) async fn add_start(
     State(state): State<AppState>,
     who: SignedIn,
@@ -72,7 +82,15 @@ pub(super) async fn add_start(
     Ok(Json(credentials::start_add(&state.identity, &recent).await?))
 }
 
-#[utoipa::path(post, path = "/api/passkeys/finish", tag = "passkeys", request_body(content = String, description = "The browser's registration response", content_type = "application/json"), responses((status = 201, description = "Added"), (status = 400, body = super::error::ErrorBody)))]
+/// Finish adding a passkey
+#[utoipa::path(post, path = "/api/passkeys/finish", tag = "passkeys", security(("session" = [], "csrf" = [])),
+    request_body(content = ref("#/components/schemas/RegistrationResponse"), content_type = "application/json"),
+    responses(
+        (status = 201, description = "Added", body = super::auth::Enrolled),
+        (status = 400, description = "Malformed or refused passkey response, or expired ceremony", body = ErrorBody),
+        (status = 403, description = "`reauth_required`: sign in again first; or Origin or CSRF refused", body = ErrorBody),
+        (status = 429, description = "Rate limited (enrol-ip)", body = ErrorBody),
+    ))]
 pub(super) async fn add_finish(
     State(state): State<AppState>,
     client: Client,
@@ -98,7 +116,15 @@ pub(super) struct Rename {
     name: String,
 }
 
-#[utoipa::path(patch, path = "/api/passkeys/{id}", tag = "passkeys", params(("id" = String, Path, description = "Credential id, base64url")), request_body = Rename, responses((status = 204, description = "Renamed"), (status = 404, body = super::error::ErrorBody)))]
+/// Rename a passkey
+#[utoipa::path(patch, path = "/api/passkeys/{id}", tag = "passkeys", security(("session" = [], "csrf" = [])),
+    params(("id" = String, Path, description = "Credential id, base64url")), request_body = Rename,
+    responses(
+        (status = 204, description = "Renamed"),
+        (status = 400, description = "Invalid name", body = ErrorBody),
+        (status = 404, description = "No such passkey of this account", body = ErrorBody),
+        (status = 429, description = "Rate limited (account-ip)", body = ErrorBody),
+    ))]
 pub(super) async fn rename(
     State(state): State<AppState>,
     client: Client,
@@ -110,7 +136,18 @@ pub(super) async fn rename(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(delete, path = "/api/passkeys/{id}", tag = "passkeys", params(("id" = String, Path, description = "Credential id, base64url")), responses((status = 204, description = "Removed; its sessions ended"), (status = 409, description = "Last passkey and no recovery code left", body = super::error::ErrorBody)))]
+/// Remove a passkey
+///
+/// Needs a recent sign-in; the passkey's sessions end.
+#[utoipa::path(delete, path = "/api/passkeys/{id}", tag = "passkeys", security(("session" = [], "csrf" = [])),
+    params(("id" = String, Path, description = "Credential id, base64url")),
+    responses(
+        (status = 204, description = "Removed; its sessions ended"),
+        (status = 403, description = "`reauth_required`: sign in again first; or Origin or CSRF refused", body = ErrorBody),
+        (status = 404, description = "No such passkey of this account", body = ErrorBody),
+        (status = 409, description = "Last passkey and no recovery code left", body = ErrorBody),
+        (status = 429, description = "Rate limited (account-ip)", body = ErrorBody),
+    ))]
 pub(super) async fn remove(
     State(state): State<AppState>,
     client: Client,
@@ -127,7 +164,15 @@ pub(super) struct Codes {
     recovery_codes: Vec<String>,
 }
 
-#[utoipa::path(post, path = "/api/recovery-codes", tag = "recovery", responses((status = 200, description = "Ten new recovery codes, shown once", body = Codes)))]
+/// New recovery codes
+///
+/// Replaces every recovery code; needs a recent sign-in.
+#[utoipa::path(post, path = "/api/recovery-codes", tag = "recovery", security(("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "Ten new recovery codes, shown once", body = Codes),
+        (status = 403, description = "`reauth_required`: sign in again first; or Origin or CSRF refused", body = ErrorBody),
+        (status = 429, description = "Rate limited (account-ip)", body = ErrorBody),
+    ))]
 pub(super) async fn regenerate(
     State(state): State<AppState>,
     client: Client,
@@ -138,7 +183,15 @@ pub(super) async fn regenerate(
     Ok(Json(Codes { recovery_codes: codes }))
 }
 
-#[utoipa::path(post, path = "/api/verification-code", tag = "counter", responses((status = 200, description = "An 8-digit code to show at the counter, valid 10 minutes")))]
+/// A verification code for the counter
+///
+/// An 8-digit code the citizen shows a counter officer, who checks the
+/// KTP and verifies the account; valid 10 minutes.
+#[utoipa::path(post, path = "/api/verification-code", tag = "counter", security(("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "The code", body = ref("#/components/schemas/IssuedCode")),
+        (status = 429, description = "Rate limited (account-ip)", body = ErrorBody),
+    ))]
 pub(super) async fn verification_code(
     State(state): State<AppState>,
     client: Client,
@@ -171,8 +224,11 @@ pub(super) fn field_list(row: &crate::store::audit::EventRow) -> Vec<String> {
         .collect()
 }
 
-/// What happened to and with this account, newest first.
-#[utoipa::path(get, path = "/api/activity", tag = "sessions", responses((status = 200, description = "Audit events about this account, newest first", body = [ActivityItem])))]
+/// My activity
+///
+/// What happened to and with this account, newest first (at most 200).
+#[utoipa::path(get, path = "/api/activity", tag = "sessions", security(("session" = [])),
+    responses((status = 200, description = "Audit events about this account, newest first", body = [ActivityItem])))]
 pub(super) async fn activity(
     State(state): State<AppState>,
     who: SignedIn,

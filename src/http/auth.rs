@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::client::Client;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::routes::Routes;
 use super::session::{SignedIn, clear_cookie, session_cookie};
 use crate::app::AppState;
@@ -147,7 +147,17 @@ pub(super) struct EnrolStart {
     name: String,
 }
 
-#[utoipa::path(post, path = "/api/enrol/start", tag = "enrolment", request_body = EnrolStart, responses((status = 200, description = "Passkey creation options, `{publicKey: …}`"), (status = 400, description = "Invalid NIK or name; the message says which rule", body = super::error::ErrorBody), (status = 409, description = "The NIK is already enrolled", body = super::error::ErrorBody), (status = 429, description = "Rate limited", body = super::error::ErrorBody)))]
+/// Start self-enrolment
+///
+/// Checks the NIK and name and starts a passkey registration for a new,
+/// unverified citizen account.
+#[utoipa::path(post, path = "/api/enrol/start", tag = "enrolment", request_body = EnrolStart,
+    responses(
+        (status = 200, description = "Passkey creation options", body = ref("#/components/schemas/PasskeyOptions")),
+        (status = 400, description = "Invalid NIK or name; the message says which rule", body = ErrorBody),
+        (status = 409, description = "The NIK is already enrolled", body = ErrorBody),
+        (status = 429, description = "Rate limited (enrol-ip)", body = ErrorBody),
+    ))]
 pub(super) async fn enrol_start(
     State(state): State<AppState>,
     client: Client,
@@ -168,9 +178,22 @@ pub(super) struct Enrolled {
     signed_in: bool,
 }
 
+/// Finish a registration
+///
 /// Finishes any registration that is not adding a passkey to a signed-in
-/// account: self-enrolment, recovery, enrolment by code.
-#[utoipa::path(post, path = "/api/enrol/finish", tag = "enrolment", request_body(content = String, description = "The browser's registration response (`PublicKeyCredential.toJSON()`)", content_type = "application/json"), responses((status = 201, description = "Registered; recovery codes shown once; a session cookie when signed in", body = Enrolled), (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
+/// account: self-enrolment, recovery, enrolment by code. A browser that
+/// holds an officer's session is told so (an officer-issued code is for
+/// the citizen's own device).
+#[utoipa::path(post, path = "/api/enrol/finish", tag = "enrolment",
+    request_body(content = ref("#/components/schemas/RegistrationResponse"), content_type = "application/json"),
+    responses(
+        (status = 201, description = "Registered; recovery codes shown once; a session cookie when signed in", body = Enrolled),
+        (status = 400, description = "Malformed or refused passkey response, expired ceremony or used code", body = ErrorBody),
+        (status = 401, description = "Recovery failed (the code was used meanwhile)", body = ErrorBody),
+        (status = 403, description = "A counter code used in a browser signed in as an officer", body = ErrorBody),
+        (status = 409, description = "The NIK was enrolled or verified meanwhile", body = ErrorBody),
+        (status = 429, description = "Rate limited (enrol-ip)", body = ErrorBody),
+    ))]
 pub(super) async fn enrol_finish(
     State(state): State<AppState>,
     client: Client,
@@ -203,7 +226,14 @@ pub(super) struct SignInStart {
     conditional: bool,
 }
 
-#[utoipa::path(post, path = "/api/signin/start", tag = "sign-in", request_body = SignInStart, responses((status = 200, description = "Passkey request options (discoverable; `mediation: conditional` for autofill)"), (status = 429, body = super::error::ErrorBody)))]
+/// Start sign-in
+///
+/// Passkey request options for a discoverable credential (no user name).
+#[utoipa::path(post, path = "/api/signin/start", tag = "sign-in", request_body = SignInStart,
+    responses(
+        (status = 200, description = "Passkey request options (`mediation: conditional` for autofill)", body = ref("#/components/schemas/PasskeyOptions")),
+        (status = 429, description = "Rate limited (signin-ip)", body = ErrorBody),
+    ))]
 pub(super) async fn signin_start(
     State(state): State<AppState>,
     Json(body): Json<SignInStart>,
@@ -212,7 +242,17 @@ pub(super) async fn signin_start(
     Ok(Json(signin::start(&state.sessions, conditional).await?))
 }
 
-#[utoipa::path(post, path = "/api/signin/finish", tag = "sign-in", request_body(content = String, description = "The browser's assertion (`PublicKeyCredential.toJSON()`)", content_type = "application/json"), responses((status = 200, description = "Signed in; sets the session cookie"), (status = 401, description = "Sign-in failed (one answer for every cause)", body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)))]
+/// Finish sign-in
+///
+/// Checks the assertion; on success sets the session cookie. Every
+/// failure, a malformed body included, gets the same 401.
+#[utoipa::path(post, path = "/api/signin/finish", tag = "sign-in",
+    request_body(content = ref("#/components/schemas/AssertionResponse"), content_type = "application/json"),
+    responses(
+        (status = 200, description = "Signed in; sets the session cookie", body = ref("#/components/schemas/SignedIn")),
+        (status = 401, description = "Sign-in failed (one answer for every cause)", body = ErrorBody),
+        (status = 429, description = "Rate limited (signin-ip, or signin-account after failures)", body = ErrorBody),
+    ))]
 pub(super) async fn signin_finish(
     State(state): State<AppState>,
     client: Client,
@@ -239,7 +279,9 @@ fn with_session(
     Ok(response)
 }
 
-#[utoipa::path(post, path = "/api/signout", tag = "sessions", responses((status = 204, description = "Session ended, cookie cleared"), (status = 401, body = super::error::ErrorBody), (status = 403, description = "Missing Origin or CSRF token", body = super::error::ErrorBody)))]
+/// Sign out
+#[utoipa::path(post, path = "/api/signout", tag = "sessions", security(("session" = [], "csrf" = [])),
+    responses((status = 204, description = "Session ended, cookie cleared")))]
 pub(super) async fn signout(
     State(state): State<AppState>,
     client: Client,
@@ -267,7 +309,11 @@ pub(super) struct Me {
     csrf_token: String,
 }
 
-#[utoipa::path(get, path = "/api/me", tag = "sessions", responses((status = 200, body = Me), (status = 401, body = super::error::ErrorBody)))]
+/// Who is signed in
+///
+/// The signed-in account and the session's CSRF token.
+#[utoipa::path(get, path = "/api/me", tag = "sessions", security(("session" = [])),
+    responses((status = 200, description = "The signed-in account", body = Me)))]
 pub(super) async fn me(who: SignedIn) -> Json<Me> {
     Json(Me {
         account: who.account().pseudonym.clone(),
@@ -288,7 +334,9 @@ pub(super) struct SessionView {
     last_seen_at: i64,
 }
 
-#[utoipa::path(get, path = "/api/sessions", tag = "sessions", responses((status = 200, body = [SessionView]), (status = 401, body = super::error::ErrorBody)))]
+/// List my sessions
+#[utoipa::path(get, path = "/api/sessions", tag = "sessions", security(("session" = [])),
+    responses((status = 200, description = "The account's live sessions", body = [SessionView])))]
 pub(super) async fn list_sessions(
     State(state): State<AppState>,
     who: SignedIn,
@@ -311,7 +359,13 @@ pub(super) async fn list_sessions(
     ))
 }
 
-#[utoipa::path(delete, path = "/api/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "Session id")), responses((status = 204, description = "Ended"), (status = 404, body = super::error::ErrorBody)))]
+/// End a session
+#[utoipa::path(delete, path = "/api/sessions/{id}", tag = "sessions", security(("session" = [], "csrf" = [])),
+    params(("id" = String, Path, description = "Session id")),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 404, description = "No such live session of this account", body = ErrorBody),
+    ))]
 pub(super) async fn revoke_session(
     State(state): State<AppState>,
     client: Client,
@@ -339,7 +393,18 @@ fn yes() -> bool {
     true
 }
 
-#[utoipa::path(post, path = "/api/enrol/code/start", tag = "enrolment", request_body = CodeStart, responses((status = 200, description = "Passkey creation options"), (status = 400, description = "Unknown, used or expired code", body = super::error::ErrorBody), (status = 403, description = "An officer-issued code used in a browser signed in as an officer", body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)))]
+/// Start enrolment with a counter code
+///
+/// A one-time code from a counter officer starts a passkey registration
+/// (enrolment, or the recovery the officer started).
+#[utoipa::path(post, path = "/api/enrol/code/start", tag = "enrolment", request_body = CodeStart,
+    responses(
+        (status = 200, description = "Passkey creation options", body = ref("#/components/schemas/PasskeyOptions")),
+        (status = 400, description = "Unknown, used or expired code", body = ErrorBody),
+        (status = 403, description = "An officer-issued code used in a browser signed in as an officer", body = ErrorBody),
+        (status = 409, description = "The NIK is already enrolled and verified", body = ErrorBody),
+        (status = 429, description = "Rate limited (code-ip)", body = ErrorBody),
+    ))]
 pub(super) async fn code_start(
     State(state): State<AppState>,
     client: Client,
@@ -360,7 +425,13 @@ pub(super) struct RecoverStart {
     code: String,
 }
 
-#[utoipa::path(post, path = "/api/recover/start", tag = "recovery", request_body = RecoverStart, responses((status = 200, description = "Passkey creation options"), (status = 401, description = "Recovery failed (one answer for every cause)", body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)))]
+/// Start recovery with a recovery code
+#[utoipa::path(post, path = "/api/recover/start", tag = "recovery", request_body = RecoverStart,
+    responses(
+        (status = 200, description = "Passkey creation options", body = ref("#/components/schemas/PasskeyOptions")),
+        (status = 401, description = "Recovery failed (one answer for every cause, an invalid NIK included)", body = ErrorBody),
+        (status = 429, description = "Rate limited (recovery-ip, or recovery-account after failures)", body = ErrorBody),
+    ))]
 pub(super) async fn recover_start(
     State(state): State<AppState>,
     client: Client,

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::client::Client;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::routes::Routes;
 use super::session::SignedIn;
 use crate::app::AppState;
@@ -60,7 +60,18 @@ pub(super) struct Enrol {
     name: String,
 }
 
-#[utoipa::path(post, path = "/api/counter/enrol", tag = "counter", request_body = Enrol, responses((status = 200, description = "A one-time enrolment code, link and QR code (15 minutes)"), (status = 403, description = "Not a counter officer", body = super::error::ErrorBody), (status = 409, description = "Already verified", body = super::error::ErrorBody)))]
+/// Enrol a citizen at the counter
+///
+/// A one-time enrolment code, link and QR code (15 minutes) for a citizen
+/// whose KTP the officer checked.
+#[utoipa::path(post, path = "/api/counter/enrol", tag = "counter", security(("session" = [], "csrf" = [])), request_body = Enrol,
+    responses(
+        (status = 200, description = "A one-time enrolment code, link and QR code", body = ref("#/components/schemas/CodeWithQr")),
+        (status = 400, description = "Invalid NIK or name", body = ErrorBody),
+        (status = 403, description = "Not a counter officer, or the officer's unit is not recorded", body = ErrorBody),
+        (status = 409, description = "Already enrolled and verified", body = ErrorBody),
+        (status = 429, description = "Rate limited (counter-ip)", body = ErrorBody),
+    ))]
 pub(super) async fn enrol(
     State(state): State<AppState>,
     client: Client,
@@ -77,10 +88,19 @@ pub(super) struct Recover {
     nik: String,
 }
 
+/// Recover an account at the counter
+///
 /// Officer-assisted recovery: using the code ends every old passkey and
 /// session of the account; the citizen is told, and the recovery is
 /// flagged for a security officer's review.
-#[utoipa::path(post, path = "/api/counter/recover", tag = "counter", request_body = Recover, responses((status = 200, description = "A one-time recovery code, link and QR code"), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/counter/recover", tag = "counter", security(("session" = [], "csrf" = [])), request_body = Recover,
+    responses(
+        (status = 200, description = "A one-time recovery code, link and QR code", body = ref("#/components/schemas/CodeWithQr")),
+        (status = 400, description = "Invalid NIK", body = ErrorBody),
+        (status = 403, description = "Not a counter officer, or the officer's unit is not recorded", body = ErrorBody),
+        (status = 404, description = "No account for this NIK", body = ErrorBody),
+        (status = 429, description = "Rate limited (counter-ip)", body = ErrorBody),
+    ))]
 pub(super) async fn recover(
     State(state): State<AppState>,
     client: Client,
@@ -98,7 +118,16 @@ pub(super) struct Verify {
     code: String,
 }
 
-#[utoipa::path(post, path = "/api/counter/verify", tag = "counter", request_body = Verify, responses((status = 200, description = "Verified"), (status = 400, body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)))]
+/// Verify a self-enrolled citizen
+///
+/// The officer checked the KTP and enters the code the citizen shows.
+#[utoipa::path(post, path = "/api/counter/verify", tag = "counter", security(("session" = [], "csrf" = [])), request_body = Verify,
+    responses(
+        (status = 200, description = "Verified", body = ref("#/components/schemas/Verified")),
+        (status = 400, description = "Invalid NIK, or the code does not match or expired", body = ErrorBody),
+        (status = 403, description = "Not a counter officer", body = ErrorBody),
+        (status = 429, description = "Rate limited (counter-ip, or verify-account after failures)", body = ErrorBody),
+    ))]
 pub(super) async fn verify(
     State(state): State<AppState>,
     client: Client,

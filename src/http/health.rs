@@ -21,6 +21,8 @@ pub struct Health {
     pub status: &'static str,
 }
 
+/// Liveness
+///
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, description = "Process is up", body = Health)))]
@@ -28,6 +30,8 @@ pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
+/// Readiness
+///
 /// Ready to serve: database reachable, keys loaded, audit log intact.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(

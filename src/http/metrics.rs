@@ -9,7 +9,10 @@ use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
 
-/// Prometheus metrics.
+/// Metrics
+///
+/// Prometheus metrics (on the main listener only with
+/// `server.metrics_token`, or in development mode without an admin listener).
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {

@@ -8,7 +8,7 @@ use axum::http::{StatusCode, header};
 use serde::{Deserialize, Serialize};
 
 use super::client::Client;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::routes::Routes;
 use crate::app::AppState;
 use crate::modules::collection::{self, Collection, FieldDef, Owned};
@@ -91,8 +91,17 @@ pub(super) struct Definition {
     fields: Vec<FieldDef>,
 }
 
+/// Define a collection
+///
 /// Creates the caller's collection or adds fields to it.
-#[utoipa::path(put, path = "/api/collections/{collection}", tag = "modules", params(("collection" = String, Path, description = "<module>.<name>")), request_body = Definition, responses((status = 200, body = Collection), (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
+#[utoipa::path(put, path = "/api/collections/{collection}", tag = "modules", security(("module_key" = [])),
+    params(("collection" = String, Path, description = "<module>.<name>")), request_body = Definition,
+    responses(
+        (status = 200, description = "The collection as now defined", body = Collection),
+        (status = 400, description = "Invalid name or definition (the message says which rule)", body = ErrorBody),
+        (status = 403, description = "The collection belongs to another module", body = ErrorBody),
+        (status = 409, description = "An existing field would be removed or reclassified", body = ErrorBody),
+    ))]
 pub(super) async fn define(
     State(state): State<AppState>,
     caller: Caller,
@@ -105,7 +114,14 @@ pub(super) async fn define(
     ))
 }
 
-#[utoipa::path(get, path = "/api/collections/{collection}", tag = "modules", params(("collection" = String, Path)), responses((status = 200, body = Collection), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
+/// Describe a collection
+#[utoipa::path(get, path = "/api/collections/{collection}", tag = "modules", security(("module_key" = [])),
+    params(("collection" = String, Path, description = "<module>.<name>")),
+    responses(
+        (status = 200, description = "The collection", body = Collection),
+        (status = 403, description = "The collection belongs to another module", body = ErrorBody),
+        (status = 404, description = "No such collection", body = ErrorBody),
+    ))]
 pub(super) async fn describe(
     State(state): State<AppState>,
     caller: Caller,
@@ -129,8 +145,17 @@ pub(super) struct Written {
     written: usize,
 }
 
+/// Write records
+///
 /// Writes 1 to 100 records, all or nothing.
-#[utoipa::path(put, path = "/api/collections/{collection}/records", tag = "modules", params(("collection" = String, Path)), request_body = WriteBatch, responses((status = 200, body = Written), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(put, path = "/api/collections/{collection}/records", tag = "modules", security(("module_key" = [])),
+    params(("collection" = String, Path, description = "<module>.<name>")), request_body = WriteBatch,
+    responses(
+        (status = 200, description = "All written", body = Written),
+        (status = 400, description = "Invalid batch, record id, field or value; or invalid purpose", body = ErrorBody),
+        (status = 403, description = "The collection belongs to another module", body = ErrorBody),
+        (status = 404, description = "No such collection, or no such citizen", body = ErrorBody),
+    ))]
 pub(super) async fn write_batch(
     State(state): State<AppState>,
     caller: Caller,
@@ -159,8 +184,18 @@ pub(super) struct Read {
     records: Vec<RecordOut>,
 }
 
-/// Reads 1 to 100 records for a stated purpose.
-#[utoipa::path(post, path = "/api/collections/{collection}/records/read", tag = "modules", params(("collection" = String, Path)), request_body = ReadBatch, responses((status = 200, body = Read), (status = 400, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody)))]
+/// Read records
+///
+/// Reads 1 to 100 records for a stated purpose; a record that does not
+/// exist comes back with `values: null`.
+#[utoipa::path(post, path = "/api/collections/{collection}/records/read", tag = "modules", security(("module_key" = [])),
+    params(("collection" = String, Path, description = "<module>.<name>")), request_body = ReadBatch,
+    responses(
+        (status = 200, description = "The records, in the order asked", body = Read),
+        (status = 400, description = "Missing or invalid purpose, invalid batch, record id or field", body = ErrorBody),
+        (status = 403, description = "The collection belongs to another module", body = ErrorBody),
+        (status = 404, description = "No such collection, or no such citizen", body = ErrorBody),
+    ))]
 pub(super) async fn read_batch(
     State(state): State<AppState>,
     caller: Caller,
@@ -194,8 +229,17 @@ pub(super) struct Deleted {
     deleted: u64,
 }
 
+/// Delete records
+///
 /// Deletes 1 to 100 records, all or nothing.
-#[utoipa::path(post, path = "/api/collections/{collection}/records/delete", tag = "modules", params(("collection" = String, Path)), request_body = DeleteBatch, responses((status = 200, body = Deleted), (status = 400, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/collections/{collection}/records/delete", tag = "modules", security(("module_key" = [])),
+    params(("collection" = String, Path, description = "<module>.<name>")), request_body = DeleteBatch,
+    responses(
+        (status = 200, description = "How many records existed and were deleted", body = Deleted),
+        (status = 400, description = "Invalid batch, record id or purpose", body = ErrorBody),
+        (status = 403, description = "The collection belongs to another module", body = ErrorBody),
+        (status = 404, description = "No such collection, or no such citizen", body = ErrorBody),
+    ))]
 pub(super) async fn delete_batch(
     State(state): State<AppState>,
     caller: Caller,
@@ -210,6 +254,7 @@ pub(super) async fn delete_batch(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ReadQuery {
     /// Why the module reads. Required.
     purpose: Option<String>,
@@ -217,8 +262,22 @@ pub(super) struct ReadQuery {
     fields: Option<String>,
 }
 
+/// Read a record
+///
 /// Reads one record for a stated purpose (`?purpose=`); 404 if it does not exist.
-#[utoipa::path(get, path = "/api/collections/{collection}/records/{citizen}/{record}", tag = "modules", params(("collection" = String, Path), ("citizen" = String, Path, description = "The citizen's pseudonym"), ("record" = String, Path), ReadQuery), responses((status = 200, body = RecordOut), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/collections/{collection}/records/{citizen}/{record}", tag = "modules", security(("module_key" = [])),
+    params(
+        ("collection" = String, Path, description = "<module>.<name>"),
+        ("citizen" = String, Path, description = "The citizen's pseudonym"),
+        ("record" = String, Path, description = "The module's record id: 1 to 64 letters, digits, `-` or `_`"),
+        ReadQuery,
+    ),
+    responses(
+        (status = 200, description = "The record", body = RecordOut),
+        (status = 400, description = "Missing or invalid purpose, invalid record id or field", body = ErrorBody),
+        (status = 403, description = "The collection belongs to another module", body = ErrorBody),
+        (status = 404, description = "No such collection, citizen or record", body = ErrorBody),
+    ))]
 pub(super) async fn read_one(
     State(state): State<AppState>,
     caller: Caller,
@@ -265,8 +324,22 @@ impl std::fmt::Debug for WriteOne {
     }
 }
 
-/// Writes one record.
-#[utoipa::path(put, path = "/api/collections/{collection}/records/{citizen}/{record}", tag = "modules", params(("collection" = String, Path), ("citizen" = String, Path), ("record" = String, Path)), request_body = WriteOne, responses((status = 204, description = "Written"), (status = 400, body = super::error::ErrorBody)))]
+/// Write a record
+///
+/// Sets (or, with `null`, removes) fields of one record.
+#[utoipa::path(put, path = "/api/collections/{collection}/records/{citizen}/{record}", tag = "modules", security(("module_key" = [])),
+    params(
+        ("collection" = String, Path, description = "<module>.<name>"),
+        ("citizen" = String, Path, description = "The citizen's pseudonym"),
+        ("record" = String, Path, description = "The module's record id: 1 to 64 letters, digits, `-` or `_`"),
+    ),
+    request_body = WriteOne,
+    responses(
+        (status = 204, description = "Written"),
+        (status = 400, description = "Invalid record id, field, value or purpose", body = ErrorBody),
+        (status = 403, description = "The collection belongs to another module", body = ErrorBody),
+        (status = 404, description = "No such collection or citizen", body = ErrorBody),
+    ))]
 pub(super) async fn write_one(
     State(state): State<AppState>,
     caller: Caller,
@@ -285,8 +358,21 @@ pub(super) async fn write_one(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Delete a record
+///
 /// Deletes one record; 404 if it did not exist.
-#[utoipa::path(delete, path = "/api/collections/{collection}/records/{citizen}/{record}", tag = "modules", params(("collection" = String, Path), ("citizen" = String, Path), ("record" = String, Path)), responses((status = 204, description = "Deleted"), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/collections/{collection}/records/{citizen}/{record}", tag = "modules", security(("module_key" = [])),
+    params(
+        ("collection" = String, Path, description = "<module>.<name>"),
+        ("citizen" = String, Path, description = "The citizen's pseudonym"),
+        ("record" = String, Path, description = "The module's record id: 1 to 64 letters, digits, `-` or `_`"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Invalid record id", body = ErrorBody),
+        (status = 403, description = "The collection belongs to another module", body = ErrorBody),
+        (status = 404, description = "No such collection, citizen or record", body = ErrorBody),
+    ))]
 pub(super) async fn delete_one(
     State(state): State<AppState>,
     caller: Caller,

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::client::Client;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::routes::Routes;
 use super::session::SignedIn;
 use crate::app::AppState;
@@ -72,8 +72,15 @@ pub(super) fn owner_only(who: &SignedIn) -> Result<OwnData, ApiError> {
     })
 }
 
+/// My profile
+///
 /// The signed-in citizen's whole profile, in plain. Audited.
-#[utoipa::path(get, path = "/api/profile", tag = "profile", responses((status = 200, body = ProfileView), (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/profile", tag = "profile", security(("session" = [])),
+    responses(
+        (status = 200, description = "The profile", body = ProfileView),
+        (status = 403, description = "Only citizens have a profile", body = ErrorBody),
+        (status = 429, description = "Rate limited (account-ip)", body = ErrorBody),
+    ))]
 pub(super) async fn own(
     State(state): State<AppState>,
     client: Client,
@@ -92,9 +99,16 @@ pub(super) async fn own(
     ))
 }
 
+/// What the service modules keep about me
+///
 /// Every record the service modules keep about the signed-in citizen, in
 /// plain (right of access). Audited.
-#[utoipa::path(get, path = "/api/profile/records", tag = "profile", responses((status = 200, body = [crate::modules::access::OwnRecord]), (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/profile/records", tag = "profile", security(("session" = [])),
+    responses(
+        (status = 200, description = "The records", body = [crate::modules::access::OwnRecord]),
+        (status = 403, description = "Only citizens have a profile", body = ErrorBody),
+        (status = 429, description = "Rate limited (account-ip)", body = ErrorBody),
+    ))]
 pub(super) async fn own_records(
     State(state): State<AppState>,
     client: Client,
@@ -106,9 +120,18 @@ pub(super) async fn own_records(
     ))
 }
 
+/// Change my contact details
+///
 /// The citizen changes their phone, email or address (absent: unchanged;
 /// null: removed). Identity fields change only at the counter.
-#[utoipa::path(patch, path = "/api/profile", tag = "profile", request_body = ContactUpdate, responses((status = 204, description = "Changed"), (status = 400, body = super::error::ErrorBody)))]
+#[utoipa::path(patch, path = "/api/profile", tag = "profile", security(("session" = [], "csrf" = [])),
+    request_body = ContactUpdate,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 400, description = "An invalid field (named in the message), or nothing to change", body = ErrorBody),
+        (status = 403, description = "Only citizens have a profile; or Origin or CSRF refused", body = ErrorBody),
+        (status = 429, description = "Rate limited (account-ip)", body = ErrorBody),
+    ))]
 pub(super) async fn update_contact(
     State(state): State<AppState>,
     client: Client,
@@ -126,9 +149,19 @@ pub(super) struct Find {
     nik: String,
 }
 
+/// Find a citizen by NIK
+///
 /// A counter officer finds a citizen by NIK (blind index, no other record
 /// decrypted) and sees the masked profile. Audited, hits and misses.
-#[utoipa::path(post, path = "/api/counter/citizens/find", tag = "counter", request_body = Find, responses((status = 200, body = ProfileView), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/counter/citizens/find", tag = "counter", security(("session" = [], "csrf" = [])),
+    request_body = Find,
+    responses(
+        (status = 200, description = "The masked profile", body = ProfileView),
+        (status = 400, description = "Invalid NIK", body = ErrorBody),
+        (status = 403, description = "Not a counter officer; or Origin or CSRF refused", body = ErrorBody),
+        (status = 404, description = "No citizen with this NIK", body = ErrorBody),
+        (status = 429, description = "Rate limited (counter-ip)", body = ErrorBody),
+    ))]
 pub(super) async fn find(
     State(state): State<AppState>,
     client: Client,
@@ -143,9 +176,20 @@ pub(super) async fn find(
     ))
 }
 
+/// Set a citizen's identity fields
+///
 /// A counter officer sets identity fields after checking the KTP and KK.
 /// Audited with the names of the fields that changed, never their values.
-#[utoipa::path(put, path = "/api/counter/citizens/{citizen}/identity", tag = "counter", params(("citizen" = String, Path, description = "The citizen's pseudonym")), request_body = IdentityUpdate, responses((status = 200, description = "The names of the fields that changed"), (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
+#[utoipa::path(put, path = "/api/counter/citizens/{citizen}/identity", tag = "counter", security(("session" = [], "csrf" = [])),
+    params(("citizen" = String, Path, description = "The citizen's pseudonym")), request_body = IdentityUpdate,
+    responses(
+        (status = 200, description = "The names of the fields that changed", body = ref("#/components/schemas/Changed")),
+        (status = 400, description = "An invalid field (named in the message), or nothing to change", body = ErrorBody),
+        (status = 403, description = "Not a counter officer; or Origin or CSRF refused", body = ErrorBody),
+        (status = 404, description = "No such citizen", body = ErrorBody),
+        (status = 409, description = "The NIK belongs to another account", body = ErrorBody),
+        (status = 429, description = "Rate limited (counter-ip)", body = ErrorBody),
+    ))]
 pub(super) async fn set_identity(
     State(state): State<AppState>,
     client: Client,

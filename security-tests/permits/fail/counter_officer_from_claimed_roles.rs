@@ -1,11 +1,10 @@
-// The counter-officer permit loads the officer's roles itself; a caller
-// cannot hand it roles (or build it).
-use jaga::identity::Role;
+// The counter-officer permit loads the officer's roles itself
+// (`CounterOfficer::load`); a caller cannot build one from an account row.
 use jaga::identity::counter::CounterOfficer;
 use jaga::store::identity::AccountRow;
 
-fn permit(account: &AccountRow) -> Option<CounterOfficer> {
-    CounterOfficer::permit(account, &[Role::Counter])
+fn permit(account: AccountRow) -> CounterOfficer {
+    CounterOfficer { account }
 }
 
 fn main() {}

@@ -1,6 +1,10 @@
-// The reveal level follows from a permit: nobody names themselves the owner.
+// The reveal level follows from a permit: the plain (owner) level needs
+// the citizen's own-data permit, not an account row the caller picked.
 use jaga::profile::Reader;
+use jaga::store::identity::AccountRow;
 
-fn main() {
-    let _ = Reader::Owner { pseudonym: String::from("ctz_someone") };
+fn owner(someone: &AccountRow) -> Reader {
+    Reader::owner(someone)
 }
+
+fn main() {}
