@@ -43,9 +43,7 @@ pub(crate) async fn counter_officer<'a>(sandbox: &Sandbox, app: &'a TestApp) -> 
 }
 
 async fn issue_code(officer: &Browser<'_>, nik: &str, name: &str) -> Value {
-    let answer = officer
-        .post_json("/api/counter/enrol", &json!({ "nik": nik, "name": name }))
-        .await;
+    let answer = officer.counter_enrol(nik, name).await;
     assert_eq!(answer.status, 200, "{:?}", answer.body);
     answer.body
 }
@@ -70,12 +68,12 @@ backend_test! {
 
         // Citizens cannot use the counter.
         let answer = phone
-            .post_json("/api/counter/enrol", &json!({ "nik": "1971015507900002", "name": "X" }))
+            .counter_enrol("1971015507900002", "X")
             .await;
         assert_eq!(answer.status, 403);
         // A verified NIK is not enrolled twice.
         let twice = officer
-            .post_json("/api/counter/enrol", &json!({ "nik": NIK, "name": "Siti" }))
+            .counter_enrol(NIK, "Siti")
             .await;
         assert_eq!(twice.body["error"], "already_verified");
         sandbox.drop_database().await;
@@ -121,22 +119,22 @@ backend_test! {
         let mut phone = Browser::new(&app);
         assert_eq!(phone.enrol(NIK, "Siti Aminah").await.status, 201);
         phone.me().await;
-        let code = phone.post_json("/api/verification-code", &json!({})).await;
+        let code = phone.verification_code().await;
         let code = code.body["code"].as_str().unwrap().to_owned();
         assert_eq!(code.len(), 8);
         let officer = counter_officer(&sandbox, &app).await;
         let wrong = officer
-            .post_json("/api/counter/verify", &json!({ "nik": NIK, "code": "00000000" }))
+            .counter_verify(NIK, "00000000")
             .await;
         assert_eq!(wrong.body["error"], "verification_failed");
         let ok = officer
-            .post_json("/api/counter/verify", &json!({ "nik": NIK, "code": code }))
+            .counter_verify(NIK, &code)
             .await;
         assert_eq!(ok.status, 200, "{:?}", ok.body);
         assert_eq!(phone.me().await.body["verified"], true);
         // The code was single use.
         let again = officer
-            .post_json("/api/counter/verify", &json!({ "nik": NIK, "code": code }))
+            .counter_verify(NIK, &code)
             .await;
         assert_eq!(again.body["error"], "verification_failed");
     }
@@ -194,7 +192,7 @@ backend_test! {
         let mut old_phone = Browser::new(&app);
         assert_eq!(old_phone.enrol(NIK, "Siti Aminah").await.status, 201);
         let officer = counter_officer(&sandbox, &app).await;
-        let issued = officer.post_json("/api/counter/recover", &json!({ "nik": NIK })).await;
+        let issued = officer.counter_recover(NIK).await;
         assert_eq!(issued.status, 200, "{:?}", issued.body);
         let mut new_phone = Browser::new(&app);
         let recovered = new_phone
@@ -288,7 +286,7 @@ backend_test! {
         assert_eq!(refused.status, 409);
         assert_eq!(refused.body["error"], "last_passkey");
         // New codes make it removable again.
-        let codes = phone.post_json("/api/recovery-codes", &json!({})).await;
+        let codes = phone.new_recovery_codes().await;
         assert_eq!(codes.body["recovery_codes"].as_array().unwrap().len(), 10);
         let removed = phone
             .send(Method::DELETE, &format!("/api/passkeys/{current}"), None)
@@ -325,8 +323,8 @@ backend_test! {
         let code = issued["code"].as_str().unwrap();
         // Two starts (the first dialog was cancelled), both ceremonies live.
         let mut phone = Browser::new(&app);
-        let first = phone.post_json("/api/enrol/code/start", &json!({ "code": code })).await;
-        let second = phone.post_json("/api/enrol/code/start", &json!({ "code": code })).await;
+        let first = phone.code_start(code).await;
+        let second = phone.code_start(code).await;
         assert_eq!((first.status.as_u16(), second.status.as_u16()), (200, 200));
         let a = phone.create(&second.body).await;
         let mut other = Browser::new(&app);
@@ -406,6 +404,6 @@ backend_test! {
         // A fresh sign-in allows them again.
         assert_eq!(phone.sign_in().await.status, 200);
         phone.me().await;
-        assert_eq!(phone.post_json("/api/recovery-codes", &json!({})).await.status, 200);
+        assert_eq!(phone.new_recovery_codes().await.status, 200);
     }
 }

@@ -42,7 +42,7 @@ async fn officer_of_unit<'a>(sandbox: &Sandbox, app: &'a TestApp) -> (Browser<'a
 }
 
 async fn recovery_code(officer: &Browser<'_>) -> String {
-    let issued = officer.post_json("/api/counter/recover", &json!({ "nik": NIK })).await;
+    let issued = officer.counter_recover(NIK).await;
     assert_eq!(issued.status, 200, "{:?}", issued.body);
     issued.body["code"].as_str().unwrap().to_owned()
 }
@@ -215,7 +215,7 @@ backend_test! {
         assert_eq!(phone.enrol(NIK, "Siti Aminah").await.status, 201);
         let (officer, pseudonym) = officer_of_unit(&sandbox, &app).await;
         crate::support::modules::jaga_sql(&sandbox, "update account set unit = null where kind = 'officer'").await;
-        let refused = officer.post_json("/api/counter/recover", &json!({ "nik": NIK })).await;
+        let refused = officer.counter_recover(NIK).await;
         assert_eq!(refused.status, 403, "{backend:?}: {:?}", refused.body);
         assert_eq!(refused.body["error"], "unit_missing");
         let out = sandbox.cli(&["officers", "set-unit", "--officer", &pseudonym, "--unit", UNIT]);

@@ -61,7 +61,7 @@ backend_test! {
         assert!(!body.to_string().contains("Kanari"), "{body:?}");
         // The counter officer's masked view.
         let found = officer
-            .post_json("/api/counter/citizens/find", &json!({ "nik": "3171015207990007" }))
+            .counter_find("3171015207990007")
             .await;
         assert!(found.status.is_server_error(), "officer view: {:?}", found.status);
         assert!(!found.body.to_string().contains("K. C."), "{:?}", found.body);

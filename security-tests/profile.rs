@@ -156,7 +156,7 @@ backend_test! {
 
         let officer = counter_officer(&sandbox, &app).await;
         let found = officer
-            .post_json("/api/counter/citizens/find", &json!({ "nik": NIK }))
+            .counter_find(NIK)
             .await;
         assert_eq!(found.status, 200, "{:?}", found.body);
         assert_eq!(found.body["reveal"], "masked");
@@ -169,7 +169,7 @@ backend_test! {
 
         // Citizens cannot look others up, nor change identity fields.
         let refused = other
-            .post_json("/api/counter/citizens/find", &json!({ "nik": NIK }))
+            .counter_find(NIK)
             .await;
         assert_eq!(refused.status, 403);
         let path = format!("/api/counter/citizens/{citizen}/identity");
@@ -177,7 +177,7 @@ backend_test! {
         assert_eq!(other.send(Method::PUT, &path, Some(body)).await.status, 403);
         // An unknown NIK is a 404 (and audited).
         let missing = officer
-            .post_json("/api/counter/citizens/find", &json!({ "nik": "1971014101000003" }))
+            .counter_find("1971014101000003")
             .await;
         assert_eq!(missing.status, 404);
 
@@ -224,7 +224,7 @@ backend_test! {
         assert_eq!(own.body["kk"], "1971010101200001");
         assert_eq!(own.body["birth_date"], "1990-07-15");
         let found = officer
-            .post_json("/api/counter/citizens/find", &json!({ "nik": NIK }))
+            .counter_find(NIK)
             .await;
         assert_eq!(found.body["full_name"], "S. A. B. A.");
         assert_eq!(found.body["kk"], "1971********0001");

@@ -295,7 +295,7 @@ backend_test! {
         for _ in 0..7 {
             statuses.push(
                 phone
-                    .post_json("/api/verification-code", &json!({}))
+                    .verification_code()
                     .await
                     .status
                     .as_u16(),

@@ -184,7 +184,7 @@ backend_test! {
         assert_eq!((status.as_u16(), body["error"].as_str()), (404, Some("no_citizen")));
         let officer = counter_officer(&sandbox, &app).await;
         let found = officer
-            .post_json("/api/counter/citizens/find", &json!({ "nik": NIKS[0] }))
+            .counter_find(NIKS[0])
             .await;
         assert_eq!(found.status, 404);
         // The NIK is free again: the person may enrol anew.
@@ -268,7 +268,7 @@ backend_test! {
         assert_eq!(twice.body["error"], "nik_taken");
         let officer = counter_officer(&sandbox, &app).await;
         let found = officer
-            .post_json("/api/counter/citizens/find", &json!({ "nik": NIKS[0] }))
+            .counter_find(NIKS[0])
             .await;
         assert_eq!(found.status, 200, "{:?}", found.body);
         drop(app);

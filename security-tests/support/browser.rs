@@ -104,6 +104,46 @@ impl<'a> Browser<'a> {
             .await
     }
 
+    /// `POST /api/counter/enrol` (a counter officer's session).
+    pub async fn counter_enrol(&self, nik: &str, name: &str) -> Answer {
+        self.post_json("/api/counter/enrol", &serde_json::json!({ "nik": nik, "name": name }))
+            .await
+    }
+
+    /// `POST /api/counter/recover`.
+    pub async fn counter_recover(&self, nik: &str) -> Answer {
+        self.post_json("/api/counter/recover", &serde_json::json!({ "nik": nik }))
+            .await
+    }
+
+    /// `POST /api/counter/verify` with the code the citizen shows.
+    pub async fn counter_verify(&self, nik: &str, code: &str) -> Answer {
+        self.post_json("/api/counter/verify", &serde_json::json!({ "nik": nik, "code": code }))
+            .await
+    }
+
+    /// `POST /api/counter/citizens/find`.
+    pub async fn counter_find(&self, nik: &str) -> Answer {
+        self.post_json("/api/counter/citizens/find", &serde_json::json!({ "nik": nik }))
+            .await
+    }
+
+    /// `POST /api/verification-code` (the citizen's code for the counter).
+    pub async fn verification_code(&self) -> Answer {
+        self.post_json("/api/verification-code", &serde_json::json!({})).await
+    }
+
+    /// `POST /api/recovery-codes` (new recovery codes).
+    pub async fn new_recovery_codes(&self) -> Answer {
+        self.post_json("/api/recovery-codes", &serde_json::json!({})).await
+    }
+
+    /// `POST /api/enrol/code/start`.
+    pub async fn code_start(&self, code: &str) -> Answer {
+        self.post_json("/api/enrol/code/start", &serde_json::json!({ "code": code }))
+            .await
+    }
+
     fn take_cookie(&mut self, answer: &Answer) {
         if let Some(c) = &answer.set_cookie {
             let value = c.split(';').next().unwrap().split_once('=').unwrap().1.to_owned();

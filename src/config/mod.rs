@@ -138,125 +138,143 @@ impl Config {
 
     pub fn from_layers(layers: &Layers, dev: bool) -> Result<Self, ConfigError> {
         let get = Getter(layers);
-        let listen = get
-            .list("server.listen")?
-            .unwrap_or_else(|| vec!["localhost:8080".to_owned()]);
-        if listen.is_empty() {
-            return Err(invalid("server.listen", "needs at least one address"));
-        }
-        let admin_listen = get.string("server.admin_listen")?.filter(|s| !s.is_empty());
-        let trusted_proxies = get
-            .list("server.trusted_proxies")?
-            .unwrap_or_default()
-            .iter()
-            .map(|s| {
-                Cidr::parse(s).ok_or_else(|| {
-                    invalid(
-                        "server.trusted_proxies",
-                        format!("{s:?} is not an address or CIDR range"),
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let tls = match (get.string("tls.cert_path")?, get.string("tls.key_path")?) {
-            (Some(cert), Some(key)) => Some(TlsConfig {
-                cert_path: cert.into(),
-                key_path: key.into(),
-            }),
-            (None, None) => None,
-            (Some(_), None) => {
-                return Err(invalid("tls.key_path", "missing (tls.cert_path is set)"));
-            }
-            (None, Some(_)) => {
-                return Err(invalid("tls.cert_path", "missing (tls.key_path is set)"));
-            }
-        };
+        let tls = tls(&get)?;
         if dev && tls.is_some() {
             return Err(invalid("tls.cert_path", "development mode serves plain HTTP only"));
         }
-        let url = get
-            .secret("database.url")?
-            .unwrap_or_else(|| SecretString::from(DEFAULT_DATABASE_URL));
-        let scheme_ok = ["sqlite:", "postgres:", "postgresql:"]
-            .iter()
-            .any(|s| url.expose_secret().starts_with(s));
-        if !scheme_ok {
-            return Err(invalid("database.url", "must start with sqlite:// or postgres://"));
-        }
-        let keys_path: PathBuf = get
-            .string("keys.path")?
-            .unwrap_or_else(|| if dev { DEV_KEYS_PATH } else { DEFAULT_KEYS_PATH }.to_owned())
-            .into();
-        let checkpoint_file = get
-            .string("audit.checkpoint_file")?
-            .map_or_else(|| keys_path.with_file_name("audit-checkpoint.txt"), PathBuf::from);
-        let origin = get
-            .string("audit.origin")?
-            .unwrap_or_else(|| "jaga.localhost/audit".to_owned());
-        check_origin(&origin)?;
-        let format = match get.string("log.format")?.as_deref() {
-            None | Some("auto") if dev => LogFormat::Pretty,
-            None | Some("auto") | Some("json") => LogFormat::Json,
-            Some("pretty") => LogFormat::Pretty,
-            Some(other) => {
-                return Err(invalid("log.format", format!("{other:?} is not auto, json or pretty")));
-            }
+        let keys = KeysConfig {
+            path: get
+                .string("keys.path")?
+                .unwrap_or_else(|| if dev { DEV_KEYS_PATH } else { DEFAULT_KEYS_PATH }.to_owned())
+                .into(),
+            inline: get.secret("keys.inline")?,
         };
-        let webauthn = webauthn(&get, dev)?;
-        let filter = get.string("log.filter")?.unwrap_or_else(|| "info".to_owned());
-        if log_filter(&filter).is_none() {
-            return Err(invalid(
-                "log.filter",
-                "not a valid tracing filter (such as info or jaga=debug)",
-            ));
-        }
         Ok(Config {
             dev,
-            server: ServerConfig {
-                listen,
-                admin_listen,
-                metrics_token: metrics_token(&get)?,
-                trusted_proxies,
-                max_body_bytes: get.int("server.max_body_bytes", 1 << 20, 1024, 64 << 20)?,
-                request_timeout: Duration::from_secs(get.int("server.request_timeout_secs", 30, 1, 600)?),
-                shutdown_grace: Duration::from_secs(get.int("server.shutdown_grace_secs", 20, 0, 600)?),
-            },
+            server: server(&get)?,
             tls,
-            database: DatabaseConfig {
-                url,
-                max_connections: get.int("database.max_connections", 8, 1, 256)?,
-            },
-            keys: KeysConfig {
-                path: keys_path,
-                inline: get.secret("keys.inline")?,
-            },
-            audit: AuditConfig {
-                origin,
-                checkpoint_file,
-                checkpoint_every_events: get.int("audit.checkpoint_every_events", 1000, 1, 10_000_000)?,
-                checkpoint_every: Duration::from_secs(get.int("audit.checkpoint_every_secs", 60, 1, 86_400)?),
-                reverify_every: Duration::from_secs(get.int("audit.reverify_every_secs", 300, 1, 7 * 86_400)?),
-            },
-            webauthn,
-            sessions: SessionConfig {
-                idle_timeout: Duration::from_secs(get.int("sessions.idle_timeout_secs", 30 * 60, 1, 24 * 3600)?),
-                absolute_timeout: Duration::from_secs(get.int(
-                    "sessions.absolute_timeout_secs",
-                    12 * 3600,
-                    1,
-                    7 * 24 * 3600,
-                )?),
-                reauth_window: Duration::from_secs(get.int("sessions.reauth_window_secs", 600, 1, 24 * 3600)?),
-                purge_every: Duration::from_secs(get.int("sessions.purge_every_secs", 600, 1, 24 * 3600)?),
-            },
+            database: database(&get)?,
+            audit: audit(&get, &keys.path)?,
+            keys,
+            webauthn: webauthn(&get, dev)?,
+            sessions: sessions(&get)?,
             ratelimit: ratelimit_overrides(&get)?,
-            log: LogConfig {
-                format,
-                filter,
-                queue_lines: get.int("log.queue_lines", 64 * 1024, 16, 16 * 1024 * 1024)?,
-            },
+            log: log(&get, dev)?,
         })
     }
+}
+
+fn server(get: &Getter<'_>) -> Result<ServerConfig, ConfigError> {
+    let listen = get
+        .list("server.listen")?
+        .unwrap_or_else(|| vec!["localhost:8080".to_owned()]);
+    if listen.is_empty() {
+        return Err(invalid("server.listen", "needs at least one address"));
+    }
+    let trusted_proxies = get
+        .list("server.trusted_proxies")?
+        .unwrap_or_default()
+        .iter()
+        .map(|s| {
+            Cidr::parse(s).ok_or_else(|| {
+                invalid(
+                    "server.trusted_proxies",
+                    format!("{s:?} is not an address or CIDR range"),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ServerConfig {
+        listen,
+        admin_listen: get.string("server.admin_listen")?.filter(|s| !s.is_empty()),
+        metrics_token: metrics_token(get)?,
+        trusted_proxies,
+        max_body_bytes: get.int("server.max_body_bytes", 1 << 20, 1024, 64 << 20)?,
+        request_timeout: Duration::from_secs(get.int("server.request_timeout_secs", 30, 1, 600)?),
+        shutdown_grace: Duration::from_secs(get.int("server.shutdown_grace_secs", 20, 0, 600)?),
+    })
+}
+
+fn tls(get: &Getter<'_>) -> Result<Option<TlsConfig>, ConfigError> {
+    match (get.string("tls.cert_path")?, get.string("tls.key_path")?) {
+        (Some(cert), Some(key)) => Ok(Some(TlsConfig {
+            cert_path: cert.into(),
+            key_path: key.into(),
+        })),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(invalid("tls.key_path", "missing (tls.cert_path is set)")),
+        (None, Some(_)) => Err(invalid("tls.cert_path", "missing (tls.key_path is set)")),
+    }
+}
+
+fn database(get: &Getter<'_>) -> Result<DatabaseConfig, ConfigError> {
+    let url = get
+        .secret("database.url")?
+        .unwrap_or_else(|| SecretString::from(DEFAULT_DATABASE_URL));
+    let scheme_ok = ["sqlite:", "postgres:", "postgresql:"]
+        .iter()
+        .any(|s| url.expose_secret().starts_with(s));
+    if !scheme_ok {
+        return Err(invalid("database.url", "must start with sqlite:// or postgres://"));
+    }
+    Ok(DatabaseConfig {
+        url,
+        max_connections: get.int("database.max_connections", 8, 1, 256)?,
+    })
+}
+
+fn audit(get: &Getter<'_>, keys_path: &std::path::Path) -> Result<AuditConfig, ConfigError> {
+    let checkpoint_file = get
+        .string("audit.checkpoint_file")?
+        .map_or_else(|| keys_path.with_file_name("audit-checkpoint.txt"), PathBuf::from);
+    let origin = get
+        .string("audit.origin")?
+        .unwrap_or_else(|| "jaga.localhost/audit".to_owned());
+    check_origin(&origin)?;
+    Ok(AuditConfig {
+        origin,
+        checkpoint_file,
+        checkpoint_every_events: get.int("audit.checkpoint_every_events", 1000, 1, 10_000_000)?,
+        checkpoint_every: Duration::from_secs(get.int("audit.checkpoint_every_secs", 60, 1, 86_400)?),
+        reverify_every: Duration::from_secs(get.int("audit.reverify_every_secs", 300, 1, 7 * 86_400)?),
+    })
+}
+
+fn sessions(get: &Getter<'_>) -> Result<SessionConfig, ConfigError> {
+    Ok(SessionConfig {
+        idle_timeout: Duration::from_secs(get.int("sessions.idle_timeout_secs", 30 * 60, 1, 24 * 3600)?),
+        absolute_timeout: Duration::from_secs(get.int(
+            "sessions.absolute_timeout_secs",
+            12 * 3600,
+            1,
+            7 * 24 * 3600,
+        )?),
+        reauth_window: Duration::from_secs(get.int("sessions.reauth_window_secs", 600, 1, 24 * 3600)?),
+        purge_every: Duration::from_secs(get.int("sessions.purge_every_secs", 600, 1, 24 * 3600)?),
+    })
+}
+
+fn log(get: &Getter<'_>, dev: bool) -> Result<LogConfig, ConfigError> {
+    let format = match get.string("log.format")?.as_deref() {
+        None | Some("auto") if dev => LogFormat::Pretty,
+        None | Some("auto") | Some("json") => LogFormat::Json,
+        Some("pretty") => LogFormat::Pretty,
+        Some(other) => {
+            return Err(invalid("log.format", format!("{other:?} is not auto, json or pretty")));
+        }
+    };
+    let filter = get.string("log.filter")?.unwrap_or_else(|| "info".to_owned());
+    if log_filter(&filter).is_none() {
+        return Err(invalid(
+            "log.filter",
+            "not a valid tracing filter (such as info or jaga=debug)",
+        ));
+    }
+    Ok(LogConfig {
+        format,
+        filter,
+        queue_lines: get.int("log.queue_lines", 64 * 1024, 16, 16 * 1024 * 1024)?,
+    })
 }
 
 /// A tracing filter (`log.filter`, `RUST_LOG`), or `None` if it is not one.

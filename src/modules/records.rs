@@ -91,14 +91,6 @@ fn check_batch(len: usize) -> Result<(), ModuleError> {
     }
 }
 
-/// The live citizen behind a pseudonym.
-async fn citizen_of(deps: &Deps, pseudonym: &str) -> Result<AccountRow, ModuleError> {
-    identity_store::account_by_pseudonym(&deps.db, pseudonym)
-        .await?
-        .filter(is_live_citizen)
-        .ok_or_else(|| no_citizen(pseudonym))
-}
-
 /// The live citizens behind several pseudonyms, in one query, by pseudonym.
 async fn citizens_of<'p>(
     deps: &Deps,
@@ -184,10 +176,16 @@ pub async fn write(
     let (module, collection) = (owned.module(), owned.collection());
     check_batch(writes.len())?;
     let purpose = purpose.map(|p| p.as_str().to_owned());
+    for (i, w) in writes.iter().enumerate() {
+        check_write(collection, i, w)?;
+    }
+    let citizens = citizens_of(deps, writes.iter().map(|w| w.citizen.as_str())).await?;
     let mut resolved = Vec::with_capacity(writes.len());
-    for (i, w) in writes.into_iter().enumerate() {
-        check_write(collection, i, &w)?;
-        let account = citizen_of(deps, &w.citizen).await?;
+    for w in writes {
+        let account = citizens
+            .get(&w.citizen)
+            .cloned()
+            .ok_or_else(|| no_citizen(&w.citizen))?;
         resolved.push((account, w));
     }
     // Accounts are locked in one order, so concurrent batches cannot deadlock.
@@ -434,10 +432,17 @@ pub async fn delete(
     let (module, collection) = (owned.module(), owned.collection());
     check_batch(refs.len())?;
     let purpose = purpose.map(|p| p.as_str().to_owned());
+    for r in &refs {
+        check_record_id(&r.record)?;
+    }
+    let citizens = citizens_of(deps, refs.iter().map(|r| r.citizen.as_str())).await?;
     let mut resolved = Vec::with_capacity(refs.len());
     for r in refs {
-        check_record_id(&r.record)?;
-        resolved.push((citizen_of(deps, &r.citizen).await?, r.record));
+        let account = citizens
+            .get(&r.citizen)
+            .cloned()
+            .ok_or_else(|| no_citizen(&r.citizen))?;
+        resolved.push((account, r.record));
     }
     let (module, collection, ctx) = (module.clone(), collection.clone(), ctx.clone());
     deps.writer
