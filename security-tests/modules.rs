@@ -231,7 +231,7 @@ backend_test! {
         let names: Vec<(String, String)> = (0..101).map(|i| (format!("r{i}"), format!("Q{i}"))).collect();
         let values: Vec<[(&str, Option<&str>); 1]> =
             names.iter().map(|(_, q)| [("queue_number", Some(q.as_str()))]).collect();
-        let who = |i: usize| if i % 2 == 0 { siti.as_str() } else { budi.as_str() };
+        let who = |i: usize| if i.is_multiple_of(2) { siti.as_str() } else { budi.as_str() };
         let writes: Vec<Write<'_>> = (0..101)
             .map(|i| Write {
                 citizen: who(i),

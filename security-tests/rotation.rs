@@ -77,7 +77,7 @@ backend_test! {
             let own = b.send(Method::GET, "/api/profile", None).await;
             assert_eq!(own.status, 200, "{:?}", own.body);
             assert!(own.body["full_name"].as_str().unwrap().starts_with("Warga Nomor"));
-            let (status, body) = ModuleApi::new(&app, &antrian).read_at(&path, Some("antrian.call"), None).await;
+            let (status, body) = ModuleApi::new(&app, &antrian).read_at(path, Some("antrian.call"), None).await;
             assert_eq!(status, 200, "{body:?}");
         }
         assert!(

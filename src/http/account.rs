@@ -61,7 +61,7 @@ impl From<CredentialError> for ApiError {
     responses((status = 200, description = "The owner's passkeys", body = ref("#/components/schemas/PasskeyList"))))]
 pub(super) async fn list(State(state): State<AppState>, who: SignedIn) -> Result<Json<Vec<PasskeyView>>, ApiError> {
     Ok(Json(
-        credentials::list(&state.identity, &who.account(), who.session().credential_id.as_deref()).await?,
+        credentials::list(&state.identity, who.account(), who.session().credential_id.as_deref()).await?,
     ))
 }
 
@@ -132,7 +132,7 @@ pub(super) async fn rename(
     Path(id): Path<String>,
     Json(body): Json<Rename>,
 ) -> Result<StatusCode, ApiError> {
-    credentials::rename(&state.identity, &who.account(), &id, &body.name, &client.ctx).await?;
+    credentials::rename(&state.identity, who.account(), &id, &body.name, &client.ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -198,7 +198,7 @@ pub(super) async fn verification_code(
     who: SignedIn,
 ) -> Result<Json<IssuedCode>, ApiError> {
     Ok(Json(
-        crate::identity::verification::verification_code(&state.identity, &who.account(), &client.ctx).await?,
+        crate::identity::verification::verification_code(&state.identity, who.account(), &client.ctx).await?,
     ))
 }
 

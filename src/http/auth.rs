@@ -289,7 +289,7 @@ pub(super) async fn signout(
 ) -> Result<Response, ApiError> {
     signin::end_session(
         &state.sessions,
-        &who.account(),
+        who.account(),
         &who.session().session_id,
         "session.end",
         &client.ctx,
@@ -372,7 +372,7 @@ pub(super) async fn revoke_session(
     who: SignedIn,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if signin::end_session(&state.sessions, &who.account(), &id, "session.revoke", &client.ctx).await? {
+    if signin::end_session(&state.sessions, who.account(), &id, "session.revoke", &client.ctx).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found())

@@ -125,16 +125,16 @@ pub fn document(listener: &Listener<'_>) -> Value {
     constrain(&mut doc);
     constrain_parameters(&mut doc);
     if let Some(paths) = doc.pointer_mut("/paths").and_then(Value::as_object_mut) {
-        match listener.metrics {
-            MetricsAccess::Absent => {
-                paths.remove("/metrics");
-            }
-            MetricsAccess::Token => {
-                if let Some(get) = paths.get_mut("/metrics").and_then(|p| p.get_mut("get")) {
-                    get["security"] = json!([{ "metrics_token": [] }]);
+        if let Some(get) = paths.get_mut("/metrics").and_then(|p| p.get_mut("get")) {
+            match listener.metrics {
+                MetricsAccess::Absent => {
+                    *at(get, &["responses", "404"]) = error_response(
+                        "Not served on this listener (see server.admin_listen and server.metrics_token)",
+                    );
                 }
+                MetricsAccess::Token => get["security"] = json!([{ "metrics_token": [] }]),
+                MetricsAccess::Open => {}
             }
-            MetricsAccess::Open => {}
         }
         for (path, item) in paths.iter_mut() {
             let Some(item) = item.as_object_mut() else { continue };
@@ -144,6 +144,19 @@ pub fn document(listener: &Listener<'_>) -> Value {
         }
     }
     doc
+}
+
+/// The value at `path` in `value`, made (as empty objects) where missing.
+fn at<'a>(value: &'a mut Value, path: &[&str]) -> &'a mut Value {
+    path.iter().fold(value, |value, key| {
+        if !value.is_object() {
+            *value = json!({});
+        }
+        match value {
+            Value::Object(map) => map.entry(*key).or_insert(Value::Null),
+            other => other,
+        }
+    })
 }
 
 // ---------------------------------------------------------------------
@@ -165,8 +178,9 @@ fn is_unsafe(method: &str) -> bool {
 }
 
 fn requires(operation: &Value, scheme: &str) -> bool {
-    operation["security"]
-        .as_array()
+    operation
+        .get("security")
+        .and_then(Value::as_array)
         .is_some_and(|alternatives| alternatives.iter().all(|a| a.get(scheme).is_some()))
 }
 
@@ -175,7 +189,7 @@ fn common_answers(path: &str, method: &str, operation: &mut Value, origins: &[St
     let has_body = operation.get("requestBody").is_some();
     if has_body {
         // Every body this API reads is required (an empty one is refused).
-        operation["requestBody"]["required"] = json!(true);
+        *at(operation, &["requestBody", "required"]) = json!(true);
         add.push(("400", "Malformed request (the message says what is wrong)"));
         add.push(("413", "Body larger than server.max_body_bytes"));
         if !RAW_BODIES.contains(&path) {
@@ -231,7 +245,7 @@ fn common_answers(path: &str, method: &str, operation: &mut Value, origins: &[St
         let unauthorized = responses
             .entry("401".to_owned())
             .or_insert_with(|| error_response("Missing, unknown or revoked module API key"));
-        unauthorized["headers"] = json!({
+        *at(unauthorized, &["headers"]) = json!({
             "WWW-Authenticate": { "required": true, "description": "`Bearer`", "schema": { "type": "string" } }
         });
     }
@@ -241,10 +255,10 @@ fn common_answers(path: &str, method: &str, operation: &mut Value, origins: &[St
         }
         // Every error answer has the one shape, whatever the annotation said.
         if response.get("content").is_none() {
-            response["content"] = error_response("")["content"].clone();
+            *at(response, &["content"]) = error_response("").get("content").cloned().unwrap_or_default();
         }
         if status == "429" {
-            response["headers"] = json!({
+            *at(response, &["headers"]) = json!({
                 "Retry-After": { "required": true, "description": "Seconds until a retry can succeed", "schema": { "type": "integer", "minimum": 0 } },
                 "RateLimit-Policy": { "required": true, "description": "The policy, e.g. `\"enrol-ip\";q=20;w=300`", "schema": { "type": "string" } },
                 "RateLimit": { "required": true, "description": "What is left of it", "schema": { "type": "string" } },
@@ -258,8 +272,8 @@ fn common_answers(path: &str, method: &str, operation: &mut Value, origins: &[St
 // plain JSON values.
 
 fn add_components(doc: &mut Value, listener: &Listener<'_>) {
-    let components = &mut doc["components"];
-    components["securitySchemes"] = json!({
+    let components = at(doc, &["components"]);
+    *at(components, &["securitySchemes"]) = json!({
         "module_key": {
             "type": "http",
             "scheme": "bearer",
@@ -285,9 +299,9 @@ fn add_components(doc: &mut Value, listener: &Listener<'_>) {
             "description": "server.metrics_token",
         },
     });
-    let schemas = &mut components["schemas"];
+    let schemas = at(components, &["schemas"]);
     let any_object = json!({ "type": "object" });
-    schemas["PasskeyOptions"] = json!({
+    *at(schemas, &["PasskeyOptions"]) = json!({
         "type": "object",
         "description": "WebAuthn options for `navigator.credentials.create()` or `.get()`.",
         "required": ["publicKey"],
@@ -316,11 +330,11 @@ fn add_components(doc: &mut Value, listener: &Listener<'_>) {
         "required": ["clientDataJSON", "attestationObject"],
         "properties": { "clientDataJSON": b64url, "attestationObject": b64url },
     }));
-    registration["description"] = json!(
+    *at(&mut registration, &["description"]) = json!(
         "The browser's registration response (`PublicKeyCredential.toJSON()`). \
          Checked against the ceremony its challenge names; anything else is refused."
     );
-    schemas["RegistrationResponse"] = registration;
+    *at(schemas, &["RegistrationResponse"]) = registration;
     let mut assertion = credential(json!({
         "type": "object",
         "required": ["clientDataJSON", "authenticatorData", "signature"],
@@ -331,9 +345,9 @@ fn add_components(doc: &mut Value, listener: &Listener<'_>) {
             "userHandle": { "type": ["string", "null"] },
         },
     }));
-    assertion["description"] = json!("The browser's assertion (`PublicKeyCredential.toJSON()`).");
-    schemas["AssertionResponse"] = assertion;
-    schemas["PasskeyView"] = json!({
+    *at(&mut assertion, &["description"]) = json!("The browser's assertion (`PublicKeyCredential.toJSON()`).");
+    *at(schemas, &["AssertionResponse"]) = assertion;
+    *at(schemas, &["PasskeyView"]) = json!({
         "type": "object",
         "required": ["id", "name", "created_at", "last_used_at", "synced", "current"],
         "properties": {
@@ -345,36 +359,37 @@ fn add_components(doc: &mut Value, listener: &Listener<'_>) {
             "current": { "type": "boolean", "description": "The passkey this session signed in with" },
         },
     });
-    schemas["PasskeyList"] = json!({ "type": "array", "items": { "$ref": "#/components/schemas/PasskeyView" } });
+    *at(schemas, &["PasskeyList"]) =
+        json!({ "type": "array", "items": { "$ref": "#/components/schemas/PasskeyView" } });
     let issued = json!({
         "account": { "type": "string", "description": "The citizen's pseudonym" },
         "code": { "type": "string" },
         "url": { "type": "string", "description": "The link the code opens (the code in its fragment)" },
         "expires_at": { "type": "integer", "format": "int64" },
     });
-    schemas["IssuedCode"] = json!({
+    *at(schemas, &["IssuedCode"]) = json!({
         "type": "object",
         "required": ["account", "code", "url", "expires_at"],
         "properties": issued,
     });
     let mut with_qr = issued.clone();
-    with_qr["qr_svg"] = json!({ "type": "string", "description": "The link as an SVG QR code" });
-    schemas["CodeWithQr"] = json!({
+    *at(&mut with_qr, &["qr_svg"]) = json!({ "type": "string", "description": "The link as an SVG QR code" });
+    *at(schemas, &["CodeWithQr"]) = json!({
         "type": "object",
         "required": ["account", "code", "url", "expires_at", "qr_svg"],
         "properties": with_qr,
     });
-    schemas["SignedIn"] = json!({
+    *at(schemas, &["SignedIn"]) = json!({
         "type": "object",
         "required": ["status"],
         "properties": { "status": { "const": "signed_in" } },
     });
-    schemas["Verified"] = json!({
+    *at(schemas, &["Verified"]) = json!({
         "type": "object",
         "required": ["account", "verified"],
         "properties": { "account": { "type": "string" }, "verified": { "const": true } },
     });
-    schemas["Changed"] = json!({
+    *at(schemas, &["Changed"]) = json!({
         "type": "object",
         "required": ["changed"],
         "properties": { "changed": { "type": "array", "items": { "type": "string" }, "description": "Names of the fields that changed" } },
@@ -550,7 +565,7 @@ const MAX_VALUE: usize = crate::modules::records::MAX_VALUE;
 
 /// Merges `extra` into the property `property` of component schema `schema`.
 fn refine(doc: &mut Value, schema: &str, property: &str, extra: Value) {
-    let target = &mut doc["components"]["schemas"][schema]["properties"][property];
+    let target = at(doc, &["components", "schemas", schema, "properties", property]);
     if let (Value::Object(target), Value::Object(extra)) = (target, extra) {
         target.extend(extra);
     }
@@ -558,12 +573,12 @@ fn refine(doc: &mut Value, schema: &str, property: &str, extra: Value) {
 
 /// Marks `property` of component schema `schema` required (and not null).
 fn require(doc: &mut Value, schema: &str, property: &str, definition: Value) {
-    let schema = &mut doc["components"]["schemas"][schema];
-    schema["properties"][property] = definition;
-    if let Value::Array(required) = &mut schema["required"] {
+    let schema = at(doc, &["components", "schemas", schema]);
+    *at(schema, &["properties", property]) = definition;
+    if let Some(Value::Array(required)) = schema.get_mut("required") {
         required.push(json!(property));
     } else {
-        schema["required"] = json!([property]);
+        *at(schema, &["required"]) = json!([property]);
     }
 }
 
@@ -578,7 +593,7 @@ fn constrain(doc: &mut Value) {
         "additionalProperties": {
             "type": ["string", "null"],
             "maxLength": MAX_VALUE,
-            "pattern": format!("^[^{}]*$", class(&[&[(0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F)], &UNSAFE[1..]])),
+            "pattern": format!("^[^{}]*$", class(&[&[(0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F)], UNSAFE.get(1..).unwrap_or_default()])),
         },
         "description": "Values by field name (`null` removes the field). Every name must be a field of the \
             collection; a value is at most 16 KiB of UTF-8 and holds no control or bidirectional-override \
@@ -622,14 +637,18 @@ fn constrain(doc: &mut Value) {
             doc,
             schema,
             "records",
-            batch(doc["components"]["schemas"][schema]["properties"]["records"]["items"].clone()),
+            batch(
+                doc.pointer(&format!("/components/schemas/{schema}/properties/records/items"))
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
         );
     }
     for schema in ["WriteBatch", "DeleteBatch", "WriteOne"] {
         refine(doc, schema, "purpose", purpose.clone());
     }
     let mut required_purpose = purpose.clone();
-    required_purpose["type"] = json!("string");
+    *at(&mut required_purpose, &["type"]) = json!("string");
     require(doc, "ReadBatch", "purpose", required_purpose);
     refine(
         doc,
@@ -672,13 +691,50 @@ fn constrain(doc: &mut Value) {
     });
     refine(doc, "IdentityUpdate", "kk", kk);
     refine(doc, "IdentityUpdate", "nik", nik());
-    let address = &mut doc["components"]["schemas"]["AddressInput"];
+    let describe = |text: &str| json!({ "description": text });
+    refine(
+        doc,
+        "ContactUpdate",
+        "phone",
+        describe(
+            "An Indonesian number such as 0812 3456 5678 or +62 812 3456 5678 (spaces, dashes, dots and \
+         parentheses ignored; 8 to 12 digits after the country or trunk prefix); `null` removes it",
+        ),
+    );
+    refine(
+        doc,
+        "ContactUpdate",
+        "email",
+        describe("An address such as nama@contoh.go.id (at most 254 characters); `null` removes it"),
+    );
+    refine(doc, "ContactUpdate", "address", describe("`null` removes it"));
+    for field in ["full_name", "birth_place"] {
+        refine(
+            doc,
+            "IdentityUpdate",
+            field,
+            describe("White space folded, then 1 to 100 letters, spaces, apostrophes, periods, commas and hyphens"),
+        );
+    }
+    refine(
+        doc,
+        "IdentityUpdate",
+        "birth_date",
+        describe("`YYYY-MM-DD`, from 1900 to today"),
+    );
+    refine(
+        doc,
+        "IdentityUpdate",
+        "gender",
+        describe("`laki-laki` or `perempuan` (also `male`/`l`, `female`/`p`; any case)"),
+    );
+    let address = at(doc, &["components", "schemas", "AddressInput"]);
     let space = format!("[{}]*", class(&[WHITESPACE]));
     let part = format!("{space}\\+?0*[1-9][0-9]{{0,2}}{space}");
-    address["properties"]["rt_rw"]["pattern"] = json!(format!("^{part}/{part}$"));
-    address["properties"]["rt_rw"]["description"] = json!("RT/RW such as 003/005, each 1 to 999");
-    address["properties"]["postal_code"]["pattern"] = json!(format!("^{space}[0-9]{{5}}{space}$"));
-    address["description"] = json!(
+    *at(address, &["properties", "rt_rw", "pattern"]) = json!(format!("^{part}/{part}$"));
+    *at(address, &["properties", "rt_rw", "description"]) = json!("RT/RW such as 003/005, each 1 to 999");
+    *at(address, &["properties", "postal_code", "pattern"]) = json!(format!("^{space}[0-9]{{5}}{space}$"));
+    *at(address, &["description"]) = json!(
         "Address fields as submitted. Text fields have their white space folded and must then be 1 to 200 \
          (street) or 1 to 60 characters with no control or bidirectional-override character."
     );
@@ -686,20 +742,26 @@ fn constrain(doc: &mut Value) {
 
 /// Path and query parameters of the module API.
 fn constrain_parameters(doc: &mut Value) {
-    let Some(paths) = doc["paths"].as_object_mut() else {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
     for (path, item) in paths.iter_mut().filter(|(p, _)| p.starts_with("/api/collections/")) {
         for (method, operation) in item.as_object_mut().into_iter().flatten() {
-            for parameter in operation["parameters"].as_array_mut().into_iter().flatten() {
-                let schema = match parameter["name"].as_str() {
+            for parameter in operation
+                .get_mut("parameters")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                let name = parameter.get("name").and_then(Value::as_str).map(str::to_owned);
+                let schema = match name.as_deref() {
                     Some("collection") => {
                         json!({ "type": "string", "pattern": format!("^[a-z][a-z0-9_]{{1,31}}\\.{}$", ident(32)) })
                     }
                     Some("citizen") => json!({ "type": "string", "minLength": 1 }),
                     Some("record") => json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$" }),
                     Some("purpose") => {
-                        parameter["required"] = json!(true);
+                        *at(parameter, &["required"]) = json!(true);
                         json!({ "type": "string", "pattern": PURPOSE })
                     }
                     Some("fields") => {
@@ -709,10 +771,13 @@ fn constrain_parameters(doc: &mut Value) {
                     }
                     _ => continue,
                 };
-                parameter["schema"] = schema;
+                *at(parameter, &["schema"]) = schema;
             }
-            if method == "put" && path == "/api/collections/{collection}" {
-                operation["parameters"][0]["description"] = json!(
+            if method == "put"
+                && path == "/api/collections/{collection}"
+                && let Some(first) = operation.get_mut("parameters").and_then(|p| p.get_mut(0))
+            {
+                *at(first, &["description"]) = json!(
                     "`<module>.<name>`: the caller's own module name, then 1 to 32 lower-case letters, digits or \
                      underscores starting with a letter (another module's name: 400 for a new collection, 403 \
                      for an existing one)"

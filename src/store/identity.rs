@@ -210,10 +210,10 @@ pub async fn insert_account(tx: &mut Tx<'_>, row: &AccountRow) -> Result<(), Sto
              nik_index, unit, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&r.account_id)
-        .bind(&r.kind)
+        .bind(r.kind)
         .bind(&r.user_handle)
         .bind(&r.pseudonym)
-        .bind(&r.status)
+        .bind(r.status)
         .bind(r.verified)
         .bind(&r.flag)
         .bind(&r.display_name)

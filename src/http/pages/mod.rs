@@ -196,7 +196,7 @@ async fn passkeys(
         return Ok(to_sign_in());
     };
     let list =
-        crate::identity::credentials::list(&state.identity, &who.account(), who.session().credential_id.as_deref())
+        crate::identity::credentials::list(&state.identity, who.account(), who.session().credential_id.as_deref())
             .await?;
     let never = page.t.never;
     let passkeys = list
