@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::client::Client;
 use super::error::{ApiError, ErrorBody};
+use super::json::Body;
 use super::routes::Routes;
 use super::session::SignedIn;
 use crate::app::AppState;
@@ -130,7 +131,7 @@ pub(super) async fn rename(
     client: Client,
     who: SignedIn,
     Path(id): Path<String>,
-    Json(body): Json<Rename>,
+    Body(body): Body<Rename>,
 ) -> Result<StatusCode, ApiError> {
     credentials::rename(&state.identity, who.account(), &id, &body.name, &client.ctx).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::client::Client;
 use super::error::{ApiError, ErrorBody};
+use super::json::Body;
 use super::routes::Routes;
 use super::session::{SignedIn, clear_cookie, session_cookie};
 use crate::app::AppState;
@@ -161,7 +162,7 @@ pub(super) struct EnrolStart {
 pub(super) async fn enrol_start(
     State(state): State<AppState>,
     client: Client,
-    Json(body): Json<EnrolStart>,
+    Body(body): Body<EnrolStart>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(Json(
         enrol::start(&state.identity, &body.nik, &body.name, &client.ctx).await?,
@@ -236,7 +237,7 @@ pub(super) struct SignInStart {
     ))]
 pub(super) async fn signin_start(
     State(state): State<AppState>,
-    Json(body): Json<SignInStart>,
+    Body(body): Body<SignInStart>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let conditional = body.conditional;
     Ok(Json(signin::start(&state.sessions, conditional).await?))
@@ -409,7 +410,7 @@ pub(super) async fn code_start(
     State(state): State<AppState>,
     client: Client,
     headers: axum::http::HeaderMap,
-    Json(body): Json<CodeStart>,
+    Body(body): Body<CodeStart>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let officer = super::session::officer_present(&state, &headers).await?;
     Ok(Json(
@@ -435,7 +436,7 @@ pub(super) struct RecoverStart {
 pub(super) async fn recover_start(
     State(state): State<AppState>,
     client: Client,
-    Json(body): Json<RecoverStart>,
+    Body(body): Body<RecoverStart>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(Json(
         crate::identity::recovery::start(&state.identity, &body.nik, &body.code, &client.ctx).await?,

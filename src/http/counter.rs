@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::client::Client;
 use super::error::{ApiError, ErrorBody};
+use super::json::Body;
 use super::routes::Routes;
 use super::session::SignedIn;
 use crate::app::AppState;
@@ -76,7 +77,7 @@ pub(super) async fn enrol(
     State(state): State<AppState>,
     client: Client,
     who: SignedIn,
-    Json(body): Json<Enrol>,
+    Body(body): Body<Enrol>,
 ) -> Result<Json<CodeWithQr>, ApiError> {
     let officer = officer(&state, &who).await?;
     with_qr(counter::enrol(&state.identity, &officer, &body.nik, &body.name, &client.ctx).await?)
@@ -105,7 +106,7 @@ pub(super) async fn recover(
     State(state): State<AppState>,
     client: Client,
     who: SignedIn,
-    Json(body): Json<Recover>,
+    Body(body): Body<Recover>,
 ) -> Result<Json<CodeWithQr>, ApiError> {
     let officer = officer(&state, &who).await?;
     with_qr(counter::recover(&state.identity, &officer, &body.nik, &client.ctx).await?)
@@ -132,7 +133,7 @@ pub(super) async fn verify(
     State(state): State<AppState>,
     client: Client,
     who: SignedIn,
-    Json(body): Json<Verify>,
+    Body(body): Body<Verify>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let officer = officer(&state, &who).await?;
     let account =

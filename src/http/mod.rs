@@ -9,6 +9,7 @@ pub(crate) mod client;
 mod counter;
 pub mod error;
 mod health;
+mod json;
 mod limits;
 mod metrics;
 mod modules;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::client::Client;
 use super::error::{ApiError, ErrorBody};
+use super::json::Body;
 use super::routes::Routes;
 use crate::app::AppState;
 use crate::modules::collection::{self, Collection, FieldDef, Owned};
@@ -107,7 +108,7 @@ pub(super) async fn define(
     caller: Caller,
     client: Client,
     Path(name): Path<String>,
-    Json(body): Json<Definition>,
+    Body(body): Body<Definition>,
 ) -> Result<Json<Collection>, ApiError> {
     Ok(Json(
         collection::define(&state.db, &state.writer, &caller.0, &name, body.fields, &client.ctx).await?,
@@ -161,7 +162,7 @@ pub(super) async fn write_batch(
     caller: Caller,
     client: Client,
     Path(name): Path<String>,
-    Json(body): Json<WriteBatch>,
+    Body(body): Body<WriteBatch>,
 ) -> Result<Json<Written>, ApiError> {
     let collection = owned(&state, &caller, &client, &name).await?;
     let purpose = Purpose::optional(body.purpose.as_deref())?;
@@ -201,7 +202,7 @@ pub(super) async fn read_batch(
     caller: Caller,
     client: Client,
     Path(name): Path<String>,
-    Json(body): Json<ReadBatch>,
+    Body(body): Body<ReadBatch>,
 ) -> Result<Json<Read>, ApiError> {
     let purpose = Purpose::required(body.purpose.as_deref())?;
     let collection = owned(&state, &caller, &client, &name).await?;
@@ -245,7 +246,7 @@ pub(super) async fn delete_batch(
     caller: Caller,
     client: Client,
     Path(name): Path<String>,
-    Json(body): Json<DeleteBatch>,
+    Body(body): Body<DeleteBatch>,
 ) -> Result<Json<Deleted>, ApiError> {
     let collection = owned(&state, &caller, &client, &name).await?;
     let purpose = Purpose::optional(body.purpose.as_deref())?;
@@ -345,7 +346,7 @@ pub(super) async fn write_one(
     caller: Caller,
     client: Client,
     Path((name, citizen, record)): Path<(String, String, String)>,
-    Json(body): Json<WriteOne>,
+    Body(body): Body<WriteOne>,
 ) -> Result<StatusCode, ApiError> {
     let collection = owned(&state, &caller, &client, &name).await?;
     let purpose = Purpose::optional(body.purpose.as_deref())?;

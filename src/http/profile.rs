@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::client::Client;
 use super::error::{ApiError, ErrorBody};
+use super::json::Body;
 use super::routes::Routes;
 use super::session::SignedIn;
 use crate::app::AppState;
@@ -136,7 +137,7 @@ pub(super) async fn update_contact(
     State(state): State<AppState>,
     client: Client,
     who: SignedIn,
-    Json(body): Json<ContactUpdate>,
+    Body(body): Body<ContactUpdate>,
 ) -> Result<StatusCode, ApiError> {
     let own = owner_only(&who)?;
     profile::update_contact(&state.profile, &own, &body, &client.ctx).await?;
@@ -166,7 +167,7 @@ pub(super) async fn find(
     State(state): State<AppState>,
     client: Client,
     who: SignedIn,
-    Json(body): Json<Find>,
+    Body(body): Body<Find>,
 ) -> Result<Json<ProfileView>, ApiError> {
     let officer = super::counter::officer(&state, &who).await?;
     let nik = Nik::parse(&body.nik).map_err(crate::identity::enrol::EnrolError::from)?;
@@ -195,7 +196,7 @@ pub(super) async fn set_identity(
     client: Client,
     who: SignedIn,
     Path(citizen): Path<String>,
-    Json(body): Json<IdentityUpdate>,
+    Body(body): Body<IdentityUpdate>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let officer = super::counter::officer(&state, &who).await?;
     let account = crate::store::identity::account_by_pseudonym(&state.db, &citizen)

@@ -142,30 +142,17 @@ pub async fn enrol(
     let ctx = ctx.clone();
     let pseudonym = deps
         .writer
-        .write(move |tx| {
+        .write::<String, EnrolError, _>(move |tx| {
             Box::pin(async move {
-                if let Some(existing) = stored::account_by_nik_index(tx, &index).await? {
-                    // A self-enrolled, unverified holder is dealt with when
-                    // this code is used, not before (an unused code or a
-                    // mistyped NIK must not suspend anyone).
-                    if existing.verified {
-                        let target = Target::new("account", Some(existing.pseudonym.clone()));
-                        let event = Event::new(actor, "enrolment_code.issue", target, Outcome::Denied)
-                            .reason("already_verified")
-                            .within(&ctx);
-                        audit::record_attempt(tx, event).await?;
-                        return Err(EnrolError::AlreadyVerified);
-                    }
-                }
+                refuse_verified_holder(tx, &index, &actor, &ctx).await?;
                 // A newer code for this NIK replaces any unused one, for the
                 // same pending account.
-                let mut account = account;
-                match stored::live_code_for_nik_index(tx, &index, now).await? {
+                let account = match stored::live_code_for_nik_index(tx, &index, now).await? {
                     Some(live) => {
-                        account = stored::account_by_id_tx(tx, &live.account_id)
-                            .await?
-                            .ok_or(EnrolError::NoAccount)?;
                         stored::void_codes_for_nik_index(tx, &index, now).await?;
+                        stored::account_by_id_tx(tx, &live.account_id)
+                            .await?
+                            .ok_or(EnrolError::NoAccount)?
                     }
                     None => {
                         stored::insert_account(tx, &account).await?;
@@ -180,8 +167,9 @@ pub async fn enrol(
                             actor.clone(),
                         )
                         .await?;
+                        account
                     }
-                }
+                };
                 let row = EnrolmentCodeRow {
                     nik_index: Some(index.clone()),
                     account_id: account.account_id.clone(),
@@ -203,6 +191,24 @@ pub async fn enrol(
         code,
         expires_at,
     })
+}
+
+/// A NIK already held by a counter-verified account is not enrolled
+/// again (audited). A self-enrolled, unverified holder is dealt with when
+/// the code is used, not before: an unused code or a mistyped NIK must not
+/// suspend anyone.
+async fn refuse_verified_holder(tx: &mut Tx<'_>, index: &[u8], actor: &Actor, ctx: &Context) -> Result<(), EnrolError> {
+    if let Some(existing) = stored::account_by_nik_index(tx, index).await?
+        && existing.verified
+    {
+        let target = Target::new("account", Some(existing.pseudonym.clone()));
+        let event = Event::new(actor.clone(), "enrolment_code.issue", target, Outcome::Denied)
+            .reason("already_verified")
+            .within(ctx);
+        audit::record_attempt(tx, event).await?;
+        return Err(EnrolError::AlreadyVerified);
+    }
+    Ok(())
 }
 
 pub(crate) async fn suspend_squatter(
