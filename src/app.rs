@@ -26,11 +26,12 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub rp: Arc<RelyingParty>,
     pub limits: Arc<Limits>,
-    /// What each domain area is given: only the dependencies it uses.
-    pub identity: crate::identity::Deps,
-    pub sessions: crate::sessions::Deps,
-    pub modules: crate::modules::Deps,
-    pub profile: crate::profile::Deps,
+    /// What each domain area is given: only the dependencies it uses
+    /// (behind `Arc`: the state is cloned for every request).
+    pub identity: Arc<crate::identity::Deps>,
+    pub sessions: Arc<crate::sessions::Deps>,
+    pub modules: Arc<crate::modules::Deps>,
+    pub profile: Arc<crate::profile::Deps>,
 }
 
 /// A started application: state plus its background tasks.
@@ -136,31 +137,31 @@ impl AppState {
     ) -> Self {
         let sessions = Arc::new(config.sessions.clone());
         AppState {
-            identity: crate::identity::Deps {
+            identity: Arc::new(crate::identity::Deps {
                 db: db.clone(),
                 writer: writer.clone(),
                 keys: keys.clone(),
                 rp: rp.clone(),
                 limits: limits.clone(),
                 sessions: sessions.clone(),
-            },
-            sessions: crate::sessions::Deps {
+            }),
+            sessions: Arc::new(crate::sessions::Deps {
                 db: db.clone(),
                 writer: writer.clone(),
                 rp: rp.clone(),
                 limits: limits.clone(),
                 sessions,
-            },
-            modules: crate::modules::Deps {
+            }),
+            modules: Arc::new(crate::modules::Deps {
                 db: db.clone(),
                 writer: writer.clone(),
                 keys: keys.clone(),
-            },
-            profile: crate::profile::Deps {
+            }),
+            profile: Arc::new(crate::profile::Deps {
                 db: db.clone(),
                 writer: writer.clone(),
                 keys: keys.clone(),
-            },
+            }),
             config: Arc::new(config),
             db,
             writer,

@@ -56,9 +56,29 @@ fn fail(seq: Option<u64>, reason: impl Into<String>) -> VerifyError {
 /// database, which catches a log truncated together with its checkpoints.
 pub async fn verify(db: &Db, keys: &AuditKeys, origin: &str, external: Option<&str>) -> Result<Report, VerifyError> {
     let public = keys.public_key();
+    let checkpoints = stored_checkpoints(db, &public, origin).await?;
+    let external = external
+        .map(|note| Checkpoint::open(note, &public).map_err(|e| fail(None, format!("external checkpoint: {e}"))))
+        .transpose()?;
+    let tree = rebuild(db, keys, &checkpoints).await?;
+    let size = tree.size();
+    check_consistency(&tree, &checkpoints)?;
+    if let Some(ext) = &external {
+        check_external(&tree, &checkpoints, ext)?;
+    }
+    Ok(Report {
+        events: size,
+        checkpoints: checkpoints.len(),
+        root: tree.root(size).unwrap_or_default(),
+    })
+}
+
+/// The stored checkpoints and the tip (signed at the last group commit),
+/// each signed by this log's key for `origin`, smallest first.
+async fn stored_checkpoints(db: &Db, public: &[u8; 32], origin: &str) -> Result<Vec<Checkpoint>, VerifyError> {
     let mut checkpoints = Vec::new();
     for row in stored::checkpoints(db).await? {
-        let cp = Checkpoint::open(&row.note, &public)
+        let cp = Checkpoint::open(&row.note, public)
             .map_err(|e| fail(None, format!("checkpoint at tree size {}: {e}", row.tree_size)))?;
         if cp.origin != origin {
             return Err(fail(
@@ -77,9 +97,8 @@ pub async fn verify(db: &Db, keys: &AuditKeys, origin: &str, external: Option<&s
         }
         checkpoints.push(cp);
     }
-    // The tip: the checkpoint signed at the last group commit.
     if let Some(tip) = stored::tip(db).await? {
-        let cp = Checkpoint::open(&tip.note, &public).map_err(|e| fail(None, format!("audit tip: {e}")))?;
+        let cp = Checkpoint::open(&tip.note, public).map_err(|e| fail(None, format!("audit tip: {e}")))?;
         if cp.origin != origin || i64::try_from(cp.size).ok() != Some(tip.tree_size) {
             return Err(fail(
                 None,
@@ -91,15 +110,14 @@ pub async fn verify(db: &Db, keys: &AuditKeys, origin: &str, external: Option<&s
             checkpoints.sort_by_key(|c| c.size);
         }
     }
-    let external = external
-        .map(|note| Checkpoint::open(note, &public).map_err(|e| fail(None, format!("external checkpoint: {e}"))))
-        .transpose()?;
+    Ok(checkpoints)
+}
 
-    let tree = rebuild(db, keys, &checkpoints).await?;
+/// Every checkpoint within the log, and each consistent with the one before.
+fn check_consistency(tree: &Tree, checkpoints: &[Checkpoint]) -> Result<(), VerifyError> {
     let size = tree.size();
-
     let mut previous: Option<&Checkpoint> = None;
-    for cp in &checkpoints {
+    for cp in checkpoints {
         if cp.size > size {
             return Err(fail(
                 Some(size),
@@ -119,37 +137,37 @@ pub async fn verify(db: &Db, keys: &AuditKeys, origin: &str, external: Option<&s
         }
         previous = Some(cp);
     }
-    if let Some(ext) = &external {
-        let trusted = checkpoints
-            .iter()
-            .filter(|c| c.size <= ext.size)
-            .map(|c| c.size)
-            .max()
-            .unwrap_or(0);
-        if ext.size > size {
-            return Err(fail(
-                Some(size),
-                format!(
-                    "log ends at {size} events but the external checkpoint covers {}",
-                    ext.size
-                ),
-            ));
-        }
-        let root = tree
-            .root(ext.size)
-            .map_err(|_| fail(Some(size), "external checkpoint out of range"))?;
-        if root != ext.root {
-            return Err(fail(
-                Some(trusted),
-                format!("log does not match the external checkpoint of size {}", ext.size),
-            ));
-        }
+    Ok(())
+}
+
+/// The log matches the checkpoint kept outside the database.
+fn check_external(tree: &Tree, checkpoints: &[Checkpoint], ext: &Checkpoint) -> Result<(), VerifyError> {
+    let size = tree.size();
+    let trusted = checkpoints
+        .iter()
+        .filter(|c| c.size <= ext.size)
+        .map(|c| c.size)
+        .max()
+        .unwrap_or(0);
+    if ext.size > size {
+        return Err(fail(
+            Some(size),
+            format!(
+                "log ends at {size} events but the external checkpoint covers {}",
+                ext.size
+            ),
+        ));
     }
-    Ok(Report {
-        events: size,
-        checkpoints: checkpoints.len(),
-        root: tree.root(size).unwrap_or_default(),
-    })
+    let root = tree
+        .root(ext.size)
+        .map_err(|_| fail(Some(size), "external checkpoint out of range"))?;
+    if root != ext.root {
+        return Err(fail(
+            Some(trusted),
+            format!("log does not match the external checkpoint of size {}", ext.size),
+        ));
+    }
+    Ok(())
 }
 
 /// Reads every event in order, checking numbering and MACs, and compares

@@ -164,72 +164,91 @@ async fn run_batch<DB: Backend>(
             return Err(e.into());
         }
     };
-    let mut committed: Vec<Finish> = Vec::with_capacity(units.len());
-    // Failed units are answered after the commit too, so that their
-    // durable audit rows (denials) are stored before the caller hears.
-    let mut refused: Vec<Finish> = Vec::new();
-    let mut events: Vec<EventRow> = Vec::new();
+    let mut ran = Ran {
+        committed: Vec::with_capacity(units.len()),
+        refused: Vec::new(),
+        events: Vec::new(),
+    };
     for unit in units {
-        let mut tx = Tx::new(DB::tx_conn(&mut batch));
-        // A panicking unit fails alone; the writer and the batch go on.
-        let outcome = AssertUnwindSafe(unit(&mut tx)).catch_unwind().await;
-        let (ok, finish) = match outcome {
-            Ok((ok, finish)) => (ok, Some(finish)),
-            Err(_) => {
-                tracing::error!("a unit of work panicked; it was rolled back");
-                (false, None)
-            }
-        };
-        let kept = if ok {
-            match tx.release().await {
-                Ok(rows) => {
-                    events.extend(rows);
-                    if let Some(finish) = finish {
-                        committed.push(finish);
-                    }
-                    continue;
-                }
-                // On PostgreSQL a unit that swallowed a failed statement
-                // leaves the transaction aborted: undo the unit, report
-                // the error, and go on if the savepoint recovers.
-                Err(e) => {
-                    if let Some(finish) = finish {
-                        finish(Err(e));
-                    }
-                    tx.rollback().await
-                }
-            }
-        } else {
-            refused.extend(finish);
-            tx.rollback().await
-        };
-        match kept {
-            Ok(rows) => events.extend(rows),
-            Err(e) => {
-                // The batch transaction can no longer be trusted.
-                tracing::error!(error = %e, "rollback to savepoint failed; abandoning the batch");
-                fail(committed, &e);
-                answer_refused(refused);
-                return Err(e);
-            }
+        if let Err(e) = run_unit::<DB>(&mut batch, unit, &mut ran).await {
+            // The batch transaction can no longer be trusted.
+            tracing::error!(error = %e, "rollback to savepoint failed; abandoning the batch");
+            fail(ran.committed, &e);
+            answer_refused(ran.refused);
+            return Err(e);
         }
     }
     let mut tip = None;
-    if !events.is_empty() {
-        match append_events(DB::conn(&mut batch), events, sealer).await {
+    if !ran.events.is_empty() {
+        match append_events(DB::conn(&mut batch), std::mem::take(&mut ran.events), sealer).await {
             Ok(t) => tip = Some(t),
             Err(e) => {
-                fail(committed, &e);
-                answer_refused(refused);
+                fail(ran.committed, &e);
+                answer_refused(ran.refused);
                 return Err(e);
             }
         }
     }
     let outcome = batch.commit().await.map_err(StoreError::from);
-    match (&outcome, tip) {
-        // The batch's callers hear once the tip's copy outside the database
-        // is written; the next batch runs meanwhile (the copy's fsync
-        // overlaps its work instead of adding to it).
+    answer(sealer, &outcome, tip, ran);
+    outcome
+}
+
+/// What a batch keeps of its units: those to answer after the commit (the
+/// committed ones, and the refused ones, so that their durable audit rows,
+/// such as denials, are stored before the caller hears) and the audit rows.
+struct Ran {
+    committed: Vec<Finish>,
+    refused: Vec<Finish>,
+    events: Vec<EventRow>,
+}
+
+/// Runs one unit inside its savepoint. A failed or panicking unit is
+/// rolled back alone (keeping its durable audit rows); an error here means
+/// the rollback itself failed and the batch cannot go on.
+async fn run_unit<DB: Backend>(batch: &mut DB::Connection, unit: Unit, ran: &mut Ran) -> Result<(), StoreError> {
+    let mut tx = Tx::new(DB::tx_conn(batch));
+    // A panicking unit fails alone; the writer and the batch go on.
+    let outcome = AssertUnwindSafe(unit(&mut tx)).catch_unwind().await;
+    let (ok, finish) = match outcome {
+        Ok((ok, finish)) => (ok, Some(finish)),
+        Err(_) => {
+            tracing::error!("a unit of work panicked; it was rolled back");
+            (false, None)
+        }
+    };
+    let kept = if ok {
+        match tx.release().await {
+            Ok(rows) => {
+                ran.events.extend(rows);
+                ran.committed.extend(finish);
+                return Ok(());
+            }
+            // On PostgreSQL a unit that swallowed a failed statement leaves
+            // the transaction aborted: undo the unit, report the error, and
+            // go on if the savepoint recovers.
+            Err(e) => {
+                if let Some(finish) = finish {
+                    finish(Err(e));
+                }
+                tx.rollback().await
+            }
+        }
+    } else {
+        ran.refused.extend(finish);
+        tx.rollback().await
+    };
+    ran.events.extend(kept?);
+    Ok(())
+}
+
+/// Answers the batch's callers. After a commit that moved the tip they
+/// hear once the tip's copy outside the database is written; the next
+/// batch runs meanwhile (the copy's fsync overlaps its work instead of
+/// adding to it).
+fn answer(sealer: &dyn Sealer, outcome: &Result<(), StoreError>, tip: Option<TipRow>, ran: Ran) {
+    let Ran { committed, refused, .. } = ran;
+    match (outcome, tip) {
         (Ok(()), Some(tip)) => {
             let copied = sealer.committed(tip);
             tokio::spawn(async move {
@@ -247,7 +266,6 @@ async fn run_batch<DB: Backend>(
             answer_refused(refused);
         }
     }
-    outcome
 }
 
 /// Gives failed units their own errors.
