@@ -1,13 +1,14 @@
 //! Module record writes: a batch body `{"records": […], "purpose": …}` (or
 //! one `{"citizen", "record", "values"}`), deserialized as the HTTP layer
 //! does, each record checked with `records::check_write` against a fixed
-//! collection, and the purpose with `records::check_purpose`.
+//! collection, and the purpose with `Purpose::required`.
 
 #![no_main]
 
 use jaga::modules::MAX_BATCH;
 use jaga::modules::collection::{Classification, Collection, FieldDef};
-use jaga::modules::records::{MAX_VALUE, RecordWrite, check_purpose, check_write};
+use jaga::modules::purpose::Purpose;
+use jaga::modules::records::{MAX_VALUE, RecordWrite, check_write};
 use libfuzzer_sys::fuzz_target;
 
 /// The body, as `http::modules::WriteBatch` reads it.
@@ -38,8 +39,8 @@ fn collection() -> Collection {
 
 fuzz_target!(|data: &[u8]| {
     let records = if let Ok(batch) = serde_json::from_slice::<WriteBatch>(data) {
-        if let Ok(p) = check_purpose(batch.purpose.as_deref()) {
-            assert!(!p.is_empty() && p.len() <= 100);
+        if let Ok(p) = Purpose::required(batch.purpose.as_deref()) {
+            assert!(!p.as_str().is_empty() && p.as_str().len() <= 100);
         }
         batch.records
     } else if let Ok(one) = serde_json::from_slice::<RecordWrite>(data) {

@@ -64,16 +64,16 @@ impl Collection {
 
 pub const MAX_FIELDS: usize = 64;
 
-fn check_name(module: &Module, name: &str) -> Result<(), ModuleError> {
+fn check_name(module: &str, name: &str) -> Result<(), ModuleError> {
     let ok = name
         .split_once('.')
-        .is_some_and(|(m, c)| m == module.name && is_ident(c, 1, 32));
+        .is_some_and(|(m, c)| m == module && is_ident(c, 1, 32));
     if ok {
         Ok(())
     } else {
         Err(ModuleError::Definition(format!(
             "collection name must be {}.<name>, <name> 1 to 32 lower-case letters, digits or underscores",
-            module.name
+            module
         )))
     }
 }
@@ -112,7 +112,7 @@ fn check_fields(name: &str, fields: &[FieldDef]) -> Result<(), ModuleError> {
 
 /// Checks a definition without touching the database: the collection name
 /// belongs to `module`, and the fields are well formed and distinct.
-pub fn check_definition(module: &Module, name: &str, fields: &[FieldDef]) -> Result<(), ModuleError> {
+pub fn check_definition(module: &str, name: &str, fields: &[FieldDef]) -> Result<(), ModuleError> {
     check_name(module, name)?;
     check_fields(name, fields)
 }
@@ -187,7 +187,7 @@ pub async fn define(
     if let Some(row) = stored::collection(db, name).await? {
         deny_others(writer, module, &row, ctx).await?;
     }
-    check_definition(module, name, &fields)?;
+    check_definition(module.name(), name, &fields)?;
     let module = module.clone();
     let name = name.to_owned();
     let ctx = ctx.clone();
