@@ -70,8 +70,9 @@ const WHITESPACE: &[(u32, u32)] = &[
     (0x3000, 0x3000),
 ];
 
-/// Ranges as the inside of a regex character class: `\uXXXX` in the
-/// Basic Multilingual Plane, the characters themselves beyond it.
+/// Ranges as the inside of a regex character class: a `\u` escape with
+/// four hex digits in the Basic Multilingual Plane, the characters
+/// themselves beyond it.
 fn class(ranges: &[&[(u32, u32)]]) -> String {
     let one = |u: u32| match char::from_u32(u) {
         Some(c) if u > 0xFFFF => c.to_string(),
