@@ -3,6 +3,11 @@
 use super::{CounterRecoveryRow, EnrolmentCodeRow};
 use crate::store::{Db, StoreError, Tx};
 
+/// The columns of an [`EnrolmentCodeRow`].
+const CODE: &str = "code_hash, account_id, purpose, issued_by, revoke_old, nik_index, created_at, expires_at, used_at";
+/// The columns of a [`CounterRecoveryRow`].
+const COUNTER_RECOVERY: &str = "code_hash, account_id, officer_id, officer_unit, issued_at, completed_at, reviewed_at";
+
 /// Replaces an account's recovery codes with these hashes.
 pub async fn replace_recovery_codes(
     tx: &mut Tx<'_>,
@@ -93,10 +98,10 @@ pub async fn claim_enrolment_code(
     now: i64,
 ) -> Result<Option<EnrolmentCodeRow>, StoreError> {
     on_tx!(tx, |conn| {
-        Ok(sqlx::query_as(
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "update enrolment_code set used_at = $2 where code_hash = $1 and used_at is null and expires_at >= $2 \
-             returning code_hash, account_id, purpose, issued_by, revoke_old, nik_index, created_at, expires_at, used_at",
-        )
+             returning {CODE}"
+        )))
         .bind(hash)
         .bind(now)
         .fetch_optional(conn)
@@ -111,10 +116,9 @@ pub async fn enrolment_code_live(
     now: i64,
 ) -> Result<Option<EnrolmentCodeRow>, StoreError> {
     on_tx!(tx, |conn| {
-        Ok(sqlx::query_as(
-            "select code_hash, account_id, purpose, issued_by, revoke_old, nik_index, created_at, expires_at, used_at \
-             from enrolment_code where code_hash = $1 and used_at is null and expires_at >= $2",
-        )
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select {CODE} from enrolment_code where code_hash = $1 and used_at is null and expires_at >= $2"
+        )))
         .bind(hash)
         .bind(now)
         .fetch_optional(conn)
@@ -158,11 +162,10 @@ pub async fn live_code_for_nik_index(
     now: i64,
 ) -> Result<Option<EnrolmentCodeRow>, StoreError> {
     on_tx!(tx, |conn| {
-        Ok(sqlx::query_as(
-            "select code_hash, account_id, purpose, issued_by, revoke_old, nik_index, created_at, expires_at, used_at \
-             from enrolment_code where nik_index = $1 and used_at is null and expires_at >= $2 \
-             order by created_at desc limit 1",
-        )
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select {CODE} from enrolment_code where nik_index = $1 and used_at is null and expires_at >= $2 \
+             order by created_at desc limit 1"
+        )))
         .bind(index)
         .bind(now)
         .fetch_optional(conn)
@@ -230,11 +233,10 @@ pub async fn complete_counter_recovery(tx: &mut Tx<'_>, code_hash: &[u8], now: i
 /// The account's latest completed counter recovery, if any.
 pub async fn last_counter_recovery(db: &Db, account_id: &str) -> Result<Option<CounterRecoveryRow>, StoreError> {
     on_db!(db, |exec| {
-        Ok(sqlx::query_as(
-            "select code_hash, account_id, officer_id, officer_unit, issued_at, completed_at, reviewed_at \
-             from counter_recovery where account_id = $1 and completed_at is not null \
-             order by completed_at desc limit 1",
-        )
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select {COUNTER_RECOVERY} from counter_recovery where account_id = $1 and completed_at is not null \
+             order by completed_at desc limit 1"
+        )))
         .bind(account_id)
         .fetch_optional(exec)
         .await?)
@@ -244,10 +246,9 @@ pub async fn last_counter_recovery(db: &Db, account_id: &str) -> Result<Option<C
 /// Counter recoveries no security officer has reviewed yet, oldest first.
 pub async fn unreviewed_counter_recoveries(db: &Db, limit: i64) -> Result<Vec<CounterRecoveryRow>, StoreError> {
     on_db!(db, |exec| {
-        Ok(sqlx::query_as(
-            "select code_hash, account_id, officer_id, officer_unit, issued_at, completed_at, reviewed_at \
-             from counter_recovery where reviewed_at is null order by issued_at limit $1",
-        )
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select {COUNTER_RECOVERY} from counter_recovery where reviewed_at is null order by issued_at limit $1"
+        )))
         .bind(limit)
         .fetch_all(exec)
         .await?)
