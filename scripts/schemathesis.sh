@@ -17,6 +17,9 @@ command -v "$ST" >/dev/null || { echo "schemathesis not found: pip install schem
 
 (cd "$ROOT" && cargo build --quiet)
 JAGA=$ROOT/target/debug/jaga
+# The server takes JAGA_* variables as configuration and refuses unknown
+# ones: the caller's (CI's JAGA_REQUIRE_BROWSER_TESTS, say) stay out.
+while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^JAGA_' || true)
 
 WORK=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
