@@ -9,9 +9,11 @@ use jaga::store::audit::CheckpointRow;
 use crate::support::backend_test;
 use crate::support::{Lib, Sandbox, sample_event};
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 enum UnitError {
+    #[error("refused")]
     Refused,
+    #[error(transparent)]
     Audit(AuditError),
 }
 
@@ -188,7 +190,10 @@ backend_test! {
         let lib = Lib::open(&sandbox).await;
         lib.writer
             .write::<(), UnitError, _>(|tx| {
-                Box::pin(async move { Ok(jaga::store::audit::insert_checkpoint(tx, &marker_row(0)).await?) })
+                Box::pin(async move {
+                    jaga::store::audit::insert_checkpoint(tx, &marker_row(0)).await?;
+                    Ok(())
+                })
             })
             .await
             .unwrap();

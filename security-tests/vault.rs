@@ -51,9 +51,11 @@ fn event(action: &'static str, fields: &[&str]) -> Event {
     .purpose("profile.self_service")
 }
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 enum UnitError {
+    #[error(transparent)]
     Vault(VaultError),
+    #[error(transparent)]
     Audit(audit::AuditError),
 }
 

@@ -46,7 +46,7 @@ struct ProbeResponse {
 }
 
 /// Outcome of a verified sign-in.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SignIn {
     /// New dynamic state to store, when it changed.
     pub dynamic_state: Option<Vec<u8>>,

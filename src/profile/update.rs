@@ -65,6 +65,7 @@ impl std::fmt::Debug for IdentityUpdate {
 
 /// One validated change: field name, new plaintext (None removes it), and
 /// the blind-index domain it feeds, if any.
+#[derive(Clone)]
 struct Change {
     field: &'static str,
     value: Option<String>,

@@ -236,6 +236,7 @@ async fn check(
 }
 
 /// A verified use of a passkey, to record with its new session.
+#[derive(Clone)]
 struct Used {
     passkey: PasskeyRow,
     outcome: passkeys::SignIn,

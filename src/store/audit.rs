@@ -183,22 +183,22 @@ pub(super) async fn insert_events(conn: &mut Conn<'_>, rows: &[EventRow]) -> Res
     Ok(())
 }
 
-/// Stores a checkpoint; a checkpoint of the same size already stored (by
-/// another instance) is left as it is.
-pub async fn insert_checkpoint(tx: &mut Tx<'_>, row: &CheckpointRow) -> Result<(), StoreError> {
+pub(super) const INSERT_CHECKPOINT: &str = "insert into audit_checkpoint (tree_size, root_hash, time_s, note, frontier) \
+     values ($1, $2, $3, $4, $5) on conflict (tree_size) do nothing";
+
+/// Stores a checkpoint; returns false if one of the same size was already
+/// stored (it is left as it is; the caller compares them).
+pub async fn insert_checkpoint(tx: &mut Tx<'_>, row: &CheckpointRow) -> Result<bool, StoreError> {
     on_tx!(tx, |c| {
-        sqlx::query(
-            "insert into audit_checkpoint (tree_size, root_hash, time_s, note, frontier) \
-             values ($1, $2, $3, $4, $5) on conflict (tree_size) do nothing",
-        )
-        .bind(row.tree_size)
-        .bind(&row.root_hash)
-        .bind(row.time_s)
-        .bind(&row.note)
-        .bind(&row.frontier)
-        .execute(c)
-        .await?;
-        Ok(())
+        let done = sqlx::query(INSERT_CHECKPOINT)
+            .bind(row.tree_size)
+            .bind(&row.root_hash)
+            .bind(row.time_s)
+            .bind(&row.note)
+            .bind(&row.frontier)
+            .execute(c)
+            .await?;
+        Ok(done.rows_affected() > 0)
     })
 }
 

@@ -35,7 +35,9 @@ macro_rules! on_db {
 }
 
 pub mod audit;
+mod failure;
 pub mod identity;
+pub mod lease;
 pub mod modules;
 mod postgres;
 mod sqlite;
@@ -46,6 +48,7 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret as _, SecretString};
 
+pub use failure::{is_transient, is_unavailable};
 pub use writer::{BoxFuture, Sealer, Writer};
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -62,6 +65,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("a unique value is already taken")]
     Conflict,
+    /// The database could not take the work now (connection lost, a
+    /// standby not yet promoted, conflicts that outlived their retries).
+    #[error("the database is not available: {0}")]
+    Unavailable(String),
 }
 
 impl StoreError {

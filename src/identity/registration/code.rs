@@ -11,6 +11,7 @@ use crate::store::Tx;
 use crate::store::identity::{self as stored, AccountRow, EnrolmentCodeRow, PasskeyRow, SessionRow};
 
 /// Everything the redemption's unit of work needs, owned (it runs on the writer).
+#[derive(Clone)]
 struct Redemption {
     account_id: String,
     purpose: String,
