@@ -116,7 +116,7 @@ impl From<EnrolError> for ApiError {
             EnrolError::Passkey(crate::passkeys::PasskeyError::Malformed) => {
                 ApiError::bad_request("Respons passkey tidak valid. (The passkey response is malformed.)")
             }
-            EnrolError::Passkey(crate::passkeys::PasskeyError::Internal(e)) => ApiError::internal(e),
+            internal @ EnrolError::Passkey(crate::passkeys::PasskeyError::Internal(_)) => ApiError::internal(internal),
             EnrolError::Passkey(_) => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "passkey_rejected",

@@ -49,10 +49,21 @@ impl ApiError {
         generic(StatusCode::NOT_FOUND)
     }
 
-    /// An opaque 500; `cause` goes to the log only.
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        let mut e = generic(StatusCode::INTERNAL_SERVER_ERROR);
+    /// An opaque 500; `cause` goes to the log only. When the cause is the
+    /// database being out of reach (a failover, a restart, conflicts that
+    /// outlived their retries), 503 with `Retry-After` instead: the same
+    /// request may well succeed in a moment.
+    pub fn internal(cause: impl std::error::Error + 'static) -> Self {
+        let status = if crate::store::is_unavailable(&cause) {
+            StatusCode::SERVICE_UNAVAILABLE
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        };
+        let mut e = generic(status);
         e.internal = Some(cause.to_string());
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            e.headers.push((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
         e
     }
 }
