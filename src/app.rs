@@ -58,7 +58,7 @@ impl App {
             );
         }
         let db = Db::open(&config.database.url, config.database.max_connections, true).await?;
-        db.migrate().await?;
+        db.prepare(config.database.apply_migrations).await?;
         let keys = Arc::new(keys);
         let audit_status = AuditStatus::default();
         let (writer, writer_task) = Writer::start(
@@ -78,6 +78,7 @@ impl App {
             audit_status.clone(),
         )
         .await?;
+        let leading = checkpointer.leading();
         let (stop_checkpointer, stopped) = watch::channel(false);
         let checkpointer = tokio::spawn(checkpointer.run(stopped));
         record_lifecycle(&writer, "service.start").await?;
@@ -90,8 +91,8 @@ impl App {
         }
         let limits = Arc::new(Limits::new(&config.ratelimit));
         let state = AppState::new(config, db, writer, keys, audit_status, rp, limits);
-        let purger = spawn_purger(&state, stop_checkpointer.subscribe());
-        spawn_key_reload(state.keys.clone());
+        let purger = spawn_purger(&state, leading, stop_checkpointer.subscribe());
+        spawn_key_reload(state.keys.clone(), crate::store::changes::listen(&state.db));
         spawn_limit_clean_up(state.limits.clone());
         Ok(App {
             state,
@@ -174,22 +175,41 @@ impl AppState {
     }
 }
 
-/// Adopts KEK changes (`jaga keys rotate`, `retire`) without a restart.
-fn spawn_key_reload(keys: Arc<KeyRing>) {
+/// Adopts KEK changes (`jaga keys rotate`, `retire`) without a restart: at
+/// once when another instance or the command announces them, else when
+/// the key file's modification time changes (looked at every 30 s, and
+/// before a new data key is wrapped).
+fn spawn_key_reload(keys: Arc<KeyRing>, mut changes: tokio::sync::mpsc::Receiver<crate::store::changes::Change>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
         tick.tick().await;
+        let mut listening = true;
         loop {
-            tick.tick().await;
-            keys.vault.refresh();
+            tokio::select! {
+                _ = tick.tick() => keys.vault.refresh(),
+                change = changes.recv(), if listening => match change {
+                    Some(crate::store::changes::Change::Keys) => {
+                        if keys.vault.reload_now() {
+                            tracing::info!("adopted the key file's keys, as announced");
+                        }
+                    }
+                    None => listening = false,
+                },
+            }
         }
     });
 }
 
 /// Retention: expired sessions, codes and ceremonies are deleted, once a
 /// period (the first after one period: a restart does not start with a
-/// burst of deletes), until `stopping` changes.
-fn spawn_purger(state: &AppState, mut stopping: watch::Receiver<bool>) -> JoinHandle<()> {
+/// burst of deletes), until `stopping` changes. Only the instance that
+/// signs audit checkpoints purges (`leading`): one purge per period for
+/// the whole deployment.
+fn spawn_purger(
+    state: &AppState,
+    leading: watch::Receiver<bool>,
+    mut stopping: watch::Receiver<bool>,
+) -> JoinHandle<()> {
     let (writer, sessions) = (state.writer.clone(), state.config.sessions.clone());
     tokio::spawn(async move {
         let mut tick =
@@ -198,6 +218,9 @@ fn spawn_purger(state: &AppState, mut stopping: watch::Receiver<bool>) -> JoinHa
             tokio::select! {
                 _ = tick.tick() => {}
                 _ = stopping.changed() => return,
+            }
+            if !*leading.borrow() {
+                continue;
             }
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
             match crate::sessions::retention::purge(&writer, &sessions, now).await {

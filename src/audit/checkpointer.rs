@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use super::AuditKeys;
 use super::checkpoint::Checkpoint;
 use super::merkle::Frontier;
+use super::seat::Seat;
 use super::{AuditError, check_row};
 use crate::config::AuditConfig;
 use crate::store::audit::{self as stored, CheckpointRow};
@@ -67,7 +68,6 @@ impl AuditStatus {
 #[derive(Debug)]
 pub struct Checkpointer {
     db: Db,
-    writer: Writer,
     keys: Arc<AuditKeys>,
     config: AuditConfig,
     frontier: Frontier,
@@ -75,6 +75,7 @@ pub struct Checkpointer {
     signed_at: Instant,
     status: AuditStatus,
     sweep: Sweep,
+    seat: Seat,
 }
 
 fn corrupt(reason: String) -> AuditError {
@@ -121,10 +122,11 @@ impl Checkpointer {
                 )));
             }
         }
+        let seat = Seat::new(db.clone(), writer.clone(), config.signer_takeover);
         Ok(Self {
             db,
-            writer,
             keys,
+            seat,
             config,
             signed_size: frontier.size(),
             frontier,
@@ -138,6 +140,11 @@ impl Checkpointer {
         self.status.clone()
     }
 
+    /// Whether this instance signs checkpoints, now and as it changes.
+    pub fn leading(&self) -> watch::Receiver<bool> {
+        self.seat.leading()
+    }
+
     /// Runs until `shutdown` turns true, then writes a last checkpoint.
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         let mut tick = tokio::time::interval(POLL);
@@ -149,6 +156,7 @@ impl Checkpointer {
             };
             if self.status.failure().is_some() {
                 if stopping {
+                    self.seat.release().await;
                     return;
                 }
                 continue;
@@ -162,6 +170,7 @@ impl Checkpointer {
                 Err(e) => tracing::warn!(error = %e, "audit checkpoint step failed; will retry"),
             }
             if stopping {
+                self.seat.release().await;
                 return;
             }
         }
@@ -170,10 +179,14 @@ impl Checkpointer {
     /// Reads new events, signing a checkpoint at every N events, then one
     /// for the rest if T has passed (or `force`); then one more batch of the
     /// background re-verification of the whole log.
+    ///
+    /// Only the instance holding the signer seat signs; every instance
+    /// reads and checks.
     pub async fn step(&mut self, force: bool) -> Result<(), AuditError> {
-        self.catch_up().await?;
+        let signing = self.seat.hold().await;
+        self.catch_up(signing).await?;
         let pending = self.frontier.size() - self.signed_size;
-        if pending > 0 && (force || self.signed_at.elapsed() >= self.config.checkpoint_every) {
+        if signing && pending > 0 && (force || self.signed_at.elapsed() >= self.config.checkpoint_every) {
             self.sign().await?;
         }
         if !force
@@ -187,7 +200,7 @@ impl Checkpointer {
         Ok(())
     }
 
-    async fn catch_up(&mut self) -> Result<(), AuditError> {
+    async fn catch_up(&mut self, signing: bool) -> Result<(), AuditError> {
         loop {
             let from = i64::try_from(self.frontier.size()).unwrap_or(i64::MAX);
             let rows = stored::events_from(&self.db, from, READ_BATCH).await?;
@@ -200,7 +213,7 @@ impl Checkpointer {
                 let leaf = check_row(&self.keys, &row)
                     .ok_or_else(|| corrupt(format!("audit event {expected} was altered")))?;
                 self.frontier.push(leaf);
-                if self.frontier.size() - self.signed_size >= self.config.checkpoint_every_events {
+                if signing && self.frontier.size() - self.signed_size >= self.config.checkpoint_every_events {
                     self.sign().await?;
                 }
             }
@@ -211,10 +224,19 @@ impl Checkpointer {
     }
 
     async fn sign(&mut self) -> Result<(), AuditError> {
+        let size = i64::try_from(self.frontier.size()).unwrap_or(i64::MAX);
+        let root = self.frontier.root();
+        // Another signer (before this one took the seat) may have signed
+        // this size already; never sign a second root for it.
+        if self.seat.known(size, &root).await? {
+            self.signed_size = self.frontier.size();
+            self.signed_at = Instant::now();
+            return Ok(());
+        }
         let checkpoint = Checkpoint {
             origin: self.config.origin.clone(),
             size: self.frontier.size(),
-            root: self.frontier.root(),
+            root,
             time: time::OffsetDateTime::now_utc().unix_timestamp(),
         };
         let row = CheckpointRow {
@@ -224,9 +246,7 @@ impl Checkpointer {
             note: checkpoint.sign(&self.keys),
             frontier: self.frontier.to_bytes(),
         };
-        self.writer
-            .write(move |tx| Box::pin(async move { stored::insert_checkpoint(tx, &row).await }))
-            .await?;
+        self.seat.store(row).await?;
         tracing::debug!(audit.tree_size = checkpoint.size, "audit checkpoint signed");
         self.signed_size = checkpoint.size;
         self.signed_at = Instant::now();

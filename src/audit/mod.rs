@@ -18,6 +18,7 @@ mod event;
 mod keys;
 pub mod merkle;
 mod sealer;
+pub mod seat;
 pub mod verify;
 
 use crate::store::audit::EventRow;

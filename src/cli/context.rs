@@ -24,7 +24,7 @@ impl Offline {
     pub async fn with_keys(config: &Config, keys: KeyRing) -> anyhow::Result<Self> {
         let keys = Arc::new(keys);
         let db = Db::open(&config.database.url, 2, true).await?;
-        db.migrate().await?;
+        db.prepare(config.database.apply_migrations).await?;
         // A command that writes checks the log against the copy kept
         // outside the database first, as `serve` does.
         crate::audit::checkpointer::check_local_copy(&db, &keys.audit, &config.audit).await?;

@@ -47,15 +47,32 @@ fn bar(total: u64, what: &str) -> anyhow::Result<ProgressBar> {
     Ok(bar)
 }
 
-pub fn rotate(config: &Config) -> anyhow::Result<()> {
+pub async fn rotate(config: &Config) -> anyhow::Result<()> {
     let path = key_file(config)?;
     let version = edit::rotate_kek(path)?;
     super::say(&format!(
-        "KEK version {version} is now active in {}; a running service adopts it within a minute.",
+        "KEK version {version} is now active in {}; running instances adopt it within a second.",
         path.display()
     ))?;
+    announce_keys(config).await;
     super::say("Next: `jaga keys rewrap` re-wraps every data key under it (the service can keep running).")?;
     Ok(())
+}
+
+/// Tells every instance on the database to read the key file again. (Each
+/// host keeps its own copy of the file: copy it to every host first.)
+/// Without the database the instances still notice the file's change
+/// within 30 s.
+async fn announce_keys(config: &Config) {
+    let announced = async {
+        let db = crate::store::Db::open(&config.database.url, 1, false).await?;
+        let sent = crate::store::changes::announce(&db, crate::store::changes::Change::Keys).await;
+        db.close().await;
+        sent
+    };
+    if let Err(e) = announced.await {
+        tracing::warn!(error = %e, "could not announce the key change to running instances");
+    }
 }
 
 pub async fn rewrap(config: &Config) -> anyhow::Result<()> {
@@ -139,6 +156,7 @@ pub async fn retire(config: &Config, version: u32) -> anyhow::Result<()> {
         anyhow::bail!("KEK version {version} still wraps {in_use} data keys: run `jaga keys rewrap` first");
     }
     edit::retire_kek(path, version)?;
+    announce_keys(config).await;
     super::say(&format!(
         "KEK version {version} retired (removed from {})",
         path.display()

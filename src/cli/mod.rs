@@ -223,7 +223,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             let config = command_config(file, dev)?;
             match command {
                 KeysCommand::Init => keys::init(&config),
-                KeysCommand::Rotate => keys::rotate(&config),
+                KeysCommand::Rotate => keys::rotate(&config).await,
                 KeysCommand::Rewrap => keys::rewrap(&config).await,
                 KeysCommand::Status => keys::status(&config).await,
                 KeysCommand::Retire { kek } => keys::retire(&config, kek).await,

@@ -44,6 +44,15 @@ impl Config {
             ),
             ("database.url", redact_url(self.database.url.expose_secret())),
             ("database.max_connections", self.database.max_connections.to_string()),
+            (
+                "database.migrations",
+                if self.database.apply_migrations {
+                    "apply"
+                } else {
+                    "check"
+                }
+                .to_owned(),
+            ),
             ("keys.path", self.keys.path.display().to_string()),
             ("keys.inline", redacted(self.keys.inline.is_some())),
             ("audit.origin", self.audit.origin.clone()),
@@ -58,6 +67,10 @@ impl Config {
             (
                 "audit.reverify_every_secs",
                 self.audit.reverify_every.as_secs().to_string(),
+            ),
+            (
+                "audit.signer_takeover_secs",
+                self.audit.signer_takeover.as_secs().to_string(),
             ),
             (
                 "webauthn.rp_id",
@@ -94,6 +107,12 @@ impl Config {
                     .map(|(n, b, w)| format!("{n}={b}/{}", w.as_secs()))
                     .collect::<Vec<_>>()
                     .join(", "),
+            ),
+            (
+                "ratelimit.store",
+                self.ratelimit_store
+                    .as_ref()
+                    .map_or_else(|| "memory".to_owned(), |u| redact_url(u.expose_secret())),
             ),
             ("log.format", format!("{:?}", self.log.format).to_lowercase()),
             ("log.filter", self.log.filter.clone()),

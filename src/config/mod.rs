@@ -51,6 +51,9 @@ pub struct Config {
     pub sessions: SessionConfig,
     /// Rate-limit policies changed from their defaults: (name, burst, window).
     pub ratelimit: Vec<(String, u32, Duration)>,
+    /// Where rate-limit buckets live: `None` in this process's memory, or a
+    /// `redis://` URL shared by every instance.
+    pub ratelimit_store: Option<SecretString>,
     pub log: LogConfig,
 }
 
@@ -97,6 +100,11 @@ pub struct TlsConfig {
 pub struct DatabaseConfig {
     pub url: SecretString,
     pub max_connections: u32,
+    /// Whether `serve` and the commands apply pending migrations (the
+    /// default) or only check that every one is applied, so that the
+    /// service's database role needs no DDL (`jaga migrate` runs them as
+    /// the owner).
+    pub apply_migrations: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -115,6 +123,9 @@ pub struct AuditConfig {
     pub checkpoint_every: Duration,
     /// How often the whole log is verified again in the background.
     pub reverify_every: Duration,
+    /// How often an instance that does not sign checkpoints tries to take
+    /// over (one instance signs at a time; see `store::lease`).
+    pub signer_takeover: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -159,6 +170,7 @@ impl Config {
             webauthn: webauthn(&get, dev)?,
             sessions: sessions(&get)?,
             ratelimit: ratelimit_overrides(&get)?,
+            ratelimit_store: ratelimit_store(&get)?,
             log: log(&get, dev)?,
         })
     }
@@ -220,6 +232,11 @@ fn database(get: &Getter<'_>) -> Result<DatabaseConfig, ConfigError> {
     Ok(DatabaseConfig {
         url,
         max_connections: get.int("database.max_connections", 8, 1, 256)?,
+        apply_migrations: match get.string("database.migrations")?.as_deref() {
+            None | Some("apply") => true,
+            Some("check") => false,
+            Some(_) => return Err(invalid("database.migrations", "must be \"apply\" or \"check\"")),
+        },
     })
 }
 
@@ -237,6 +254,7 @@ fn audit(get: &Getter<'_>, keys_path: &std::path::Path) -> Result<AuditConfig, C
         checkpoint_every_events: get.int("audit.checkpoint_every_events", 1000, 1, 10_000_000)?,
         checkpoint_every: Duration::from_secs(get.int("audit.checkpoint_every_secs", 60, 1, 86_400)?),
         reverify_every: Duration::from_secs(get.int("audit.reverify_every_secs", 300, 1, 7 * 86_400)?),
+        signer_takeover: Duration::from_secs(get.int("audit.signer_takeover_secs", 5, 1, 3_600)?),
     })
 }
 
@@ -297,6 +315,18 @@ fn metrics_token(get: &Getter<'_>) -> Result<Option<SecretString>, ConfigError> 
             "must be at least 32 characters without spaces (e.g. openssl rand -base64 32)",
         )),
         other => Ok(other),
+    }
+}
+
+/// `ratelimit.store = "memory" | "redis://host:port/db"`.
+fn ratelimit_store(get: &Getter<'_>) -> Result<Option<SecretString>, ConfigError> {
+    match get.secret("ratelimit.store")? {
+        None => Ok(None),
+        Some(s) if s.expose_secret() == "memory" => Ok(None),
+        Some(s) if s.expose_secret().starts_with("redis://") || s.expose_secret().starts_with("rediss://") => {
+            Ok(Some(s))
+        }
+        Some(_) => Err(invalid("ratelimit.store", "must be \"memory\" or a redis:// URL")),
     }
 }
 

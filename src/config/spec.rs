@@ -73,6 +73,11 @@ pub const KEYS: &[KeySpec] = &[
         Kind::Int,
         "size of the read connection pool",
     ),
+    key(
+        "database.migrations",
+        Kind::Str,
+        "apply (default): apply pending migrations at start; check: refuse to start unless `jaga migrate` applied them",
+    ),
     key("keys.path", Kind::Str, "key file written by `jaga keys init`"),
     secret("keys.inline", "the key file's contents, instead of keys.path"),
     key(
@@ -99,6 +104,11 @@ pub const KEYS: &[KeySpec] = &[
         "audit.reverify_every_secs",
         Kind::Int,
         "how often the whole audit log is verified again in the background",
+    ),
+    key(
+        "audit.signer_takeover_secs",
+        Kind::Int,
+        "how often an instance that does not sign checkpoints tries to take over from one that stopped",
     ),
     key(
         "webauthn.rp_id",
@@ -140,6 +150,10 @@ pub const KEYS: &[KeySpec] = &[
         "ratelimit.policies",
         Kind::StrList,
         "rate-limit policies changed from their defaults, as NAME=BURST/WINDOW_SECS",
+    ),
+    secret(
+        "ratelimit.store",
+        "where rate-limit buckets live: memory (default) or a redis:// URL shared by every instance",
     ),
     key("log.format", Kind::Str, "auto, json or pretty"),
     key(

@@ -35,6 +35,7 @@ macro_rules! on_db {
 }
 
 pub mod audit;
+pub mod changes;
 mod failure;
 pub mod identity;
 pub mod lease;
@@ -209,6 +210,17 @@ impl Db {
         match self {
             Db::Sqlite(db) => db.migrate().await,
             Db::Postgres(db) => db.migrate().await,
+        }
+    }
+
+    /// Applies pending migrations (`apply`), or only checks that none is
+    /// pending (PostgreSQL with `database.migrations = "check"`: the
+    /// service's role needs no DDL). SQLite always applies: the file is
+    /// the service's own.
+    pub async fn prepare(&self, apply: bool) -> Result<(), StoreError> {
+        match self {
+            Db::Postgres(db) if !apply => db.check_migrations().await,
+            _ => self.migrate().await,
         }
     }
 

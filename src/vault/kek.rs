@@ -136,6 +136,12 @@ impl LocalKeks {
         self.load_source()
     }
 
+    /// Re-reads the key file now (another instance announced a change),
+    /// whatever the throttles. Returns whether it adopted anything.
+    pub fn reload_now(&self) -> bool {
+        self.load_source()
+    }
+
     fn load_source(&self) -> bool {
         let Some((path, read)) = &self.source else {
             return false;

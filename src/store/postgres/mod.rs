@@ -49,6 +49,35 @@ impl PgDb {
             .map_err(|e| StoreError::Migrate(e.to_string()))
     }
 
+    /// Refuses a database on which an embedded migration is missing, failed
+    /// or differs, without changing anything (the service role may hold no
+    /// DDL privilege; the owner runs `jaga migrate`).
+    pub async fn check_migrations(&self) -> Result<(), StoreError> {
+        let applied: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("select version, checksum from _sqlx_migrations where success order by version")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| StoreError::Migrate(format!("cannot read the applied migrations: {e}")))?;
+        for m in MIGRATOR.iter() {
+            match applied.iter().find(|(v, _)| *v == m.version) {
+                Some((_, checksum)) if checksum.as_slice() == &*m.checksum => {}
+                Some(_) => {
+                    return Err(StoreError::Migrate(format!(
+                        "migration {} was applied from a different file",
+                        m.version
+                    )));
+                }
+                None => {
+                    return Err(StoreError::Migrate(format!(
+                        "migration {} ({}) is not applied: run `jaga migrate` as the database owner",
+                        m.version, m.description
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("select 1").execute(&self.pool).await?;
         Ok(())
