@@ -19,7 +19,6 @@
     clippy::expect_used,
     clippy::print_stdout,
     clippy::indexing_slicing,
-    clippy::panic,
     reason = "benchmark binary"
 )]
 
@@ -38,6 +37,33 @@ use sqlx::Connection as _;
 
 const BIN: &str = env!("CARGO_BIN_EXE_jaga");
 const COLLECTION: &str = "antrian.ticket";
+const METRICS_TOKEN: &str = "scale-out-metrics-token-0123456789abcdef";
+
+/// (batches, units) the writers of `bases` have run so far.
+async fn writer_counts(bases: &[String]) -> (u64, u64) {
+    let client = reqwest::Client::new();
+    let mut total = (0, 0);
+    for base in bases {
+        let text = client
+            .get(format!("{base}/metrics"))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let read = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        total.0 += read("jaga_writer_batches_total ");
+        total.1 += read("jaga_writer_units_total ");
+    }
+    total
+}
 
 struct Options {
     server: String,
@@ -99,6 +125,7 @@ impl Setup {
             ("JAGA_SERVER_LISTEN", "127.0.0.1:0".to_owned()),
             ("JAGA_LOG_FORMAT", "json".to_owned()),
             ("JAGA_LOG_FILTER", "warn,jaga=info".to_owned()),
+            ("JAGA_SERVER_METRICS_TOKEN", METRICS_TOKEN.to_owned()),
         ]
         .map(|(k, v)| (k.to_owned(), v))
         .to_vec()
@@ -378,17 +405,22 @@ async fn main() {
             for _ in 0..opts.runs {
                 serial += 1;
                 let tag = format!("r{serial}");
+                let counted = writer_counts(&bases).await;
                 let run = drive(&bases, &setup.key, citizens, opts.writes, opts.callers, &tag).await;
+                let (batches, units) = writer_counts(&bases).await;
+                let (batches, units) = (batches - counted.0, units - counted.1);
                 let stored = check_stored(&setup, &tag, run.acknowledged).await;
                 if run.errors > 0 || stored.is_err() {
                     failed = true;
                 }
                 println!(
-                    "  {n} instance(s), {workload}: {:.0} writes/s, {} errors, {} acknowledged, stored: {}",
+                    "  {n} instance(s), {workload}: {:.0} writes/s, {} errors, {} acknowledged, stored: {}; \
+                     {batches} write batches, {:.1} units per batch",
                     run.per_second,
                     run.errors,
                     run.acknowledged,
-                    stored.as_ref().map_or_else(|e| e.clone(), |()| "all".to_owned())
+                    stored.as_ref().map_or_else(|e| e.clone(), |()| "all".to_owned()),
+                    units as f64 / batches.max(1) as f64
                 );
                 rates.push(run.per_second);
             }

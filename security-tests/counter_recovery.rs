@@ -14,7 +14,7 @@ const NIK: &str = "3171015207990007";
 const UNIT: &str = "Kecamatan Rangkui";
 
 /// A counter officer of `UNIT`, signed in.
-async fn officer_of_unit<'a>(sandbox: &Sandbox, app: &'a TestApp) -> (Browser<'a>, String) {
+pub(crate) async fn officer_of_unit<'a>(sandbox: &Sandbox, app: &'a TestApp) -> (Browser<'a>, String) {
     let out = sandbox.cli(&[
         "officers",
         "add",

@@ -89,7 +89,7 @@ impl App {
                 "moved plaintext personal data into the vault"
             );
         }
-        let limits = Arc::new(Limits::new(&config.ratelimit));
+        let limits = Arc::new(limits(&config)?);
         let state = AppState::new(config, db, writer, keys, audit_status, rp, limits);
         let purger = spawn_purger(&state, leading, stop_checkpointer.subscribe());
         spawn_key_reload(state.keys.clone(), crate::store::changes::listen(&state.db));
@@ -235,6 +235,19 @@ fn spawn_purger(
             }
         }
     })
+}
+
+/// The rate limits, their buckets shared through Redis if configured.
+fn limits(config: &Config) -> anyhow::Result<Limits> {
+    use secrecy::ExposeSecret as _;
+    let limits = Limits::new(&config.ratelimit);
+    let Some(url) = &config.ratelimit_store else {
+        return Ok(limits);
+    };
+    let shared = crate::ratelimit::SharedBuckets::new(url.expose_secret(), &config.audit.origin)
+        .map_err(|e| anyhow::anyhow!("ratelimit.store: {e}"))?;
+    tracing::info!("rate-limit buckets are shared through Redis");
+    Ok(limits.with_shared(shared))
 }
 
 /// Forgets idle rate-limit buckets once a minute.

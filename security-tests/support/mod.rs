@@ -77,13 +77,27 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub async fn new(backend: Backend) -> Sandbox {
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(postgres::Database::create().await),
+        };
+        Self::with(backend, pg)
+    }
+
+    /// A sandbox whose database lives on the PostgreSQL `server` (such as
+    /// the replicated one of the failover test).
+    pub async fn on_postgres_server(server: &str) -> Sandbox {
+        Self::with(
+            Backend::Postgres,
+            Some(postgres::Database::create_on(server, None).await),
+        )
+    }
+
+    fn with(backend: Backend, pg: Option<postgres::Database>) -> Sandbox {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (db_url, pg) = match backend {
-            Backend::Sqlite => (format!("sqlite://{}", dir.path().join("jaga.db").display()), None),
-            Backend::Postgres => {
-                let db = postgres::Database::create().await;
-                (db.url.clone(), Some(db))
-            }
+        let db_url = match &pg {
+            None => format!("sqlite://{}", dir.path().join("jaga.db").display()),
+            Some(db) => db.url.clone(),
         };
         let sandbox = Sandbox {
             dir,
@@ -373,6 +387,7 @@ impl Lib {
             checkpoint_every_events: every_events,
             checkpoint_every: Duration::from_secs(3600),
             reverify_every: Duration::from_secs(3600),
+            signer_takeover: Duration::from_secs(5),
         }
     }
 

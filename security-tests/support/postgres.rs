@@ -26,11 +26,16 @@ pub fn with_database(url: &str, name: &str) -> String {
 pub struct Database {
     pub name: String,
     pub url: String,
+    /// The server it lives on (where it is dropped).
+    server: String,
 }
 
 pub async fn admin() -> PgConnection {
-    let url = server_url().expect("JAGA_TEST_POSTGRES_URL");
-    PgConnection::connect(&url)
+    admin_on(&server_url().expect("JAGA_TEST_POSTGRES_URL")).await
+}
+
+pub async fn admin_on(server: &str) -> PgConnection {
+    PgConnection::connect(server)
         .await
         .expect("connect to the test PostgreSQL server")
 }
@@ -48,8 +53,13 @@ impl Database {
 
     /// A new database, optionally a copy of `template`.
     pub async fn create_from(template: Option<&str>) -> Database {
+        Self::create_on(&server_url().expect("JAGA_TEST_POSTGRES_URL"), template).await
+    }
+
+    /// A new database on `server`, optionally a copy of `template`.
+    pub async fn create_on(server: &str, template: Option<&str>) -> Database {
         let name = random_name();
-        let mut conn = admin().await;
+        let mut conn = admin_on(server).await;
         let sql = match template {
             Some(t) => format!("create database {name} template {t}"),
             None => format!("create database {name}"),
@@ -58,8 +68,12 @@ impl Database {
             .execute(&mut conn)
             .await
             .expect("create database");
-        let url = with_database(&server_url().unwrap(), &name);
-        Database { name, url }
+        let url = with_database(server, &name);
+        Database {
+            name,
+            url,
+            server: server.to_owned(),
+        }
     }
 
     /// Refuses new connections and ends the current ones.
@@ -78,7 +92,7 @@ impl Database {
     }
 
     pub async fn drop(self) {
-        let mut conn = admin().await;
+        let mut conn = admin_on(&self.server).await;
         let sql = format!("drop database if exists {} with (force)", self.name);
         let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
     }

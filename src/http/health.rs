@@ -54,6 +54,13 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
     if state.audit_status.failure().is_some() {
         failing.push("audit log");
     }
+    if state.limits.degraded() {
+        // Not a reason to refuse traffic: the local buckets still limit.
+        tracing::warn!(
+            readiness.degraded = "rate-limit store",
+            "ready, but the shared rate-limit store does not answer: this instance limits with its own buckets"
+        );
+    }
     if failing.is_empty() {
         Ok(Json(Health { status: "ready" }))
     } else {

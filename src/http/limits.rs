@@ -51,7 +51,7 @@ pub async fn by_ip(State((state, policy)): State<(AppState, Policy)>, request: R
         return next.run(request).await;
     };
     let key = Key::for_ip(ip);
-    let decision = state.limits.check(policy, &key);
+    let decision = state.limits.check(policy, &key).await;
     if !decision.allowed() {
         let ctx = Context {
             request_id: request

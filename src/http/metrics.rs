@@ -29,6 +29,28 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
          # TYPE jaga_audit_verified_timestamp_seconds gauge\njaga_audit_verified_timestamp_seconds {}\n",
         at.unwrap_or(0)
     );
+    let _ = write!(
+        text,
+        "# HELP jaga_ratelimit_store_degraded 1 while the shared rate-limit store (Redis) does not answer and this instance's own buckets decide.\n\
+         # TYPE jaga_ratelimit_store_degraded gauge\njaga_ratelimit_store_degraded {}\n\
+         # HELP jaga_ratelimit_store_fallbacks_total Rate-limit decisions taken by this instance's own buckets because the shared store failed.\n\
+         # TYPE jaga_ratelimit_store_fallbacks_total counter\njaga_ratelimit_store_fallbacks_total {}\n",
+        u8::from(state.limits.degraded()),
+        state.limits.fallbacks()
+    );
+    let w = state.writer.stats();
+    let _ = write!(
+        text,
+        "# HELP jaga_writer_batches_total Database transactions run by this instance's writer (group commits).\n\
+         # TYPE jaga_writer_batches_total counter\njaga_writer_batches_total {}\n\
+         # HELP jaga_writer_units_total Units of work run by the writer (each attempt counts).\n\
+         # TYPE jaga_writer_units_total counter\njaga_writer_units_total {}\n\
+         # HELP jaga_writer_retries_total Units run again after a deadlock, a serialization failure or an unreachable database.\n\
+         # TYPE jaga_writer_retries_total counter\njaga_writer_retries_total {}\n\
+         # HELP jaga_writer_given_up_total Units whose attempts ran out (answered 503).\n\
+         # TYPE jaga_writer_given_up_total counter\njaga_writer_given_up_total {}\n",
+        w.batches, w.units, w.again, w.given_up
+    );
     let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -24,7 +24,7 @@ pub async fn start(deps: &Deps, nik: &str, code: &str, ctx: &Context) -> Result<
     let key = crate::ratelimit::Key::Account(index.clone());
     match begin(deps, index, code, ctx).await {
         Err(EnrolError::RecoveryFailed) => {
-            let decision = deps.limits.fail(crate::ratelimit::RECOVERY_ACCOUNT, &key);
+            let decision = deps.limits.fail(crate::ratelimit::RECOVERY_ACCOUNT, &key).await;
             if decision.allowed() {
                 Err(EnrolError::RecoveryFailed)
             } else {

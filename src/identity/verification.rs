@@ -18,7 +18,10 @@ fn verify_hash(account_id: &str, code: &str) -> Vec<u8> {
 /// account per ten minutes: each is a stored row and an audit event).
 pub async fn verification_code(deps: &Deps, account: &AccountRow, ctx: &Context) -> Result<IssuedCode, EnrolError> {
     let key = crate::ratelimit::Key::Account(account.account_id.as_bytes().to_vec());
-    let decision = deps.limits.check(crate::ratelimit::VERIFICATION_CODE_ACCOUNT, &key);
+    let decision = deps
+        .limits
+        .check(crate::ratelimit::VERIFICATION_CODE_ACCOUNT, &key)
+        .await;
     if !decision.allowed() {
         if deps.limits.should_audit(decision.policy, &key) {
             crate::audit::record_trip(&deps.writer, decision.policy.name, ctx).await;
@@ -73,7 +76,7 @@ pub async fn verify(
     let key = crate::ratelimit::Key::Account(index.clone());
     match verify_code(deps, officer, index, code, ctx).await {
         Err(EnrolError::VerificationFailed) => {
-            let decision = deps.limits.fail(crate::ratelimit::VERIFY_ACCOUNT, &key);
+            let decision = deps.limits.fail(crate::ratelimit::VERIFY_ACCOUNT, &key).await;
             if decision.allowed() {
                 Err(EnrolError::VerificationFailed)
             } else {

@@ -1,12 +1,23 @@
-//! Keyed rate limits (GCRA, `governor`) per client address and per account,
-//! on the ceremonies and codes an attacker would hammer. Buckets refill on
-//! their own: nobody can lock a citizen out for good.
+//! Keyed rate limits (GCRA) per client address and per account, on the
+//! ceremonies and codes an attacker would hammer. Buckets refill on their
+//! own: nobody can lock a citizen out for good.
+//!
+//! Buckets live in this process (`governor`), or in Redis shared by every
+//! instance (`ratelimit.store`, [`shared`]). When Redis cannot answer, the
+//! local buckets do, so nobody is locked out and the limits still hold per
+//! instance; the fallback is logged once per outage, counted in
+//! `/metrics`, and named in the readiness log.
+
+mod shared;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+pub use shared::SharedBuckets;
 
 use governor::clock::{Clock as _, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
@@ -160,6 +171,9 @@ pub struct Limits {
     /// By policy name: the policy in force (default or configured) and its buckets.
     limiters: HashMap<&'static str, (Policy, Limiter)>,
     clock: DefaultClock,
+    /// Buckets shared through Redis, if configured.
+    shared: Option<SharedBuckets>,
+    health: SharedHealth,
     /// When a key's trip was last audited: once a minute per key at most,
     /// so a flood of refused requests cannot flood the audit log.
     audited: Mutex<HashMap<(&'static str, Key), Instant>>,
@@ -220,12 +234,48 @@ impl Limits {
         Self {
             limiters,
             clock,
+            shared: None,
+            health: SharedHealth::default(),
             audited: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Takes one request from the bucket of `key` under `policy` (as configured).
-    pub fn check(&self, policy: Policy, key: &Key) -> Decision {
+    /// Shares the buckets through Redis (see [`SharedBuckets`]).
+    pub fn with_shared(mut self, shared: SharedBuckets) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// Takes one request from the bucket of `key` under `policy` (as
+    /// configured): in Redis if shared and reachable, else locally.
+    pub async fn check(&self, policy: Policy, key: &Key) -> Decision {
+        let policy = self.limiters.get(policy.name).map_or(policy, |(p, _)| *p);
+        if let Some(shared) = &self.shared
+            && self.health.worth_trying()
+        {
+            match shared.take(policy, key).await {
+                Ok(answer) => {
+                    self.health.answered();
+                    return Decision::from_shared(policy, answer);
+                }
+                Err(e) => self.health.failed(&e),
+            }
+        }
+        self.check_local(policy, key)
+    }
+
+    /// Whether shared buckets are configured but out of reach (the local
+    /// buckets answer meanwhile).
+    pub fn degraded(&self) -> bool {
+        self.shared.is_some() && self.health.down.load(Ordering::Relaxed)
+    }
+
+    /// Decisions answered locally because the shared store failed.
+    pub fn fallbacks(&self) -> u64 {
+        self.health.fallbacks.load(Ordering::Relaxed)
+    }
+
+    fn check_local(&self, policy: Policy, key: &Key) -> Decision {
         let Some((policy, limiter)) = self.limiters.get(policy.name).map(|(p, l)| (*p, l)) else {
             return Decision {
                 policy,
@@ -259,8 +309,8 @@ impl Limits {
 
     /// Records a failed attempt for `key`: the answer is 429 when the
     /// bucket was already empty. Successes never call this.
-    pub fn fail(&self, policy: Policy, key: &Key) -> Decision {
-        self.check(policy, key)
+    pub async fn fail(&self, policy: Policy, key: &Key) -> Decision {
+        self.check(policy, key).await
     }
 
     /// Whether this trip should be audited now (at most once a minute per key).
@@ -294,25 +344,106 @@ impl Limits {
     }
 }
 
+impl Decision {
+    fn from_shared(policy: Policy, a: shared::Answer) -> Decision {
+        let secs = |ms: u64| ms.div_ceil(1000);
+        if a.allowed {
+            Decision {
+                policy,
+                remaining: a.remaining.min(policy.burst),
+                retry_after: 0,
+                reset: secs(a.full_in_ms),
+            }
+        } else {
+            let wait = secs(a.retry_after_ms).max(1);
+            Decision {
+                policy,
+                remaining: 0,
+                retry_after: wait,
+                reset: secs(a.full_in_ms).max(wait),
+            }
+        }
+    }
+}
+
+/// Whether the shared store answers. After a failure it is left alone for
+/// a second (requests are not slowed by a dead store), then tried again.
+#[derive(Debug, Default)]
+struct SharedHealth {
+    down: AtomicBool,
+    retry_at: Mutex<Option<Instant>>,
+    fallbacks: AtomicU64,
+}
+
+const SHARED_RETRY: Duration = Duration::from_secs(1);
+
+impl SharedHealth {
+    fn worth_trying(&self) -> bool {
+        let retry_at = *self.retry_at.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let trying = retry_at.is_none_or(|t| Instant::now() >= t);
+        if !trying {
+            self.fallbacks.fetch_add(1, Ordering::Relaxed);
+        }
+        trying
+    }
+
+    fn answered(&self) {
+        if self.down.swap(false, Ordering::Relaxed) {
+            tracing::info!("the shared rate-limit store answers again; buckets are shared again");
+        }
+        *self.retry_at.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
+    fn failed(&self, error: &str) {
+        self.fallbacks.fetch_add(1, Ordering::Relaxed);
+        *self.retry_at.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Instant::now() + SHARED_RETRY);
+        if !self.down.swap(true, Ordering::Relaxed) {
+            tracing::error!(
+                error = %error,
+                "the shared rate-limit store does not answer; this instance uses its own buckets until it does"
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn burst_then_refusal_with_retry_after() {
+    #[tokio::test]
+    async fn burst_then_refusal_with_retry_after() {
         let limits = Limits::default();
         let key = Key::Ip("192.0.2.1".parse().unwrap());
         for i in 0..CODE_IP.burst {
-            let d = limits.check(CODE_IP, &key);
+            let d = limits.check(CODE_IP, &key).await;
             assert!(d.allowed(), "request {i}");
             assert_eq!(d.remaining, CODE_IP.burst - i - 1);
         }
-        let refused = limits.check(CODE_IP, &key);
+        let refused = limits.check(CODE_IP, &key).await;
         assert!(!refused.allowed());
         assert!(refused.retry_after >= 1 && refused.retry_after <= 30, "{refused:?}");
         assert_eq!(refused.policy_header(), "\"code-ip\";q=10;w=300");
         // Another address is not affected.
-        assert!(limits.check(CODE_IP, &Key::Ip("192.0.2.2".parse().unwrap())).allowed());
+        assert!(
+            limits
+                .check(CODE_IP, &Key::Ip("192.0.2.2".parse().unwrap()))
+                .await
+                .allowed()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_store_falls_back_to_local_buckets_and_says_so() {
+        // Nothing listens on port 1: every shared check fails at once.
+        let limits = Limits::default().with_shared(SharedBuckets::new("redis://127.0.0.1:1/", "test").unwrap());
+        let key = Key::Ip("192.0.2.9".parse().unwrap());
+        for i in 0..CODE_IP.burst {
+            assert!(limits.check(CODE_IP, &key).await.allowed(), "request {i}");
+        }
+        // The limits still hold (locally), nobody is locked out before that.
+        assert!(!limits.check(CODE_IP, &key).await.allowed());
+        assert!(limits.degraded());
+        assert!(limits.fallbacks() >= u64::from(CODE_IP.burst));
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub async fn finish(deps: &Deps, body: &[u8], user_agent: &str, ctx: &Context) -
     match verify(deps, assertion, user_agent, ctx).await {
         Ok(issued) => Ok(issued),
         Err(SignInError::Failed) => {
-            let decision = deps.limits.fail(crate::ratelimit::SIGN_IN_ACCOUNT, &key);
+            let decision = deps.limits.fail(crate::ratelimit::SIGN_IN_ACCOUNT, &key).await;
             if decision.allowed() {
                 Err(SignInError::Failed)
             } else {

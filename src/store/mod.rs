@@ -50,7 +50,7 @@ use std::sync::Arc;
 use secrecy::{ExposeSecret as _, SecretString};
 
 pub use failure::{is_transient, is_unavailable};
-pub use writer::{BoxFuture, Sealer, Writer};
+pub use writer::{BoxFuture, Sealer, Writer, WriterStats};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {

@@ -25,6 +25,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -53,6 +54,30 @@ const BACKOFF_CAP: Duration = Duration::from_millis(400);
 #[derive(Debug, Clone)]
 pub struct Writer {
     queue: mpsc::Sender<Unit>,
+    stats: Arc<Stats>,
+}
+
+/// What the writer has done since it started (for `/metrics`).
+#[derive(Debug, Default)]
+pub struct Stats {
+    batches: AtomicU64,
+    units: AtomicU64,
+    again: AtomicU64,
+    given_up: AtomicU64,
+}
+
+/// A reading of [`Stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Database transactions committed or attempted.
+    pub batches: u64,
+    /// Units run (an attempt each).
+    pub units: u64,
+    /// Units sent back for another attempt (deadlock, serialization
+    /// failure, database out of reach before the commit).
+    pub again: u64,
+    /// Units whose attempts ran out (their callers heard 503).
+    pub given_up: u64,
 }
 
 impl Writer {
@@ -60,8 +85,19 @@ impl Writer {
     /// and no unit waits for another attempt.
     pub fn start(db: Db, sealer: Arc<dyn Sealer>) -> (Writer, tokio::task::JoinHandle<()>) {
         let (queue, rx) = mpsc::channel(4 * MAX_BATCH_SQLITE);
-        let task = tokio::spawn(run(db, sealer, rx));
-        (Writer { queue }, task)
+        let stats = Arc::new(Stats::default());
+        let task = tokio::spawn(run(db, sealer, rx, stats.clone()));
+        (Writer { queue, stats }, task)
+    }
+
+    pub fn stats(&self) -> WriterStats {
+        let read = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        WriterStats {
+            batches: read(&self.stats.batches),
+            units: read(&self.stats.units),
+            again: read(&self.stats.again),
+            given_up: read(&self.stats.given_up),
+        }
     }
 
     /// Runs `work` in a transaction and returns its result once committed.
@@ -97,13 +133,16 @@ struct Delayed(VecDeque<(Instant, Unit)>);
 
 impl Delayed {
     /// Schedules `unit` again, or answers `failure` if it has had its attempts.
-    fn again(&mut self, unit: Unit, failure: StoreError) {
+    fn again(&mut self, unit: Unit, failure: StoreError, stats: &Stats) {
         let attempts = unit.attempts();
         if attempts >= MAX_ATTEMPTS {
+            stats.given_up.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(attempts, error = %failure, "a unit of work kept failing; giving up");
             unit.finish(Err(StoreError::Unavailable(failure.to_string())));
             return;
         }
+        stats.again.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(attempts, error = %failure, "a unit of work will run again");
         let at = Instant::now() + backoff(attempts);
         let i = self.0.partition_point(|(t, _)| *t <= at);
         self.0.insert(i, (at, unit));
@@ -141,7 +180,7 @@ fn backoff(attempts: u32) -> Duration {
     ceiling.mul_f64(fraction)
 }
 
-async fn run(db: Db, sealer: Arc<dyn Sealer>, mut rx: mpsc::Receiver<Unit>) {
+async fn run(db: Db, sealer: Arc<dyn Sealer>, mut rx: mpsc::Receiver<Unit>, stats: Arc<Stats>) {
     let max = match db {
         Db::Sqlite(_) => MAX_BATCH_SQLITE,
         Db::Postgres(_) => MAX_BATCH_POSTGRES,
@@ -167,6 +206,10 @@ async fn run(db: Db, sealer: Arc<dyn Sealer>, mut rx: mpsc::Receiver<Unit>) {
         }
         let units = std::mem::take(&mut batch);
         let n = units.len();
+        stats.batches.fetch_add(1, Ordering::Relaxed);
+        stats
+            .units
+            .fetch_add(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
         let outcome = match &db {
             Db::Sqlite(s) => batch::run_batch(s.write_pool(), units, sealer.as_ref()).await,
             Db::Postgres(p) => batch::run_batch(p.write_pool(), units, sealer.as_ref()).await,
@@ -175,7 +218,7 @@ async fn run(db: Db, sealer: Arc<dyn Sealer>, mut rx: mpsc::Receiver<Unit>) {
             tracing::error!(batch.size = n, error = %e, "write batch failed");
         }
         for (unit, cause) in outcome.again {
-            delayed.again(unit, cause);
+            delayed.again(unit, cause, &stats);
         }
     }
 }
