@@ -14,6 +14,12 @@
 # SERVER_URL's user must be able to create roles and databases. The scratch
 # database and both roles get unique names and are dropped at exit, whatever
 # happens. Exits non-zero on any unexpected outcome. Needs psql and sha384sum.
+#
+# With JAGA_BIN=path/to/jaga (and curl), after the grants it also runs the
+# real binary as the service role with database.migrations = check: keys
+# init, modules add, serve (a collection defined and a record looked up over
+# HTTP, /readyz, SIGTERM), audit verify; and sees that migrations = apply is
+# refused to the service role. Without JAGA_BIN that step is skipped.
 set -euo pipefail
 
 url=${1:-postgres://postgres@127.0.0.1:5432/postgres}
@@ -32,8 +38,15 @@ service_pw=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 passed=0
 failed=0
 created=0
+jaga_tmp=
+serve_pid=
 
 cleanup() {
+    if [ -n "$serve_pid" ]; then
+        kill -KILL "$serve_pid" 2>/dev/null || true
+        wait "$serve_pid" 2>/dev/null || true
+    fi
+    [ -z "$jaga_tmp" ] || rm -rf "$jaga_tmp"
     [ "$created" = 1 ] || return 0
     psql -X -q "$url" >/dev/null 2>&1 <<SQL || echo "check-roles: cleanup failed; drop $db, $owner and $service by hand" >&2
 drop database if exists "$db" with (force);
@@ -132,12 +145,229 @@ else
     bad "postgres-roles.sql after the migrations" "$out"
 fi
 
+# 3b. The real binary as the service role, with database.migrations = check
+# (only with JAGA_BIN). Runs before step 4, whose test rows are not a valid
+# audit log.
+# jaga_env MODE: sets jenv to the whole environment of the binary, the
+# variables below and nothing else (the binary refuses unknown JAGA_* keys,
+# so nothing may leak in), with database.migrations = MODE.
+jenv=()
+jaga_env() {
+    jenv=(PATH="$PATH" USER=check-roles
+        JAGA_DATABASE_URL="$service_url"
+        JAGA_DATABASE_MIGRATIONS="$1"
+        JAGA_KEYS_PATH="$jaga_tmp/keys.toml"
+        JAGA_SERVER_LISTEN=127.0.0.1:0
+        JAGA_LOG_FORMAT=json
+        JAGA_WEBAUTHN_RP_ID=localhost
+        JAGA_WEBAUTHN_ORIGINS=http://localhost:8080
+        JAGA_AUDIT_ORIGIN=check-roles.jaga.test
+        JAGA_AUDIT_CHECKPOINT_FILE="$jaga_tmp/cp.txt")
+}
+
+# jaga MODE ARGS...: a one-shot command, stopped after 120 s.
+jaga() {
+    jaga_env "$1"
+    shift
+    timeout 120 env -i "${jenv[@]}" "$JAGA_BIN" "$@"
+}
+
+# jaga_serve MODE OUTFILE ERRFILE: starts `jaga serve` in the background;
+# serve_pid is the binary's own PID (env execs it), so signals reach it.
+jaga_serve() {
+    jaga_env "$1"
+    env -i "${jenv[@]}" "$JAGA_BIN" serve >"$2" 2>"$3" &
+    serve_pid=$!
+}
+
+# running PID: the process exists and is not a zombie.
+running() {
+    local state
+    state=$(ps -o stat= -p "$1" 2>/dev/null) && [ "${state#Z}" = "$state" ]
+}
+
+# gone PID SECONDS: whether PID ends within SECONDS.
+gone() {
+    local i
+    for i in $(seq $(($2 * 10))); do
+        running "$1" || return 0
+        sleep 0.1
+    done
+    ! running "$1"
+}
+
+# http METHOD PATH [CURL ARGS...]: prints the status code; the body goes to
+# $jaga_tmp/body.
+http() {
+    local method=$1 path=$2
+    shift 2
+    curl -sS --max-time 10 -o "$jaga_tmp/body" -w '%{http_code}' -X "$method" "$@" \
+        "http://127.0.0.1:$port$path" 2>&1 || true
+}
+
+# expect_http DESCRIPTION WANT METHOD PATH [CURL ARGS...]
+expect_http() {
+    local what=$1 want=$2 got
+    shift 2
+    got=$(http "$@")
+    if [ "$got" = "$want" ]; then
+        ok "$what: $want"
+    else
+        bad "$what: $got, not $want" "$(head -c 500 "$jaga_tmp/body" 2>/dev/null)"
+    fi
+}
+
+# last_error TEXT: the first line that says what went wrong.
+last_error() { grep -Ei 'error|denied|refus' <<<"$1" | head -1 | cut -c1-300; }
+
+jaga_end_to_end() {
+    # The service role's URL, from SERVER_URL's host, port and parameters.
+    local rest authority query=
+    case $url in
+        postgres://*|postgresql://*) ;;
+        *) bad "jaga: SERVER_URL is not a postgres:// URL; cannot derive the service role's URL"; return ;;
+    esac
+    rest=${url#*://}
+    authority=${rest%%[/?]*}
+    authority=${authority##*@}
+    case $rest in *\?*) query="?${rest#*\?}" ;; esac
+    if [ -z "$authority" ]; then
+        bad "jaga: SERVER_URL has no host (a Unix socket?); the binary needs TCP"
+        return
+    fi
+    service_url="postgres://$service:$service_pw@$authority/$db$query"
+    jaga_tmp=$(mktemp -d "${TMPDIR:-/tmp}/jaga-check-roles.XXXXXX")
+
+    local out rc mode key i port=''
+    # 1. keys init
+    if out=$(jaga check keys init 2>&1); then
+        mode=$(stat -c %a "$jaga_tmp/keys.toml" 2>/dev/null || echo missing)
+        if [ "$mode" = 600 ]; then
+            ok "jaga keys init: key file created, mode 0600"
+        else
+            bad "jaga keys init: key file mode is $mode, not 600"
+        fi
+    else
+        bad "jaga keys init" "$out"
+        return
+    fi
+
+    # 2. modules add (writes an audit event and a checkpoint as the service role)
+    if out=$(jaga check modules add --name antrian 2>"$jaga_tmp/add.err") \
+        && key=$(grep -Eo 'jaga_mk_[A-Za-z0-9_-]+' <<<"$out" | head -1) && [ -n "$key" ]; then
+        ok "jaga modules add --name antrian (migrations = check): API key printed"
+    else
+        bad "jaga modules add --name antrian" "$(cat "$jaga_tmp/add.err") $out"
+        return
+    fi
+
+    # 3. serve in the background; the port from its "listening" log line.
+    jaga_serve check "$jaga_tmp/serve.out" "$jaga_tmp/serve.err"
+    for i in $(seq 300); do
+        port=$(grep '"message":"listening"' "$jaga_tmp/serve.out" 2>/dev/null \
+            | grep -Eo '"server\.addr":"127\.0\.0\.1:[0-9]+"' | head -1 | grep -Eo '[0-9]+"$' | tr -d '"') || true
+        [ -z "$port" ] || break
+        running "$serve_pid" || break
+        sleep 0.1
+    done
+    if [ -z "$port" ]; then
+        local logs
+        logs=$(tail -n 5 "$jaga_tmp/serve.out" "$jaga_tmp/serve.err" 2>/dev/null)
+        if running "$serve_pid"; then
+            bad "jaga serve (migrations = check): no \"listening\" line after 30 s" "$logs"
+        else
+            wait "$serve_pid" && rc=0 || rc=$?
+            serve_pid=
+            bad "jaga serve (migrations = check) exited with status $rc before listening" "$logs"
+            return
+        fi
+    else
+        ok "jaga serve (migrations = check) listens on 127.0.0.1:$port after $((i / 10)).$((i % 10)) s"
+        # 4. Over HTTP.
+        expect_http "GET /readyz" 200 GET /readyz
+        expect_http "PUT /api/collections/antrian.ticket (module key)" 200 PUT /api/collections/antrian.ticket \
+            -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+            --data '{"fields":[{"name":"queue_number","classification":"personal"}]}'
+        expect_http "GET a record of an unknown citizen (authorized, citizen unknown)" 404 \
+            GET '/api/collections/antrian.ticket/records/ctz_nobody/r1?purpose=antrian.call' \
+            -H "Authorization: Bearer $key"
+        expect_http "the same without the module key" 401 \
+            GET '/api/collections/antrian.ticket/records/ctz_nobody/r1?purpose=antrian.call'
+    fi
+    if grep -qi 'permission denied' "$jaga_tmp/serve.out" "$jaga_tmp/serve.err"; then
+        bad "jaga serve logged a permission error" \
+            "$(grep -hi 'permission denied' "$jaga_tmp/serve.out" "$jaga_tmp/serve.err" | head -3)"
+    fi
+
+    # 5. SIGTERM, then exit status 0 within 30 s.
+    kill -TERM "$serve_pid" 2>/dev/null || true
+    if ! gone "$serve_pid" 30; then
+        kill -KILL "$serve_pid" 2>/dev/null || true
+        wait "$serve_pid" 2>/dev/null || true
+        serve_pid=
+        bad "jaga serve did not stop within 30 s of SIGTERM (killed)"
+    else
+        wait "$serve_pid" && rc=0 || rc=$?
+        serve_pid=
+        if [ "$rc" = 0 ]; then
+            ok "jaga serve stops on SIGTERM with status 0"
+        else
+            bad "jaga serve stopped on SIGTERM with status $rc" "$(tail -n 5 "$jaga_tmp/serve.out" "$jaga_tmp/serve.err")"
+        fi
+    fi
+
+    # 6. The audit log the binary wrote as the service role verifies.
+    if out=$(jaga check audit verify 2>&1); then
+        ok "jaga audit verify (migrations = check): $(tail -n 1 <<<"$out" | cut -c1-200)"
+    else
+        rc=$?
+        bad "jaga audit verify: status $rc" "$out"
+    fi
+
+    # 7. migrations = apply needs DDL the service role does not have.
+    if out=$(jaga apply modules list 2>&1); then
+        bad "jaga modules list with migrations = apply as the service role (it succeeded)"
+    elif grep -qi 'permission denied' <<<"$out"; then
+        ok "jaga modules list with migrations = apply is refused: $(last_error "$out")"
+    else
+        bad "jaga modules list with migrations = apply (wrong error)" "$out"
+    fi
+    jaga_serve apply "$jaga_tmp/apply.out" "$jaga_tmp/apply.err"
+    if gone "$serve_pid" 30; then
+        wait "$serve_pid" && rc=0 || rc=$?
+        serve_pid=
+        out=$(cat "$jaga_tmp/apply.out" "$jaga_tmp/apply.err")
+        if [ "$rc" = 0 ]; then
+            bad "jaga serve with migrations = apply as the service role (it exited 0)"
+        elif grep -qi 'permission denied' <<<"$out"; then
+            ok "jaga serve with migrations = apply is refused (status $rc): $(last_error "$out")"
+        else
+            bad "jaga serve with migrations = apply (wrong error, status $rc)" "$out"
+        fi
+    else
+        kill -KILL "$serve_pid" 2>/dev/null || true
+        wait "$serve_pid" 2>/dev/null || true
+        serve_pid=
+        bad "jaga serve with migrations = apply as the service role (it started)" "$(tail -n 3 "$jaga_tmp/apply.out" "$jaga_tmp/apply.err")"
+    fi
+}
+
+if [ -z "${JAGA_BIN:-}" ]; then
+    echo "skip  jaga end to end (set JAGA_BIN=path/to/jaga to run the binary as the service role)"
+elif [ ! -x "$JAGA_BIN" ]; then
+    bad "JAGA_BIN=$JAGA_BIN is not an executable file"
+elif ! command -v curl >/dev/null; then
+    bad "JAGA_BIN is set but curl is missing"
+else
+    jaga_end_to_end
+fi
+
 # 4. The service role.
 expect_ok service "service connects" "select 1;"
 expect_ok service "service selects from audit_event" "select count(*) from audit_event;"
 expect_ok service "service inserts into audit_event" "
 insert into audit_event (seq, time_us, actor_kind, actor_id, action, target_kind, target_fields, outcome, mac)
-    values (0, 1, 'system', 'jaga', 'check.roles', 'none', '', 'success', '\\x00');"
+    select coalesce(max(seq) + 1, 0), 1, 'system', 'jaga', 'check.roles', 'none', '', 'success', '\\x00' from audit_event;"
 expect_ok service "service inserts into audit_checkpoint (on conflict do nothing)" "
 insert into audit_checkpoint (tree_size, root_hash, time_s, note, frontier) values (1, '\\x00', 1, 'n', '\\x00')
     on conflict (tree_size) do nothing;"

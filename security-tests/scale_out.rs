@@ -389,3 +389,28 @@ async fn a_deadlock_with_an_outside_transaction_is_retried() {
     let out = sandbox.cli(&["audit", "verify"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }
+
+/// `database.migrations = "check"`: an instance whose database role may not
+/// change the schema refuses a database with a pending migration, naming
+/// `jaga migrate`, and starts once the owner has run it.
+#[cfg_attr(
+    jaga_no_postgres,
+    ignore = "PostgreSQL variant skipped: JAGA_TEST_POSTGRES_URL is not set"
+)]
+#[tokio::test]
+async fn check_mode_refuses_pending_migrations_and_changes_nothing() {
+    let mut sandbox = Sandbox::new(Backend::Postgres).await;
+    sandbox.extra_env = vec![("JAGA_DATABASE_MIGRATIONS".into(), "check".into())];
+    let out = sandbox.cli(&["modules", "list"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("run `jaga migrate`"), "{err}");
+    let tables = sandbox
+        .sql_count("select count(*) from pg_tables where schemaname = 'public'")
+        .await;
+    assert_eq!(tables, 0, "check mode created tables");
+    let out = sandbox.cli(&["migrate"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let app = sandbox.serve();
+    assert_eq!(app.get("/readyz").await.status(), 200);
+}

@@ -76,6 +76,8 @@ pub struct Checkpointer {
     status: AuditStatus,
     sweep: Sweep,
     seat: Seat,
+    /// Whether this instance held the signer seat at the last step.
+    was_signing: bool,
 }
 
 fn corrupt(reason: String) -> AuditError {
@@ -94,34 +96,8 @@ impl Checkpointer {
         config: AuditConfig,
         status: AuditStatus,
     ) -> Result<Self, AuditError> {
-        let mut frontier = Frontier::default();
         check_local_copy(&db, &keys, &config).await?;
-        if let Some(row) = stored::last_checkpoint(&db).await? {
-            let cp = Checkpoint::open(&row.note, &keys.public_key())
-                .map_err(|e| corrupt(format!("last audit checkpoint: {e}")))?;
-            if i64::try_from(cp.size).ok() != Some(row.tree_size) {
-                return Err(corrupt(format!(
-                    "audit checkpoint row {} holds a note for size {}",
-                    row.tree_size, cp.size
-                )));
-            }
-            if cp.origin != config.origin {
-                return Err(corrupt(format!(
-                    "audit checkpoints are signed for origin {:?} but audit.origin is {:?}",
-                    cp.origin, config.origin
-                )));
-            }
-            frontier = Frontier::from_bytes(&row.frontier)
-                .filter(|f| f.size() == cp.size && f.root() == cp.root)
-                .ok_or_else(|| corrupt(format!("audit checkpoint {} does not match its frontier", cp.size)))?;
-            let end = u64::try_from(stored::end_seq(&db).await?).unwrap_or(0);
-            if end < cp.size {
-                return Err(corrupt(format!(
-                    "audit log ends at {end} but checkpoint covers {} events (truncated); run `jaga audit verify`",
-                    cp.size
-                )));
-            }
-        }
+        let frontier = latest_frontier(&db, &keys, &config).await?;
         let seat = Seat::new(db.clone(), writer.clone(), config.signer_takeover);
         Ok(Self {
             db,
@@ -133,6 +109,7 @@ impl Checkpointer {
             signed_at: Instant::now(),
             status,
             sweep: Sweep::due_now(),
+            was_signing: false,
         })
     }
 
@@ -184,11 +161,17 @@ impl Checkpointer {
     /// reads and checks.
     pub async fn step(&mut self, force: bool) -> Result<(), AuditError> {
         let signing = self.seat.hold().await;
-        self.catch_up(signing).await?;
-        let pending = self.frontier.size() - self.signed_size;
-        if signing && pending > 0 && (force || self.signed_at.elapsed() >= self.config.checkpoint_every) {
-            self.sign().await?;
+        if signing {
+            if !self.was_signing {
+                self.adopt_latest().await?;
+            }
+            self.catch_up().await?;
+            let pending = self.frontier.size() - self.signed_size;
+            if pending > 0 && (force || self.signed_at.elapsed() >= self.config.checkpoint_every) {
+                self.sign().await?;
+            }
         }
+        self.was_signing = signing;
         if !force
             && let Some(done) = self
                 .sweep
@@ -200,7 +183,21 @@ impl Checkpointer {
         Ok(())
     }
 
-    async fn catch_up(&mut self, signing: bool) -> Result<(), AuditError> {
+    /// Taking the seat: starts from the newest stored checkpoint (another
+    /// instance may have signed far beyond what this one saw), so the log
+    /// is read only by the signer and only once.
+    async fn adopt_latest(&mut self) -> Result<(), AuditError> {
+        let latest = latest_frontier(&self.db, &self.keys, &self.config).await?;
+        if latest.size() > self.frontier.size() {
+            self.frontier = latest;
+        }
+        if let Some(row) = stored::last_checkpoint(&self.db).await? {
+            self.signed_size = self.signed_size.max(u64::try_from(row.tree_size).unwrap_or(0));
+        }
+        Ok(())
+    }
+
+    async fn catch_up(&mut self) -> Result<(), AuditError> {
         loop {
             let from = i64::try_from(self.frontier.size()).unwrap_or(i64::MAX);
             let rows = stored::events_from(&self.db, from, READ_BATCH).await?;
@@ -213,7 +210,7 @@ impl Checkpointer {
                 let leaf = check_row(&self.keys, &row)
                     .ok_or_else(|| corrupt(format!("audit event {expected} was altered")))?;
                 self.frontier.push(leaf);
-                if signing && self.frontier.size() - self.signed_size >= self.config.checkpoint_every_events {
+                if self.frontier.size() - self.signed_size >= self.config.checkpoint_every_events {
                     self.sign().await?;
                 }
             }
@@ -252,6 +249,40 @@ impl Checkpointer {
         self.signed_at = Instant::now();
         Ok(())
     }
+}
+
+/// The tree at the newest stored checkpoint, after checking its signature,
+/// its origin, that its frontier gives its root, and that the log still
+/// reaches it; the empty tree without one.
+async fn latest_frontier(db: &Db, keys: &AuditKeys, config: &AuditConfig) -> Result<Frontier, AuditError> {
+    let Some(row) = stored::last_checkpoint(db).await? else {
+        return Ok(Frontier::default());
+    };
+    let cp =
+        Checkpoint::open(&row.note, &keys.public_key()).map_err(|e| corrupt(format!("last audit checkpoint: {e}")))?;
+    if i64::try_from(cp.size).ok() != Some(row.tree_size) {
+        return Err(corrupt(format!(
+            "audit checkpoint row {} holds a note for size {}",
+            row.tree_size, cp.size
+        )));
+    }
+    if cp.origin != config.origin {
+        return Err(corrupt(format!(
+            "audit checkpoints are signed for origin {:?} but audit.origin is {:?}",
+            cp.origin, config.origin
+        )));
+    }
+    let frontier = Frontier::from_bytes(&row.frontier)
+        .filter(|f| f.size() == cp.size && f.root() == cp.root)
+        .ok_or_else(|| corrupt(format!("audit checkpoint {} does not match its frontier", cp.size)))?;
+    let end = u64::try_from(stored::end_seq(db).await?).unwrap_or(0);
+    if end < cp.size {
+        return Err(corrupt(format!(
+            "audit log ends at {end} but checkpoint covers {} events (truncated); run `jaga audit verify`",
+            cp.size
+        )));
+    }
+    Ok(frontier)
 }
 
 /// The signed checkpoint kept outside the database must describe a prefix

@@ -57,7 +57,11 @@ impl PgDb {
             sqlx::query_as("select version, checksum from _sqlx_migrations where success order by version")
                 .fetch_all(&self.pool)
                 .await
-                .map_err(|e| StoreError::Migrate(format!("cannot read the applied migrations: {e}")))?;
+                .map_err(|e| {
+                    StoreError::Migrate(format!(
+                        "cannot read the applied migrations ({e}): run `jaga migrate` as the database owner"
+                    ))
+                })?;
         for m in MIGRATOR.iter() {
             match applied.iter().find(|(v, _)| *v == m.version) {
                 Some((_, checksum)) if checksum.as_slice() == &*m.checksum => {}

@@ -4,6 +4,7 @@
 use std::panic::AssertUnwindSafe;
 
 use futures_util::FutureExt as _;
+use tokio::sync::mpsc;
 
 use super::BoxFuture;
 use super::job::{Attempt, Unit};
@@ -36,6 +37,8 @@ const WRITER_LOCK: i64 = 0x6a61_6761_2e77_7269;
 /// and the units to run again in a later batch, with the failure that
 /// sent them back.
 pub(super) struct Outcome {
+    /// Units the batch ran (or tried to).
+    pub units: usize,
     pub failure: Option<StoreError>,
     pub again: Vec<(Unit, StoreError)>,
 }
@@ -93,8 +96,10 @@ fn worth_again(e: &StoreError) -> bool {
 /// Sends every unit back for another attempt if `e` is worth it, else
 /// answers them all with it.
 fn all_again(units: Vec<Unit>, e: StoreError) -> Outcome {
+    let count = units.len();
     if worth_again(&e) {
         return Outcome {
+            units: count,
             again: units.into_iter().map(|u| (u, e.clone())).collect(),
             failure: Some(e),
         };
@@ -103,12 +108,23 @@ fn all_again(units: Vec<Unit>, e: StoreError) -> Outcome {
         unit.finish(Err(e.clone()));
     }
     Outcome {
+        units: count,
         failure: Some(e),
         again: Vec::new(),
     }
 }
 
-pub(super) async fn run_batch<DB: Backend>(pool: &sqlx::Pool<DB>, units: Vec<Unit>, sealer: &dyn Sealer) -> Outcome {
+/// Runs `units` as one batch. Once the batch holds its lock, units that
+/// arrived meanwhile (while another instance's batch held it) join it,
+/// up to `max`: waiting for the lock makes the next batch larger, not
+/// later.
+pub(super) async fn run_batch<DB: Backend>(
+    pool: &sqlx::Pool<DB>,
+    mut units: Vec<Unit>,
+    queue: &mut mpsc::Receiver<Unit>,
+    max: usize,
+    sealer: &dyn Sealer,
+) -> Outcome {
     let mut batch = match pool.begin_with(DB::BEGIN).await {
         Ok(t) => t,
         Err(e) => return all_again(units, e.into()),
@@ -116,6 +132,12 @@ pub(super) async fn run_batch<DB: Backend>(pool: &sqlx::Pool<DB>, units: Vec<Uni
     if let Err(e) = DB::lock(&mut batch).await {
         return all_again(units, e.into());
     }
+    while units.len() < max
+        && let Ok(unit) = queue.try_recv()
+    {
+        units.push(unit);
+    }
+    let count = units.len();
     let mut ran = Ran {
         done: Vec::with_capacity(units.len()),
         refused: Vec::new(),
@@ -137,7 +159,10 @@ pub(super) async fn run_batch<DB: Backend>(pool: &sqlx::Pool<DB>, units: Vec<Uni
                 .chain(ran.again.into_iter().map(|(u, _)| u))
                 .collect();
             rest.extend(pending);
-            return all_again(rest, e);
+            return Outcome {
+                units: count,
+                ..all_again(rest, e)
+            };
         }
     }
     let mut tip = None;
@@ -149,6 +174,7 @@ pub(super) async fn run_batch<DB: Backend>(pool: &sqlx::Pool<DB>, units: Vec<Uni
                 answer_refused(ran.refused);
                 let mut outcome = all_again(ran.done, e);
                 outcome.again.extend(ran.again);
+                outcome.units = count;
                 return outcome;
             }
         }
@@ -159,7 +185,11 @@ pub(super) async fn run_batch<DB: Backend>(pool: &sqlx::Pool<DB>, units: Vec<Uni
     let failure = outcome.as_ref().err().cloned();
     let again = std::mem::take(&mut ran.again);
     answer(sealer, outcome, tip, ran);
-    Outcome { failure, again }
+    Outcome {
+        units: count,
+        failure,
+        again,
+    }
 }
 
 /// What a batch keeps of its units: those to answer after the commit (the

@@ -205,15 +205,15 @@ async fn run(db: Db, sealer: Arc<dyn Sealer>, mut rx: mpsc::Receiver<Unit>, stat
             continue;
         }
         let units = std::mem::take(&mut batch);
-        let n = units.len();
+        let outcome = match &db {
+            Db::Sqlite(s) => batch::run_batch(s.write_pool(), units, &mut rx, max, sealer.as_ref()).await,
+            Db::Postgres(p) => batch::run_batch(p.write_pool(), units, &mut rx, max, sealer.as_ref()).await,
+        };
+        let n = outcome.units;
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats
             .units
             .fetch_add(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
-        let outcome = match &db {
-            Db::Sqlite(s) => batch::run_batch(s.write_pool(), units, sealer.as_ref()).await,
-            Db::Postgres(p) => batch::run_batch(p.write_pool(), units, sealer.as_ref()).await,
-        };
         if let Some(e) = &outcome.failure {
             tracing::error!(batch.size = n, error = %e, "write batch failed");
         }
