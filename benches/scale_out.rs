@@ -11,7 +11,8 @@
 //! Run (CI check, debug):  `cargo bench --profile dev --bench scale_out -- --check`
 //! Options: `--database postgres://…` (a server; a fresh database is made
 //! and dropped), `--instances 1,2,3`, `--writes N`, `--callers N`,
-//! `--runs N`. The load generator runs on the same machine and shares its
+//! `--runs N`, `--first-only` (all traffic to the first instance, the
+//! others idle: tells the cost of more processes from that of sharing). The load generator runs on the same machine and shares its
 //! cores with the instances and PostgreSQL.
 
 #![expect(
@@ -71,6 +72,7 @@ struct Options {
     writes: usize,
     callers: usize,
     runs: usize,
+    first_only: bool,
 }
 
 fn options() -> Options {
@@ -85,6 +87,7 @@ fn options() -> Options {
         writes: value("--writes").map_or(if check { 600 } else { 3_000 }, |v| v.parse().unwrap()),
         callers: value("--callers").map_or(if check { 600 } else { 64 }, |v| v.parse().unwrap()),
         runs: value("--runs").map_or(if check { 1 } else { 3 }, |v| v.parse().unwrap()),
+        first_only: args.iter().any(|a| a == "--first-only"),
     }
 }
 
@@ -396,7 +399,11 @@ async fn main() {
     let mut serial = 0;
     for &n in &opts.instances {
         let instances: Vec<Instance> = (1..=n).map(|i| Instance::start(setup.env(i))).collect();
-        let bases: Vec<String> = instances.iter().map(|i| i.base.clone()).collect();
+        let mut bases: Vec<String> = instances.iter().map(|i| i.base.clone()).collect();
+        if opts.first_only {
+            // Diagnosis: the other instances run but get no traffic.
+            bases.truncate(1);
+        }
         for (workload, citizens) in [
             ("hot keys (5 citizens)", &setup.hot),
             ("spread (1,000 citizens)", &setup.spread),
