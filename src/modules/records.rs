@@ -217,9 +217,8 @@ async fn write_one(
     ctx: &Context,
 ) -> Result<(), ModuleError> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    identity_store::lock_account(tx, &account.account_id).await?;
     // The citizen may have been erased since the batch was checked.
-    if identity_store::account_by_id_tx(tx, &account.account_id)
+    if identity_store::lock_account(tx, &account.account_id)
         .await?
         .is_none_or(|a| a.status == Status::Erased)
     {
@@ -227,6 +226,7 @@ async fn write_one(
     }
     let (dek, dek_version) = citizen::data_key(tx, &deps.keys.vault, &account.account_id, now).await?;
     let existing = stored::record_tx(tx, &collection.name, &account.account_id, &w.record).await?;
+    let mut sealed_rows = Vec::with_capacity(w.values.len());
     for (name, value) in &w.values {
         match value {
             Some(value) => {
@@ -242,25 +242,23 @@ async fn write_one(
                     record_version,
                     value.as_bytes(),
                 )?;
-                stored::upsert_record_field(
-                    tx,
-                    &RecordFieldRow {
-                        collection: collection.name.clone(),
-                        account_id: account.account_id.clone(),
-                        record_id: w.record.clone(),
-                        field: name.clone(),
-                        record_version,
-                        sealed,
-                        updated_at: now,
-                    },
-                )
-                .await?;
+                sealed_rows.push(RecordFieldRow {
+                    collection: collection.name.clone(),
+                    account_id: account.account_id.clone(),
+                    record_id: w.record.clone(),
+                    field: name.clone(),
+                    record_version,
+                    sealed,
+                    updated_at: now,
+                });
             }
             None => {
                 stored::delete_record_field(tx, &collection.name, &account.account_id, &w.record, name).await?;
             }
         }
     }
+    // All of the record's new values in one statement.
+    stored::upsert_record_fields(tx, &sealed_rows).await?;
     let names: Vec<&str> = w.values.keys().map(String::as_str).collect();
     let mut event = Event::new(
         module.actor(),

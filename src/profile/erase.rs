@@ -52,8 +52,7 @@ pub async fn erase(
     writer
         .write::<(), EraseError, _>(move |tx| {
             Box::pin(async move {
-                identity_store::lock_account(tx, &account_id).await?;
-                let current = identity_store::account_by_id_tx(tx, &account_id).await?;
+                let current = identity_store::lock_account(tx, &account_id).await?;
                 if current.as_ref().is_none_or(|a| a.status == Status::Erased) {
                     return Err(EraseError::AlreadyErased);
                 }

@@ -292,10 +292,9 @@ async fn write(
         .write::<Vec<&'static str>, ProfileError, _>(move |tx| {
             Box::pin(async move {
                 let now = time::OffsetDateTime::now_utc().unix_timestamp();
-                identity_store::lock_account(tx, &citizen.account_id).await?;
                 // Erased (or no longer a citizen) since the request began: a
                 // write must not bring a data key back.
-                let live = identity_store::account_by_id_tx(tx, &citizen.account_id).await?;
+                let live = identity_store::lock_account(tx, &citizen.account_id).await?;
                 if live.is_none_or(|a| a.kind != AccountKind::Citizen || a.status == Status::Erased) {
                     return Err(ProfileError::NotFound);
                 }

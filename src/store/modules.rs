@@ -132,23 +132,30 @@ pub async fn collection(db: &Db, name: &str) -> Result<Option<CollectionRow>, St
     })
 }
 
-pub async fn upsert_record_field(tx: &mut Tx<'_>, row: &RecordFieldRow) -> Result<(), StoreError> {
-    let r = row;
+/// Stores sealed record fields (each key at most once), replacing those
+/// that exist, in one statement.
+pub async fn upsert_record_fields(tx: &mut Tx<'_>, rows: &[RecordFieldRow]) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
     on_tx!(tx, |conn| {
-        sqlx::query(
-            "insert into record_field (collection, account_id, record_id, field, record_version, sealed, updated_at) \
-             values ($1, $2, $3, $4, $5, $6, $7) on conflict (collection, account_id, record_id, field) do update \
+        let mut q = sqlx::QueryBuilder::new(
+            "insert into record_field (collection, account_id, record_id, field, record_version, sealed, updated_at) ",
+        );
+        q.push_values(rows, |mut b, r| {
+            b.push_bind(&r.collection)
+                .push_bind(&r.account_id)
+                .push_bind(&r.record_id)
+                .push_bind(&r.field)
+                .push_bind(r.record_version)
+                .push_bind(&r.sealed)
+                .push_bind(r.updated_at);
+        });
+        q.push(
+            " on conflict (collection, account_id, record_id, field) do update \
              set record_version = excluded.record_version, sealed = excluded.sealed, updated_at = excluded.updated_at",
-        )
-        .bind(&r.collection)
-        .bind(&r.account_id)
-        .bind(&r.record_id)
-        .bind(&r.field)
-        .bind(r.record_version)
-        .bind(&r.sealed)
-        .bind(r.updated_at)
-        .execute(conn)
-        .await?;
+        );
+        q.build().execute(conn).await?;
         Ok(())
     })
 }

@@ -142,26 +142,22 @@ pub async fn set_nik_index(tx: &mut Tx<'_>, account_id: &str, index: &[u8], now:
     })
 }
 
-/// Serialises changes to one account's passkeys (PostgreSQL row lock; the
-/// SQLite writer is already alone).
-pub async fn lock_account(tx: &mut Tx<'_>, account_id: &str) -> Result<(), StoreError> {
-    // The one statement that differs: SQLite's writer already holds the
-    // database lock (BEGIN IMMEDIATE); PostgreSQL locks the account row.
-    match tx.conn().await? {
+/// Locks one account for the rest of the unit and reads it, in one
+/// statement (PostgreSQL: a row lock, which outside transactions respect
+/// too; the SQLite writer already holds the database's write lock).
+pub async fn lock_account(tx: &mut Tx<'_>, account_id: &str) -> Result<Option<AccountRow>, StoreError> {
+    // The one statement that differs: `for update` on PostgreSQL.
+    let row = match tx.conn().await? {
         Conn::Sqlite(conn) => {
-            sqlx::query("select 1 from account where account_id = $1")
-                .bind(account_id)
-                .execute(conn)
-                .await?;
+            let sql = sqlx::AssertSqlSafe(format!("{ACCOUNT} where account_id = $1"));
+            sqlx::query_as(sql).bind(account_id).fetch_optional(conn).await?
         }
         Conn::Postgres(conn) => {
-            sqlx::query("select 1 from account where account_id = $1 for update")
-                .bind(account_id)
-                .execute(conn)
-                .await?;
+            let sql = sqlx::AssertSqlSafe(format!("{ACCOUNT} where account_id = $1 for update"));
+            sqlx::query_as(sql).bind(account_id).fetch_optional(conn).await?
         }
-    }
-    Ok(())
+    };
+    Ok(row)
 }
 
 /// Accounts whose NIK or name still sit in plaintext columns.
