@@ -397,19 +397,22 @@ async fn main() {
     );
     let mut failed = false;
     let mut serial = 0;
-    for &n in &opts.instances {
-        let instances: Vec<Instance> = (1..=n).map(|i| Instance::start(setup.env(i))).collect();
-        let mut bases: Vec<String> = instances.iter().map(|i| i.base.clone()).collect();
-        if opts.first_only {
-            // Diagnosis: the other instances run but get no traffic.
-            bases.truncate(1);
-        }
-        for (workload, citizens) in [
-            ("hot keys (5 citizens)", &setup.hot),
-            ("spread (1,000 citizens)", &setup.spread),
-        ] {
-            let mut rates = Vec::new();
-            for _ in 0..opts.runs {
+    let workloads = [
+        ("hot keys (5 citizens)", &setup.hot),
+        ("spread (1,000 citizens)", &setup.spread),
+    ];
+    // Rates by (instances, workload). Rounds interleave the instance
+    // counts, so a drift of the machine weighs on all of them alike.
+    let mut rates: std::collections::BTreeMap<(usize, usize), Vec<f64>> = std::collections::BTreeMap::new();
+    for _ in 0..opts.runs {
+        for &n in &opts.instances {
+            let instances: Vec<Instance> = (1..=n).map(|i| Instance::start(setup.env(i))).collect();
+            let mut bases: Vec<String> = instances.iter().map(|i| i.base.clone()).collect();
+            if opts.first_only {
+                // Diagnosis: the other instances run but get no traffic.
+                bases.truncate(1);
+            }
+            for (w, (workload, citizens)) in workloads.iter().enumerate() {
                 serial += 1;
                 let tag = format!("r{serial}");
                 let counted = writer_counts(&bases).await;
@@ -429,12 +432,19 @@ async fn main() {
                     stored.as_ref().map_or_else(|e| e.clone(), |()| "all".to_owned()),
                     units as f64 / batches.max(1) as f64
                 );
-                rates.push(run.per_second);
+                rates.entry((n, w)).or_default().push(run.per_second);
             }
-            println!("{n} instance(s), {workload}: median {:.0} writes/s", median(rates));
+            for i in instances {
+                i.stop();
+            }
         }
-        for i in instances {
-            i.stop();
+    }
+    for (w, (workload, _)) in workloads.iter().enumerate() {
+        let one = rates.get(&(1, w)).map(|r| median(r.clone()));
+        for &n in &opts.instances {
+            let m = median(rates.get(&(n, w)).cloned().unwrap_or_default());
+            let share = one.map_or(String::new(), |o| format!(" ({:.0} % of one instance)", 100.0 * m / o));
+            println!("{n} instance(s), {workload}: median {m:.0} writes/s{share}");
         }
     }
     drop_database(&opts.server, &name).await;
