@@ -414,3 +414,55 @@ async fn check_mode_refuses_pending_migrations_and_changes_nothing() {
     let app = sandbox.serve();
     assert_eq!(app.get("/readyz").await.status(), 200);
 }
+
+/// The database out of reach: a write is answered 503 with Retry-After
+/// (never 500, never left to time out), and once the database is back the
+/// same instance writes again by itself.
+#[cfg_attr(
+    jaga_no_postgres,
+    ignore = "PostgreSQL variant skipped: JAGA_TEST_POSTGRES_URL is not set"
+)]
+#[tokio::test]
+async fn an_unreachable_database_is_answered_503_and_writes_resume_after() {
+    let sandbox = Sandbox::new(Backend::Postgres).await;
+    let key = add_module(&sandbox, "antrian");
+    let app = sandbox.serve();
+    define_tickets(&app, &key).await;
+    let pseudonym = citizen(&app, "3171015207990007", "Siti Aminah").await;
+    let write = |n: u32| {
+        app.client
+            .put(app.url(&format!("/api/collections/antrian.ticket/records/{pseudonym}/u-{n}")))
+            .bearer_auth(&key)
+            .json(&json!({ "values": { "queue_number": format!("A-{n}") } }))
+            .send()
+    };
+    assert_eq!(write(1).await.unwrap().status(), 204);
+    sandbox.pg().unwrap().cut_off().await;
+    let resp = write(2).await.unwrap();
+    if resp.status() != 503 {
+        panic!(
+            "{}: {}\n{}",
+            resp.status(),
+            resp.text().await.unwrap_or_default(),
+            app.logs()
+        );
+    }
+    assert_eq!(resp.headers()["retry-after"], "1");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"], "unavailable");
+    sandbox.pg().unwrap().reconnect().await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = write(3).await.unwrap().status();
+        if status == 204 {
+            break;
+        }
+        assert_eq!(status, 503);
+        assert!(Instant::now() < deadline, "no write after the database came back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let stored = sandbox
+        .sql_count("select count(distinct record_id) from record_field where record_id in ('u-1', 'u-3')")
+        .await;
+    assert_eq!(stored, 2);
+}

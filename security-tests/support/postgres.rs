@@ -91,6 +91,16 @@ impl Database {
             .unwrap();
     }
 
+    /// Accepts connections again (after [`Database::cut_off`]).
+    pub async fn reconnect(&self) {
+        let mut conn = admin_on(&self.server).await;
+        let sql = format!("alter database {} allow_connections true", self.name);
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+
     pub async fn drop(self) {
         let mut conn = admin_on(&self.server).await;
         let sql = format!("drop database if exists {} with (force)", self.name);

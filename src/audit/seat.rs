@@ -110,7 +110,12 @@ impl Seat {
     /// Stores `row` under the lease. Call only while [`Seat::hold`] is true.
     pub async fn store(&mut self, row: CheckpointRow) -> Result<Stored, AuditError> {
         let inserted = match &mut self.lease {
-            Some(Lease::Alone) | None => {
+            None => {
+                return Err(AuditError::Store(StoreError::Corrupt(
+                    "a checkpoint may be stored only under the signer lease".into(),
+                )));
+            }
+            Some(Lease::Alone) => {
                 let row = row.clone();
                 self.writer
                     .write(move |tx| Box::pin(async move { stored::insert_checkpoint(tx, &row).await }))

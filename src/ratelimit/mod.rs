@@ -296,7 +296,9 @@ impl Limits {
                 }
             }
             Err(not_until) => {
-                let wait = not_until.wait_time_from(self.clock.now()).as_secs().max(1);
+                // Rounded up: a client that waits exactly this long is let in.
+                let wait_ms = not_until.wait_time_from(self.clock.now()).as_millis();
+                let wait = u64::try_from(wait_ms.div_ceil(1000)).unwrap_or(u64::MAX).max(1);
                 Decision {
                     policy,
                     remaining: 0,

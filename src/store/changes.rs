@@ -59,7 +59,7 @@ pub async fn announce(db: &Db, change: Change) -> Result<(), StoreError> {
 pub fn listen(db: &Db) -> mpsc::Receiver<Change> {
     let (tx, rx) = mpsc::channel(16);
     if let Db::Postgres(pg) = db {
-        let pool = pg.pool().clone();
+        let pool = pg.listen_pool().clone();
         tokio::spawn(async move {
             let mut first = true;
             loop {
@@ -77,6 +77,8 @@ pub fn listen(db: &Db) -> mpsc::Receiver<Change> {
                             }
                         }
                     }
+                    // The database was closed: the instance is stopping.
+                    Err(sqlx::Error::PoolClosed) => return,
                     Err(e) => tracing::warn!(error = %e, "could not listen for shared-state changes; will retry"),
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
@@ -102,6 +104,7 @@ async fn relay(listener: &mut PgListener, tx: &mpsc::Sender<Change>) -> bool {
                 tracing::warn!("the shared-state listener lost its connection; listening again");
                 return true;
             }
+            Err(sqlx::Error::PoolClosed) => return false,
             Err(e) => {
                 tracing::warn!(error = %e, "the shared-state listener failed; listening again");
                 return true;

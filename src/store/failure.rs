@@ -20,10 +20,13 @@ const TRANSIENT: [&str; 3] = ["40P01", "40001", "55P03"];
 
 /// SQLSTATE classes and codes that mean the server cannot take the work
 /// right now: connection exceptions (08), `read_only_sql_transaction` (a
-/// standby not yet promoted), `too_many_connections`, and operator
-/// intervention (57: shutting down, starting up, terminated).
+/// standby not yet promoted), `too_many_connections`, operator
+/// intervention (57: shutting down, starting up, terminated), and
+/// `object_not_in_prerequisite_state`, which is how a database closed to
+/// new connections (`allow_connections = false`, as during maintenance)
+/// refuses one.
 fn unavailable_code(code: &str) -> bool {
-    code.starts_with("08") || code.starts_with("57") || code == "25006" || code == "53300"
+    code.starts_with("08") || code.starts_with("57") || ["25006", "53300", "55000"].contains(&code)
 }
 
 fn pg_code<'a>(e: &'a (dyn Error + 'static)) -> Option<&'a str> {

@@ -8,8 +8,14 @@
 //!
 //! SQLite has one instance per file, which holds every lease.
 
+use std::time::Duration;
+
 use sqlx::Connection as _;
 use sqlx::postgres::PgConnection;
+
+/// How long the lease's connection may take to answer before the lease
+/// counts as lost (a half-open connection must not stall the signer).
+const ANSWER_WITHIN: Duration = Duration::from_secs(5);
 
 use super::audit::CheckpointRow;
 use super::{Db, StoreError};
@@ -63,7 +69,9 @@ impl Lease {
     pub async fn alive(&mut self) -> bool {
         match self {
             Lease::Alone => true,
-            Lease::Postgres { conn, .. } => conn.ping().await.is_ok(),
+            Lease::Postgres { conn, .. } => {
+                matches!(tokio::time::timeout(ANSWER_WITHIN, conn.ping()).await, Ok(Ok(())))
+            }
         }
     }
 
@@ -77,14 +85,16 @@ impl Lease {
                 "a SQLite lease stores checkpoints through the writer".into(),
             ));
         };
-        let inserted = sqlx::query(super::audit::INSERT_CHECKPOINT)
+        let insert = sqlx::query(super::audit::INSERT_CHECKPOINT)
             .bind(row.tree_size)
             .bind(&row.root_hash)
             .bind(row.time_s)
             .bind(&row.note)
             .bind(&row.frontier)
-            .execute(conn)
-            .await?
+            .execute(conn);
+        let inserted = tokio::time::timeout(ANSWER_WITHIN, insert)
+            .await
+            .map_err(|_| StoreError::Unavailable("the signer lease's connection does not answer".into()))??
             .rows_affected();
         Ok(inserted > 0)
     }

@@ -17,6 +17,9 @@ pub struct PgDb {
     pool: PgPool,
     /// The writer's own connection, so readers cannot starve it.
     write: PgPool,
+    /// The shared-state listener's own connection (made when first used),
+    /// so that it never takes one from the readers.
+    listen: PgPool,
 }
 
 impl PgDb {
@@ -26,12 +29,18 @@ impl PgDb {
             .acquire_timeout(Duration::from_secs(5))
             .connect(url)
             .await?;
+        // A database out of reach fails a batch within 5 s; the writer
+        // then answers 503 rather than letting requests time out.
         let write = PgPoolOptions::new()
             .max_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(Duration::from_secs(5))
             .connect(url)
             .await?;
-        Ok(Self { pool, write })
+        let listen = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_lazy(url)?;
+        Ok(Self { pool, write, listen })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -40,6 +49,10 @@ impl PgDb {
 
     pub fn write_pool(&self) -> &PgPool {
         &self.write
+    }
+
+    pub fn listen_pool(&self) -> &PgPool {
+        &self.listen
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
@@ -51,7 +64,10 @@ impl PgDb {
 
     /// Refuses a database on which an embedded migration is missing, failed
     /// or differs, without changing anything (the service role may hold no
-    /// DDL privilege; the owner runs `jaga migrate`).
+    /// DDL privilege; the owner runs `jaga migrate`). Migrations newer than
+    /// this binary are accepted on purpose: during a rolling upgrade the
+    /// owner migrates first (migrations only add), and the instances still
+    /// on the previous release keep running until they are replaced.
     pub async fn check_migrations(&self) -> Result<(), StoreError> {
         let applied: Vec<(i64, Vec<u8>)> =
             sqlx::query_as("select version, checksum from _sqlx_migrations where success order by version")
@@ -95,6 +111,7 @@ impl PgDb {
     pub async fn close(&self) {
         self.pool.close().await;
         self.write.close().await;
+        self.listen.close().await;
     }
 }
 

@@ -146,18 +146,14 @@ pub(super) async fn run_batch<DB: Backend>(
     };
     let mut pending = units.into_iter();
     while let Some(unit) = pending.next() {
-        if let Err(e) = run_unit::<DB>(&mut batch, unit, &mut ran).await {
+        if let Err((e, failed)) = run_unit::<DB>(&mut batch, unit, &mut ran).await {
             // The batch transaction can no longer be trusted: nothing of it
-            // is kept. Units that were refused on their own terms keep their
-            // answer; every other one (and those not yet run) is run again
-            // or told.
+            // is kept, not even the refused units' durable audit rows. Every
+            // unit (the one that failed, those run and those not yet run) is
+            // run again or told.
             tracing::error!(error = %e, "rollback to savepoint failed; abandoning the batch");
-            answer_refused(ran.refused);
-            let mut rest: Vec<Unit> = ran
-                .done
-                .into_iter()
-                .chain(ran.again.into_iter().map(|(u, _)| u))
-                .collect();
+            let mut rest = ran.abandon();
+            rest.extend(failed);
             rest.extend(pending);
             return Outcome {
                 units: count,
@@ -171,11 +167,10 @@ pub(super) async fn run_batch<DB: Backend>(
             Ok(t) => tip = Some(t),
             Err(e) => {
                 drop(batch);
-                answer_refused(ran.refused);
-                let mut outcome = all_again(ran.done, e);
-                outcome.again.extend(ran.again);
-                outcome.units = count;
-                return outcome;
+                return Outcome {
+                    units: count,
+                    ..all_again(ran.abandon(), e)
+                };
             }
         }
     }
@@ -203,20 +198,36 @@ struct Ran {
     events: Vec<EventRow>,
 }
 
+impl Ran {
+    /// Every unit of a batch that will not commit: all of them can run
+    /// again (a refused unit's refusal is only told once its durable audit
+    /// rows are stored).
+    fn abandon(self) -> Vec<Unit> {
+        self.done
+            .into_iter()
+            .chain(self.refused)
+            .chain(self.again.into_iter().map(|(u, _)| u))
+            .collect()
+    }
+}
+
 /// Runs one unit inside its savepoint. A failed or panicking unit is
 /// rolled back alone (keeping its durable audit rows, unless it is to run
-/// again); an error here means the rollback itself failed and the batch
-/// cannot go on.
-async fn run_unit<DB: Backend>(batch: &mut DB::Connection, mut unit: Unit, ran: &mut Ran) -> Result<(), StoreError> {
+/// again). An error here means the rollback itself failed and the batch
+/// cannot go on; the unit comes back with it (unless it was answered).
+async fn run_unit<DB: Backend>(
+    batch: &mut DB::Connection,
+    mut unit: Unit,
+    ran: &mut Ran,
+) -> Result<(), (StoreError, Option<Unit>)> {
     let mut tx = Tx::new(DB::tx_conn(batch));
     // A panicking unit fails alone; the writer and the batch go on.
     let attempt = match AssertUnwindSafe(unit.run(&mut tx)).catch_unwind().await {
         Ok(attempt) => attempt,
         Err(_) => {
             tracing::error!("a unit of work panicked; it was rolled back");
-            tx.rollback().await?;
             unit.finish(Ok(()));
-            return Ok(());
+            return tx.rollback().await.map(|_| ()).map_err(|e| (e, None));
         }
     };
     match attempt {
@@ -229,31 +240,39 @@ async fn run_unit<DB: Backend>(batch: &mut DB::Connection, mut unit: Unit, ran: 
             // On PostgreSQL a unit that swallowed a failed statement leaves
             // the transaction aborted: undo the unit, report the error, and
             // go on if the savepoint recovers.
-            Err(e) => {
-                let kept = tx.rollback().await;
-                if worth_again(&e) {
+            Err(e) => match tx.rollback().await {
+                Ok(kept) if worth_again(&e) => {
+                    drop(kept);
                     ran.again.push((unit, e));
-                } else {
-                    unit.finish(Err(e));
+                    Ok(())
                 }
-                kept.map(|_| ())
-            }
+                Ok(kept) => {
+                    ran.events.extend(kept);
+                    unit.finish(Err(e));
+                    Ok(())
+                }
+                Err(rollback) => Err((rollback, Some(unit))),
+            },
         },
-        Attempt::Refused => {
-            let kept = tx.rollback().await?;
-            ran.events.extend(kept);
-            ran.refused.push(unit);
-            Ok(())
-        }
-        Attempt::Transient => {
+        Attempt::Refused => match tx.rollback().await {
+            Ok(kept) => {
+                ran.events.extend(kept);
+                ran.refused.push(unit);
+                Ok(())
+            }
+            Err(e) => Err((e, Some(unit))),
+        },
+        Attempt::Transient => match tx.rollback().await {
             // Its durable rows are dropped too: the next attempt writes its own.
-            tx.rollback().await?;
-            ran.again.push((
-                unit,
-                StoreError::Unavailable("deadlock or serialization failure".into()),
-            ));
-            Ok(())
-        }
+            Ok(_) => {
+                ran.again.push((
+                    unit,
+                    StoreError::Unavailable("deadlock, serialization failure or database unavailable".into()),
+                ));
+                Ok(())
+            }
+            Err(e) => Err((e, Some(unit))),
+        },
     }
 }
 

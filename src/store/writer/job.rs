@@ -2,10 +2,12 @@
 //! again after a deadlock or a serialization failure (it is cloned for each
 //! attempt), its latest result, and the channel its caller waits on.
 
+use std::time::Instant;
+
 use tokio::sync::oneshot;
 
 use super::BoxFuture;
-use crate::store::{StoreError, Tx, is_transient};
+use crate::store::{StoreError, Tx, is_transient, is_unavailable};
 
 /// How one attempt of a unit ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,7 +17,8 @@ pub(super) enum Attempt {
     /// It failed on its own terms: rolled back, its durable audit rows kept,
     /// its caller told after the commit.
     Refused,
-    /// It met a deadlock or a serialization failure: rolled back whole, to
+    /// It met a deadlock or a serialization failure, or the database could
+    /// not take the work (a standby refusing writes): rolled back whole, to
     /// be run again in a later batch.
     Transient,
 }
@@ -24,8 +27,12 @@ pub(super) trait Job: Send {
     /// Runs the work once inside `tx` and keeps its result.
     fn run<'t, 'c>(&'t mut self, tx: &'t mut Tx<'c>) -> BoxFuture<'t, Attempt>;
 
-    /// How many attempts have run.
-    fn attempts(&self) -> u32;
+    /// Counts one more failed attempt (run or not: a batch that could not
+    /// start counts too) and returns how many there have been.
+    fn failed_attempt(&mut self) -> u32;
+
+    /// When the caller handed the unit over.
+    fn since(&self) -> Instant;
 
     /// Answers the caller: the unit's own result if it was refused, else the
     /// batch's outcome (`Ok` once committed).
@@ -38,7 +45,8 @@ pub(super) struct Typed<T, E, F> {
     work: F,
     result: Option<Result<T, E>>,
     answer: oneshot::Sender<Result<T, E>>,
-    attempts: u32,
+    failed: u32,
+    since: Instant,
 }
 
 impl<T, E, F> Typed<T, E, F> {
@@ -47,7 +55,8 @@ impl<T, E, F> Typed<T, E, F> {
             work,
             result: None,
             answer,
-            attempts: 0,
+            failed: 0,
+            since: Instant::now(),
         }
     }
 }
@@ -60,12 +69,11 @@ where
 {
     fn run<'t, 'c>(&'t mut self, tx: &'t mut Tx<'c>) -> BoxFuture<'t, Attempt> {
         Box::pin(async move {
-            self.attempts += 1;
             self.result = None;
             let result = (self.work.clone())(tx).await;
             let attempt = match &result {
                 Ok(_) => Attempt::Done,
-                Err(e) if is_transient(e) => Attempt::Transient,
+                Err(e) if is_transient(e) || is_unavailable(e) => Attempt::Transient,
                 Err(_) => Attempt::Refused,
             };
             self.result = Some(result);
@@ -73,8 +81,13 @@ where
         })
     }
 
-    fn attempts(&self) -> u32 {
-        self.attempts
+    fn failed_attempt(&mut self) -> u32 {
+        self.failed += 1;
+        self.failed
+    }
+
+    fn since(&self) -> Instant {
+        self.since
     }
 
     fn finish(self: Box<Self>, batch: Result<(), StoreError>) {

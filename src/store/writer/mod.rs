@@ -44,8 +44,11 @@ pub use batch::Sealer;
 const MAX_BATCH_SQLITE: usize = 1024;
 const MAX_BATCH_POSTGRES: usize = 50;
 
-/// Attempts per unit before its caller hears the failure (then 503).
+/// Attempts per unit before its caller hears the failure (then 503)…
 const MAX_ATTEMPTS: u32 = 5;
+/// …or once it has waited this long since it was handed over, so that a
+/// database out of reach is answered 503 well before the request times out.
+const GIVE_UP_AFTER: Duration = Duration::from_secs(5);
 /// Backoff before attempt n+1: uniformly random in [0, BASE · 2ⁿ], capped.
 const BACKOFF_BASE: Duration = Duration::from_millis(10);
 const BACKOFF_CAP: Duration = Duration::from_millis(400);
@@ -133,9 +136,9 @@ struct Delayed(VecDeque<(Instant, Unit)>);
 
 impl Delayed {
     /// Schedules `unit` again, or answers `failure` if it has had its attempts.
-    fn again(&mut self, unit: Unit, failure: StoreError, stats: &Stats) {
-        let attempts = unit.attempts();
-        if attempts >= MAX_ATTEMPTS {
+    fn again(&mut self, mut unit: Unit, failure: StoreError, stats: &Stats) {
+        let attempts = unit.failed_attempt();
+        if attempts >= MAX_ATTEMPTS || unit.since().elapsed() >= GIVE_UP_AFTER {
             stats.given_up.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(attempts, error = %failure, "a unit of work kept failing; giving up");
             unit.finish(Err(StoreError::Unavailable(failure.to_string())));
@@ -152,11 +155,13 @@ impl Delayed {
         self.0.front().map(|(t, _)| *t)
     }
 
-    /// Moves the units that are due into `batch` (ahead of new ones).
+    /// Moves the units that are due into `batch` (ahead of new ones),
+    /// keeping the batch at most `max` units.
     fn take_due(&mut self, batch: &mut Vec<Unit>, max: usize) {
         let now = Instant::now();
+        let room = max.saturating_sub(batch.len());
         let mut due = Vec::new();
-        while due.len() < max
+        while due.len() < room
             && let Some((at, _)) = self.0.front()
             && *at <= now
             && let Some((_, unit)) = self.0.pop_front()
@@ -189,20 +194,26 @@ async fn run(db: Db, sealer: Arc<dyn Sealer>, mut rx: mpsc::Receiver<Unit>, stat
     let mut delayed = Delayed::default();
     let mut open = true;
     loop {
-        if open {
-            let wake = delayed.next_at();
-            tokio::select! {
-                n = rx.recv_many(&mut batch, max) => open = n > 0,
-                () = sleep_until(wake), if wake.is_some() => {}
-            }
-        } else if let Some(at) = delayed.next_at() {
-            tokio::time::sleep_until(at).await;
-        } else if batch.is_empty() {
-            return;
-        }
+        // Units due for another attempt go first, then new ones.
         delayed.take_due(&mut batch, max);
         if batch.is_empty() {
+            if open {
+                let wake = delayed.next_at();
+                tokio::select! {
+                    n = rx.recv_many(&mut batch, max) => open = n > 0,
+                    () = sleep_until(wake), if wake.is_some() => {}
+                }
+            } else if let Some(at) = delayed.next_at() {
+                tokio::time::sleep_until(at).await;
+            } else {
+                return;
+            }
             continue;
+        }
+        while batch.len() < max
+            && let Ok(unit) = rx.try_recv()
+        {
+            batch.push(unit);
         }
         let units = std::mem::take(&mut batch);
         let outcome = match &db {
