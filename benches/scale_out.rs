@@ -29,12 +29,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use jaga::app::{App, AppState};
+use jaga::app::App;
 use jaga::audit::Context;
 use jaga::config::{Config, Layers};
 use jaga::keys::KeyRing;
 use jaga::modules::collection::{self, Classification, FieldDef};
 use sqlx::Connection as _;
+
+#[path = "support/mod.rs"]
+mod support;
+use support::citizen;
 
 const BIN: &str = env!("CARGO_BIN_EXE_jaga");
 const COLLECTION: &str = "antrian.ticket";
@@ -203,36 +207,6 @@ async fn seed(dir: tempfile::TempDir, url: String) -> Setup {
         spread: all,
         ..partial
     }
-}
-
-/// An active citizen account (no passkey: modules keep records about it).
-async fn citizen(state: &AppState, i: usize) -> String {
-    use jaga::identity::{AccountId, AccountKind, Pseudonym, UserHandle};
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let row = jaga::store::identity::AccountRow {
-        account_id: AccountId::generate().unwrap().as_str().to_owned(),
-        kind: AccountKind::Citizen,
-        user_handle: UserHandle::generate().unwrap().0.to_vec(),
-        pseudonym: Pseudonym::generate(AccountKind::Citizen).unwrap().as_str().to_owned(),
-        status: jaga::account::Status::Active,
-        verified: i.is_multiple_of(2),
-        flag: None,
-        display_name: String::new(),
-        nik: None,
-        nik_index: None,
-        unit: None,
-        created_at: now,
-        updated_at: now,
-    };
-    let pseudonym = row.pseudonym.clone();
-    state
-        .writer
-        .write::<(), jaga::store::StoreError, _>(move |tx| {
-            Box::pin(async move { jaga::store::identity::insert_account(tx, &row).await })
-        })
-        .await
-        .unwrap();
-    pseudonym
 }
 
 /// A running `jaga serve` process.

@@ -33,6 +33,10 @@ use jaga::keys::KeyRing;
 use jaga::modules::collection::{self, Classification, FieldDef};
 use jaga::modules::records::{self, RecordWrite};
 
+#[path = "support/mod.rs"]
+mod support;
+use support::citizen;
+
 const RUNS: usize = 5;
 const RUN_TIME: Duration = Duration::from_secs(4);
 const CALLERS: usize = 64;
@@ -93,36 +97,6 @@ struct Serving {
     log: jaga::telemetry::LogWriter,
     handle: axum_server::Handle<std::net::SocketAddr>,
     serving: tokio::task::JoinHandle<Result<(), jaga::http::server::ServeError>>,
-}
-
-/// An active citizen account (no passkey: only its records are read here).
-async fn citizen(state: &AppState, i: usize) -> String {
-    use jaga::identity::{AccountId, AccountKind, Pseudonym, UserHandle};
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let row = jaga::store::identity::AccountRow {
-        account_id: AccountId::generate().unwrap().as_str().to_owned(),
-        kind: jaga::account::AccountKind::Citizen,
-        user_handle: UserHandle::generate().unwrap().0.to_vec(),
-        pseudonym: Pseudonym::generate(AccountKind::Citizen).unwrap().as_str().to_owned(),
-        status: jaga::account::Status::Active,
-        verified: i.is_multiple_of(2),
-        flag: None,
-        display_name: String::new(),
-        nik: None,
-        nik_index: None,
-        unit: None,
-        created_at: now,
-        updated_at: now,
-    };
-    let pseudonym = row.pseudonym.clone();
-    state
-        .writer
-        .write::<(), jaga::store::StoreError, _>(move |tx| {
-            Box::pin(async move { jaga::store::identity::insert_account(tx, &row).await })
-        })
-        .await
-        .unwrap();
-    pseudonym
 }
 
 /// Citizens (accounts only: the profile is not what is read here) and one
