@@ -13,6 +13,14 @@ use sqlx::postgres::PgDatabaseError;
 
 use super::StoreError;
 
+/// Why the database could not take the work now, as the source of
+/// [`StoreError::Unavailable`]: a type of its own so that the error chain
+/// shows it even through `transparent` wrappers, which skip the
+/// `StoreError` itself.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct Unavailable(pub String);
+
 /// SQLSTATEs after which the same work, run again, can succeed and nothing
 /// of the failed attempt was kept: `deadlock_detected`,
 /// `serialization_failure`, `lock_not_available`.
@@ -90,7 +98,7 @@ pub fn is_unavailable(e: &(dyn Error + 'static)) -> bool {
         if let Some(s) = sqlx_error(e) {
             return lost_connection(s) || pg_code(s).is_some_and(|c| unavailable_code(c) || TRANSIENT.contains(&c));
         }
-        matches!(e.downcast_ref::<StoreError>(), Some(StoreError::Unavailable(_)))
+        e.is::<Unavailable>()
     })
 }
 
@@ -128,8 +136,14 @@ mod tests {
     }
 
     #[test]
-    fn unavailable_variant_counts() {
-        assert!(is_unavailable(&StoreError::Unavailable("retries exhausted".into())));
+    fn unavailable_variant_counts_even_through_transparent_wrappers() {
+        assert!(is_unavailable(&StoreError::unavailable("retries exhausted")));
+        // A `transparent` wrapper's `source()` skips the `StoreError`
+        // itself: the variant must still be found (a giving-up writer
+        // was answered 500 during a failover when it was not).
+        let e = Wrapping::from(Outer::from(StoreError::unavailable("retries exhausted")));
+        assert!(is_unavailable(&e));
+        assert!(!is_transient(&e));
     }
 
     #[test]

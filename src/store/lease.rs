@@ -94,7 +94,7 @@ impl Lease {
             .execute(conn);
         let inserted = tokio::time::timeout(ANSWER_WITHIN, insert)
             .await
-            .map_err(|_| StoreError::Unavailable("the signer lease's connection does not answer".into()))??
+            .map_err(|_| StoreError::unavailable("the signer lease's connection does not answer"))??
             .rows_affected();
         Ok(inserted > 0)
     }

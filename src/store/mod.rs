@@ -69,10 +69,15 @@ pub enum StoreError {
     /// The database could not take the work now (connection lost, a
     /// standby not yet promoted, conflicts that outlived their retries).
     #[error("the database is not available: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] failure::Unavailable),
 }
 
 impl StoreError {
+    /// The database cannot take the work now: the caller hears 503.
+    pub fn unavailable(why: impl Into<String>) -> Self {
+        Self::Unavailable(failure::Unavailable(why.into()))
+    }
+
     /// Maps a unique-constraint violation to [`StoreError::Conflict`]: the
     /// callers check first inside the same transaction, so a violation
     /// means another instance won a race for the same value.

@@ -267,7 +267,7 @@ async fn run_unit<DB: Backend>(
             Ok(_) => {
                 ran.again.push((
                     unit,
-                    StoreError::Unavailable("deadlock, serialization failure or database unavailable".into()),
+                    StoreError::unavailable("deadlock, serialization failure or database unavailable"),
                 ));
                 Ok(())
             }

@@ -141,7 +141,7 @@ impl Delayed {
         if attempts >= MAX_ATTEMPTS || unit.since().elapsed() >= GIVE_UP_AFTER {
             stats.given_up.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(attempts, error = %failure, "a unit of work kept failing; giving up");
-            unit.finish(Err(StoreError::Unavailable(failure.to_string())));
+            unit.finish(Err(StoreError::unavailable(failure.to_string())));
             return;
         }
         stats.again.fetch_add(1, Ordering::Relaxed);
