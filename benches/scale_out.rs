@@ -123,6 +123,10 @@ impl Setup {
             ("JAGA_DATABASE_URL", self.url.clone()),
             ("JAGA_KEYS_PATH", dir.join("keys.toml").display().to_string()),
             (
+                "JAGA_POLICIES_DIR",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/policies").to_owned(),
+            ),
+            (
                 "JAGA_AUDIT_CHECKPOINT_FILE",
                 dir.join(format!("checkpoint-{instance}.txt")).display().to_string(),
             ),

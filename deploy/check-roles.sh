@@ -157,6 +157,7 @@ jaga_env() {
         JAGA_DATABASE_URL="$service_url"
         JAGA_DATABASE_MIGRATIONS="$1"
         JAGA_KEYS_PATH="$jaga_tmp/keys.toml"
+        JAGA_POLICIES_DIR="$here/../policies"
         JAGA_SERVER_LISTEN=127.0.0.1:0
         JAGA_LOG_FORMAT=json
         JAGA_WEBAUTHN_RP_ID=localhost

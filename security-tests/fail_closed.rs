@@ -46,7 +46,7 @@ backend_test! {
         assert!(page.status().is_server_error());
         assert!(!page.text().await.unwrap().contains("Kanari"));
         let (status, body) =
-            ModuleApi::new(&app, &key).read_at(&path, Some("antrian.call"), None).await;
+            ModuleApi::new(&app, &key).read_at(&path, Some("antrian.priority"), None).await;
         assert!(status.is_server_error(), "{status}");
         assert!(!body.to_string().contains("Kanari"), "{body:?}");
         let (status, body) = crate::support::modules::call(
@@ -54,7 +54,7 @@ backend_test! {
             &key,
             Method::POST,
             "/api/collections/antrian.ticket/records/read",
-            Some(json!({ "purpose": "antrian.call", "records": [{ "citizen": pseudonym, "record": "k1" }] })),
+            Some(json!({ "purpose": "antrian.priority", "records": [{ "citizen": pseudonym, "record": "k1" }] })),
         )
         .await;
         assert!(status.is_server_error(), "{status}");
@@ -101,7 +101,7 @@ backend_test! {
             own.body
         );
         let (status, body) =
-            ModuleApi::new(&app, &key).read_at(&path, Some("antrian.call"), None).await;
+            ModuleApi::new(&app, &key).read_at(&path, Some("antrian.priority"), None).await;
         assert_eq!(status, 200);
         assert_eq!(body["values"]["health_note"], "Kanari-rahasia-medis");
         drop((citizen, officer));

@@ -27,6 +27,7 @@ mod modules;
 mod passkey_attacks;
 mod passkeys;
 mod profile;
+mod purposes;
 mod ratelimits;
 mod retention;
 mod rotation;

@@ -75,11 +75,11 @@ backend_test! {
         )
         .await;
         assert_eq!(status, 400, "free text is not a purpose");
-        let (status, body) = ModuleApi::new(&app, &antrian).read_at(&path, Some("antrian.call"), None).await;
+        let (status, body) = ModuleApi::new(&app, &antrian).read_at(&path, Some("antrian.priority"), None).await;
         assert_eq!(status, 200, "{body:?}");
         assert_eq!(body["values"]["queue_number"], "A-017");
         assert_eq!(body["values"]["health_note"], "kursi roda");
-        let (status, body) = ModuleApi::new(&app, &antrian).read_at(&path, Some("antrian.call"), Some("service")).await;
+        let (status, body) = ModuleApi::new(&app, &antrian).read_at(&path, Some("antrian.priority"), Some("service")).await;
         assert_eq!(status, 200);
         assert_eq!(body["values"], json!({ "service": "KTP" }));
 
@@ -113,11 +113,11 @@ backend_test! {
 
         // Null removes one field; delete removes the record.
         assert_eq!(ModuleApi::new(&app, &antrian).write_at(&path, &[("health_note", None)]).await.0, 204);
-        let (_, body) = ModuleApi::new(&app, &antrian).read_at(&path, Some("antrian.call"), None).await;
+        let (_, body) = ModuleApi::new(&app, &antrian).read_at(&path, Some("antrian.priority"), None).await;
         assert_eq!(body["values"], json!({ "queue_number": "A-017", "service": "KTP" }));
         let (status, _) = ModuleApi::new(&app, &antrian).delete_at(&path).await;
         assert_eq!(status, 204);
-        let (status, _) = ModuleApi::new(&app, &antrian).read_at(&path, Some("antrian.call"), None).await;
+        let (status, _) = ModuleApi::new(&app, &antrian).read_at(&path, Some("antrian.priority"), None).await;
         assert_eq!(status, 404);
         let (status, _) = ModuleApi::new(&app, &antrian).delete_at(&path).await;
         assert_eq!(status, 404);
@@ -130,7 +130,7 @@ backend_test! {
         assert_eq!(reads.len(), 4, "{reads:?}");
         assert!(reads.iter().all(|r| r.actor_kind == "module"
             && r.actor_id == "antrian"
-            && r.purpose.as_deref() == Some("antrian.call")
+            && r.purpose.as_deref() == Some("antrian.priority")
             && r.target_id.as_deref() == Some(siti.as_str())));
         assert_eq!(
             reads[0].target_fields,
@@ -252,7 +252,7 @@ backend_test! {
         mixed[7]["values"] = json!({ "unknown": "x" });
         let (status, _) = call(&app, &antrian, Method::PUT, batch, Some(json!({ "records": mixed }))).await;
         assert_eq!(status, 400);
-        let (_, body) = api.read_batch(coll, Some("antrian.display"), &refs[..10]).await;
+        let (_, body) = api.read_batch(coll, Some("antrian.call"), &refs[..10]).await;
         assert!(
             body["records"]
                 .as_array()
@@ -265,13 +265,13 @@ backend_test! {
         let (status, body) = api.write_batch(coll, &writes[..100]).await;
         assert_eq!(status, 200, "{body:?}");
         assert_eq!(body["written"], 100);
-        let (status, body) = api.read_batch(coll, Some("antrian.display"), &refs[..100]).await;
+        let (status, body) = api.read_batch(coll, Some("antrian.call"), &refs[..100]).await;
         assert_eq!(status, 200);
         let got = body["records"].as_array().unwrap();
         assert_eq!(got.len(), 100);
         assert_eq!(got[42]["values"]["queue_number"], "Q42");
         assert_eq!(got[43]["citizen"], budi.as_str());
-        let (status, _) = api.read_batch(coll, Some("antrian.display"), &refs[..101]).await;
+        let (status, _) = api.read_batch(coll, Some("antrian.call"), &refs[..101]).await;
         assert_eq!(status, 400);
         let (status, body) = api.read_batch(coll, None, &refs[..3]).await;
         assert_eq!(

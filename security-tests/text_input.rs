@@ -66,23 +66,23 @@ backend_test! {
         }
         // Module values: refused in every field; line breaks and tabs only
         // where the field says it holds multiline text.
-        let key = add_module(&sandbox, "antrian");
+        let key = add_module(&sandbox, "survei");
         let definition = json!({ "fields": [
-            { "name": "service", "classification": "personal" },
-            { "name": "complaint", "classification": "personal", "multiline": true }
+            { "name": "rating", "classification": "personal" },
+            { "name": "comment", "classification": "personal", "multiline": true }
         ]});
-        let (status, body) = ModuleApi::new(&app, &key).define("antrian.ticket", definition).await;
+        let (status, body) = ModuleApi::new(&app, &key).define("survei.response", definition).await;
         assert_eq!(status, 200, "{body:?}");
         assert_eq!(body["fields"][1]["multiline"], true);
         let ctz = citizen(&app, "1971011203850001", "Budi").await;
-        let path = format!("/api/collections/antrian.ticket/records/{ctz}/1");
+        let path = format!("/api/collections/survei.response/records/{ctz}/1");
         for (field, value, ok) in [
-            ("service", "KTP\nbaru", false),
-            ("service", "KTP\u{202e}", false),
-            ("complaint", "Antrean lama.\nMohon diperbaiki.\tTerima kasih.", true),
-            ("complaint", "Antrean\u{1b}[2J lama", false),
-            ("complaint", "Antrean\u{202e} lama", false),
-            ("complaint", "Antrean\u{0} lama", false),
+            ("rating", "KTP\nbaru", false),
+            ("rating", "KTP\u{202e}", false),
+            ("comment", "Antrean lama.\nMohon diperbaiki.\tTerima kasih.", true),
+            ("comment", "Antrean\u{1b}[2J lama", false),
+            ("comment", "Antrean\u{202e} lama", false),
+            ("comment", "Antrean\u{0} lama", false),
         ] {
             let (status, body) = ModuleApi::new(&app, &key).write_at(&path, &[(field, Some(value))]).await;
             if ok {
@@ -96,10 +96,10 @@ backend_test! {
                 assert!(body["message"].as_str().unwrap().contains(field), "{body:?}");
             }
         }
-        let (_, read) = ModuleApi::new(&app, &key).read_at(&path, Some("antrian.call"), None).await;
+        let (_, read) = ModuleApi::new(&app, &key).read_at(&path, Some("survei.kepuasan"), None).await;
         assert_eq!(
             read["values"],
-            json!({ "complaint": "Antrean lama.\nMohon diperbaiki.\tTerima kasih." })
+            json!({ "comment": "Antrean lama.\nMohon diperbaiki.\tTerima kasih." })
         );
         drop(siti);
         sandbox.drop_database().await;

@@ -355,7 +355,7 @@ backend_test! {
             assert_eq!(own.body[field], value);
         }
         let (status, body) =
-            ModuleApi::new(&app, &key).read_at(&path, Some("antrian.call"), None).await;
+            ModuleApi::new(&app, &key).read_at(&path, Some("antrian.priority"), None).await;
         assert_eq!(status, 200);
         assert_eq!(body["values"]["health_note"], "Kanari-rahasia-medis");
 

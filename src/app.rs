@@ -57,6 +57,14 @@ impl App {
                 "a blind-index key rotation is unfinished: run `jaga keys rotate-index` to finish it before serving"
             );
         }
+        // The written policies first: a bad file stops start-up before
+        // anything is opened, naming the file, the line and the reason.
+        let policies = crate::policy::Policies::load(&config.policies_dir)?;
+        tracing::info!(
+            policy.dir = %config.policies_dir.display(),
+            policy.purposes = policies.catalog().len(),
+            "policies loaded"
+        );
         let db = Db::open(&config.database.url, config.database.max_connections, true).await?;
         db.prepare(config.database.apply_migrations).await?;
         let keys = Arc::new(keys);
@@ -90,7 +98,7 @@ impl App {
             );
         }
         let limits = Arc::new(limits(&config)?);
-        let state = AppState::new(config, db, writer, keys, audit_status, rp, limits);
+        let state = AppState::new(config, db, writer, keys, audit_status, rp, limits, policies);
         let purger = spawn_purger(&state, leading, stop_checkpointer.subscribe());
         spawn_key_reload(state.keys.clone(), crate::store::changes::listen(&state.db));
         spawn_limit_clean_up(state.limits.clone());
@@ -127,6 +135,7 @@ impl App {
 
 impl AppState {
     /// The state and each domain area's dependencies (only what it uses).
+    #[expect(clippy::too_many_arguments, reason = "every shared service, each made once at start")]
     fn new(
         config: Config,
         db: Db,
@@ -135,6 +144,7 @@ impl AppState {
         audit_status: AuditStatus,
         rp: Arc<RelyingParty>,
         limits: Arc<Limits>,
+        policies: crate::policy::Policies,
     ) -> Self {
         let sessions = Arc::new(config.sessions.clone());
         AppState {
@@ -157,6 +167,7 @@ impl AppState {
                 db: db.clone(),
                 writer: writer.clone(),
                 keys: keys.clone(),
+                policies,
             }),
             profile: Arc::new(crate::profile::Deps {
                 db: db.clone(),

@@ -14,6 +14,7 @@ pub mod ids;
 pub mod keys;
 pub mod modules;
 pub mod passkeys;
+pub mod policy;
 pub mod profile;
 pub mod ratelimit;
 pub mod rotation;

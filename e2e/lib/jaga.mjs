@@ -62,6 +62,7 @@ export async function startJaga() {
     PATH: process.env.PATH ?? '',
     JAGA_DATABASE_URL: `sqlite://${path.join(dir, 'jaga.db')}`,
     JAGA_KEYS_PATH: keys,
+    JAGA_POLICIES_DIR: path.join(repo, 'policies'),
     JAGA_SERVER_LISTEN: `127.0.0.1:${port}`,
     JAGA_WEBAUTHN_RP_ID: 'localhost',
     JAGA_WEBAUTHN_ORIGINS: base,

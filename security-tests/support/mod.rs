@@ -106,6 +106,15 @@ impl Sandbox {
             pg,
             extra_env: Vec::new(),
         };
+        // The shipped policies, where `serve` looks for them by default
+        // (a test may change its copy).
+        let policies = sandbox.dir.path().join("policies");
+        std::fs::create_dir_all(&policies).unwrap();
+        let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+        for entry in std::fs::read_dir(shipped).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), policies.join(entry.file_name())).unwrap();
+        }
         let out = sandbox.cli(&["keys", "init"]);
         assert!(
             out.status.success(),

@@ -69,6 +69,22 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// The written policies (the purpose catalog).
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Check every policy file; print a summary, or the file, line and
+    /// reason of the first error (exit code 1).
+    Check {
+        /// The policies folder (default: policies.dir).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -274,12 +290,49 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         } => officers::suspend(&command_config(file, dev)?, &officer, &reason)
             .await
             .map(|()| 0),
+        Command::Policy {
+            command: PolicyCommand::Check { dir },
+        } => {
+            let dir = match dir {
+                Some(dir) => dir,
+                None => Config::load(file, dev)?.policies_dir,
+            };
+            policy_check(&dir)
+        }
         Command::Config {
             command: ConfigCommand::Check,
         } => {
             let config = Config::load(file, dev)?;
             say(config.describe().trim_end())?;
             Ok(0)
+        }
+    }
+}
+
+/// `jaga policy check`: 0 with a summary, 1 with the first error.
+fn policy_check(dir: &std::path::Path) -> anyhow::Result<u8> {
+    match crate::policy::Policies::load(dir) {
+        Ok(policies) => {
+            let catalog = policies.catalog();
+            say(&format!(
+                "{}: {} purposes, valid",
+                dir.join(crate::policy::catalog::FILE).display(),
+                catalog.len()
+            ))?;
+            for p in catalog.purposes() {
+                say(&format!(
+                    "  {:<24} {:<20} {} fields  {}",
+                    p.id,
+                    p.lawful_basis.as_str(),
+                    p.fields.len(),
+                    p.name.en
+                ))?;
+            }
+            Ok(0)
+        }
+        Err(e) => {
+            writeln!(std::io::stderr(), "{e}")?;
+            Ok(1)
         }
     }
 }

@@ -55,6 +55,7 @@ impl Config {
             ),
             ("keys.path", self.keys.path.display().to_string()),
             ("keys.inline", redacted(self.keys.inline.is_some())),
+            ("policies.dir", self.policies_dir.display().to_string()),
             ("audit.origin", self.audit.origin.clone()),
             (
                 "audit.checkpoint_every_events",

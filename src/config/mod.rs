@@ -45,6 +45,8 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     pub database: DatabaseConfig,
     pub keys: KeysConfig,
+    /// Folder of the written policies: the purpose catalog.
+    pub policies_dir: PathBuf,
     pub audit: AuditConfig,
     /// Required by `serve` outside development mode.
     pub webauthn: Option<WebauthnConfig>,
@@ -139,6 +141,7 @@ pub struct LogConfig {
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/jaga.db";
 pub const DEFAULT_KEYS_PATH: &str = "keys/jaga-keys.toml";
 pub const DEV_KEYS_PATH: &str = "data/dev-keys.toml";
+pub const DEFAULT_POLICIES_DIR: &str = "policies";
 
 impl Config {
     /// Loads the configuration from `file` (if given) and the process environment.
@@ -167,6 +170,10 @@ impl Config {
             database: database(&get)?,
             audit: audit(&get, &keys.path)?,
             keys,
+            policies_dir: get
+                .string("policies.dir")?
+                .unwrap_or_else(|| DEFAULT_POLICIES_DIR.to_owned())
+                .into(),
             webauthn: webauthn(&get, dev)?,
             sessions: sessions(&get)?,
             ratelimit: ratelimit_overrides(&get)?,

@@ -81,6 +81,11 @@ pub const KEYS: &[KeySpec] = &[
     key("keys.path", Kind::Str, "key file written by `jaga keys init`"),
     secret("keys.inline", "the key file's contents, instead of keys.path"),
     key(
+        "policies.dir",
+        Kind::Str,
+        "folder of the written policies (purposes.toml); checked at start, a bad file stops it",
+    ),
+    key(
         "audit.origin",
         Kind::Str,
         "name of the audit log in its signed checkpoints",

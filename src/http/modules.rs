@@ -42,7 +42,7 @@ impl From<ModuleError> for ApiError {
             | ModuleError::Invalid(_) => StatusCode::BAD_REQUEST,
             ModuleError::Exists | ModuleError::Conflict(_) => StatusCode::CONFLICT,
             ModuleError::NoCollection | ModuleError::NoCitizen(_) => StatusCode::NOT_FOUND,
-            ModuleError::OtherModule => StatusCode::FORBIDDEN,
+            ModuleError::OtherModule | ModuleError::Refused { .. } => StatusCode::FORBIDDEN,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {
@@ -100,7 +100,7 @@ pub(super) struct Definition {
     responses(
         (status = 200, description = "The collection as now defined", body = Collection),
         (status = 400, description = "Invalid name or definition (the message says which rule)", body = ErrorBody),
-        (status = 403, description = "The collection belongs to another module", body = ErrorBody),
+        (status = 403, description = "The collection belongs to another module, or the purpose catalog does not allow this purpose, module or field (purpose_not_allowed)", body = ErrorBody),
         (status = 409, description = "An existing field would be removed or reclassified", body = ErrorBody),
     ))]
 pub(super) async fn define(
@@ -120,7 +120,7 @@ pub(super) async fn define(
     params(("collection" = String, Path, description = "<module>.<name>")),
     responses(
         (status = 200, description = "The collection", body = Collection),
-        (status = 403, description = "The collection belongs to another module", body = ErrorBody),
+        (status = 403, description = "The collection belongs to another module, or the purpose catalog does not allow this purpose, module or field (purpose_not_allowed)", body = ErrorBody),
         (status = 404, description = "No such collection", body = ErrorBody),
     ))]
 pub(super) async fn describe(
@@ -137,7 +137,8 @@ pub(super) async fn describe(
 #[serde(deny_unknown_fields)]
 pub(super) struct WriteBatch {
     records: Vec<RecordWrite>,
-    /// Optional on writes; recorded in the audit events.
+    /// Optional on writes; when named, it must be a purpose of the catalog
+    /// that lists this module and covers every field written.
     purpose: Option<String>,
 }
 
@@ -154,7 +155,7 @@ pub(super) struct Written {
     responses(
         (status = 200, description = "All written", body = Written),
         (status = 400, description = "Invalid batch, record id, field or value; or invalid purpose", body = ErrorBody),
-        (status = 403, description = "The collection belongs to another module", body = ErrorBody),
+        (status = 403, description = "The collection belongs to another module, or the purpose catalog does not allow this purpose, module or field (purpose_not_allowed)", body = ErrorBody),
         (status = 404, description = "No such collection, or no such citizen", body = ErrorBody),
     ))]
 pub(super) async fn write_batch(
@@ -173,10 +174,13 @@ pub(super) async fn write_batch(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ReadBatch {
-    /// Why the module reads: an identifier such as `antrian.call_ticket`. Required.
+    /// Why the module reads: a purpose of the catalog (`policies/purposes.toml`)
+    /// that lists this module, such as `antrian.call`. Required. The read
+    /// returns the fields it covers, each at most at its reveal level.
     purpose: Option<String>,
     records: Vec<RecordRef>,
-    /// Only these fields (default: all).
+    /// Only these fields, each covered by the purpose (default: every
+    /// field the purpose covers).
     fields: Option<Vec<String>>,
 }
 
@@ -194,7 +198,7 @@ pub(super) struct Read {
     responses(
         (status = 200, description = "The records, in the order asked", body = Read),
         (status = 400, description = "Missing or invalid purpose, invalid batch, record id or field", body = ErrorBody),
-        (status = 403, description = "The collection belongs to another module", body = ErrorBody),
+        (status = 403, description = "The collection belongs to another module, or the purpose catalog does not allow this purpose, module or field (purpose_not_allowed)", body = ErrorBody),
         (status = 404, description = "No such collection, or no such citizen", body = ErrorBody),
     ))]
 pub(super) async fn read_batch(
@@ -238,7 +242,7 @@ pub(super) struct Deleted {
     responses(
         (status = 200, description = "How many records existed and were deleted", body = Deleted),
         (status = 400, description = "Invalid batch, record id or purpose", body = ErrorBody),
-        (status = 403, description = "The collection belongs to another module", body = ErrorBody),
+        (status = 403, description = "The collection belongs to another module, or the purpose catalog does not allow this purpose, module or field (purpose_not_allowed)", body = ErrorBody),
         (status = 404, description = "No such collection, or no such citizen", body = ErrorBody),
     ))]
 pub(super) async fn delete_batch(
@@ -276,7 +280,7 @@ pub(super) struct ReadQuery {
     responses(
         (status = 200, description = "The record", body = RecordOut),
         (status = 400, description = "Missing or invalid purpose, invalid record id or field", body = ErrorBody),
-        (status = 403, description = "The collection belongs to another module", body = ErrorBody),
+        (status = 403, description = "The collection belongs to another module, or the purpose catalog does not allow this purpose, module or field (purpose_not_allowed)", body = ErrorBody),
         (status = 404, description = "No such collection, citizen or record", body = ErrorBody),
     ))]
 pub(super) async fn read_one(
@@ -338,7 +342,7 @@ impl std::fmt::Debug for WriteOne {
     responses(
         (status = 204, description = "Written"),
         (status = 400, description = "Invalid record id, field, value or purpose", body = ErrorBody),
-        (status = 403, description = "The collection belongs to another module", body = ErrorBody),
+        (status = 403, description = "The collection belongs to another module, or the purpose catalog does not allow this purpose, module or field (purpose_not_allowed)", body = ErrorBody),
         (status = 404, description = "No such collection or citizen", body = ErrorBody),
     ))]
 pub(super) async fn write_one(
@@ -371,7 +375,7 @@ pub(super) async fn write_one(
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Invalid record id", body = ErrorBody),
-        (status = 403, description = "The collection belongs to another module", body = ErrorBody),
+        (status = 403, description = "The collection belongs to another module, or the purpose catalog does not allow this purpose, module or field (purpose_not_allowed)", body = ErrorBody),
         (status = 404, description = "No such collection, citizen or record", body = ErrorBody),
     ))]
 pub(super) async fn delete_one(

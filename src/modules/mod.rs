@@ -7,7 +7,10 @@
 //! once, stored as SHA-256). A module reaches only its own collections.
 
 pub mod access;
+mod checks;
 pub mod collection;
+pub mod decide;
+mod denied;
 pub mod purpose;
 pub mod records;
 
@@ -21,12 +24,14 @@ use crate::store::modules::{self as stored, ModuleRow};
 use crate::store::{Db, StoreError, Writer};
 use crate::vault::VaultError;
 
-/// What module records need: the database, the writer and the keys.
+/// What module records need: the database, the writer, the keys and the
+/// policies that decide each read and write.
 #[derive(Debug, Clone)]
 pub struct Deps {
     pub db: Db,
     pub writer: Writer,
     pub keys: std::sync::Arc<crate::keys::KeyRing>,
+    pub policies: crate::policy::Policies,
 }
 
 pub const KEY_PREFIX: &str = "jaga_mk_";
@@ -69,8 +74,11 @@ pub enum ModuleError {
     Definition(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("a purpose is required to read (an identifier such as antrian.call_ticket)")]
+    #[error("a purpose from the purpose catalog is required (an identifier such as antrian.call)")]
     Purpose,
+    /// The purpose catalog does not allow this (403, audited).
+    #[error("{message}")]
+    Refused { reason: decide::Refusal, message: String },
     #[error("a batch names 1 to {MAX_BATCH} records")]
     Batch,
     #[error("{0}")]
@@ -88,6 +96,10 @@ pub enum ModuleError {
 }
 
 impl ModuleError {
+    pub(crate) fn refused(reason: decide::Refusal, message: String) -> Self {
+        ModuleError::Refused { reason, message }
+    }
+
     /// A stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
@@ -98,6 +110,7 @@ impl ModuleError {
             ModuleError::Definition(_) => "invalid_collection",
             ModuleError::Conflict(_) => "collection_conflict",
             ModuleError::Purpose => "purpose_required",
+            ModuleError::Refused { .. } => "purpose_not_allowed",
             ModuleError::Batch => "batch_size",
             ModuleError::Invalid(_) => "invalid_record",
             ModuleError::NoCitizen(_) => "no_citizen",

@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::checks::{check_batch, check_record_id, check_write};
 use super::collection::{Collection, Owned};
 use super::purpose::Purpose;
-use super::{Deps, MAX_BATCH, Module, ModuleError};
+use super::{Deps, Module, ModuleError, decide, denied};
 use crate::account::{AccountKind, Status};
 use crate::audit::{self, Context, Event, Outcome, Target};
 use crate::store::Tx;
@@ -20,6 +21,7 @@ use crate::store::identity::{self as identity_store, AccountRow};
 use crate::store::modules::{self as stored, RecordFieldRow};
 use crate::store::vault as vault_store;
 use crate::vault::citizen;
+use crate::vault::profile::Reveal;
 
 /// Largest value, in bytes.
 pub const MAX_VALUE: usize = 16 * 1024;
@@ -74,25 +76,8 @@ pub(super) fn sealed_name(collection: &str, record: &str, field: &str) -> String
     format!("{collection}/{record}/{field}")
 }
 
-fn check_record_id(record: &str) -> Result<(), ModuleError> {
-    let ok = (1..=64).contains(&record.len())
-        && record
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    ok.then_some(())
-        .ok_or_else(|| ModuleError::Invalid("record must be 1 to 64 letters, digits, - or _".into()))
-}
-
-fn check_batch(len: usize) -> Result<(), ModuleError> {
-    if (1..=MAX_BATCH).contains(&len) {
-        Ok(())
-    } else {
-        Err(ModuleError::Batch)
-    }
-}
-
 /// The live citizens behind several pseudonyms, in one query, by pseudonym.
-async fn citizens_of<'p>(
+pub(super) async fn citizens_of<'p>(
     deps: &Deps,
     pseudonyms: impl Iterator<Item = &'p str>,
 ) -> Result<std::collections::HashMap<String, AccountRow>, ModuleError> {
@@ -128,43 +113,6 @@ fn touches_specific(collection: &Collection, names: &[&str]) -> bool {
         .any(|n| collection.field(n).is_some_and(|f| f.classification.is_specific()))
 }
 
-/// Checks record `index` of a write batch without touching the database:
-/// its record id, and that it sets at least one known field, none too long.
-pub fn check_write(collection: &Collection, index: usize, w: &RecordWrite) -> Result<(), ModuleError> {
-    check_record_id(&w.record)?;
-    if w.values.is_empty() {
-        return Err(ModuleError::Invalid(format!("records[{index}].values is empty")));
-    }
-    for (name, value) in &w.values {
-        let Some(field) = collection.field(name) else {
-            return Err(ModuleError::Invalid(format!(
-                "records[{index}].values: {} has no field {}",
-                collection.name,
-                name.chars().take(48).collect::<String>()
-            )));
-        };
-        let Some(value) = value else {
-            continue;
-        };
-        if value.len() > MAX_VALUE {
-            return Err(ModuleError::Invalid(format!(
-                "records[{index}].values.{name} is longer than {MAX_VALUE} bytes"
-            )));
-        }
-        let allowed = |c: char| field.multiline && matches!(c, '\n' | '\r' | '\t');
-        if let Some(bad) = value
-            .chars()
-            .find(|c| crate::vault::profile::is_unsafe_char(*c) && !allowed(*c))
-        {
-            return Err(ModuleError::Invalid(format!(
-                "records[{index}].values.{name} contains a control or bidirectional-override character (U+{:04X})",
-                u32::from(bad)
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// Writes a batch, all or nothing.
 pub async fn write(
     deps: &Deps,
@@ -175,10 +123,17 @@ pub async fn write(
 ) -> Result<usize, ModuleError> {
     let (module, collection) = (owned.module(), owned.collection());
     check_batch(writes.len())?;
-    let purpose = purpose.map(|p| p.as_str().to_owned());
     for (i, w) in writes.iter().enumerate() {
         check_write(collection, i, w)?;
     }
+    if let Some(p) = purpose {
+        let fields = writes.iter().flat_map(|w| w.values.keys().map(String::as_str));
+        if let Err(refused) = decide::write(&deps.policies.catalog(), module, collection, p, fields) {
+            let citizens = writes.iter().map(|w| w.citizen.as_str());
+            return Err(denied::record(deps, owned, "record.write", p, citizens, refused, ctx).await);
+        }
+    }
+    let purpose = purpose.map(|p| p.as_str().to_owned());
     let citizens = citizens_of(deps, writes.iter().map(|w| w.citizen.as_str())).await?;
     let mut resolved = Vec::with_capacity(writes.len());
     for w in writes {
@@ -287,7 +242,6 @@ pub async fn read(
     ctx: &Context,
 ) -> Result<Vec<RecordOut>, ModuleError> {
     let (module, collection) = (owned.module(), owned.collection());
-    let purpose = purpose.as_str().to_owned();
     check_batch(refs.len())?;
     if let Some(bad) = fields.and_then(|f| f.iter().find(|f| collection.field(f).is_none())) {
         return Err(ModuleError::Invalid(format!(
@@ -299,6 +253,14 @@ pub async fn read(
     for r in &refs {
         check_record_id(&r.record)?;
     }
+    let levels = match decide::read(&deps.policies.catalog(), module, collection, purpose, fields) {
+        Ok(levels) => levels,
+        Err(refused) => {
+            let citizens = refs.iter().map(|r| r.citizen.as_str());
+            return Err(denied::record(deps, owned, "record.read", purpose, citizens, refused, ctx).await);
+        }
+    };
+    let purpose = purpose.as_str().to_owned();
     // Three queries for the whole batch: the citizens, their records, and
     // their data keys; each citizen's key is unwrapped once.
     let citizens = citizens_of(deps, refs.iter().map(|r| r.citizen.as_str())).await?;
@@ -328,7 +290,7 @@ pub async fn read(
             .iter()
             .filter(|row| row.account_id == account.account_id && row.record_id == r.record)
             .collect();
-        match open_record(&mut opener, owned, account, r, &stored, fields, &purpose, ctx) {
+        match open_record(&mut opener, owned, account, r, &stored, &levels, &purpose, ctx) {
             Ok((record, event)) => {
                 events.push(event);
                 out.push(record);
@@ -377,27 +339,35 @@ fn open_record(
     account: &AccountRow,
     r: RecordRef,
     stored: &[&RecordFieldRow],
-    fields: Option<&[String]>,
+    levels: &BTreeMap<String, Reveal>,
     purpose: &str,
     ctx: &Context,
 ) -> Result<(RecordOut, Event), ModuleError> {
     let collection = owned.collection();
-    let wanted: Vec<&RecordFieldRow> = stored
+    // Redacted fields are not decrypted at all.
+    let wanted: Vec<(&RecordFieldRow, Reveal)> = stored
         .iter()
-        .copied()
-        .filter(|row| fields.is_none_or(|f| f.contains(&row.field)))
+        .filter_map(|row| match levels.get(&row.field) {
+            Some(Reveal::Redacted) | None => None,
+            Some(level) => Some((*row, *level)),
+        })
         .collect();
     let mut values = BTreeMap::new();
-    for row in &wanted {
+    for (row, level) in &wanted {
         let text = opener.open_text(
             &account.account_id,
             &sealed_name(&collection.name, &r.record, &row.field),
             row.record_version,
             &row.sealed,
         )?;
-        values.insert(row.field.clone(), text);
+        let shown = if *level == Reveal::Masked {
+            decide::mask(&text)
+        } else {
+            text
+        };
+        values.insert(row.field.clone(), shown);
     }
-    let names: Vec<&str> = wanted.iter().map(|row| row.field.as_str()).collect();
+    let names: Vec<&str> = wanted.iter().map(|(row, _)| row.field.as_str()).collect();
     let mut event = Event::new(
         owned.module().actor(),
         "record.read",
@@ -429,10 +399,16 @@ pub async fn delete(
 ) -> Result<u64, ModuleError> {
     let (module, collection) = (owned.module(), owned.collection());
     check_batch(refs.len())?;
-    let purpose = purpose.map(|p| p.as_str().to_owned());
     for r in &refs {
         check_record_id(&r.record)?;
     }
+    if let Some(p) = purpose
+        && let Err(refused) = decide::write(&deps.policies.catalog(), module, collection, p, [])
+    {
+        let citizens = refs.iter().map(|r| r.citizen.as_str());
+        return Err(denied::record(deps, owned, "record.delete", p, citizens, refused, ctx).await);
+    }
+    let purpose = purpose.map(|p| p.as_str().to_owned());
     let citizens = citizens_of(deps, refs.iter().map(|r| r.citizen.as_str())).await?;
     let mut resolved = Vec::with_capacity(refs.len());
     for r in refs {

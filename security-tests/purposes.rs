@@ -1,0 +1,159 @@
+//! The purpose catalog decides every module read: a purpose must be in
+//! `policies/purposes.toml`, list the module, and cover each field, which
+//! is shown at most at the catalog's reveal level. Refusals are 403,
+//! audited as denied and visible to the citizen; a bad catalog stops
+//! start-up naming file and line.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::support::backend_test;
+use crate::support::modules::{ModuleApi, add_module, citizen, define_tickets};
+use crate::support::{Lib, Sandbox};
+
+/// Audit rows of `action` with `outcome` about `pseudonym`.
+async fn events(sandbox: &Sandbox, action: &str, outcome: &str, pseudonym: &str) -> Vec<jaga::store::audit::EventRow> {
+    let lib = Lib::open(sandbox).await;
+    let rows = jaga::store::audit::events_from(&lib.db, 0, 10_000).await.unwrap();
+    lib.close().await;
+    rows.into_iter()
+        .filter(|r| r.action == action && r.outcome == outcome && r.target_id.as_deref() == Some(pseudonym))
+        .collect()
+}
+
+backend_test! {
+    async fn a_module_reads_only_what_its_purpose_covers_at_its_level(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let antrian = add_module(&sandbox, "antrian");
+        let perizinan = add_module(&sandbox, "perizinan");
+        define_tickets(&app, &antrian).await;
+        let siti = citizen(&app, "1971015507900002", "Siti Aminah").await;
+        let api = ModuleApi::new(&app, &antrian);
+        let path = format!("/api/collections/antrian.ticket/records/{siti}/t1");
+        let values = [("queue_number", Some("A-017")), ("service", Some("KTP")), ("health_note", Some("kursi roda"))];
+        assert_eq!(api.write_at(&path, &values).await.0, 204);
+
+        // antrian.call covers the ticket but not the health note: a read
+        // without named fields gets what the purpose covers, nothing more.
+        let (status, body) = api.read_at(&path, Some("antrian.call"), None).await;
+        assert_eq!(status, 200, "{body:?}");
+        assert_eq!(body["values"], json!({ "queue_number": "A-017", "service": "KTP" }));
+        // Naming the health note under that purpose is refused whole.
+        let (status, body) = api.read_at(&path, Some("antrian.call"), Some("queue_number,health_note")).await;
+        assert_eq!(status, 403, "{body:?}");
+        assert_eq!(body["error"], "purpose_not_allowed");
+        // The priority purpose (consent) covers it.
+        let (status, body) = api.read_at(&path, Some("antrian.priority"), Some("health_note")).await;
+        assert_eq!(status, 200, "{body:?}");
+        assert_eq!(body["values"]["health_note"], "kursi roda");
+
+        // No more free-form purposes, nor another module's purpose.
+        for (purpose, reason) in [("marketing", "unknown_purpose"), ("perizinan.review", "purpose_not_for_module")] {
+            let (status, body) = api.read_at(&path, Some(purpose), None).await;
+            assert_eq!(status, 403, "{purpose}: {body:?}");
+            assert_eq!(body["error"], "purpose_not_allowed");
+            let (status, _) = api.read_batch("antrian.ticket", Some(purpose), &[(&siti, "t1")]).await;
+            assert_eq!(status, 403, "{purpose}");
+            let denied = events(&sandbox, "record.read", "denied", &siti).await;
+            assert!(
+                denied.iter().any(|r| r.purpose.as_deref() == Some(purpose) && r.reason.as_deref() == Some(reason)),
+                "{purpose}: the refusal is on the record, about the citizen: {denied:?}"
+            );
+        }
+        // A write naming a purpose that does not cover a field writes nothing.
+        let (status, body) = app
+            .client
+            .put(app.url(&path))
+            .bearer_auth(&antrian)
+            .json(&json!({ "purpose": "antrian.call", "values": { "health_note": "tidak ada" } }))
+            .send()
+            .await
+            .map(|r| (r.status(), r))
+            .unwrap();
+        assert_eq!(status, 403, "{:?}", body.text().await);
+        let (_, body) = api.read_at(&path, Some("antrian.priority"), Some("health_note")).await;
+        assert_eq!(body["values"]["health_note"], "kursi roda", "nothing was written");
+        assert_eq!(events(&sandbox, "record.write", "denied", &siti).await.len(), 1);
+
+        // A masked field: perizinan.status shows the applicant's name masked.
+        let permits = ModuleApi::new(&app, &perizinan);
+        let definition = json!({ "fields": [
+            { "name": "applicant_name", "classification": "personal" },
+            { "name": "permit_type", "classification": "personal" },
+            { "name": "tax_number", "classification": "financial" }
+        ]});
+        assert_eq!(permits.define("perizinan.application", definition).await.0, 200);
+        let permit = format!("/api/collections/perizinan.application/records/{siti}/p1");
+        let values = [("applicant_name", Some("Siti Aminah")), ("permit_type", Some("NIB")), ("tax_number", Some("09.254.294.3-407.000"))];
+        assert_eq!(permits.write_at(&permit, &values).await.0, 204);
+        let (status, body) = permits.read_at(&permit, Some("perizinan.status"), None).await;
+        assert_eq!(status, 200, "{body:?}");
+        assert_eq!(body["values"], json!({ "applicant_name": "S••••••••ah", "permit_type": "NIB" }));
+        let (_, body) = permits.read_at(&permit, Some("perizinan.review"), None).await;
+        assert_eq!(body["values"]["applicant_name"], "Siti Aminah");
+        assert_eq!(body["values"]["tax_number"], "09.254.294.3-407.000");
+        drop(app);
+        sandbox.drop_database().await;
+    }
+}
+
+/// `jaga serve` with the sandbox's (changed) policies: it must stop by
+/// itself; returns its stderr.
+fn serve_refused(sandbox: &Sandbox) -> String {
+    let mut child = sandbox
+        .command(&["serve"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(!status.success());
+            break;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("serve started with a bad purpose catalog");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    err
+}
+
+#[tokio::test]
+async fn a_bad_catalog_stops_start_up_naming_file_line_and_reason() {
+    let sandbox = Sandbox::new(crate::support::Backend::Sqlite).await;
+    let file = sandbox.dir.path().join("policies/purposes.toml");
+    let shipped = std::fs::read_to_string(&file).unwrap();
+    let line = shipped
+        .lines()
+        .position(|l| l.starts_with("lawful_basis = \"public_task\""))
+        .unwrap()
+        + 1;
+    std::fs::write(
+        &file,
+        shipped.replacen("lawful_basis = \"public_task\"", "lawful_basis = \"marketing\"", 1),
+    )
+    .unwrap();
+
+    let err = serve_refused(&sandbox);
+    assert!(err.contains(&format!("purposes.toml:{line}:")), "{err}");
+    assert!(err.contains("marketing"), "{err}");
+    let out = sandbox.cli(&["policy", "check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains(&format!("purposes.toml:{line}:")), "{said}");
+
+    std::fs::write(&file, shipped).unwrap();
+    let out = sandbox.cli(&["policy", "check"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("purposes, valid"));
+    std::fs::remove_file(&file).unwrap();
+    let err = serve_refused(&sandbox);
+    assert!(err.contains("cannot read the purpose catalog"), "{err}");
+}
