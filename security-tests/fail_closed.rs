@@ -21,6 +21,7 @@ backend_test! {
             .unwrap()
             .to_owned();
         citizen.me().await;
+        crate::support::modules::decide(&citizen, "antrian.priority", "grant").await;
         let key = crate::support::modules::add_module(&sandbox, "antrian");
         crate::support::modules::define_tickets(&app, &key).await;
         let path = format!("/api/collections/antrian.ticket/records/{pseudonym}/k1");

@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 
 use crate::support::backend_test;
 use crate::support::modules::{ModuleApi, Write};
-use crate::support::modules::{add_module, call, citizen, define_tickets, jaga_sql, ticket_definition};
+use crate::support::modules::{
+    add_module, call, citizen, citizen_deciding, define_tickets, jaga_sql, ticket_definition,
+};
 use crate::support::{Lib, Sandbox};
 
 backend_test! {
@@ -15,7 +17,7 @@ backend_test! {
         let sandbox = Sandbox::new(backend).await;
         let app = sandbox.serve();
         let antrian = add_module(&sandbox, "antrian");
-        let siti = citizen(&app, "1971015507900002", "Siti Aminah").await;
+        let (siti, _browser) = citizen_deciding(&app, "1971015507900002", "Siti Aminah", &["antrian.priority"], "grant").await;
 
         // No key, a wrong key: 401 with the error shape.
         let (status, body) = call(

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::support::backend_test;
-use crate::support::modules::{ModuleApi, add_module, citizen, define_tickets};
+use crate::support::modules::{ModuleApi, add_module, citizen_deciding, decide, define_tickets};
 use crate::support::{Lib, Sandbox};
 
 /// Audit rows of `action` with `outcome` about `pseudonym`.
@@ -29,7 +29,7 @@ backend_test! {
         let antrian = add_module(&sandbox, "antrian");
         let perizinan = add_module(&sandbox, "perizinan");
         define_tickets(&app, &antrian).await;
-        let siti = citizen(&app, "1971015507900002", "Siti Aminah").await;
+        let (siti, _browser) = citizen_deciding(&app, "1971015507900002", "Siti Aminah", &["antrian.priority"], "grant").await;
         let api = ModuleApi::new(&app, &antrian);
         let path = format!("/api/collections/antrian.ticket/records/{siti}/t1");
         let values = [("queue_number", Some("A-017")), ("service", Some("KTP")), ("health_note", Some("kursi roda"))];
@@ -156,4 +156,74 @@ async fn a_bad_catalog_stops_start_up_naming_file_line_and_reason() {
     std::fs::remove_file(&file).unwrap();
     let err = serve_refused(&sandbox);
     assert!(err.contains("cannot read the purpose catalog"), "{err}");
+}
+
+backend_test! {
+    async fn a_withdrawal_stops_the_next_read_in_the_same_second(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let antrian = add_module(&sandbox, "antrian");
+        define_tickets(&app, &antrian).await;
+        let api = ModuleApi::new(&app, &antrian);
+        // Siti has not decided; Budi grants.
+        let (siti, siti_browser) = citizen_deciding(&app, "1971015507900002", "Siti Aminah", &[], "grant").await;
+        let (budi, budi_browser) = citizen_deciding(&app, "1971011203850001", "Budi Santoso", &["antrian.priority"], "grant").await;
+        for who in [&siti, &budi] {
+            let path = format!("/api/collections/antrian.ticket/records/{who}/t1");
+            assert_eq!(api.write_at(&path, &[("health_note", Some("kursi roda"))]).await.0, 204);
+        }
+        let siti_path = format!("/api/collections/antrian.ticket/records/{siti}/t1");
+        let budi_path = format!("/api/collections/antrian.ticket/records/{budi}/t1");
+
+        // No consent in force: refused, and the refusal is on the record.
+        let (status, body) = api.read_at(&siti_path, Some("antrian.priority"), None).await;
+        assert_eq!(status, 403, "{body:?}");
+        assert!(body["message"].as_str().unwrap().contains("no_consent"), "{body:?}");
+        // Purposes on another basis go on without consent.
+        assert_eq!(api.read_at(&siti_path, Some("antrian.call"), None).await.0, 200);
+        // In a batch, each citizen's decision counts alone.
+        let (status, body) = api
+            .read_batch("antrian.ticket", Some("antrian.priority"), &[(&siti, "t1"), (&budi, "t1")])
+            .await;
+        assert_eq!(status, 200, "{body:?}");
+        assert_eq!(body["records"][0]["refused"], "no_consent");
+        assert!(body["records"][0]["values"].is_null());
+        assert_eq!(body["records"][1]["values"]["health_note"], "kursi roda");
+        assert!(body["records"][1].get("refused").is_none());
+
+        // Budi withdraws; the very next read is refused (no waiting).
+        let started = Instant::now();
+        let withdrawn = decide(&budi_browser, "antrian.priority", "withdraw").await;
+        assert_eq!(withdrawn["decision"], "withdraw");
+        assert_eq!(withdrawn["in_force"], false);
+        let (status, _) = api.read_at(&budi_path, Some("antrian.priority"), None).await;
+        assert_eq!(status, 403);
+        eprintln!("withdrawal to refused read: {} ms", started.elapsed().as_millis());
+        // Siti's grant is hers alone; Budi's withdrawal does not touch it.
+        decide(&siti_browser, "antrian.priority", "grant").await;
+        assert_eq!(api.read_at(&siti_path, Some("antrian.priority"), None).await.0, 200);
+        assert_eq!(api.read_at(&budi_path, Some("antrian.priority"), None).await.0, 403);
+
+        // What a citizen may decide on, and what they may not.
+        let listed = budi_browser.send(reqwest::Method::GET, "/api/consents", None).await;
+        assert_eq!(listed.status, 200);
+        let purposes: Vec<&str> = listed.body.as_array().unwrap().iter().map(|p| p["purpose"].as_str().unwrap()).collect();
+        assert!(purposes.contains(&"antrian.priority") && purposes.contains(&"survei.kepuasan"), "{purposes:?}");
+        assert!(!purposes.contains(&"antrian.call"), "a public task is not listed as a choice");
+        let body = serde_json::to_vec(&json!({ "decision": "withdraw" })).unwrap();
+        let refused = budi_browser.send(reqwest::Method::PUT, "/api/consents/antrian.call", Some(body.clone())).await;
+        assert_eq!((refused.status, refused.body["error"].as_str()), (reqwest::StatusCode::CONFLICT, Some("not_withdrawable")));
+        let unknown = budi_browser.send(reqwest::Method::PUT, "/api/consents/marketing", Some(body)).await;
+        assert_eq!(unknown.status, 404);
+        let bad = serde_json::to_vec(&json!({ "decision": "maybe" })).unwrap();
+        assert_eq!(budi_browser.send(reqwest::Method::PUT, "/api/consents/survei.kepuasan", Some(bad)).await.status, 422, "a decision is grant, refuse or withdraw");
+        drop(app);
+
+        // Every decision and every refusal is audited, about the citizen.
+        assert_eq!(events(&sandbox, "consent.withdraw", "success", &budi).await.len(), 1);
+        assert_eq!(events(&sandbox, "consent.grant", "success", &siti).await.len(), 1);
+        let denied = events(&sandbox, "record.read", "denied", &budi).await;
+        assert!(denied.iter().any(|r| r.reason.as_deref() == Some("no_consent") && r.purpose.as_deref() == Some("antrian.priority")), "{denied:?}");
+        sandbox.drop_database().await;
+    }
 }

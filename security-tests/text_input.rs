@@ -10,7 +10,7 @@ use crate::support::Sandbox;
 use crate::support::backend_test;
 use crate::support::browser::Browser;
 use crate::support::modules::ModuleApi;
-use crate::support::modules::{add_module, citizen};
+use crate::support::modules::add_module;
 
 const HOSTILE: [&str; 5] = ["\u{0}", "\u{1b}[31m", "\u{7}", "\u{202e}", "\u{2066}"];
 
@@ -74,7 +74,8 @@ backend_test! {
         let (status, body) = ModuleApi::new(&app, &key).define("survei.response", definition).await;
         assert_eq!(status, 200, "{body:?}");
         assert_eq!(body["fields"][1]["multiline"], true);
-        let ctz = citizen(&app, "1971011203850001", "Budi").await;
+        let (ctz, _budi) =
+            crate::support::modules::citizen_deciding(&app, "1971011203850001", "Budi", &["survei.kepuasan"], "grant").await;
         let path = format!("/api/collections/survei.response/records/{ctz}/1");
         for (field, value, ok) in [
             ("rating", "KTP\nbaru", false),

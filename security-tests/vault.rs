@@ -343,6 +343,7 @@ backend_test! {
             )
             .await;
         assert_eq!(set.status, 200, "{:?}", set.body);
+        crate::support::modules::decide(&citizen, "antrian.priority", "grant").await;
         let key = crate::support::modules::add_module(&sandbox, "antrian");
         crate::support::modules::define_tickets(&app, &key).await;
         let path = format!("/api/collections/antrian.ticket/records/{pseudonym}/k1");

@@ -32,6 +32,7 @@ pub struct AppState {
     pub sessions: Arc<crate::sessions::Deps>,
     pub modules: Arc<crate::modules::Deps>,
     pub profile: Arc<crate::profile::Deps>,
+    pub consent: Arc<crate::consent::Deps>,
 }
 
 /// A started application: state plus its background tasks.
@@ -167,6 +168,11 @@ impl AppState {
                 db: db.clone(),
                 writer: writer.clone(),
                 keys: keys.clone(),
+                policies: policies.clone(),
+            }),
+            consent: Arc::new(crate::consent::Deps {
+                db: db.clone(),
+                writer: writer.clone(),
                 policies,
             }),
             profile: Arc::new(crate::profile::Deps {

@@ -8,6 +8,7 @@ pub mod app;
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod consent;
 pub mod http;
 pub mod identity;
 pub mod ids;

@@ -37,6 +37,36 @@ pub async fn citizen(app: &TestApp, nik: &str, name: &str) -> String {
     enrolled.body["account"].as_str().unwrap().to_owned()
 }
 
+/// A citizen who has decided `decision` on each of `purposes` in their
+/// portal; returns their pseudonym and their signed-in browser.
+pub async fn citizen_deciding<'a>(
+    app: &'a TestApp,
+    nik: &str,
+    name: &str,
+    purposes: &[&str],
+    decision: &str,
+) -> (String, Browser<'a>) {
+    let mut b = Browser::new(app);
+    let enrolled = b.enrol(nik, name).await;
+    assert_eq!(enrolled.status, 201, "{:?}", enrolled.body);
+    let pseudonym = enrolled.body["account"].as_str().unwrap().to_owned();
+    b.me().await;
+    for p in purposes {
+        decide(&b, p, decision).await;
+    }
+    (pseudonym, b)
+}
+
+/// `PUT /api/consents/{purpose}` in the citizen's browser; must succeed.
+pub async fn decide(browser: &Browser<'_>, purpose: &str, decision: &str) -> Value {
+    let body = serde_json::to_vec(&json!({ "decision": decision })).unwrap();
+    let answer = browser
+        .send(Method::PUT, &format!("/api/consents/{purpose}"), Some(body))
+        .await;
+    assert_eq!(answer.status, 200, "{purpose} {decision}: {:?}", answer.body);
+    answer.body
+}
+
 pub fn ticket_definition() -> Value {
     json!({ "fields": [
         { "name": "queue_number", "classification": "personal" },

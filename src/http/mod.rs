@@ -6,6 +6,7 @@ mod activity;
 mod assets;
 mod auth;
 pub(crate) mod client;
+mod consent;
 mod counter;
 pub mod error;
 mod health;
@@ -58,6 +59,7 @@ fn public_routes(state: &AppState) -> Routes {
         .merge(account::routes(state))
         .merge(counter::routes(state))
         .merge(profile::routes(state))
+        .merge(consent::routes(state))
         .merge(modules::routes())
         .merge(pages::routes())
         .merge(assets::routes())

@@ -308,6 +308,11 @@ pub(super) async fn read_one(
     )
     .await?;
     match out.pop() {
+        Some(RecordOut { refused: Some(why), .. }) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "purpose_not_allowed",
+            format!("the citizen's decision stops processing for this purpose ({why})"),
+        )),
         Some(r) if r.values.is_some() => Ok(Json(r)),
         _ => Err(ApiError::new(StatusCode::NOT_FOUND, "no_record", "No such record.")),
     }

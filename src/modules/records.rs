@@ -16,6 +16,7 @@ use super::purpose::Purpose;
 use super::{Deps, Module, ModuleError, decide, denied};
 use crate::account::{AccountKind, Status};
 use crate::audit::{self, Context, Event, Outcome, Target};
+use crate::consent;
 use crate::store::Tx;
 use crate::store::identity::{self as identity_store, AccountRow};
 use crate::store::modules::{self as stored, RecordFieldRow};
@@ -54,12 +55,16 @@ impl std::fmt::Debug for RecordWrite {
     }
 }
 
-/// A record as read. `values` is null when the record does not exist.
+/// A record as read. `values` is null when the record does not exist, or
+/// when the citizen's decision stops processing for the purpose
+/// (`refused`: `no_consent`, `restricted`).
 #[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct RecordOut {
     pub citizen: String,
     pub record: String,
     pub values: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<&'static str>,
 }
 
 impl std::fmt::Debug for RecordOut {
@@ -264,11 +269,21 @@ pub async fn read(
     // Three queries for the whole batch: the citizens, their records, and
     // their data keys; each citizen's key is unwrapped once.
     let citizens = citizens_of(deps, refs.iter().map(|r| r.citizen.as_str())).await?;
+    // The lawful basis, now: a consent in force, no restriction.
+    let blocked = {
+        let catalog = deps.policies.catalog();
+        let holders: Vec<&str> = citizens.values().map(|a| a.account_id.as_str()).collect();
+        match catalog.get(&purpose) {
+            Some(def) => consent::blocked_among(&deps.db, def, &holders).await?,
+            None => return Err(ModuleError::Purpose),
+        }
+    };
     let wanted: Vec<(&str, &str)> = refs
         .iter()
         .filter_map(|r| {
             citizens
                 .get(&r.citizen)
+                .filter(|a| !blocked.contains_key(&a.account_id))
                 .map(|a| (a.account_id.as_str(), r.record.as_str()))
         })
         .collect();
@@ -286,6 +301,26 @@ pub async fn read(
         let Some(account) = citizens.get(&r.citizen) else {
             return Err(no_citizen(&r.citizen));
         };
+        if let Some(why) = blocked.get(&account.account_id) {
+            events.push(
+                Event::new(
+                    module.actor(),
+                    "record.read",
+                    Target::new("citizen", Some(account.pseudonym.clone())).with_fields([collection.name.clone()]),
+                    Outcome::Denied,
+                )
+                .purpose(purpose.clone())
+                .reason(why.code())
+                .within(ctx),
+            );
+            out.push(RecordOut {
+                citizen: r.citizen,
+                record: r.record,
+                values: None,
+                refused: Some(why.code()),
+            });
+            continue;
+        }
         let stored: Vec<&RecordFieldRow> = rows
             .iter()
             .filter(|row| row.account_id == account.account_id && row.record_id == r.record)
@@ -385,6 +420,7 @@ fn open_record(
         citizen: r.citizen,
         record: r.record,
         values: (!stored.is_empty()).then_some(values),
+        refused: None,
     };
     Ok((record, event))
 }

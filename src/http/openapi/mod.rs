@@ -58,6 +58,8 @@ use rules::{constrain, constrain_parameters};
         super::profile::update_contact,
         super::profile::find,
         super::profile::set_identity,
+        super::consent::list,
+        super::consent::decide,
         super::modules::define,
         super::modules::describe,
         super::modules::write_batch,

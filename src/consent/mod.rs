@@ -1,0 +1,258 @@
+//! Consent and restriction (UU PDP Art. 9, 11, 20-24, 40): a citizen
+//! grants, refuses or withdraws each purpose of the catalog that lets them.
+//! Decisions are appended, never changed; the newest is in force and is
+//! checked on every module read, so a withdrawal stops processing from the
+//! next request.
+//!
+//! A purpose based on consent needs a grant in force. A purpose on another
+//! basis that the catalog marks withdrawable (restriction, Art. 11) runs
+//! until the citizen refuses or withdraws it.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::audit::{self, Actor, ActorKind, AuditError, Context, Event, Outcome, Target};
+use crate::policy::{LawfulBasis, Policies, PurposeDef};
+use crate::sessions::OwnData;
+use crate::store::consent::{self as stored, ConsentRow};
+use crate::store::{Db, StoreError, Writer};
+
+/// What consent decisions need.
+#[derive(Debug, Clone)]
+pub struct Deps {
+    pub db: Db,
+    pub writer: Writer,
+    pub policies: Policies,
+}
+
+/// A citizen's decision on a purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Grant,
+    Refuse,
+    Withdraw,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Grant => "grant",
+            Decision::Refuse => "refuse",
+            Decision::Withdraw => "withdraw",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "grant" => Some(Decision::Grant),
+            "refuse" => Some(Decision::Refuse),
+            "withdraw" => Some(Decision::Withdraw),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsentError {
+    #[error("no such purpose in the catalog")]
+    NoPurpose,
+    #[error("this purpose does not depend on your consent and cannot be refused or withdrawn")]
+    NotWithdrawable,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+}
+
+/// Why processing for a purpose may not go on for a citizen now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blocked {
+    /// Based on consent, and no grant is in force.
+    NoConsent,
+    /// Refused or withdrawn by the citizen (restriction).
+    Restricted,
+}
+
+impl Blocked {
+    pub fn code(self) -> &'static str {
+        match self {
+            Blocked::NoConsent => "no_consent",
+            Blocked::Restricted => "restricted",
+        }
+    }
+}
+
+/// Whether `decision` (the newest, if any) lets processing for `def` go on.
+pub fn blocked(def: &PurposeDef, decision: Option<Decision>) -> Option<Blocked> {
+    match (def.lawful_basis, decision) {
+        (LawfulBasis::Consent, Some(Decision::Grant)) => None,
+        (LawfulBasis::Consent, _) => Some(Blocked::NoConsent),
+        (_, Some(Decision::Refuse | Decision::Withdraw)) if def.withdrawable => Some(Blocked::Restricted),
+        _ => None,
+    }
+}
+
+/// For each of `accounts` that may not be processed for `def` now, why.
+/// One query, and none for purposes no decision can stop.
+pub async fn blocked_among(
+    db: &Db,
+    def: &PurposeDef,
+    accounts: &[&str],
+) -> Result<HashMap<String, Blocked>, StoreError> {
+    if def.lawful_basis != LawfulBasis::Consent && !def.withdrawable {
+        return Ok(HashMap::new());
+    }
+    let decided: HashMap<String, Option<Decision>> = stored::current(db, &def.id, accounts)
+        .await?
+        .into_iter()
+        .map(|row| (row.account_id, Decision::parse(&row.decision)))
+        .collect();
+    Ok(accounts
+        .iter()
+        .filter_map(|a| {
+            let decision = decided.get(*a).copied().flatten();
+            blocked(def, decision).map(|b| ((*a).to_owned(), b))
+        })
+        .collect())
+}
+
+/// A purpose as the citizen sees it, with their decision in force.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ConsentView {
+    pub purpose: String,
+    /// Bahasa Indonesia
+    pub name_id: String,
+    pub name_en: String,
+    pub description_id: String,
+    pub description_en: String,
+    pub controller: String,
+    /// UU PDP Art. 20(2): consent, contract, legal_obligation, …
+    pub lawful_basis: &'static str,
+    /// The decision in force (`null`: none yet).
+    pub decision: Option<Decision>,
+    /// Unix seconds of that decision.
+    pub decided_at: Option<i64>,
+    /// Whether processing goes on now.
+    pub in_force: bool,
+    pub notice_version: String,
+}
+
+fn view(def: &PurposeDef, newest: Option<&ConsentRow>) -> ConsentView {
+    let decision = newest.and_then(|r| Decision::parse(&r.decision));
+    ConsentView {
+        purpose: def.id.clone(),
+        name_id: def.name.id.clone(),
+        name_en: def.name.en.clone(),
+        description_id: def.description.id.clone(),
+        description_en: def.description.en.clone(),
+        controller: def.controller.clone(),
+        lawful_basis: def.lawful_basis.as_str(),
+        decision,
+        decided_at: newest.map(|r| r.decided_at),
+        in_force: blocked(def, decision).is_none(),
+        notice_version: def.notice_version.clone(),
+    }
+}
+
+/// Every purpose the citizen may decide on, with their decision in force.
+pub async fn list(deps: &Deps, owner: &OwnData) -> Result<Vec<ConsentView>, ConsentError> {
+    let history = stored::history(&deps.db, &owner.account().account_id).await?;
+    let catalog = deps.policies.catalog();
+    Ok(catalog
+        .purposes()
+        .filter(|p| p.withdrawable)
+        .map(|p| view(p, history.iter().rev().find(|r| r.purpose_id == p.id)))
+        .collect())
+}
+
+/// Records the citizen's own decision on `purpose` (from the portal), with
+/// its audit event, in one transaction.
+pub async fn decide(
+    deps: &Deps,
+    owner: &OwnData,
+    purpose: &str,
+    decision: Decision,
+    ctx: &Context,
+) -> Result<ConsentView, ConsentError> {
+    let catalog = deps.policies.catalog();
+    let def = catalog.get(purpose).ok_or(ConsentError::NoPurpose)?.clone();
+    if !def.withdrawable {
+        return Err(ConsentError::NotWithdrawable);
+    }
+    let account = owner.account().clone();
+    let row = ConsentRow {
+        account_id: account.account_id.clone(),
+        purpose_id: def.id.clone(),
+        decision: decision.as_str().to_owned(),
+        notice_version: def.notice_version.clone(),
+        method: "portal".to_owned(),
+        recorded_by: account.account_id.clone(),
+        decided_at: time::OffsetDateTime::now_utc().unix_timestamp(),
+    };
+    let event = Event::new(
+        Actor::new(ActorKind::Citizen, account.pseudonym.clone()),
+        match decision {
+            Decision::Grant => "consent.grant",
+            Decision::Refuse => "consent.refuse",
+            Decision::Withdraw => "consent.withdraw",
+        },
+        Target::new("citizen", Some(account.pseudonym.clone())),
+        Outcome::Success,
+    )
+    .purpose(def.id.clone())
+    .within(ctx);
+    let stored_row = row.clone();
+    deps.writer
+        .write::<(), ConsentError, _>(move |tx| {
+            Box::pin(async move {
+                stored::insert(tx, &stored_row).await?;
+                audit::record(tx, event).await?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(view(&def, Some(&row)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Catalog;
+
+    fn def(basis: &str, withdrawable: bool) -> PurposeDef {
+        let text = format!(
+            "[purposes.\"a.b\"]\nname = {{ id = \"n\", en = \"n\" }}\ndescription = {{ id = \"d\", en = \"d\" }}\n\
+             controller = \"c\"\nmodules = [\"aa\"]\nlawful_basis = \"{basis}\"\nretention = \"1d\"\n\
+             withdrawable = {withdrawable}\nnotice_version = \"1\"\n[purposes.\"a.b\".fields]\n\"profile.phone\" = \"plain\"\n"
+        );
+        Catalog::parse("t", &text).unwrap().get("a.b").unwrap().clone()
+    }
+
+    #[test]
+    fn consent_needs_a_grant_in_force() {
+        let consent = def("consent", true);
+        assert_eq!(blocked(&consent, None), Some(Blocked::NoConsent));
+        assert_eq!(blocked(&consent, Some(Decision::Grant)), None);
+        assert_eq!(blocked(&consent, Some(Decision::Refuse)), Some(Blocked::NoConsent));
+        assert_eq!(blocked(&consent, Some(Decision::Withdraw)), Some(Blocked::NoConsent));
+    }
+
+    #[test]
+    fn other_bases_stop_only_when_withdrawable_and_withdrawn() {
+        let restrictable = def("public_task", true);
+        assert_eq!(blocked(&restrictable, None), None);
+        assert_eq!(
+            blocked(&restrictable, Some(Decision::Withdraw)),
+            Some(Blocked::Restricted)
+        );
+        assert_eq!(
+            blocked(&restrictable, Some(Decision::Refuse)),
+            Some(Blocked::Restricted)
+        );
+        assert_eq!(blocked(&restrictable, Some(Decision::Grant)), None);
+        let fixed = def("legal_obligation", false);
+        assert_eq!(blocked(&fixed, Some(Decision::Withdraw)), None);
+    }
+}

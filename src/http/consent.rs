@@ -1,0 +1,93 @@
+//! The citizen's consents: the purposes they may decide on, and their
+//! grant, refusal or withdrawal of each.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use super::client::Client;
+use super::error::{ApiError, ErrorBody};
+use super::json::Body;
+use super::profile::owner_only;
+use super::routes::Routes;
+use super::session::SignedIn;
+use crate::app::AppState;
+use crate::consent::{self, ConsentError, ConsentView, Decision};
+
+pub fn routes(state: &AppState) -> Routes {
+    let own = Routes::new()
+        .get("/api/consents", list)
+        .put("/api/consents/{purpose}", decide);
+    super::limits::limited(state, own, crate::ratelimit::ACCOUNT_IP)
+        .layered(|r| super::session::origin_checked(state, r))
+}
+
+impl From<ConsentError> for ApiError {
+    fn from(e: ConsentError) -> Self {
+        match e {
+            ConsentError::NoPurpose => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_purpose",
+                "Tujuan ini tidak ada dalam katalog. (No such purpose in the catalog.)",
+            ),
+            ConsentError::NotWithdrawable => ApiError::new(
+                StatusCode::CONFLICT,
+                "not_withdrawable",
+                "Pemrosesan untuk tujuan ini tidak bergantung pada persetujuan Anda dan tidak dapat ditolak atau \
+                 ditarik; halaman pemberitahuan privasi menjelaskan dasar hukumnya. (Processing for this purpose \
+                 does not depend on your consent and cannot be refused or withdrawn; the privacy notice explains \
+                 its lawful basis.)",
+            ),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// My consents
+///
+/// Every purpose the signed-in citizen may grant, refuse or withdraw, with
+/// the decision in force and whether processing goes on.
+#[utoipa::path(get, path = "/api/consents", tag = "profile", security(("session" = [])),
+    responses(
+        (status = 200, description = "The purposes and decisions", body = [ConsentView]),
+        (status = 403, description = "Only citizens decide on consent", body = ErrorBody),
+        (status = 429, description = "Rate limited (account-ip)", body = ErrorBody),
+    ))]
+pub(super) async fn list(State(state): State<AppState>, who: SignedIn) -> Result<Json<Vec<ConsentView>>, ApiError> {
+    let own = owner_only(&who)?;
+    Ok(Json(consent::list(&state.consent, &own).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DecisionBody {
+    decision: Decision,
+}
+
+/// Decide on a purpose
+///
+/// Grants, refuses or withdraws one purpose. A withdrawal stops processing
+/// from the next request. Audited; the history is kept.
+#[utoipa::path(put, path = "/api/consents/{purpose}", tag = "profile", security(("session" = [], "csrf" = [])),
+    params(("purpose" = String, Path, description = "A purpose of the catalog, such as survei.kepuasan")),
+    request_body = DecisionBody,
+    responses(
+        (status = 200, description = "The decision in force", body = ConsentView),
+        (status = 403, description = "Only citizens decide on consent; or Origin or CSRF refused", body = ErrorBody),
+        (status = 404, description = "No such purpose in the catalog", body = ErrorBody),
+        (status = 409, description = "The purpose does not depend on consent", body = ErrorBody),
+        (status = 429, description = "Rate limited (account-ip)", body = ErrorBody),
+    ))]
+pub(super) async fn decide(
+    State(state): State<AppState>,
+    client: Client,
+    who: SignedIn,
+    Path(purpose): Path<String>,
+    Body(body): Body<DecisionBody>,
+) -> Result<Json<ConsentView>, ApiError> {
+    let own = owner_only(&who)?;
+    Ok(Json(
+        consent::decide(&state.consent, &own, &purpose, body.decision, &client.ctx).await?,
+    ))
+}
