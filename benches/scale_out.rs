@@ -285,7 +285,7 @@ async fn drive(bases: &[String], key: &str, citizens: &[String], writes: usize, 
                 let base = &bases[n % bases.len()];
                 let citizen = &citizens[n % citizens.len()];
                 let url = format!("{base}/api/collections/{COLLECTION}/records/{citizen}/{tag}-{n}");
-                let body = serde_json::json!({ "values": { "queue_number": format!("A-{n}"), "service": "KTP" } });
+                let body = serde_json::json!({ "purpose": "antrian.call", "values": { "queue_number": format!("A-{n}"), "service": "KTP" } });
                 match client.put(url).bearer_auth(&key).json(&body).send().await {
                     Ok(r) if r.status().is_success() => {
                         acknowledged.fetch_add(1, Ordering::Relaxed);

@@ -118,6 +118,7 @@ async fn seed(state: &AppState) -> (String, Vec<String>) {
     let owned = collection::owned(&state.db, &state.writer, &module, "perizinan.application", &ctx)
         .await
         .unwrap();
+    let purpose = jaga::modules::purpose::Purpose::parse("perizinan.review").unwrap();
     let mut pseudonyms = Vec::with_capacity(CITIZENS);
     for i in 0..CITIZENS {
         pseudonyms.push(citizen(state, i).await);
@@ -139,7 +140,7 @@ async fn seed(state: &AppState) -> (String, Vec<String>) {
                     .collect::<BTreeMap<_, _>>(),
             })
             .collect();
-        records::write(&state.modules, &owned, writes, None, &ctx)
+        records::write(&state.modules, &owned, writes, &purpose, &ctx)
             .await
             .unwrap();
     }

@@ -77,7 +77,7 @@ async fn primary_killed_under_load_standby_promoted_no_acknowledged_write_lost()
                         "{base}/api/collections/antrian.ticket/records/{pseudonym}/f-{n}"
                     ))
                     .bearer_auth(&key)
-                    .json(&json!({ "values": { "queue_number": format!("A-{n}") } }))
+                    .json(&json!({ "purpose": "antrian.call", "values": { "queue_number": format!("A-{n}") } }))
                     .timeout(Duration::from_secs(60))
                     .send()
                     .await;

@@ -96,7 +96,7 @@ backend_test! {
             &antrian,
             Method::PUT,
             &format!("/api/collections/antrian.ticket/records/{siti}/a%20b"),
-            Some(json!({ "values": { "service": "x" } })),
+            Some(json!({ "purpose": "antrian.call", "values": { "service": "x" } })),
         )
         .await;
         assert_eq!(status, 400);
@@ -105,7 +105,7 @@ backend_test! {
             &antrian,
             Method::PUT,
             "/api/collections/antrian.ticket/records/ctz_nobody/1",
-            Some(json!({ "values": { "service": "x" } })),
+            Some(json!({ "purpose": "antrian.call", "values": { "service": "x" } })),
         )
         .await;
         assert_eq!(
@@ -174,8 +174,8 @@ backend_test! {
                 Some(ticket_definition()),
             ),
             (Method::GET, format!("{path}?purpose=perizinan.check"), None),
-            (Method::PUT, path.clone(), Some(json!({ "values": { "service": "x" } }))),
-            (Method::DELETE, path.clone(), None),
+            (Method::PUT, path.clone(), Some(json!({ "purpose": "antrian.call", "values": { "service": "x" } }))),
+            (Method::DELETE, format!("{path}?purpose=antrian.call"), None),
             (
                 Method::POST,
                 "/api/collections/antrian.ticket/records/read".to_owned(),
@@ -252,8 +252,9 @@ backend_test! {
         // One bad record refuses the whole batch: nothing is written.
         let mut mixed = records(10);
         mixed[7]["values"] = json!({ "unknown": "x" });
-        let (status, _) = call(&app, &antrian, Method::PUT, batch, Some(json!({ "records": mixed }))).await;
-        assert_eq!(status, 400);
+        let body = json!({ "purpose": "antrian.call", "records": mixed });
+        let (status, answer) = call(&app, &antrian, Method::PUT, batch, Some(body)).await;
+        assert_eq!((status, answer["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_record")));
         let (_, body) = api.read_batch(coll, Some("antrian.call"), &refs[..10]).await;
         assert!(
             body["records"]
@@ -305,7 +306,7 @@ backend_test! {
                 &antrian,
                 Method::PUT,
                 &format!("{base}/{record}"),
-                Some(json!({ "values": { "queue_number": format!("Q{record}"), "service": "KTP" } })),
+                Some(json!({ "purpose": "antrian.call", "values": { "queue_number": format!("Q{record}"), "service": "KTP" } })),
             )
             .await;
             assert_eq!(status, 204);

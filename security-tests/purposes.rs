@@ -76,6 +76,21 @@ backend_test! {
         let (_, body) = api.read_at(&path, Some("antrian.priority"), Some("health_note")).await;
         assert_eq!(body["values"]["health_note"], "kursi roda", "nothing was written");
         assert_eq!(events(&sandbox, "record.write", "denied", &siti).await.len(), 1);
+        // Writes and deletes name their purpose too.
+        let (status, body) = crate::support::modules::call(
+            &app,
+            &antrian,
+            reqwest::Method::PUT,
+            &path,
+            Some(json!({ "values": { "service": "KK" } })),
+        )
+        .await;
+        assert_eq!((status.as_u16(), body["error"].as_str()), (400, Some("purpose_required")));
+        let (status, body) = crate::support::modules::call(&app, &antrian, reqwest::Method::DELETE, &path, None).await;
+        assert_eq!((status.as_u16(), body["error"].as_str()), (400, Some("purpose_required")));
+        let (status, _) =
+            crate::support::modules::call(&app, &antrian, reqwest::Method::DELETE, &format!("{path}?purpose=survei.kepuasan"), None).await;
+        assert_eq!(status, 403, "another module's purpose cannot delete");
 
         // A masked field: perizinan.status shows the applicant's name masked.
         let permits = ModuleApi::new(&app, &perizinan);

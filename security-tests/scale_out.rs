@@ -184,7 +184,7 @@ async fn a_killed_signer_is_replaced_and_the_log_verifies() {
                         "{base}/api/collections/antrian.ticket/records/{pseudonym}/t-{n}"
                     ))
                     .bearer_auth(&key)
-                    .json(&json!({ "values": { "queue_number": format!("A-{n}") } }))
+                    .json(&json!({ "purpose": "antrian.call", "values": { "queue_number": format!("A-{n}") } }))
                     .send()
                     .await
                     .unwrap()
@@ -345,7 +345,7 @@ async fn a_deadlock_with_an_outside_transaction_is_retried() {
             let resp = client
                 .put(url)
                 .bearer_auth(&key)
-                .json(&json!({ "values": { "queue_number": "A-1" } }))
+                .json(&json!({ "purpose": "antrian.call", "values": { "queue_number": "A-1" } }))
                 .send()
                 .await
                 .unwrap();
@@ -433,7 +433,7 @@ async fn an_unreachable_database_is_answered_503_and_writes_resume_after() {
         app.client
             .put(app.url(&format!("/api/collections/antrian.ticket/records/{pseudonym}/u-{n}")))
             .bearer_auth(&key)
-            .json(&json!({ "values": { "queue_number": format!("A-{n}") } }))
+            .json(&json!({ "purpose": "antrian.call", "values": { "queue_number": format!("A-{n}") } }))
             .send()
     };
     assert_eq!(write(1).await.unwrap().status(), 204);

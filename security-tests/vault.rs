@@ -347,7 +347,7 @@ backend_test! {
         let key = crate::support::modules::add_module(&sandbox, "antrian");
         crate::support::modules::define_tickets(&app, &key).await;
         let path = format!("/api/collections/antrian.ticket/records/{pseudonym}/k1");
-        let values = json!({ "values": { "queue_number": "Antrian-Kanari", "health_note": "Kanari-rahasia-medis" } });
+        let values = json!({ "purpose": "antrian.priority", "values": { "queue_number": "Antrian-Kanari", "health_note": "Kanari-rahasia-medis" } });
         let (status, _) = crate::support::modules::call(&app, &key, Method::PUT, &path, Some(values)).await;
         assert_eq!(status, 204);
         // Everything reads back in plain for those entitled to it.

@@ -154,6 +154,22 @@ fn values_json(values: &[(&str, Option<&str>)]) -> Value {
     )
 }
 
+/// The shipped catalog's purpose that covers every field the tests write
+/// in `collection` (or in the collection of a record path).
+pub fn writing_purpose(collection_or_path: &str) -> &'static str {
+    let collection = collection_or_path
+        .trim_start_matches("/api/collections/")
+        .split('/')
+        .next()
+        .unwrap();
+    match collection.split('.').next().unwrap() {
+        "antrian" => "antrian.priority",
+        "survei" => "survei.kepuasan",
+        "perizinan" => "perizinan.review",
+        other => panic!("no writing purpose for module {other}"),
+    }
+}
+
 impl<'a> ModuleApi<'a> {
     pub fn new(app: &'a TestApp, key: &'a str) -> Self {
         Self { app, key }
@@ -172,7 +188,7 @@ impl<'a> ModuleApi<'a> {
             self.key,
             Method::PUT,
             path,
-            Some(json!({ "values": values_json(values) })),
+            Some(json!({ "values": values_json(values), "purpose": writing_purpose(path) })),
         )
         .await
     }
@@ -191,7 +207,8 @@ impl<'a> ModuleApi<'a> {
 
     /// `DELETE` of the record at `path`.
     pub async fn delete_at(&self, path: &str) -> (StatusCode, Value) {
-        call(self.app, self.key, Method::DELETE, path, None).await
+        let path = format!("{path}?purpose={}", writing_purpose(path));
+        call(self.app, self.key, Method::DELETE, &path, None).await
     }
 
     /// `PUT …/records` with a batch.
@@ -206,7 +223,7 @@ impl<'a> ModuleApi<'a> {
             self.key,
             Method::PUT,
             &path,
-            Some(json!({ "records": records })),
+            Some(json!({ "records": records, "purpose": writing_purpose(collection) })),
         )
         .await
     }
@@ -234,7 +251,7 @@ impl<'a> ModuleApi<'a> {
             self.key,
             Method::POST,
             &path,
-            Some(json!({ "records": refs_json(refs) })),
+            Some(json!({ "records": refs_json(refs), "purpose": writing_purpose(collection) })),
         )
         .await
     }

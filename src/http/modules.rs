@@ -137,8 +137,8 @@ pub(super) async fn describe(
 #[serde(deny_unknown_fields)]
 pub(super) struct WriteBatch {
     records: Vec<RecordWrite>,
-    /// Optional on writes; when named, it must be a purpose of the catalog
-    /// that lists this module and covers every field written.
+    /// Why the module writes: a purpose of the catalog that lists this
+    /// module and covers every field written. Required.
     purpose: Option<String>,
 }
 
@@ -154,7 +154,7 @@ pub(super) struct Written {
     params(("collection" = String, Path, description = "<module>.<name>")), request_body = WriteBatch,
     responses(
         (status = 200, description = "All written", body = Written),
-        (status = 400, description = "Invalid batch, record id, field or value; or invalid purpose", body = ErrorBody),
+        (status = 400, description = "Invalid batch, record id, field or value; or missing or invalid purpose", body = ErrorBody),
         (status = 403, description = "The collection belongs to another module, or the purpose catalog does not allow this purpose, module or field (purpose_not_allowed)", body = ErrorBody),
         (status = 404, description = "No such collection, or no such citizen", body = ErrorBody),
     ))]
@@ -166,8 +166,8 @@ pub(super) async fn write_batch(
     Body(body): Body<WriteBatch>,
 ) -> Result<Json<Written>, ApiError> {
     let collection = owned(&state, &caller, &client, &name).await?;
-    let purpose = Purpose::optional(body.purpose.as_deref())?;
-    let written = records::write(&state.modules, &collection, body.records, purpose.as_ref(), &client.ctx).await?;
+    let purpose = Purpose::required(body.purpose.as_deref())?;
+    let written = records::write(&state.modules, &collection, body.records, &purpose, &client.ctx).await?;
     Ok(Json(Written { written }))
 }
 
@@ -226,6 +226,8 @@ pub(super) async fn read_batch(
 #[serde(deny_unknown_fields)]
 pub(super) struct DeleteBatch {
     records: Vec<RecordRef>,
+    /// Why the module deletes: a purpose of the catalog covering the
+    /// collection. Required.
     purpose: Option<String>,
 }
 
@@ -241,7 +243,7 @@ pub(super) struct Deleted {
     params(("collection" = String, Path, description = "<module>.<name>")), request_body = DeleteBatch,
     responses(
         (status = 200, description = "How many records existed and were deleted", body = Deleted),
-        (status = 400, description = "Invalid batch, record id or purpose", body = ErrorBody),
+        (status = 400, description = "Invalid batch or record id; or missing or invalid purpose", body = ErrorBody),
         (status = 403, description = "The collection belongs to another module, or the purpose catalog does not allow this purpose, module or field (purpose_not_allowed)", body = ErrorBody),
         (status = 404, description = "No such collection, or no such citizen", body = ErrorBody),
     ))]
@@ -253,8 +255,8 @@ pub(super) async fn delete_batch(
     Body(body): Body<DeleteBatch>,
 ) -> Result<Json<Deleted>, ApiError> {
     let collection = owned(&state, &caller, &client, &name).await?;
-    let purpose = Purpose::optional(body.purpose.as_deref())?;
-    let deleted = records::delete(&state.modules, &collection, body.records, purpose.as_ref(), &client.ctx).await?;
+    let purpose = Purpose::required(body.purpose.as_deref())?;
+    let deleted = records::delete(&state.modules, &collection, body.records, &purpose, &client.ctx).await?;
     Ok(Json(Deleted { deleted }))
 }
 
@@ -322,6 +324,8 @@ pub(super) async fn read_one(
 #[serde(deny_unknown_fields)]
 pub(super) struct WriteOne {
     values: std::collections::BTreeMap<String, Option<String>>,
+    /// Why the module writes: a purpose of the catalog that lists this
+    /// module and covers every field written. Required.
     purpose: Option<String>,
 }
 
@@ -346,7 +350,7 @@ impl std::fmt::Debug for WriteOne {
     request_body = WriteOne,
     responses(
         (status = 204, description = "Written"),
-        (status = 400, description = "Invalid record id, field, value or purpose", body = ErrorBody),
+        (status = 400, description = "Invalid record id, field or value; or missing or invalid purpose", body = ErrorBody),
         (status = 403, description = "The collection belongs to another module, or the purpose catalog does not allow this purpose, module or field (purpose_not_allowed)", body = ErrorBody),
         (status = 404, description = "No such collection or citizen", body = ErrorBody),
     ))]
@@ -358,28 +362,38 @@ pub(super) async fn write_one(
     Body(body): Body<WriteOne>,
 ) -> Result<StatusCode, ApiError> {
     let collection = owned(&state, &caller, &client, &name).await?;
-    let purpose = Purpose::optional(body.purpose.as_deref())?;
+    let purpose = Purpose::required(body.purpose.as_deref())?;
     let write = RecordWrite {
         citizen,
         record,
         values: body.values,
     };
-    records::write(&state.modules, &collection, vec![write], purpose.as_ref(), &client.ctx).await?;
+    records::write(&state.modules, &collection, vec![write], &purpose, &client.ctx).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct PurposeQuery {
+    /// Why the module deletes: a purpose of the catalog covering the
+    /// collection. Required.
+    purpose: Option<String>,
 }
 
 /// Delete a record
 ///
-/// Deletes one record; 404 if it did not exist.
+/// Deletes one record for a stated purpose (`?purpose=`); 404 if it did
+/// not exist.
 #[utoipa::path(delete, path = "/api/collections/{collection}/records/{citizen}/{record}", tag = "modules", security(("module_key" = [])),
     params(
         ("collection" = String, Path, description = "<module>.<name>"),
         ("citizen" = String, Path, description = "The citizen's pseudonym"),
         ("record" = String, Path, description = "The module's record id: 1 to 64 letters, digits, `-` or `_`"),
+        PurposeQuery,
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Invalid record id", body = ErrorBody),
+        (status = 400, description = "Missing or invalid purpose, or invalid record id", body = ErrorBody),
         (status = 403, description = "The collection belongs to another module, or the purpose catalog does not allow this purpose, module or field (purpose_not_allowed)", body = ErrorBody),
         (status = 404, description = "No such collection, citizen or record", body = ErrorBody),
     ))]
@@ -388,13 +402,15 @@ pub(super) async fn delete_one(
     caller: Caller,
     client: Client,
     Path((name, citizen, record)): Path<(String, String, String)>,
+    Query(query): Query<PurposeQuery>,
 ) -> Result<StatusCode, ApiError> {
     let collection = owned(&state, &caller, &client, &name).await?;
+    let purpose = Purpose::required(query.purpose.as_deref())?;
     let gone = records::delete(
         &state.modules,
         &collection,
         vec![RecordRef { citizen, record }],
-        None,
+        &purpose,
         &client.ctx,
     )
     .await?;

@@ -18,13 +18,7 @@ impl Purpose {
         ok.then(|| Self(identifier.to_owned())).ok_or(ModuleError::Purpose)
     }
 
-    /// A purpose the request may leave out (writes, deletes): absent stays
-    /// absent, present must parse.
-    pub fn optional(identifier: Option<&str>) -> Result<Option<Self>, ModuleError> {
-        identifier.map(Self::parse).transpose()
-    }
-
-    /// A purpose the request must name (reads).
+    /// The purpose a request must name (reads, writes, deletes).
     pub fn required(identifier: Option<&str>) -> Result<Self, ModuleError> {
         Self::parse(identifier.ok_or(ModuleError::Purpose)?)
     }
@@ -45,6 +39,5 @@ mod tests {
             assert!(Purpose::parse(bad).is_err(), "{bad:?}");
         }
         assert!(Purpose::required(None).is_err());
-        assert_eq!(Purpose::optional(None).ok(), Some(None));
     }
 }

@@ -123,7 +123,7 @@ pub async fn write(
     deps: &Deps,
     owned: &Owned,
     writes: Vec<RecordWrite>,
-    purpose: Option<&Purpose>,
+    purpose: &Purpose,
     ctx: &Context,
 ) -> Result<usize, ModuleError> {
     let (module, collection) = (owned.module(), owned.collection());
@@ -131,14 +131,12 @@ pub async fn write(
     for (i, w) in writes.iter().enumerate() {
         check_write(collection, i, w)?;
     }
-    if let Some(p) = purpose {
-        let fields = writes.iter().flat_map(|w| w.values.keys().map(String::as_str));
-        if let Err(refused) = decide::write(&deps.policies.catalog(), module, collection, p, fields) {
-            let citizens = writes.iter().map(|w| w.citizen.as_str());
-            return Err(denied::record(deps, owned, "record.write", p, citizens, refused, ctx).await);
-        }
+    let fields = writes.iter().flat_map(|w| w.values.keys().map(String::as_str));
+    if let Err(refused) = decide::write(&deps.policies.catalog(), module, collection, purpose, fields) {
+        let citizens = writes.iter().map(|w| w.citizen.as_str());
+        return Err(denied::record(deps, owned, "record.write", purpose, citizens, refused, ctx).await);
     }
-    let purpose = purpose.map(|p| p.as_str().to_owned());
+    let purpose = purpose.as_str().to_owned();
     let citizens = citizens_of(deps, writes.iter().map(|w| w.citizen.as_str())).await?;
     let mut resolved = Vec::with_capacity(writes.len());
     for w in writes {
@@ -156,7 +154,7 @@ pub async fn write(
         .write::<(), ModuleError, _>(move |tx| {
             Box::pin(async move {
                 for (account, w) in resolved {
-                    write_one(tx, &deps2, &module, &collection, &account, &w, purpose.as_deref(), &ctx).await?;
+                    write_one(tx, &deps2, &module, &collection, &account, &w, &purpose, &ctx).await?;
                 }
                 Ok(())
             })
@@ -173,7 +171,7 @@ async fn write_one(
     collection: &Collection,
     account: &AccountRow,
     w: &RecordWrite,
-    purpose: Option<&str>,
+    purpose: &str,
     ctx: &Context,
 ) -> Result<(), ModuleError> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -226,10 +224,8 @@ async fn write_one(
         Target::new("citizen", Some(account.pseudonym.clone())).with_fields(field_names(collection, &names)),
         Outcome::Success,
     )
+    .purpose(purpose)
     .within(ctx);
-    if let Some(p) = purpose {
-        event = event.purpose(p);
-    }
     if touches_specific(collection, &names) {
         event = event.reason("specific_personal_data");
     }
@@ -430,7 +426,7 @@ pub async fn delete(
     deps: &Deps,
     owned: &Owned,
     refs: Vec<RecordRef>,
-    purpose: Option<&Purpose>,
+    purpose: &Purpose,
     ctx: &Context,
 ) -> Result<u64, ModuleError> {
     let (module, collection) = (owned.module(), owned.collection());
@@ -438,13 +434,11 @@ pub async fn delete(
     for r in &refs {
         check_record_id(&r.record)?;
     }
-    if let Some(p) = purpose
-        && let Err(refused) = decide::write(&deps.policies.catalog(), module, collection, p, [])
-    {
+    if let Err(refused) = decide::write(&deps.policies.catalog(), module, collection, purpose, []) {
         let citizens = refs.iter().map(|r| r.citizen.as_str());
-        return Err(denied::record(deps, owned, "record.delete", p, citizens, refused, ctx).await);
+        return Err(denied::record(deps, owned, "record.delete", purpose, citizens, refused, ctx).await);
     }
-    let purpose = purpose.map(|p| p.as_str().to_owned());
+    let purpose = purpose.as_str().to_owned();
     let citizens = citizens_of(deps, refs.iter().map(|r| r.citizen.as_str())).await?;
     let mut resolved = Vec::with_capacity(refs.len());
     for r in refs {
@@ -468,12 +462,10 @@ pub async fn delete(
                         Target::new("citizen", Some(account.pseudonym.clone())).with_fields([collection.name.clone()]),
                         if gone > 0 { Outcome::Success } else { Outcome::Failure },
                     )
+                    .purpose(purpose.clone())
                     .within(&ctx);
                     if gone == 0 {
                         event = event.reason("not_found");
-                    }
-                    if let Some(p) = &purpose {
-                        event = event.purpose(p.clone());
                     }
                     audit::record(tx, event).await?;
                 }
