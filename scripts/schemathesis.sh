@@ -35,11 +35,13 @@ listen = ["127.0.0.1:$PORT"]
 origins = ["$ORIGIN"]
 [ratelimit]
 policies = [${POLICIES%,}]
+[policies]
+dir = "$ROOT/policies"
 EOF
 
 # The operations whose answers do not depend on the collection's fields
 # also run against the collection defined below (the others would only be
-# refused for naming fields it lacks). Three operations take schema-valid
+# refused for naming fields it lacks). Seven operations take schema-valid
 # requests the server refuses with 400 for reasons no static document can
 # know: see security-tests/openapi_contract.md.
 cat >"$WORK/st.toml" <<'EOF'
@@ -49,7 +51,9 @@ include-name = ["GET /api/collections/{collection}", "POST /api/collections/{col
 parameters = { collection = "antrian.ticket" }
 
 [[operations]]
-include-name = ["PUT /api/collections/{collection}", "POST /api/enrol/finish", "POST /api/enrol/code/start"]
+include-name = ["PUT /api/collections/{collection}", "POST /api/enrol/finish", "POST /api/enrol/code/start",
+    "GET /api/collections/{collection}/records/{citizen}/{record}", "PUT /api/collections/{collection}/records/{citizen}/{record}",
+    "POST /api/collections/{collection}/records/read", "PUT /api/collections/{collection}/records"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
 EOF
 

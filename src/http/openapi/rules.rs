@@ -191,7 +191,7 @@ fn require(doc: &mut Value, schema: &str, property: &str, definition: Value) {
 }
 
 pub(super) fn constrain(doc: &mut Value) {
-    let purpose = json!({ "pattern": PURPOSE, "description": "Why: an identifier such as `antrian.call_ticket` (1 to 100 of a-z 0-9 . _ -)" });
+    let purpose = json!({ "pattern": PURPOSE, "description": "Why: a purpose of the catalog (policies/purposes.toml) that lists the module and covers the fields, such as `antrian.call` (1 to 100 of a-z 0-9 . _ -; another identifier: 403)" });
     let field_name = json!({ "type": "string", "pattern": format!("^{}$", ident(48)) });
     let record = json!({ "pattern": "^[A-Za-z0-9_-]{1,64}$", "description": "The module's record id: 1 to 64 letters, digits, `-` or `_`" });
     let batch = |items: Value| json!({ "minItems": 1, "maxItems": crate::modules::MAX_BATCH, "items": items });
@@ -252,12 +252,11 @@ pub(super) fn constrain(doc: &mut Value) {
             ),
         );
     }
-    for schema in ["WriteBatch", "DeleteBatch", "WriteOne"] {
-        refine(doc, schema, "purpose", purpose.clone());
-    }
     let mut required_purpose = purpose.clone();
     *at(&mut required_purpose, &["type"]) = json!("string");
-    require(doc, "ReadBatch", "purpose", required_purpose);
+    for schema in ["WriteBatch", "DeleteBatch", "WriteOne", "ReadBatch"] {
+        require(doc, schema, "purpose", required_purpose.clone());
+    }
     refine(
         doc,
         "ReadBatch",
