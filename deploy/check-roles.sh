@@ -473,7 +473,8 @@ citizen_field     SELECT,INSERT,UPDATE,DELETE
 blind_index       SELECT,INSERT,DELETE
 module            SELECT,INSERT,UPDATE
 collection        SELECT,INSERT,UPDATE
-record_field      SELECT,INSERT,UPDATE,DELETE"
+record_field      SELECT,INSERT,UPDATE,DELETE
+consent_event     SELECT,INSERT"
 actual=$(as super "\\pset format unaligned
 \\pset tuples_only on
 \\pset fieldsep ' '

@@ -125,7 +125,8 @@ declare
         ['blind_index',      'select, insert, delete'],          -- insert ... on conflict do nothing
         ['module',           'select, insert, update'],          -- revoked, never deleted
         ['collection',       'select, insert, update'],          -- upsert, never deleted
-        ['record_field',     'select, insert, update, delete']   -- upsert
+        ['record_field',     'select, insert, update, delete'],  -- upsert
+        ['consent_event',    'select, insert']                   -- append-only: the proof of consent
     ];
 begin
     for i in 1 .. array_length(grants, 1) loop

@@ -18,11 +18,13 @@ pub struct ConsentRow {
 
 const COLUMNS: &str = "account_id, purpose_id, decision, notice_version, method, recorded_by, decided_at";
 
+/// Appends a decision after the citizen's newest on that purpose.
 pub async fn insert(tx: &mut Tx<'_>, row: &ConsentRow) -> Result<(), StoreError> {
     on_tx!(tx, |conn| {
         sqlx::query(
-            "insert into consent_event (account_id, purpose_id, decision, notice_version, method, recorded_by, decided_at) \
-             values ($1, $2, $3, $4, $5, $6, $7)",
+            "insert into consent_event (account_id, purpose_id, seq, decision, notice_version, method, recorded_by, decided_at) \
+             select $1, $2, coalesce(max(seq), 0) + 1, $3, $4, $5, $6, $7 from consent_event \
+             where account_id = $1 and purpose_id = $2",
         )
         .bind(&row.account_id)
         .bind(&row.purpose_id)
@@ -44,17 +46,17 @@ pub async fn current(db: &Db, purpose: &str, accounts: &[&str]) -> Result<Vec<Co
         return Ok(Vec::new());
     }
     on_db!(db, |pool| {
-        let mut q = sqlx::QueryBuilder::new(format!(
-            "select {COLUMNS} from consent_event where id in \
-             (select max(id) from consent_event where purpose_id = "
-        ));
+        let mut q = sqlx::QueryBuilder::new(format!("select {COLUMNS} from consent_event e where purpose_id = "));
         q.push_bind(purpose);
         q.push(" and account_id in (");
         let mut list = q.separated(", ");
         for a in accounts {
             list.push_bind(*a);
         }
-        q.push(") group by account_id)");
+        q.push(
+            ") and seq = (select max(seq) from consent_event l \
+             where l.account_id = e.account_id and l.purpose_id = e.purpose_id)",
+        );
         Ok(q.build_query_as().fetch_all(pool).await?)
     })
 }
@@ -63,7 +65,7 @@ pub async fn current(db: &Db, purpose: &str, accounts: &[&str]) -> Result<Vec<Co
 pub async fn history(db: &Db, account_id: &str) -> Result<Vec<ConsentRow>, StoreError> {
     on_db!(db, |pool| {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "select {COLUMNS} from consent_event where account_id = $1 order by id"
+            "select {COLUMNS} from consent_event where account_id = $1 order by purpose_id, seq"
         )))
         .bind(account_id)
         .fetch_all(pool)
