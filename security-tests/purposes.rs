@@ -242,3 +242,28 @@ backend_test! {
         sandbox.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn the_privacy_notice_is_generated_from_the_catalog_in_bahasa_first() {
+    let sandbox = Sandbox::new(crate::support::Backend::Sqlite).await;
+    let app = sandbox.serve();
+    let html = app.get("/privasi").await.text().await.unwrap();
+    assert!(html.contains("<html lang=\"id\">"), "Bahasa Indonesia first");
+    assert!(html.contains("<h1>Pemberitahuan privasi</h1>"));
+    // Every purpose of the shipped catalog, with its basis, data and retention.
+    let catalog = jaga::policy::Catalog::load(&sandbox.dir.path().join("policies")).unwrap();
+    for p in catalog.purposes() {
+        assert!(html.contains(&format!("id=\"{}\"", p.id)), "{}", p.id);
+        assert!(html.contains(&p.name.id), "{}", p.id);
+    }
+    assert!(html.contains("persetujuan Anda") && html.contains("kewajiban hukum"));
+    assert!(html.contains("Nomor HP") && html.contains("antrian.ticket.health_note"));
+    assert!(html.contains("30 hari") && html.contains("5 tahun"));
+    assert!(html.contains("Anda boleh menolak atau menarik kembali"));
+    let english = app.get("/privasi?lang=en").await.text().await.unwrap();
+    assert!(english.contains("<h1>Privacy notice</h1>") && english.contains("Priority queue service"));
+    assert!(english.contains("a public service task") && english.contains("30 days"));
+    // Linked from every page.
+    let home = app.get("/").await.text().await.unwrap();
+    assert!(home.contains("href=\"/privasi\""));
+}

@@ -3,6 +3,7 @@
 //! inline script, nothing from other origins.
 
 mod data;
+mod privacy;
 mod texts;
 
 use crate::account::AccountKind;
@@ -31,6 +32,7 @@ pub fn routes() -> super::routes::Routes {
         .get("/account/recovery-codes", recovery_codes)
         .get("/account/activity", activity)
         .get("/counter", counter)
+        .get("/privasi", privacy::privacy)
 }
 
 const LANG_COOKIE: &str = "jaga_lang";
