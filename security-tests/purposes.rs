@@ -22,6 +22,16 @@ async fn events(sandbox: &Sandbox, action: &str, outcome: &str, pseudonym: &str)
         .collect()
 }
 
+/// Every audit row of `action` for `purpose`.
+async fn events_all(sandbox: &Sandbox, action: &str, purpose: &str) -> Vec<jaga::store::audit::EventRow> {
+    let lib = Lib::open(sandbox).await;
+    let rows = jaga::store::audit::events_from(&lib.db, 0, 10_000).await.unwrap();
+    lib.close().await;
+    rows.into_iter()
+        .filter(|r| r.action == action && r.purpose.as_deref() == Some(purpose))
+        .collect()
+}
+
 backend_test! {
     async fn a_module_reads_only_what_its_purpose_covers_at_its_level(backend) {
         let sandbox = Sandbox::new(backend).await;
@@ -239,6 +249,39 @@ backend_test! {
         assert_eq!(events(&sandbox, "consent.grant", "success", &siti).await.len(), 1);
         let denied = events(&sandbox, "record.read", "denied", &budi).await;
         assert!(denied.iter().any(|r| r.reason.as_deref() == Some("no_consent") && r.purpose.as_deref() == Some("antrian.priority")), "{denied:?}");
+
+        // The records of processing count it all, per purpose and module.
+        let today = time::OffsetDateTime::now_utc()
+            .to_offset(time::UtcOffset::from_hms(7, 0, 0).unwrap())
+            .date()
+            .to_string();
+        let out = sandbox.cli(&["report", "processing", "--from", &today, "--to", &today]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let priority = report["purposes"].as_array().unwrap().iter().find(|p| p["id"] == "antrian.priority").unwrap();
+        assert_eq!(priority["lawful_basis"], "consent");
+        let count = |outcome: &str| {
+            priority["processing"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["actor"] == "antrian" && c["action"] == "record.read" && c["outcome"] == outcome)
+                .map(|c| c["count"].as_i64().unwrap())
+                .sum::<i64>()
+        };
+        let reads = events_all(&sandbox, "record.read", "antrian.priority").await;
+        assert_eq!(count("success"), reads.iter().filter(|r| r.outcome == "success").count() as i64);
+        assert_eq!(count("denied"), reads.iter().filter(|r| r.outcome == "denied").count() as i64);
+        assert!(count("denied") >= 3);
+        let grants = priority["processing"].as_array().unwrap().iter().find(|c| c["action"] == "consent.grant").unwrap();
+        assert_eq!((grants["actor_kind"].as_str(), grants["actor"].as_str()), (Some("citizen"), Some("")), "citizens are not named");
+        let out = sandbox.cli(&["report", "processing", "--from", &today, "--to", &today, "--format", "csv"]);
+        let csv = String::from_utf8(out.stdout).unwrap();
+        assert!(csv.starts_with("purpose,in_catalog,lawful_basis,"), "{csv}");
+        assert!(csv.lines().any(|l| l.starts_with("antrian.priority,yes,consent,") && l.contains(",module,antrian,record.read,denied,")), "{csv}");
+        assert!(!csv.contains(&budi) && !csv.contains(&siti), "no pseudonym of a citizen in the report");
+        let out = sandbox.cli(&["report", "processing", "--from", &today, "--to", "2020-01-01"]);
+        assert!(!out.status.success());
         sandbox.drop_database().await;
     }
 }

@@ -6,6 +6,7 @@ mod context;
 mod keys;
 mod modules;
 mod officers;
+mod report;
 mod serve;
 
 use std::io::Write as _;
@@ -73,6 +74,29 @@ enum Command {
     Policy {
         #[command(subcommand)]
         command: PolicyCommand,
+    },
+    /// Reports for the controller.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// Records of processing (UU PDP Art. 31): the purpose catalog with its
+    /// lawful bases, and access counts per purpose, module or officer,
+    /// action and outcome, from the audit log.
+    Processing {
+        /// First day (YYYY-MM-DD, Asia/Jakarta), included.
+        #[arg(long)]
+        from: String,
+        /// Last day (YYYY-MM-DD, Asia/Jakarta), included.
+        #[arg(long)]
+        to: String,
+        /// json (default) or csv.
+        #[arg(long, default_value = "json", value_parser = ["json", "csv"])]
+        format: String,
     },
 }
 
@@ -290,6 +314,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         } => officers::suspend(&command_config(file, dev)?, &officer, &reason)
             .await
             .map(|()| 0),
+        Command::Report {
+            command: ReportCommand::Processing { from, to, format },
+        } => report::processing(&command_config(file, dev)?, &from, &to, format == "csv").await,
         Command::Policy {
             command: PolicyCommand::Check { dir },
         } => {

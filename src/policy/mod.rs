@@ -3,6 +3,7 @@
 //! the policies folder at start and checked by `jaga policy check`.
 
 pub mod catalog;
+pub mod report;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};

@@ -252,3 +252,30 @@ pub async fn events_about(db: &Db, pseudonym: &str, limit: i64) -> Result<Vec<Ev
         .fetch_all(pool)
         .await?))
 }
+
+/// Audit events with a purpose in `[from_us, to_us)`, counted by purpose,
+/// actor, action and outcome (the records of processing, UU PDP Art. 31).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PurposeCount {
+    pub purpose: String,
+    pub actor_kind: String,
+    pub actor_id: String,
+    pub action: String,
+    pub outcome: String,
+    pub count: i64,
+}
+
+pub async fn counts_by_purpose(db: &Db, from_us: i64, to_us: i64) -> Result<Vec<PurposeCount>, StoreError> {
+    on_db!(db, |pool| {
+        Ok(sqlx::query_as(
+            "select purpose, actor_kind, actor_id, action, outcome, count(*) as count from audit_event \
+             where time_us >= $1 and time_us < $2 and purpose is not null \
+             group by purpose, actor_kind, actor_id, action, outcome \
+             order by purpose, actor_kind, actor_id, action, outcome",
+        )
+        .bind(from_us)
+        .bind(to_us)
+        .fetch_all(pool)
+        .await?)
+    })
+}
