@@ -310,3 +310,84 @@ async fn the_privacy_notice_is_generated_from_the_catalog_in_bahasa_first() {
     let home = app.get("/").await.text().await.unwrap();
     assert!(home.contains("href=\"/privasi\""));
 }
+
+backend_test! {
+    async fn consent_receipts_verify_with_the_published_key_and_fail_when_changed(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let (siti, browser) = citizen_deciding(&app, "1971015507900002", "Siti Aminah", &["survei.kepuasan"], "grant").await;
+        decide(&browser, "survei.kepuasan", "withdraw").await;
+        let (budi, budi_browser) = citizen_deciding(&app, "1971011203850001", "Budi Santoso", &[], "grant").await;
+
+        let got = browser.send(reqwest::Method::GET, "/api/consents/survei.kepuasan/receipts", None).await;
+        assert_eq!(got.status, 200, "{:?}", got.body);
+        let receipts = got.body.as_array().unwrap();
+        assert_eq!(receipts.len(), 2);
+        assert_eq!((receipts[0]["decision"].as_str(), receipts[1]["decision"].as_str()), (Some("grant"), Some("withdraw")));
+        let payload = &receipts[1]["payload"];
+        assert_eq!(payload["piiPrincipalId"], siti.as_str());
+        assert_eq!(payload["iso27560"]["purpose"]["lawful_basis"], "consent");
+        assert_eq!(payload["iso27560"]["notice"]["version"], "2026-12-01");
+        assert_eq!(payload["iso27560"]["state"], "withdrawn");
+        assert_eq!(payload["version"], "KI-CR-v1.1.0");
+        // Budi has no receipts of Siti's, nor of his own yet.
+        let none = budi_browser.send(reqwest::Method::GET, "/api/consents/survei.kepuasan/receipts", None).await;
+        assert_eq!(none.status, 404);
+        assert!(!none.body.to_string().contains(&siti));
+
+        // Verified offline with nothing but the published key.
+        let jwks = app.get("/.well-known/jaga-consent-keys").await.text().await.unwrap();
+        let work = tempfile::tempdir().unwrap();
+        std::fs::write(work.path().join("jwks.json"), &jwks).unwrap();
+        std::fs::write(work.path().join("receipts.json"), got.body.to_string()).unwrap();
+        let verify = |name: &str| {
+            std::process::Command::new(crate::support::BIN)
+                .args(["consent", "verify-receipt"])
+                .arg(work.path().join(name))
+                .arg("--jwks")
+                .arg(work.path().join("jwks.json"))
+                .env_clear()
+                .output()
+                .unwrap()
+        };
+        let out = verify("receipts.json");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(said.contains("receipt 2: valid — survei.kepuasan withdraw (seq 2)"), "{said}");
+        // One changed byte in the signed payload: refused, exit 3.
+        let jws = receipts[1]["receipt"].as_str().unwrap();
+        let middle = jws.find('.').unwrap() + 10;
+        let mut bytes = jws.as_bytes().to_vec();
+        bytes[middle] = if bytes[middle] == b'x' { b'y' } else { b'x' };
+        std::fs::write(work.path().join("changed.jws"), &bytes).unwrap();
+        let out = verify("changed.jws");
+        assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stdout));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("INVALID"));
+        // The installation's own key verifies it too (no --jwks).
+        std::fs::write(sandbox.dir.path().join("one.jws"), jws).unwrap();
+        let out = sandbox.cli(&["consent", "verify-receipt", "one.jws"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        drop(budi);
+        drop(app);
+        sandbox.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn a_key_file_from_before_receipts_is_refused_until_the_key_is_added() {
+    let sandbox = Sandbox::new(crate::support::Backend::Sqlite).await;
+    let path = sandbox.keys_path();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text.find("[consent]").unwrap();
+    let end = start + text[start..].find("\n\n").unwrap() + 2;
+    std::fs::write(&path, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    let err = serve_refused(&sandbox);
+    assert!(err.contains("jaga keys add-consent-key"), "{err}");
+    let out = sandbox.cli(&["keys", "add-consent-key"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read_to_string(&path).unwrap().contains("[consent]"));
+    let out = sandbox.cli(&["keys", "add-consent-key"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("already holds"));
+    let app = sandbox.serve();
+    assert_eq!(app.get("/.well-known/jaga-consent-keys").await.status(), 200);
+}

@@ -61,6 +61,9 @@ impl App {
         // The written policies first: a bad file stops start-up before
         // anything is opened, naming the file, the line and the reason.
         let policies = crate::policy::Policies::load(&config.policies_dir)?;
+        let receipts = keys.consent.clone().ok_or_else(|| {
+            anyhow::anyhow!("the key file has no consent receipt key: run `jaga keys add-consent-key`")
+        })?;
         tracing::info!(
             policy.dir = %config.policies_dir.display(),
             policy.purposes = policies.catalog().len(),
@@ -99,7 +102,7 @@ impl App {
             );
         }
         let limits = Arc::new(limits(&config)?);
-        let state = AppState::new(config, db, writer, keys, audit_status, rp, limits, policies);
+        let state = AppState::new(config, db, writer, keys, audit_status, rp, limits, (policies, receipts));
         let purger = spawn_purger(&state, leading, stop_checkpointer.subscribe());
         spawn_key_reload(state.keys.clone(), crate::store::changes::listen(&state.db));
         spawn_limit_clean_up(state.limits.clone());
@@ -145,7 +148,7 @@ impl AppState {
         audit_status: AuditStatus,
         rp: Arc<RelyingParty>,
         limits: Arc<Limits>,
-        policies: crate::policy::Policies,
+        (policies, receipts): (crate::policy::Policies, Arc<crate::keys::ReceiptKey>),
     ) -> Self {
         let sessions = Arc::new(config.sessions.clone());
         AppState {
@@ -174,6 +177,8 @@ impl AppState {
                 db: db.clone(),
                 writer: writer.clone(),
                 policies,
+                receipts,
+                issuer: config.audit.origin.clone(),
             }),
             profile: Arc::new(crate::profile::Deps {
                 db: db.clone(),

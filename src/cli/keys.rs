@@ -24,6 +24,21 @@ pub fn init(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `jaga keys add-consent-key`: the consent receipt signing key, for a key
+/// file made before receipts.
+pub fn add_consent_key(config: &Config) -> anyhow::Result<()> {
+    let path = key_file(config)?;
+    if edit::add_consent_key(path)? {
+        super::say(&format!(
+            "added the consent receipt signing key to {}; install this key file on every host",
+            path.display()
+        ))?;
+    } else {
+        super::say(&format!("{} already holds a consent receipt key", path.display()))?;
+    }
+    Ok(())
+}
+
 /// Rotation edits the key file; keys given inline cannot be edited here.
 fn key_file(config: &Config) -> anyhow::Result<&std::path::Path> {
     if config.keys.inline.is_some() {

@@ -2,6 +2,7 @@
 
 mod audit;
 mod citizens;
+mod consent;
 mod context;
 mod keys;
 mod modules;
@@ -75,10 +76,29 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Consent receipts.
+    Consent {
+        #[command(subcommand)]
+        command: ConsentCommand,
+    },
     /// Reports for the controller.
     Report {
         #[command(subcommand)]
         command: ReportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConsentCommand {
+    /// Verify consent receipts (a JWS, or the JSON downloaded from the
+    /// portal); exits 3 if any fails.
+    VerifyReceipt {
+        /// The receipt file.
+        file: std::path::PathBuf,
+        /// The published JWK Set (/.well-known/jaga-consent-keys) to verify
+        /// with; default: this installation's key file.
+        #[arg(long, value_name = "FILE")]
+        jwks: Option<std::path::PathBuf>,
     },
 }
 
@@ -131,6 +151,9 @@ enum KeysCommand {
     /// Replace the blind-index key and rebuild every index with it. Stop the
     /// service first. Resumable: run it again after an interruption.
     RotateIndex,
+    /// Add the consent receipt signing key to a key file made before
+    /// receipts (nothing changes if it has one).
+    AddConsentKey,
 }
 
 #[derive(Debug, Subcommand)]
@@ -268,6 +291,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
                 KeysCommand::Status => keys::status(&config).await,
                 KeysCommand::Retire { kek } => keys::retire(&config, kek).await,
                 KeysCommand::RotateIndex => keys::rotate_index(&config).await,
+                KeysCommand::AddConsentKey => keys::add_consent_key(&config),
             }
             .map(|()| 0)
         }
@@ -314,6 +338,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         } => officers::suspend(&command_config(file, dev)?, &officer, &reason)
             .await
             .map(|()| 0),
+        Command::Consent {
+            command:
+                ConsentCommand::VerifyReceipt {
+                    file: receipt_file,
+                    jwks,
+                },
+        } => {
+            let config = match jwks {
+                Some(_) => None,
+                None => Some(command_config(file, dev)?),
+            };
+            match config {
+                Some(config) => consent::verify_receipt(Some(&config), &receipt_file, None),
+                None => consent::verify_receipt(None, &receipt_file, jwks.as_deref()),
+            }
+        }
         Command::Report {
             command: ReportCommand::Processing { from, to, format },
         } => report::processing(&command_config(file, dev)?, &from, &to, format == "csv").await,

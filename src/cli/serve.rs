@@ -20,6 +20,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     } else {
         KeyRing::load(&config.keys)?
     };
+    if keys.consent.is_none() {
+        anyhow::bail!(
+            "the key file has no consent receipt key ([consent] signing_key): run `jaga keys add-consent-key` once, \
+             then install the key file on every host"
+        );
+    }
     let tls = config.tls.as_ref().map(server::tls_config).transpose()?;
     let grace = config.server.shutdown_grace;
     let app = App::start(config, keys).await?;
@@ -55,6 +61,11 @@ fn announce_dev_mode(addrs: &[std::net::SocketAddr]) {
 /// Loads the development key file, creating it on first start.
 fn dev_keys(config: &Config) -> anyhow::Result<KeyRing> {
     match KeyRing::load(&config.keys) {
+        Ok(ring) if ring.consent.is_none() && config.keys.inline.is_none() => {
+            keys::edit::add_consent_key(&config.keys.path)?;
+            tracing::warn!(keys.path = %config.keys.path.display(), "added a consent receipt key to the development key file");
+            Ok(KeyRing::load(&config.keys)?)
+        }
         Ok(ring) => Ok(ring),
         Err(KeyError::Missing(_)) => {
             let (ring, text) = KeyRing::generate()?;

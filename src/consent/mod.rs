@@ -8,7 +8,10 @@
 //! basis that the catalog marks withdrawable (restriction, Art. 11) runs
 //! until the citizen refuses or withdraws it.
 
+pub mod receipt;
+
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -24,6 +27,10 @@ pub struct Deps {
     pub db: Db,
     pub writer: Writer,
     pub policies: Policies,
+    /// Signs the receipts.
+    pub receipts: Arc<crate::keys::ReceiptKey>,
+    /// Names this Jaga in receipts (`iss`): the audit log's origin.
+    pub issuer: String,
 }
 
 /// A citizen's decision on a purpose.
@@ -60,6 +67,8 @@ pub enum ConsentError {
     NoPurpose,
     #[error("this purpose does not depend on your consent and cannot be refused or withdrawn")]
     NotWithdrawable,
+    #[error("no decision on this purpose yet")]
+    NoDecision,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -185,6 +194,7 @@ pub async fn decide(
     let row = ConsentRow {
         account_id: account.account_id.clone(),
         purpose_id: def.id.clone(),
+        seq: 0,
         decision: decision.as_str().to_owned(),
         notice_version: def.notice_version.clone(),
         method: "portal".to_owned(),
@@ -204,16 +214,73 @@ pub async fn decide(
     .purpose(def.id.clone())
     .within(ctx);
     let stored_row = row.clone();
-    deps.writer
-        .write::<(), ConsentError, _>(move |tx| {
+    let seq = deps
+        .writer
+        .write::<i64, ConsentError, _>(move |tx| {
             Box::pin(async move {
-                stored::insert(tx, &stored_row).await?;
+                let seq = stored::insert(tx, &stored_row).await?;
                 audit::record(tx, event).await?;
-                Ok(())
+                Ok(seq)
             })
         })
         .await?;
-    Ok(view(&def, Some(&row)))
+    Ok(view(&def, Some(&ConsentRow { seq, ..row })))
+}
+
+/// One signed receipt, as the citizen downloads it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReceiptOut {
+    pub seq: i64,
+    pub decision: Decision,
+    /// Unix seconds.
+    pub decided_at: i64,
+    /// Compact JWS (EdDSA, Ed25519); verify with `/.well-known/jaga-consent-keys`.
+    pub receipt: String,
+    /// The receipt's payload, decoded, for reading.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+/// The signed receipts of every decision of the citizen on `purpose`,
+/// oldest first.
+pub async fn receipts(deps: &Deps, owner: &OwnData, purpose: &str) -> Result<Vec<ReceiptOut>, ConsentError> {
+    let account = owner.account();
+    let catalog = deps.policies.catalog();
+    let def = catalog.get(purpose);
+    let rows: Vec<ConsentRow> = stored::history(&deps.db, &account.account_id)
+        .await?
+        .into_iter()
+        .filter(|r| r.purpose_id == purpose)
+        .collect();
+    if rows.is_empty() {
+        return Err(if def.is_some() {
+            ConsentError::NoDecision
+        } else {
+            ConsentError::NoPurpose
+        });
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        // Decisions from the portal are the citizen's own; others name
+        // the officer or guardian who recorded them.
+        let recorder = if row.recorded_by == account.account_id {
+            account.pseudonym.clone()
+        } else {
+            crate::store::identity::account_by_id(&deps.db, &row.recorded_by)
+                .await?
+                .map(|a| a.pseudonym)
+                .unwrap_or_default()
+        };
+        let payload = receipt::payload(&deps.issuer, &row, def, &account.pseudonym, &recorder);
+        out.push(ReceiptOut {
+            seq: row.seq,
+            decision: Decision::parse(&row.decision).unwrap_or(Decision::Withdraw),
+            decided_at: row.decided_at,
+            receipt: receipt::sign(&deps.receipts, &payload),
+            payload,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -13,14 +13,16 @@ use super::profile::owner_only;
 use super::routes::Routes;
 use super::session::SignedIn;
 use crate::app::AppState;
-use crate::consent::{self, ConsentError, ConsentView, Decision};
+use crate::consent::{self, ConsentError, ConsentView, Decision, ReceiptOut};
 
 pub fn routes(state: &AppState) -> Routes {
     let own = Routes::new()
         .get("/api/consents", list)
-        .put("/api/consents/{purpose}", decide);
+        .put("/api/consents/{purpose}", decide)
+        .get("/api/consents/{purpose}/receipts", receipts);
     super::limits::limited(state, own, crate::ratelimit::ACCOUNT_IP)
         .layered(|r| super::session::origin_checked(state, r))
+        .merge(Routes::new().get("/.well-known/jaga-consent-keys", keys))
 }
 
 impl From<ConsentError> for ApiError {
@@ -38,6 +40,11 @@ impl From<ConsentError> for ApiError {
                  ditarik; halaman pemberitahuan privasi menjelaskan dasar hukumnya. (Processing for this purpose \
                  does not depend on your consent and cannot be refused or withdrawn; the privacy notice explains \
                  its lawful basis.)",
+            ),
+            ConsentError::NoDecision => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_decision",
+                "Anda belum memutuskan apa pun untuk tujuan ini. (You have made no decision on this purpose yet.)",
             ),
             other => ApiError::internal(other),
         }
@@ -90,4 +97,36 @@ pub(super) async fn decide(
     Ok(Json(
         consent::decide(&state.consent, &own, &purpose, body.decision, &client.ctx).await?,
     ))
+}
+
+/// My consent receipts
+///
+/// A signed receipt (JWS, EdDSA) of every decision on one purpose, oldest
+/// first, with its payload (ISO/IEC TS 27560 and Kantara Consent Receipt
+/// fields). Verify with `/.well-known/jaga-consent-keys` or
+/// `jaga consent verify-receipt FILE`.
+#[utoipa::path(get, path = "/api/consents/{purpose}/receipts", tag = "profile", security(("session" = [])),
+    params(("purpose" = String, Path, description = "A purpose of the catalog")),
+    responses(
+        (status = 200, description = "The receipts", body = [ReceiptOut]),
+        (status = 403, description = "Only citizens decide on consent", body = ErrorBody),
+        (status = 404, description = "No such purpose, or no decision on it yet", body = ErrorBody),
+        (status = 429, description = "Rate limited (account-ip)", body = ErrorBody),
+    ))]
+pub(super) async fn receipts(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(purpose): Path<String>,
+) -> Result<Json<Vec<ReceiptOut>>, ApiError> {
+    let own = owner_only(&who)?;
+    Ok(Json(consent::receipts(&state.consent, &own, &purpose).await?))
+}
+
+/// Consent receipt keys
+///
+/// The public keys that verify consent receipts, as a JWK Set.
+#[utoipa::path(get, path = "/.well-known/jaga-consent-keys", tag = "operations",
+    responses((status = 200, description = "JWK Set (Ed25519)", content_type = "application/json", body = Object)))]
+pub(super) async fn keys(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(consent::receipt::jwks(&state.consent.receipts))
 }

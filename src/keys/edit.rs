@@ -117,6 +117,24 @@ pub fn retire_kek(path: &std::path::Path, version: u32) -> Result<(), KeyError> 
 
 /// Starts (or continues) a blind-index key rotation: the next key is kept
 /// as `index.pending_hmac_key` until every index has been rebuilt with it.
+/// Adds the consent receipt signing key to a key file made before
+/// receipts; returns false when it already has one.
+pub fn add_consent_key(path: &std::path::Path) -> Result<bool, KeyError> {
+    let _lock = file::lock(path)?;
+    let mut parsed = load(path)?;
+    if parsed.0.contains_key("consent") {
+        return Ok(false);
+    }
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| KeyError::Random)?;
+    let mut encoded = B64.encode(pkcs8.as_ref());
+    let mut consent = Table::new();
+    consent.insert("signing_key".into(), Value::String(encoded.clone()));
+    encoded.zeroize();
+    parsed.0.insert("consent".into(), Value::Table(consent));
+    store(path, &parsed.0).map(|_| true)
+}
+
 pub fn begin_index_rotation(path: &std::path::Path) -> Result<KeyRing, KeyError> {
     let _lock = file::lock(path)?;
     let mut parsed = load(path)?;

@@ -14,6 +14,9 @@
 //! [index]
 //! hmac_key = "<base64 32 random bytes>"            # blind indexes (NIK uniqueness, lookups)
 //!
+//! [consent]
+//! signing_key = "<base64 PKCS#8 v2 Ed25519 key>"   # signs consent receipts
+//!
 //! [vault]
 //! active_kek = 1                                   # version that wraps new data keys
 //! [[vault.kek]]
@@ -71,6 +74,36 @@ pub struct KeyRing {
     pub index_pending: Option<IndexKey>,
     /// Root key-encryption keys of the vault.
     pub vault: crate::vault::LocalKeks,
+    /// Signs consent receipts; absent from key files made before receipts
+    /// (`jaga keys add-consent-key` adds it).
+    pub consent: Option<std::sync::Arc<ReceiptKey>>,
+}
+
+/// The Ed25519 key that signs consent receipts. Never used for anything else.
+pub struct ReceiptKey(Ed25519KeyPair);
+
+impl std::fmt::Debug for ReceiptKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ReceiptKey").field(&self.kid()).finish()
+    }
+}
+
+impl ReceiptKey {
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        self.0.sign(message).as_ref().to_vec()
+    }
+
+    /// The 32-byte Ed25519 public key.
+    pub fn public_key(&self) -> &[u8] {
+        ring::signature::KeyPair::public_key(&self.0).as_ref()
+    }
+
+    /// Its key id: base64url of the first 12 bytes of SHA-256(public key).
+    pub fn kid(&self) -> String {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let digest = crate::ids::sha256(self.public_key());
+        URL_SAFE_NO_PAD.encode(digest.get(..12).unwrap_or_default())
+    }
 }
 
 /// The blind-index key: exact-match lookups over personal data without
@@ -102,7 +135,14 @@ struct KeyFileV1 {
     created: String,
     audit: AuditSection,
     index: IndexSection,
+    consent: Option<ConsentSection>,
     vault: VaultSection,
+}
+
+#[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+struct ConsentSection {
+    signing_key: String,
 }
 
 #[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
@@ -139,6 +179,7 @@ impl KeyRing {
     pub fn generate() -> Result<(KeyRing, Zeroizing<String>), KeyError> {
         let rng = SystemRandom::new();
         let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| KeyError::Random)?;
+        let receipts = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| KeyError::Random)?;
         let mut mac = Zeroizing::new([0u8; 32]);
         rng.fill(mac.as_mut()).map_err(|_| KeyError::Random)?;
         let mut index = Zeroizing::new([0u8; 32]);
@@ -152,10 +193,12 @@ impl KeyRing {
             "# Jaga key file. Secret: keep it mode 0600 and back it up apart from the database.\n\
              format = \"{FORMAT}\"\nversion = {VERSION}\ncreated = \"{created}\"\n\n\
              [audit]\nsigning_key = \"{}\"\nmac_key = \"{}\"\n\n[index]\nhmac_key = \"{}\"\n\n\
+             [consent]\nsigning_key = \"{}\"\n\n\
              [vault]\nactive_kek = 1\n\n[[vault.kek]]\nversion = 1\nkey = \"{}\"\n",
             Zeroizing::new(B64.encode(pkcs8.as_ref())).as_str(),
             Zeroizing::new(B64.encode(mac.as_ref())).as_str(),
             Zeroizing::new(B64.encode(index.as_ref())).as_str(),
+            Zeroizing::new(B64.encode(receipts.as_ref())).as_str(),
             Zeroizing::new(B64.encode(kek.as_ref())).as_str(),
         ));
         let ring = Self::parse(&text)?;
@@ -203,6 +246,16 @@ impl KeyRing {
                 .map(|k| hmac_key(k, "index.pending_hmac_key"))
                 .transpose()?,
             vault: vault_keks(&file.vault)?,
+            consent: file
+                .consent
+                .as_ref()
+                .map(|c| {
+                    let pkcs8 = decode(&c.signing_key, "consent.signing_key")?;
+                    Ed25519KeyPair::from_pkcs8(&pkcs8)
+                        .map(|k| std::sync::Arc::new(ReceiptKey(k)))
+                        .map_err(|_| KeyError::Invalid("consent.signing_key is not an Ed25519 PKCS#8 key".into()))
+                })
+                .transpose()?,
         })
     }
 

@@ -7,6 +7,8 @@ use super::{Db, StoreError, Tx};
 pub struct ConsentRow {
     pub account_id: String,
     pub purpose_id: String,
+    /// 1, 2, 3… per citizen and purpose (set by [`insert`]).
+    pub seq: i64,
     /// `grant`, `refuse` or `withdraw`
     pub decision: String,
     pub notice_version: String,
@@ -16,15 +18,16 @@ pub struct ConsentRow {
     pub decided_at: i64,
 }
 
-const COLUMNS: &str = "account_id, purpose_id, decision, notice_version, method, recorded_by, decided_at";
+const COLUMNS: &str = "account_id, purpose_id, seq, decision, notice_version, method, recorded_by, decided_at";
 
-/// Appends a decision after the citizen's newest on that purpose.
-pub async fn insert(tx: &mut Tx<'_>, row: &ConsentRow) -> Result<(), StoreError> {
+/// Appends a decision after the citizen's newest on that purpose; returns
+/// its seq.
+pub async fn insert(tx: &mut Tx<'_>, row: &ConsentRow) -> Result<i64, StoreError> {
     on_tx!(tx, |conn| {
-        sqlx::query(
+        sqlx::query_scalar(
             "insert into consent_event (account_id, purpose_id, seq, decision, notice_version, method, recorded_by, decided_at) \
              select $1, $2, coalesce(max(seq), 0) + 1, $3, $4, $5, $6, $7 from consent_event \
-             where account_id = $1 and purpose_id = $2",
+             where account_id = $1 and purpose_id = $2 returning seq",
         )
         .bind(&row.account_id)
         .bind(&row.purpose_id)
@@ -33,10 +36,9 @@ pub async fn insert(tx: &mut Tx<'_>, row: &ConsentRow) -> Result<(), StoreError>
         .bind(&row.method)
         .bind(&row.recorded_by)
         .bind(row.decided_at)
-        .execute(conn)
+        .fetch_one(conn)
         .await
-        .map_err(StoreError::from_write)?;
-        Ok(())
+        .map_err(StoreError::from_write)
     })
 }
 

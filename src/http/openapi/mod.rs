@@ -60,6 +60,8 @@ use rules::{constrain, constrain_parameters};
         super::profile::set_identity,
         super::consent::list,
         super::consent::decide,
+        super::consent::receipts,
+        super::consent::keys,
         super::modules::define,
         super::modules::describe,
         super::modules::write_batch,
