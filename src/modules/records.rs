@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::checks::{check_batch, check_record_id, check_write};
+pub use super::checks::check_write;
+use super::checks::{check_batch, check_record_id};
 use super::collection::{Collection, Owned};
 use super::purpose::Purpose;
 use super::{Deps, Module, ModuleError, decide, denied};
