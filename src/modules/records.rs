@@ -255,7 +255,9 @@ pub async fn read(
     for r in &refs {
         check_record_id(&r.record)?;
     }
-    let levels = match decide::read(&deps.policies.catalog(), module, collection, purpose, fields) {
+    // One snapshot of the policies decides the whole request.
+    let catalog = deps.policies.catalog();
+    let levels = match decide::read(&catalog, module, collection, purpose, fields) {
         Ok(levels) => levels,
         Err(refused) => {
             let citizens = refs.iter().map(|r| r.citizen.as_str());
@@ -268,7 +270,6 @@ pub async fn read(
     let citizens = citizens_of(deps, refs.iter().map(|r| r.citizen.as_str())).await?;
     // The lawful basis, now: a consent in force, no restriction.
     let blocked = {
-        let catalog = deps.policies.catalog();
         let holders: Vec<&str> = citizens.values().map(|a| a.account_id.as_str()).collect();
         match catalog.get(&purpose) {
             Some(def) => consent::blocked_among(&deps.db, def, &holders).await?,
