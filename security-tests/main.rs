@@ -26,6 +26,7 @@ mod headers;
 mod modules;
 mod passkey_attacks;
 mod passkeys;
+mod policies;
 mod profile;
 mod purposes;
 mod ratelimits;

@@ -126,7 +126,7 @@ backend_test! {
 
 /// `jaga serve` with the sandbox's (changed) policies: it must stop by
 /// itself; returns its stderr.
-fn serve_refused(sandbox: &Sandbox) -> String {
+pub(crate) fn serve_refused(sandbox: &Sandbox) -> String {
     let mut child = sandbox
         .command(&["serve"])
         .stdout(std::process::Stdio::null())
@@ -141,7 +141,7 @@ fn serve_refused(sandbox: &Sandbox) -> String {
         }
         if Instant::now() > deadline {
             child.kill().unwrap();
-            panic!("serve started with a bad purpose catalog");
+            panic!("serve started with bad policies");
         }
         std::thread::sleep(Duration::from_millis(50));
     }

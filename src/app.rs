@@ -66,7 +66,7 @@ impl App {
         })?;
         tracing::info!(
             policy.dir = %config.policies_dir.display(),
-            policy.purposes = policies.catalog().len(),
+            policy.purposes = policies.current().catalog.len(),
             "policies loaded"
         );
         let db = Db::open(&config.database.url, config.database.max_connections, true).await?;
@@ -104,7 +104,11 @@ impl App {
         let limits = Arc::new(limits(&config)?);
         let state = AppState::new(config, db, writer, keys, audit_status, rp, limits, (policies, receipts));
         let purger = spawn_purger(&state, leading, stop_checkpointer.subscribe());
-        spawn_key_reload(state.keys.clone(), crate::store::changes::listen(&state.db));
+        spawn_change_handler(
+            &state,
+            crate::store::changes::listen(&state.db),
+            stop_checkpointer.subscribe(),
+        )?;
         spawn_limit_clean_up(state.limits.clone());
         Ok(App {
             state,
@@ -197,29 +201,47 @@ impl AppState {
     }
 }
 
-/// Adopts KEK changes (`jaga keys rotate`, `retire`) without a restart: at
-/// once when another instance or the command announces them, else when
-/// the key file's modification time changes (looked at every 30 s, and
-/// before a new data key is wrapped).
-fn spawn_key_reload(keys: Arc<KeyRing>, mut changes: tokio::sync::mpsc::Receiver<crate::store::changes::Change>) {
+/// Adopts changes without a restart. KEK changes (`jaga keys rotate`,
+/// `retire`): at once when another instance or the command announces
+/// them, else when the key file's modification time changes (looked at
+/// every 30 s, and before a new data key is wrapped). Policies: on SIGHUP
+/// and when `jaga policy reload` announces them. Ends when `stopping`
+/// changes (it holds a writer, which must drain at stop).
+fn spawn_change_handler(
+    state: &AppState,
+    mut changes: tokio::sync::mpsc::Receiver<crate::store::changes::Change>,
+    mut stopping: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    use crate::policy::reload::{self, Trigger};
+    use crate::store::changes::Change;
+    let (keys, policies, writer) = (state.keys.clone(), state.consent.policies.clone(), state.writer.clone());
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
         tick.tick().await;
         let mut listening = true;
         loop {
             tokio::select! {
+                _ = stopping.changed() => return,
                 _ = tick.tick() => keys.vault.refresh(),
+                _ = hangup.recv() => {
+                    reload::reload(&policies, &writer, Trigger::Signal).await;
+                }
                 change = changes.recv(), if listening => match change {
-                    Some(crate::store::changes::Change::Keys) => {
+                    Some(Change::Keys) => {
                         if keys.vault.reload_now() {
                             tracing::info!("adopted the key file's keys, as announced");
                         }
+                    }
+                    Some(Change::Policies) => {
+                        reload::reload(&policies, &writer, Trigger::Announced).await;
                     }
                     None => listening = false,
                 },
             }
         }
     });
+    Ok(())
 }
 
 /// Retention: expired sessions, codes and ceremonies are deleted, once a

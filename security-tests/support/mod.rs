@@ -313,6 +313,12 @@ impl TestApp {
         }
     }
 
+    /// Sends a signal (`HUP`, `TERM`, …) to the service.
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args([&format!("-{name}"), &pid]).status().unwrap().success());
+    }
+
     /// Sends SIGTERM and waits for a clean exit.
     pub fn stop(mut self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().to_string();

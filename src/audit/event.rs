@@ -123,6 +123,9 @@ pub struct Event {
     pub request_id: Option<String>,
     /// Client IP address as Jaga saw it.
     pub source: Option<String>,
+    /// The ids of the policies that decided (sorted, no repeats); empty
+    /// when no policy was consulted.
+    pub policies: Vec<String>,
 }
 
 impl Event {
@@ -136,7 +139,17 @@ impl Event {
             reason: None,
             request_id: None,
             source: None,
+            policies: Vec::new(),
         }
+    }
+
+    /// Names the policies that decided.
+    pub fn policies(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let mut ids: Vec<String> = ids.into_iter().map(Into::into).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        self.policies = ids;
+        self
     }
 
     pub fn reason(mut self, reason: impl Into<String>) -> Self {
@@ -168,6 +181,9 @@ impl Event {
         }
         if let Some(r) = &self.reason {
             ident("reason", r)?;
+        }
+        for p in &self.policies {
+            ident("policies", p)?;
         }
         token("actor.id", &self.actor.id)?;
         if let Some(id) = &self.target.id {
@@ -210,11 +226,13 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    /// Canonical encoding, version 1. Stable forever; a new layout gets a new
-    /// version byte.
+    /// Canonical encoding. Stable forever; a new layout gets a new version
+    /// byte. Version 1 is written for events that name no policy, version 2
+    /// (the same fields, then the policies) for those that do, so every
+    /// event recorded before policies existed keeps its bytes.
     ///
     /// ```text
-    /// u8      0x01                      format version
+    /// u8      0x01 or 0x02              format version
     /// u64     seq                       big-endian
     /// i64     time_us                   big-endian, microseconds since 1970-01-01T00:00:00Z
     /// str     actor.kind                one of system, operator, citizen, officer, module, anonymous
@@ -228,6 +246,8 @@ impl Recorded {
     /// opt     reason
     /// opt     request_id
     /// opt     source
+    /// (version 2 only)
+    /// u32     number of policies, big-endian, then each id as str
     ///
     /// str = u32 big-endian byte length, then that many UTF-8 bytes
     /// opt = 0x00 when absent, or 0x01 followed by str
@@ -235,7 +255,7 @@ impl Recorded {
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let e = &self.event;
         let mut out = Vec::with_capacity(160);
-        out.push(1u8);
+        out.push(if e.policies.is_empty() { 1u8 } else { 2u8 });
         out.extend_from_slice(&self.seq.to_be_bytes());
         out.extend_from_slice(&self.time_us.to_be_bytes());
         put_str(&mut out, e.actor.kind.as_str());
@@ -252,6 +272,12 @@ impl Recorded {
         put_opt(&mut out, e.reason.as_deref());
         put_opt(&mut out, e.request_id.as_deref());
         put_opt(&mut out, e.source.as_deref());
+        if !e.policies.is_empty() {
+            put_len(&mut out, e.policies.len());
+            for p in &e.policies {
+                put_str(&mut out, p);
+            }
+        }
         out
     }
 }
@@ -339,6 +365,25 @@ mod tests {
             hex::encode(digest.as_ref()),
             "db4633cf0598a093bd419b32b9147f93b368357d4ef496cb7c8898980a61d864"
         );
+    }
+
+    /// Version 2: version 1's fields, then the policies that decided.
+    #[test]
+    fn policies_make_version_two_and_leave_version_one_alone() {
+        let plain = sample().canonical_bytes();
+        let mut with = sample();
+        with.event = with.event.policies(["module-own-personal-data", "a-first"]);
+        let bytes = with.canonical_bytes();
+        assert_eq!(bytes.first(), Some(&2u8));
+        let mut expected = plain.clone();
+        expected[0] = 2;
+        expected.extend_from_slice(&2u32.to_be_bytes());
+        for id in ["a-first", "module-own-personal-data"] {
+            expected.extend_from_slice(&(id.len() as u32).to_be_bytes());
+            expected.extend_from_slice(id.as_bytes());
+        }
+        assert_eq!(bytes, expected);
+        assert_eq!(plain.first(), Some(&1u8));
     }
 
     #[test]

@@ -88,6 +88,7 @@ fn to_row(r: &Recorded, mac: [u8; 32]) -> EventRow {
         reason: e.reason.clone(),
         request_id: e.request_id.clone(),
         source: e.source.clone(),
+        policies: e.policies.join(","),
         mac: mac.to_vec(),
     }
 }
@@ -116,6 +117,11 @@ pub fn from_row(row: &EventRow) -> Option<Recorded> {
             reason: row.reason.clone(),
             request_id: row.request_id.clone(),
             source: row.source.clone(),
+            policies: if row.policies.is_empty() {
+                Vec::new()
+            } else {
+                row.policies.split(',').map(str::to_owned).collect()
+            },
         },
     })
 }

@@ -7,6 +7,7 @@ mod context;
 mod keys;
 mod modules;
 mod officers;
+mod policy;
 mod report;
 mod serve;
 
@@ -129,6 +130,10 @@ enum PolicyCommand {
         #[arg(long, value_name = "DIR")]
         dir: Option<std::path::PathBuf>,
     },
+    /// Check the policies folder and, if it checks, tell the running
+    /// instances to put it in force (as SIGHUP does); exit code 1 and
+    /// nothing announced otherwise.
+    Reload,
 }
 
 #[derive(Debug, Subcommand)]
@@ -364,42 +369,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
                 Some(dir) => dir,
                 None => Config::load(file, dev)?.policies_dir,
             };
-            policy_check(&dir)
+            policy::check(&dir)
         }
+        Command::Policy {
+            command: PolicyCommand::Reload,
+        } => policy::reload(&command_config(file, dev)?).await,
         Command::Config {
             command: ConfigCommand::Check,
         } => {
             let config = Config::load(file, dev)?;
             say(config.describe().trim_end())?;
             Ok(0)
-        }
-    }
-}
-
-/// `jaga policy check`: 0 with a summary, 1 with the first error.
-fn policy_check(dir: &std::path::Path) -> anyhow::Result<u8> {
-    match crate::policy::Policies::load(dir) {
-        Ok(policies) => {
-            let catalog = policies.catalog();
-            say(&format!(
-                "{}: {} purposes, valid",
-                dir.join(crate::policy::catalog::FILE).display(),
-                catalog.len()
-            ))?;
-            for p in catalog.purposes() {
-                say(&format!(
-                    "  {:<24} {:<20} {} fields  {}",
-                    p.id,
-                    p.lawful_basis.as_str(),
-                    p.fields.len(),
-                    p.name.en
-                ))?;
-            }
-            Ok(0)
-        }
-        Err(e) => {
-            writeln!(std::io::stderr(), "{e}")?;
-            Ok(1)
         }
     }
 }
@@ -412,7 +392,7 @@ fn command_config(file: Option<&std::path::Path>, dev: bool) -> anyhow::Result<C
 }
 
 /// A line of command output on stdout.
-fn say(text: &str) -> anyhow::Result<()> {
+pub(super) fn say(text: &str) -> anyhow::Result<()> {
     writeln!(std::io::stdout(), "{text}")?;
     Ok(())
 }

@@ -38,7 +38,7 @@ pub async fn processing(config: &Config, from: &str, to: &str, csv: bool) -> any
     let db = Db::open(&config.database.url, 2, false).await?;
     let rows = stored::counts_by_purpose(&db, start_of(first), start_of(end)).await;
     db.close().await;
-    let report = report::build(&policies.catalog(), &rows?);
+    let report = report::build(&policies.current().catalog, &rows?);
     if csv {
         say(report::to_csv(&report).trim_end())?;
     } else {

@@ -168,7 +168,8 @@ fn view(def: &PurposeDef, newest: Option<&ConsentRow>) -> ConsentView {
 /// Every purpose the citizen may decide on, with their decision in force.
 pub async fn list(deps: &Deps, owner: &OwnData) -> Result<Vec<ConsentView>, ConsentError> {
     let history = stored::history(&deps.db, &owner.account().account_id).await?;
-    let catalog = deps.policies.catalog();
+    let policies = deps.policies.current();
+    let catalog = &policies.catalog;
     Ok(catalog
         .purposes()
         .filter(|p| p.withdrawable)
@@ -185,7 +186,8 @@ pub async fn decide(
     decision: Decision,
     ctx: &Context,
 ) -> Result<ConsentView, ConsentError> {
-    let catalog = deps.policies.catalog();
+    let policies = deps.policies.current();
+    let catalog = &policies.catalog;
     let def = catalog.get(purpose).ok_or(ConsentError::NoPurpose)?.clone();
     if !def.withdrawable {
         return Err(ConsentError::NotWithdrawable);
@@ -245,7 +247,8 @@ pub struct ReceiptOut {
 /// oldest first.
 pub async fn receipts(deps: &Deps, owner: &OwnData, purpose: &str) -> Result<Vec<ReceiptOut>, ConsentError> {
     let account = owner.account();
-    let catalog = deps.policies.catalog();
+    let policies = deps.policies.current();
+    let catalog = &policies.catalog;
     let def = catalog.get(purpose);
     let rows: Vec<ConsentRow> = stored::history(&deps.db, &account.account_id)
         .await?

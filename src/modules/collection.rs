@@ -28,6 +28,19 @@ pub enum Classification {
 }
 
 impl Classification {
+    /// The name stored and shown to policies (`personal`, `health`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Classification::Personal => "personal",
+            Classification::Health => "health",
+            Classification::Biometric => "biometric",
+            Classification::Genetic => "genetic",
+            Classification::CriminalRecord => "criminal_record",
+            Classification::Children => "children",
+            Classification::Financial => "financial",
+        }
+    }
+
     /// Specific personal data (Art. 4(2)), which carries stricter duties.
     pub fn is_specific(self) -> bool {
         self != Classification::Personal

@@ -1,14 +1,17 @@
-//! What a named purpose lets a module do with its collection's fields,
-//! decided from the purpose catalog: the purpose exists, lists the module,
-//! and covers every field touched, each at most at its reveal level.
-//! Anything else is refused (403) and the refusal is audited.
+//! What a named purpose lets a module do with its collection's fields.
+//! First the purpose catalog: the purpose exists, lists the module, and
+//! covers every field touched, each at most at its reveal level. Then the
+//! Cedar policies: each field is decided for the module, the purpose and
+//! its lawful basis, and a read reveals the lower of the policy's level
+//! and the purpose's. Anything else is refused (403) and the refusal is
+//! audited with the ids of the policies that decided.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::collection::Collection;
 use super::purpose::Purpose;
 use super::{Module, ModuleError};
-use crate::policy::{Catalog, PurposeDef};
+use crate::policy::{Catalog, FieldAction, FieldFacts, Principal, PurposeDef, Snapshot};
 use crate::vault::profile::Reveal;
 
 /// Why a purpose does not allow what was asked: an audit reason code.
@@ -20,6 +23,8 @@ pub enum Refusal {
     NotForModule,
     /// A field touched is not among the purpose's fields.
     FieldOutsidePurpose,
+    /// A Cedar policy does not allow it.
+    PolicyDenied,
 }
 
 impl Refusal {
@@ -28,6 +33,7 @@ impl Refusal {
             Refusal::UnknownPurpose => "unknown_purpose",
             Refusal::NotForModule => "purpose_not_for_module",
             Refusal::FieldOutsidePurpose => "field_outside_purpose",
+            Refusal::PolicyDenied => "policy_denied",
         }
     }
 
@@ -38,6 +44,10 @@ impl Refusal {
             Refusal::FieldOutsidePurpose => {
                 format!("purpose {purpose} does not cover field {}", field.unwrap_or_default())
             }
+            Refusal::PolicyDenied => format!(
+                "the policies do not allow module {module} this on field {} for purpose {purpose}",
+                field.unwrap_or_default()
+            ),
         }
     }
 }
@@ -58,57 +68,118 @@ fn purpose_for<'c>(catalog: &'c Catalog, module: &Module, purpose: &Purpose) -> 
     Ok(def)
 }
 
+/// What a read may open: each field with how much of it to reveal, and
+/// the ids of the policies that allowed it.
+#[derive(Debug, Clone, Default)]
+pub struct ReadPlan {
+    pub levels: BTreeMap<String, Reveal>,
+    pub policies: BTreeSet<String>,
+}
+
+/// The Cedar decision for one field of the module's collection.
+fn policy_verdict(
+    policies: &Snapshot,
+    module: &Module,
+    collection: &Collection,
+    def: &PurposeDef,
+    field: &str,
+    action: FieldAction,
+) -> crate::policy::Verdict {
+    let (classification, specific) = collection
+        .field(field)
+        .map_or(("personal", false), |f| (f.classification.as_str(), f.classification.is_specific()));
+    policies.rules.field(
+        Principal::Module { name: module.name() },
+        action,
+        FieldFacts {
+            module: module.name(),
+            collection: &collection.name,
+            name: field,
+            classification,
+            specific,
+        },
+        &def.id,
+        def.lawful_basis.as_str(),
+    )
+}
+
+fn policy_refusal(module: &Module, collection: &Collection, purpose: &Purpose, field: &str, policies: BTreeSet<String>) -> ModuleError {
+    ModuleError::Refused {
+        reason: Refusal::PolicyDenied,
+        message: Refusal::PolicyDenied.explain(purpose.as_str(), module.name(), Some(&qualified(collection, field))),
+        policies: policies.into_iter().collect(),
+    }
+}
+
 /// The fields a read opens and how much of each it reveals. Named fields
-/// must all be covered by the purpose; without names, the read covers the
-/// collection's fields the purpose names (at least one).
+/// must all be covered by the purpose and allowed by the policies; without
+/// names, the read covers the collection's fields the purpose names and
+/// the policies allow (at least one).
 pub fn read(
-    catalog: &Catalog,
+    policies: &Snapshot,
     module: &Module,
     collection: &Collection,
     purpose: &Purpose,
     named: Option<&[String]>,
-) -> Result<BTreeMap<String, Reveal>, ModuleError> {
-    let def = purpose_for(catalog, module, purpose)?;
+) -> Result<ReadPlan, ModuleError> {
+    let def = purpose_for(&policies.catalog, module, purpose)?;
     let outside = |field: &str| {
         ModuleError::refused(
             Refusal::FieldOutsidePurpose,
             Refusal::FieldOutsidePurpose.explain(purpose.as_str(), module.name(), Some(&qualified(collection, field))),
         )
     };
-    let mut levels = BTreeMap::new();
-    match named {
-        Some(names) => {
-            for name in names {
-                let level = def.reveal(&qualified(collection, name)).ok_or_else(|| outside(name))?;
-                levels.insert(name.clone(), level);
-            }
-        }
-        None => {
-            for f in &collection.fields {
-                if let Some(level) = def.reveal(&qualified(collection, &f.name)) {
-                    levels.insert(f.name.clone(), level);
-                }
-            }
-            if levels.is_empty() {
-                let first = collection.fields.first().map_or("", |f| f.name.as_str());
-                return Err(outside(first));
-            }
+    let candidates: Vec<(&str, Reveal)> = match named {
+        Some(names) => names
+            .iter()
+            .map(|name| {
+                def.reveal(&qualified(collection, name))
+                    .map(|level| (name.as_str(), level))
+                    .ok_or_else(|| outside(name))
+            })
+            .collect::<Result<_, _>>()?,
+        None => collection
+            .fields
+            .iter()
+            .filter_map(|f| def.reveal(&qualified(collection, &f.name)).map(|level| (f.name.as_str(), level)))
+            .collect(),
+    };
+    let mut plan = ReadPlan::default();
+    let mut first_denied = None;
+    for (field, most) in candidates {
+        let verdict = policy_verdict(policies, module, collection, def, field, FieldAction::Read);
+        if verdict.allowed {
+            plan.levels.insert(field.to_owned(), most.min(verdict.reveal));
+            plan.policies.extend(verdict.policies);
+        } else if named.is_some() {
+            return Err(policy_refusal(module, collection, purpose, field, verdict.policies));
+        } else if first_denied.is_none() {
+            first_denied = Some((field, verdict.policies));
         }
     }
-    Ok(levels)
+    if plan.levels.is_empty() {
+        return Err(match first_denied {
+            Some((field, ids)) => policy_refusal(module, collection, purpose, field, ids),
+            None => outside(collection.fields.first().map_or("", |f| f.name.as_str())),
+        });
+    }
+    Ok(plan)
 }
 
 /// A write or delete: the purpose must cover every field written (a
-/// delete names none and needs the purpose to cover the collection).
+/// delete names none and needs the purpose to cover the collection), and
+/// the policies must allow writing each. Returns the ids of the policies
+/// that allowed it.
 pub fn write<'f>(
-    catalog: &Catalog,
+    policies: &Snapshot,
     module: &Module,
     collection: &Collection,
     purpose: &Purpose,
     fields: impl IntoIterator<Item = &'f str>,
-) -> Result<(), ModuleError> {
-    let def = purpose_for(catalog, module, purpose)?;
+) -> Result<BTreeSet<String>, ModuleError> {
+    let def = purpose_for(&policies.catalog, module, purpose)?;
     let mut any = false;
+    let mut allowed_by = BTreeSet::new();
     for field in fields {
         any = true;
         let name = qualified(collection, field);
@@ -118,6 +189,11 @@ pub fn write<'f>(
                 Refusal::FieldOutsidePurpose.explain(purpose.as_str(), module.name(), Some(&name)),
             ));
         }
+        let verdict = policy_verdict(policies, module, collection, def, field, FieldAction::Write);
+        if !verdict.allowed {
+            return Err(policy_refusal(module, collection, purpose, field, verdict.policies));
+        }
+        allowed_by.extend(verdict.policies);
     }
     let prefix = format!("{}.", collection.name);
     if !any && !def.fields.keys().any(|f| f.starts_with(&prefix)) {
@@ -126,7 +202,7 @@ pub fn write<'f>(
             Refusal::FieldOutsidePurpose.explain(purpose.as_str(), module.name(), Some(&collection.name)),
         ));
     }
-    Ok(())
+    Ok(allowed_by)
 }
 
 /// A value shown masked: its length kept, only its first character and

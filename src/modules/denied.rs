@@ -18,9 +18,9 @@ pub async fn record<'p>(
     refused: ModuleError,
     ctx: &Context,
 ) -> ModuleError {
-    let reason = match &refused {
-        ModuleError::Refused { reason, .. } => reason.code(),
-        _ => "refused",
+    let (reason, policies) = match &refused {
+        ModuleError::Refused { reason, policies, .. } => (reason.code(), policies.clone()),
+        _ => ("refused", Vec::new()),
     };
     let live = match citizens_of(deps, citizens).await {
         Ok(live) => live,
@@ -30,6 +30,7 @@ pub async fn record<'p>(
         Event::new(owned.module().actor(), action, target, Outcome::Denied)
             .purpose(purpose.as_str())
             .reason(reason)
+            .policies(policies.iter().cloned())
             .within(ctx)
     };
     let collection = owned.collection().name.clone();

@@ -76,9 +76,14 @@ pub enum ModuleError {
     Conflict(String),
     #[error("a purpose from the purpose catalog is required (an identifier such as antrian.call)")]
     Purpose,
-    /// The purpose catalog does not allow this (403, audited).
+    /// The purpose catalog or a policy does not allow this (403, audited
+    /// with the ids of the policies that decided).
     #[error("{message}")]
-    Refused { reason: decide::Refusal, message: String },
+    Refused {
+        reason: decide::Refusal,
+        message: String,
+        policies: Vec<String>,
+    },
     #[error("a batch names 1 to {MAX_BATCH} records")]
     Batch,
     #[error("{0}")]
@@ -97,7 +102,11 @@ pub enum ModuleError {
 
 impl ModuleError {
     pub(crate) fn refused(reason: decide::Refusal, message: String) -> Self {
-        ModuleError::Refused { reason, message }
+        ModuleError::Refused {
+            reason,
+            message,
+            policies: Vec::new(),
+        }
     }
 
     /// A stable machine-readable code.

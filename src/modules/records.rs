@@ -119,7 +119,8 @@ fn touches_specific(collection: &Collection, names: &[&str]) -> bool {
         .any(|n| collection.field(n).is_some_and(|f| f.classification.is_specific()))
 }
 
-/// Writes a batch, all or nothing.
+/// Writes a batch, all or nothing. Each record's audit event names the
+/// policies that allowed the write.
 pub async fn write(
     deps: &Deps,
     owned: &Owned,
@@ -133,10 +134,13 @@ pub async fn write(
         check_write(collection, i, w)?;
     }
     let fields = writes.iter().flat_map(|w| w.values.keys().map(String::as_str));
-    if let Err(refused) = decide::write(&deps.policies.catalog(), module, collection, purpose, fields) {
-        let citizens = writes.iter().map(|w| w.citizen.as_str());
-        return Err(denied::record(deps, owned, "record.write", purpose, citizens, refused, ctx).await);
-    }
+    let allowed_by = match decide::write(&deps.policies.current(), module, collection, purpose, fields) {
+        Ok(ids) => ids,
+        Err(refused) => {
+            let citizens = writes.iter().map(|w| w.citizen.as_str());
+            return Err(denied::record(deps, owned, "record.write", purpose, citizens, refused, ctx).await);
+        }
+    };
     let purpose = purpose.as_str().to_owned();
     let citizens = citizens_of(deps, writes.iter().map(|w| w.citizen.as_str())).await?;
     let mut resolved = Vec::with_capacity(writes.len());
@@ -155,7 +159,8 @@ pub async fn write(
         .write::<(), ModuleError, _>(move |tx| {
             Box::pin(async move {
                 for (account, w) in resolved {
-                    write_one(tx, &deps2, &module, &collection, &account, &w, &purpose, &ctx).await?;
+                    let event = write_one(tx, &deps2, &module, &collection, &account, &w, &purpose, &ctx).await?;
+                    audit::record(tx, event.policies(allowed_by.iter().cloned())).await?;
                 }
                 Ok(())
             })
@@ -174,7 +179,7 @@ async fn write_one(
     w: &RecordWrite,
     purpose: &str,
     ctx: &Context,
-) -> Result<(), ModuleError> {
+) -> Result<Event, ModuleError> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     // The citizen may have been erased since the batch was checked.
     if identity_store::lock_account(tx, &account.account_id)
@@ -230,8 +235,7 @@ async fn write_one(
     if touches_specific(collection, &names) {
         event = event.reason("specific_personal_data");
     }
-    audit::record(tx, event).await?;
-    Ok(())
+    Ok(event)
 }
 
 /// Reads a batch for `purpose`; `fields` narrows what is decrypted.
@@ -256,9 +260,9 @@ pub async fn read(
         check_record_id(&r.record)?;
     }
     // One snapshot of the policies decides the whole request.
-    let catalog = deps.policies.catalog();
-    let levels = match decide::read(&catalog, module, collection, purpose, fields) {
-        Ok(levels) => levels,
+    let policies = deps.policies.current();
+    let plan = match decide::read(&policies, module, collection, purpose, fields) {
+        Ok(plan) => plan,
         Err(refused) => {
             let citizens = refs.iter().map(|r| r.citizen.as_str());
             return Err(denied::record(deps, owned, "record.read", purpose, citizens, refused, ctx).await);
@@ -271,7 +275,7 @@ pub async fn read(
     // The lawful basis, now: a consent in force, no restriction.
     let blocked = {
         let holders: Vec<&str> = citizens.values().map(|a| a.account_id.as_str()).collect();
-        match catalog.get(&purpose) {
+        match policies.catalog.get(&purpose) {
             Some(def) => consent::blocked_among(&deps.db, def, &holders).await?,
             None => return Err(ModuleError::Purpose),
         }
@@ -309,6 +313,7 @@ pub async fn read(
                 )
                 .purpose(purpose.clone())
                 .reason(why.code())
+                .policies(plan.policies.iter().cloned())
                 .within(ctx),
             );
             out.push(RecordOut {
@@ -323,9 +328,9 @@ pub async fn read(
             .iter()
             .filter(|row| row.account_id == account.account_id && row.record_id == r.record)
             .collect();
-        match open_record(&mut opener, owned, account, r, &stored, &levels, &purpose, ctx) {
+        match open_record(&mut opener, owned, account, r, &stored, &plan.levels, &purpose, ctx) {
             Ok((record, event)) => {
-                events.push(event);
+                events.push(event.policies(plan.policies.iter().cloned()));
                 out.push(record);
             }
             Err(e) => {
@@ -436,7 +441,7 @@ pub async fn delete(
     for r in &refs {
         check_record_id(&r.record)?;
     }
-    if let Err(refused) = decide::write(&deps.policies.catalog(), module, collection, purpose, []) {
+    if let Err(refused) = decide::write(&deps.policies.current(), module, collection, purpose, []) {
         let citizens = refs.iter().map(|r| r.citizen.as_str());
         return Err(denied::record(deps, owned, "record.delete", purpose, citizens, refused, ctx).await);
     }

@@ -1,34 +1,57 @@
 //! The written policies that decide what may be done with citizen
-//! personal data. Today: the purpose catalog ([`catalog`]), loaded from
-//! the policies folder at start and checked by `jaga policy check`.
+//! personal data: the purpose catalog ([`catalog`], `purposes.toml`) and
+//! the Cedar policies ([`rules`], `*.cedar` against `jaga.cedarschema`),
+//! loaded from the policies folder at start, checked by `jaga policy
+//! check`, and reloaded whole (or not at all) on SIGHUP and `jaga policy
+//! reload`.
 
 pub mod catalog;
+pub mod reload;
 pub mod report;
+pub mod rules;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 pub use catalog::{Catalog, CatalogError, LawfulBasis, PurposeDef, Retention};
+pub use rules::{FieldAction, FieldFacts, OfficerAction, Principal, Rules, Verdict};
+
+/// One consistent set of policies: a request decides with one snapshot.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub catalog: Catalog,
+    pub rules: Rules,
+}
+
+impl Snapshot {
+    /// Reads and checks every policy in `dir`; any error refuses the set.
+    pub fn load(dir: &Path) -> Result<Self, CatalogError> {
+        Ok(Self {
+            catalog: Catalog::load(dir)?,
+            rules: Rules::load(dir)?,
+        })
+    }
+}
 
 /// The policies in force, shared by every request. Readers take a cheap
-/// snapshot ([`Policies::catalog`]); a reload replaces the whole set.
+/// snapshot ([`Policies::current`]); a reload replaces the whole set.
 #[derive(Debug, Clone)]
 pub struct Policies {
     dir: PathBuf,
-    catalog: Arc<RwLock<Arc<Catalog>>>,
+    current: Arc<RwLock<Arc<Snapshot>>>,
 }
 
 impl Policies {
     /// Loads and checks every policy in `dir`; any error refuses the set.
     pub fn load(dir: &Path) -> Result<Self, CatalogError> {
-        Ok(Self::with(dir, Catalog::load(dir)?))
+        Ok(Self::with(dir, Snapshot::load(dir)?))
     }
 
-    /// Policies made of an already checked catalog.
-    pub fn with(dir: &Path, catalog: Catalog) -> Self {
+    /// Policies made of an already checked set.
+    pub fn with(dir: &Path, snapshot: Snapshot) -> Self {
         Self {
             dir: dir.to_owned(),
-            catalog: Arc::new(RwLock::new(Arc::new(catalog))),
+            current: Arc::new(RwLock::new(Arc::new(snapshot))),
         }
     }
 
@@ -36,11 +59,22 @@ impl Policies {
         &self.dir
     }
 
-    /// The catalog in force now.
-    pub fn catalog(&self) -> Arc<Catalog> {
-        match self.catalog.read() {
+    /// The policies in force now.
+    pub fn current(&self) -> Arc<Snapshot> {
+        match self.current.read() {
             Ok(c) => c.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
+    }
+
+    /// Reads the folder again and puts the new set in force only if all of
+    /// it checks; otherwise the set in force stays and the error is returned.
+    pub fn reload(&self) -> Result<Arc<Snapshot>, CatalogError> {
+        let fresh = Arc::new(Snapshot::load(&self.dir)?);
+        match self.current.write() {
+            Ok(mut c) => *c = fresh.clone(),
+            Err(poisoned) => *poisoned.into_inner() = fresh.clone(),
+        }
+        Ok(fresh)
     }
 }

@@ -5,10 +5,10 @@ use sqlx::QueryBuilder;
 use super::{Conn, Db, StoreError, Tx};
 
 const EVENT: &str = "select seq, time_us, actor_kind, actor_id, action, target_kind, target_id, target_fields, \
-     purpose, outcome, reason, request_id, source, mac from audit_event";
+     purpose, outcome, reason, request_id, source, policies, mac from audit_event";
 const CHECKPOINT: &str = "select tree_size, root_hash, time_s, note, frontier from audit_checkpoint";
 
-/// Rows per insert statement (14 parameters each; SQLite allows 32766,
+/// Rows per insert statement (15 parameters each; SQLite allows 32766,
 /// PostgreSQL 65535).
 const ROWS_PER_INSERT: usize = 200;
 
@@ -29,6 +29,8 @@ pub struct EventRow {
     pub reason: Option<String>,
     pub request_id: Option<String>,
     pub source: Option<String>,
+    /// Policy ids joined by commas ("" when none).
+    pub policies: String,
     pub mac: Vec<u8>,
 }
 
@@ -159,7 +161,7 @@ pub(super) async fn insert_events(conn: &mut Conn<'_>, rows: &[EventRow]) -> Res
         on_conn!(&mut *conn, |c| {
             let mut q = QueryBuilder::new(
                 "insert into audit_event (seq, time_us, actor_kind, actor_id, action, target_kind, target_id, \
-                 target_fields, purpose, outcome, reason, request_id, source, mac) ",
+                 target_fields, purpose, outcome, reason, request_id, source, policies, mac) ",
             );
             q.push_values(chunk, |mut b, r| {
                 b.push_bind(r.seq)
@@ -175,6 +177,7 @@ pub(super) async fn insert_events(conn: &mut Conn<'_>, rows: &[EventRow]) -> Res
                     .push_bind(&r.reason)
                     .push_bind(&r.request_id)
                     .push_bind(&r.source)
+                    .push_bind(&r.policies)
                     .push_bind(&r.mac);
             });
             q.build().execute(c).await?;

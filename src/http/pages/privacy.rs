@@ -172,7 +172,8 @@ pub(super) async fn privacy(
     let (page, _) = page(&state, &headers, &q).await?;
     let english = page.t.lang == "en";
     let w = if english { &EN } else { &ID };
-    let catalog = state.consent.policies.catalog();
+    let policies = state.consent.policies.current();
+    let catalog = &policies.catalog;
     let purposes = catalog.purposes().map(|p| shown(p, page.t, w, english)).collect();
     let lang = page.set_lang;
     render(lang, &Privacy { page, w, purposes })
