@@ -6,6 +6,8 @@
 //! instead of passing silently.
 
 fn main() {
+    // sqlx::migrate! embeds the migrations: a new file must rebuild.
+    println!("cargo::rerun-if-changed=migrations");
     // (variable, cfg set when it is missing)
     for (var, cfg) in [
         ("JAGA_TEST_POSTGRES_URL", "jaga_no_postgres"),
