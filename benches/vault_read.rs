@@ -5,8 +5,16 @@
 //! answers. Beside it: this machine's raw AES-256-GCM decryption rate (the
 //! ceiling for the cryptography alone).
 //!
-//! Run: `cargo bench --bench vault_read` (release build). Each figure is the
-//! median of five runs. The load generator runs in the same process and
+//! The same load runs with the purpose, policy (Cedar) and consent checks
+//! on, as served, and with them switched off (`bench-internals`), in
+//! alternating runs, so their cost is read off one run of the benchmark.
+//! The purpose read (`perizinan.review`) is made withdrawable here, so
+//! that every read also looks the citizen's decision up in the database.
+//! Beside it: the policy decision's own cost per read (catalog and Cedar,
+//! 8 fields), and the consent lookup's, in microseconds.
+//!
+//! Run: `cargo bench --features bench-internals --bench vault_read`
+//! (release build). Each figure is the median of five runs. The load generator runs in the same process and
 //! shares the machine's cores with the service. As in production: the
 //! product's own server path (`http::server`), JSON logs at `info` (to a
 //! file), the database in a folder on disk (under `target/`), and a count
@@ -74,6 +82,7 @@ async fn start(dir: &std::path::Path) -> (App, String, Serving) {
         ("JAGA_SERVER_LISTEN", "127.0.0.1:0".to_owned()),
         ("JAGA_LOG_FORMAT", "json".to_owned()),
         ("JAGA_LOG_FILTER", "info".to_owned()),
+        ("JAGA_POLICIES_DIR", policies(dir).display().to_string()),
     ]
     .map(|(k, v)| (k.to_owned(), v));
     let config = Config::from_layers(&Layers::read(None, env).unwrap(), false).unwrap();
@@ -90,6 +99,26 @@ async fn start(dir: &std::path::Path) -> (App, String, Serving) {
     let handle = axum_server::Handle::new();
     let serving = tokio::spawn(jaga::http::server::serve(listeners, None, main, admin, handle.clone()));
     (app, base, Serving { log, handle, serving })
+}
+
+/// The shipped policies, with `perizinan.review` made withdrawable: each
+/// read then also looks up the citizens' decisions (as a consent purpose's
+/// would).
+fn policies(dir: &std::path::Path) -> std::path::PathBuf {
+    let to = dir.join("policies");
+    std::fs::create_dir_all(&to).unwrap();
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    for entry in std::fs::read_dir(shipped).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+    let catalog = to.join("purposes.toml");
+    let text = std::fs::read_to_string(&catalog).unwrap();
+    let review = text.find("[purposes.\"perizinan.review\"]").unwrap();
+    let flag = review + text[review..].find("withdrawable = false").unwrap();
+    let changed = format!("{}withdrawable = true{}", &text[..flag], &text[flag + "withdrawable = false".len()..]);
+    std::fs::write(&catalog, changed).unwrap();
+    to
 }
 
 /// The running server: shut down before the app stops (it holds the state).
@@ -180,6 +209,51 @@ async fn http_reads(base: &str, key: &str, pseudonyms: &Arc<Vec<String>>) -> (f6
     (count as f64 / started.elapsed().as_secs_f64(), count)
 }
 
+/// Microseconds per call of `f`, median and 99th percentile, over `n` calls.
+async fn timed<F, Fut>(n: usize, mut f: F) -> (f64, f64)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut micros = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        f().await;
+        micros.push(started.elapsed().as_secs_f64() * 1e6);
+    }
+    micros.sort_by(f64::total_cmp);
+    (micros[n / 2], micros[n * 99 / 100])
+}
+
+/// The policy decision for one read (catalog and Cedar, 8 fields) and the
+/// consent lookup for one citizen, each timed alone.
+async fn decision_cost(state: &AppState, pseudonym: &str) -> ((f64, f64), (f64, f64)) {
+    let ctx = Context::default();
+    let module = jaga::modules::authenticate(&state.db, MODULE_KEY.get().unwrap()).await.unwrap().unwrap();
+    let owned = collection::owned(&state.db, &state.writer, &module, "perizinan.application", &ctx)
+        .await
+        .unwrap();
+    let purpose = jaga::modules::purpose::Purpose::parse("perizinan.review").unwrap();
+    let policies = state.modules.policies.current();
+    let decision = timed(20_000, || {
+        let plan = jaga::modules::decide::read(&policies, owned.module(), owned.collection(), &purpose, None).unwrap();
+        assert_eq!(plan.levels.len(), FIELDS.len());
+        std::future::ready(())
+    })
+    .await;
+    let def = policies.catalog.get("perizinan.review").unwrap();
+    let account = jaga::store::identity::accounts_by_pseudonyms(&state.db, &[pseudonym]).await.unwrap();
+    let account_id = account[0].account_id.clone();
+    let lookup = timed(2_000, || async {
+        let blocked = jaga::consent::blocked_among(&state.db, def, &[account_id.as_str()]).await.unwrap();
+        assert!(blocked.is_empty());
+    })
+    .await;
+    (decision, lookup)
+}
+
+static MODULE_KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// Raw AES-256-GCM decryptions of 48-byte values per second, on `threads` threads.
 fn raw_aes(threads: usize) -> f64 {
     let per_thread = 1_000_000u64;
@@ -226,16 +300,25 @@ async fn main() {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let (app, base, serving) = start(dir.path()).await;
     let (key, pseudonyms) = seed(&app.state).await;
+    MODULE_KEY.set(key.clone()).unwrap();
     let pseudonyms = Arc::new(pseudonyms);
+    let bypass = app.state.modules.bypass_checks.clone();
     let _ = http_reads(&base, &key, &pseudonyms).await; // warm-up
     let mut requests = Vec::new();
+    let mut unchecked = Vec::new();
     let mut served = 0u64;
     let before = jaga::store::audit::end_seq(&app.state.db).await.unwrap();
     for _ in 0..RUNS {
+        bypass.store(false, Ordering::Relaxed);
         let (rate, count) = http_reads(&base, &key, &pseudonyms).await;
         requests.push(rate);
         served += count;
+        bypass.store(true, Ordering::Relaxed);
+        let (rate, count) = http_reads(&base, &key, &pseudonyms).await;
+        unchecked.push(rate);
+        served += count;
     }
+    bypass.store(false, Ordering::Relaxed);
     let committed = jaga::store::audit::end_seq(&app.state.db).await.unwrap() - before;
     // Each measured read committed its audit event before it was answered.
     assert!(
@@ -254,7 +337,22 @@ async fn main() {
         rps * fields,
         FIELDS.len()
     );
-    println!("  {committed} audit events committed during the {RUNS} measured runs, for {served} reads answered");
+    let bare = median(unchecked);
+    println!(
+        "  {:>10.0} audited field decryptions/s with the purpose, policy and consent checks bypassed ({:.0} reads/s)",
+        bare * fields,
+        bare
+    );
+    println!(
+        "  the checks cost {:.1} % of throughput (target: under 20 %)",
+        (1.0 - rps / bare) * 100.0
+    );
+    println!("  {committed} audit events committed during the 2 × {RUNS} measured runs, for {served} reads answered");
+    let ((d50, d99), (c50, c99)) = decision_cost(&app.state, &pseudonyms[0]).await;
+    println!("policy decision per read (purpose catalog + Cedar, {} fields), in process:", FIELDS.len());
+    println!("  median {d50:.1} µs, p99 {d99:.1} µs");
+    println!("consent lookup per read (one query), in process:");
+    println!("  median {c50:.1} µs, p99 {c99:.1} µs");
     let one = median((0..RUNS).map(|_| raw_aes(1)).collect());
     let two = median((0..RUNS).map(|_| raw_aes(2)).collect());
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);

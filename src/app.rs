@@ -176,6 +176,8 @@ impl AppState {
                 writer: writer.clone(),
                 keys: keys.clone(),
                 policies: policies.clone(),
+                #[cfg(feature = "bench-internals")]
+                bypass_checks: Arc::default(),
             }),
             consent: Arc::new(crate::consent::Deps {
                 db: db.clone(),

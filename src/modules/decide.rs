@@ -166,6 +166,18 @@ pub fn read(
     Ok(plan)
 }
 
+/// Benchmarks only: every field named (or all), in plain, no policy.
+pub(super) fn unchecked(collection: &Collection, named: Option<&[String]>) -> ReadPlan {
+    let levels = match named {
+        Some(names) => names.iter().map(|n| (n.clone(), Reveal::Plain)).collect(),
+        None => collection.fields.iter().map(|f| (f.name.clone(), Reveal::Plain)).collect(),
+    };
+    ReadPlan {
+        levels,
+        policies: BTreeSet::new(),
+    }
+}
+
 /// A write or delete: the purpose must cover every field written (a
 /// delete names none and needs the purpose to cover the collection), and
 /// the policies must allow writing each. Returns the ids of the policies

@@ -32,6 +32,22 @@ pub struct Deps {
     pub writer: Writer,
     pub keys: std::sync::Arc<crate::keys::KeyRing>,
     pub policies: crate::policy::Policies,
+    /// Benchmarks only: reads skip the purpose, policy and consent checks.
+    #[cfg(feature = "bench-internals")]
+    pub bypass_checks: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Deps {
+    #[cfg(feature = "bench-internals")]
+    fn checks_bypassed(&self) -> bool {
+        self.bypass_checks.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    #[cfg(not(feature = "bench-internals"))]
+    #[expect(clippy::unused_self, reason = "the same call as with bench-internals")]
+    fn checks_bypassed(&self) -> bool {
+        false
+    }
 }
 
 pub const KEY_PREFIX: &str = "jaga_mk_";
