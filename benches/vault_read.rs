@@ -116,7 +116,11 @@ fn policies(dir: &std::path::Path) -> std::path::PathBuf {
     let text = std::fs::read_to_string(&catalog).unwrap();
     let review = text.find("[purposes.\"perizinan.review\"]").unwrap();
     let flag = review + text[review..].find("withdrawable = false").unwrap();
-    let changed = format!("{}withdrawable = true{}", &text[..flag], &text[flag + "withdrawable = false".len()..]);
+    let changed = format!(
+        "{}withdrawable = true{}",
+        &text[..flag],
+        &text[flag + "withdrawable = false".len()..]
+    );
     std::fs::write(&catalog, changed).unwrap();
     to
 }
@@ -229,7 +233,10 @@ where
 /// consent lookup for one citizen, each timed alone.
 async fn decision_cost(state: &AppState, pseudonym: &str) -> ((f64, f64), (f64, f64)) {
     let ctx = Context::default();
-    let module = jaga::modules::authenticate(&state.db, MODULE_KEY.get().unwrap()).await.unwrap().unwrap();
+    let module = jaga::modules::authenticate(&state.db, MODULE_KEY.get().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     let owned = collection::owned(&state.db, &state.writer, &module, "perizinan.application", &ctx)
         .await
         .unwrap();
@@ -242,10 +249,14 @@ async fn decision_cost(state: &AppState, pseudonym: &str) -> ((f64, f64), (f64, 
     })
     .await;
     let def = policies.catalog.get("perizinan.review").unwrap();
-    let account = jaga::store::identity::accounts_by_pseudonyms(&state.db, &[pseudonym]).await.unwrap();
+    let account = jaga::store::identity::accounts_by_pseudonyms(&state.db, &[pseudonym])
+        .await
+        .unwrap();
     let account_id = account[0].account_id.clone();
     let lookup = timed(2_000, || async {
-        let blocked = jaga::consent::blocked_among(&state.db, def, &[account_id.as_str()]).await.unwrap();
+        let blocked = jaga::consent::blocked_among(&state.db, def, &[account_id.as_str()])
+            .await
+            .unwrap();
         assert!(blocked.is_empty());
     })
     .await;
@@ -349,7 +360,10 @@ async fn main() {
     );
     println!("  {committed} audit events committed during the 2 × {RUNS} measured runs, for {served} reads answered");
     let ((d50, d99), (c50, c99)) = decision_cost(&app.state, &pseudonyms[0]).await;
-    println!("policy decision per read (purpose catalog + Cedar, {} fields), in process:", FIELDS.len());
+    println!(
+        "policy decision per read (purpose catalog + Cedar, {} fields), in process:",
+        FIELDS.len()
+    );
     println!("  median {d50:.1} µs, p99 {d99:.1} µs");
     println!("consent lookup per read (one query), in process:");
     println!("  median {c50:.1} µs, p99 {c99:.1} µs");

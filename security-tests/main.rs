@@ -23,6 +23,7 @@ mod fail_closed;
 mod failover;
 mod group_commit;
 mod headers;
+mod history;
 mod modules;
 mod passkey_attacks;
 mod passkeys;

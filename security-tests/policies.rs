@@ -7,9 +7,9 @@
 
 use std::time::{Duration, Instant};
 
+use crate::purposes::serve_refused;
 use crate::support::backend_test;
 use crate::support::modules::{ModuleApi, add_module, citizen_deciding, define_tickets};
-use crate::purposes::serve_refused;
 use crate::support::{Lib, Sandbox};
 
 async fn audit_rows(sandbox: &Sandbox) -> Vec<jaga::store::audit::EventRow> {
@@ -138,7 +138,10 @@ async fn reloaded(sandbox: &Sandbox, before: usize, outcome: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let events = reload_events(sandbox).await;
-        if events.get(before..).is_some_and(|new| new.iter().any(|(o, _)| o == outcome)) {
+        if events
+            .get(before..)
+            .is_some_and(|new| new.iter().any(|(o, _)| o == outcome))
+        {
             return;
         }
         assert!(Instant::now() < deadline, "no new policy.reload {outcome}: {events:?}");
@@ -151,10 +154,18 @@ async fn a_bad_policy_stops_start_up_naming_file_line_and_reason() {
     let sandbox = Sandbox::new(crate::support::Backend::Sqlite).await;
     let file = sandbox.dir.path().join("policies/modules.cedar");
     let shipped = std::fs::read_to_string(&file).unwrap();
-    let line = shipped.lines().position(|l| l.starts_with("when { resource.module == principal.name }")).unwrap() + 1;
+    let line = shipped
+        .lines()
+        .position(|l| l.starts_with("when { resource.module == principal.name }"))
+        .unwrap()
+        + 1;
     std::fs::write(
         &file,
-        shipped.replacen("when { resource.module == principal.name }", "when { resource.modul == principal.name }", 1),
+        shipped.replacen(
+            "when { resource.module == principal.name }",
+            "when { resource.modul == principal.name }",
+            1,
+        ),
     )
     .unwrap();
     let err = serve_refused(&sandbox);

@@ -316,7 +316,13 @@ impl TestApp {
     /// Sends a signal (`HUP`, `TERM`, …) to the service.
     pub fn signal(&self, name: &str) {
         let pid = self.child.id().to_string();
-        assert!(Command::new("kill").args([&format!("-{name}"), &pid]).status().unwrap().success());
+        assert!(
+            Command::new("kill")
+                .args([&format!("-{name}"), &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
     }
 
     /// Sends SIGTERM and waits for a clean exit.

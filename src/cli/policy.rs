@@ -67,6 +67,8 @@ pub async fn reload(config: &Config) -> anyhow::Result<u8> {
     let sent = changes::announce(&db, Change::Policies).await;
     db.close().await;
     sent?;
-    say("Announced: every running instance puts these policies in force within a second and audits it (policy.reload).")?;
+    say(
+        "Announced: every running instance puts these policies in force within a second and audits it (policy.reload).",
+    )?;
     Ok(0)
 }

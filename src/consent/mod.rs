@@ -295,7 +295,8 @@ mod tests {
         let text = format!(
             "[purposes.\"a.b\"]\nname = {{ id = \"n\", en = \"n\" }}\ndescription = {{ id = \"d\", en = \"d\" }}\n\
              controller = \"c\"\nmodules = [\"aa\"]\nlawful_basis = \"{basis}\"\nretention = \"1d\"\n\
-             withdrawable = {withdrawable}\nnotice_version = \"1\"\n[purposes.\"a.b\".fields]\n\"profile.phone\" = \"plain\"\n"
+             withdrawable = {withdrawable}\nnotice_version = \"1\"\n[purposes.\"a.b\".fields]\n\"profile.phone\" = \"plain\"\n\
+             [modules.aa]\nname = {{ id = \"A\", en = \"A\" }}\n"
         );
         Catalog::parse("t", &text).unwrap().get("a.b").unwrap().clone()
     }

@@ -215,6 +215,10 @@ pub(super) struct ActivityItem {
     purpose: Option<String>,
     outcome: String,
     reason: Option<String>,
+    /// The event in plain language, Bahasa Indonesia.
+    summary_id: String,
+    /// The event in plain language, English.
+    summary_en: String,
 }
 
 pub(super) fn field_list(row: &crate::store::audit::EventRow) -> Vec<String> {
@@ -237,12 +241,18 @@ pub(super) async fn activity(
     let rows = crate::store::audit::events_about(&state.db, &who.account().pseudonym, 200)
         .await
         .map_err(ApiError::internal)?;
-    let actors =
-        super::activity::actor_labels(&state, &rows, &who.account().pseudonym, super::pages::Lang::En.texts()).await?;
+    let policies = state.consent.policies.current();
+    let owner = &who.account().pseudonym;
+    let (id, en) = (super::pages::Lang::Id.texts(), super::pages::Lang::En.texts());
+    let actors_id = super::activity::actor_labels(&state, &rows, owner, id, &policies.catalog).await?;
+    let actors_en = super::activity::actor_labels(&state, &rows, owner, en, &policies.catalog).await?;
+    let sentence = super::pages::history::sentence;
     Ok(Json(
         rows.into_iter()
-            .zip(actors)
-            .map(|(r, actor)| ActivityItem {
+            .zip(actors_id.into_iter().zip(actors_en))
+            .map(|(r, (actor_id, actor))| ActivityItem {
+                summary_id: sentence(&r, &actor_id, &policies.catalog, crate::policy::labels::Lang::Id),
+                summary_en: sentence(&r, &actor, &policies.catalog, crate::policy::labels::Lang::En),
                 time_us: r.time_us,
                 actor,
                 fields: field_list(&r),

@@ -9,15 +9,24 @@ use super::error::ApiError;
 use super::pages::Texts;
 use crate::app::AppState;
 use crate::identity::Role;
+use crate::policy::Catalog;
+use crate::policy::labels::Lang;
 use crate::store::audit::EventRow;
 use crate::store::identity as stored;
 
-/// Labels for the actors of `rows`, in order, in the language of `t`.
+/// The catalog's language for the page language of `t`.
+pub fn lang_of(t: &Texts) -> Lang {
+    if t.lang == "en" { Lang::En } else { Lang::Id }
+}
+
+/// Labels for the actors of `rows`, in order, in the language of `t`;
+/// modules by the name the catalog gives them.
 pub async fn actor_labels(
     state: &AppState,
     rows: &[EventRow],
     owner: &str,
     t: &Texts,
+    catalog: &Catalog,
 ) -> Result<Vec<String>, ApiError> {
     let mut officers: HashMap<&str, String> = HashMap::new();
     for row in rows.iter().filter(|r| r.actor_kind == "officer" && r.actor_id != owner) {
@@ -37,11 +46,19 @@ pub async fn actor_labels(
                     t.actor_you.to_owned()
                 }
             } else if row.actor_kind == "module" {
-                format!("{} {}", t.actor_module, row.actor_id)
+                catalog.labels().module(&row.actor_id, lang_of(t))
             } else if let Some(label) = officers.get(row.actor_id.as_str()) {
                 label.clone()
             } else {
-                row.actor_kind.clone()
+                match (row.actor_kind.as_str(), lang_of(t)) {
+                    ("system", Lang::Id) => "Jaga".to_owned(),
+                    ("system", Lang::En) => "Jaga".to_owned(),
+                    ("operator", Lang::Id) => "operator sistem".to_owned(),
+                    ("operator", Lang::En) => "the system operator".to_owned(),
+                    ("anonymous", Lang::Id) => "seseorang yang belum masuk".to_owned(),
+                    ("anonymous", Lang::En) => "someone not signed in".to_owned(),
+                    (kind, _) => kind.to_owned(),
+                }
             }
         })
         .collect())

@@ -85,9 +85,9 @@ fn policy_verdict(
     field: &str,
     action: FieldAction,
 ) -> crate::policy::Verdict {
-    let (classification, specific) = collection
-        .field(field)
-        .map_or(("personal", false), |f| (f.classification.as_str(), f.classification.is_specific()));
+    let (classification, specific) = collection.field(field).map_or(("personal", false), |f| {
+        (f.classification.as_str(), f.classification.is_specific())
+    });
     policies.rules.field(
         Principal::Module { name: module.name() },
         action,
@@ -103,7 +103,13 @@ fn policy_verdict(
     )
 }
 
-fn policy_refusal(module: &Module, collection: &Collection, purpose: &Purpose, field: &str, policies: BTreeSet<String>) -> ModuleError {
+fn policy_refusal(
+    module: &Module,
+    collection: &Collection,
+    purpose: &Purpose,
+    field: &str,
+    policies: BTreeSet<String>,
+) -> ModuleError {
     ModuleError::Refused {
         reason: Refusal::PolicyDenied,
         message: Refusal::PolicyDenied.explain(purpose.as_str(), module.name(), Some(&qualified(collection, field))),
@@ -141,7 +147,10 @@ pub fn read(
         None => collection
             .fields
             .iter()
-            .filter_map(|f| def.reveal(&qualified(collection, &f.name)).map(|level| (f.name.as_str(), level)))
+            .filter_map(|f| {
+                def.reveal(&qualified(collection, &f.name))
+                    .map(|level| (f.name.as_str(), level))
+            })
             .collect(),
     };
     let mut plan = ReadPlan::default();
@@ -170,7 +179,11 @@ pub fn read(
 pub(super) fn unchecked(collection: &Collection, named: Option<&[String]>) -> ReadPlan {
     let levels = match named {
         Some(names) => names.iter().map(|n| (n.clone(), Reveal::Plain)).collect(),
-        None => collection.fields.iter().map(|f| (f.name.clone(), Reveal::Plain)).collect(),
+        None => collection
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), Reveal::Plain))
+            .collect(),
     };
     ReadPlan {
         levels,

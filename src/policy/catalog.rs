@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
+
+use super::labels::{Labels, RawModule};
 use toml::Spanned;
 
 use crate::vault::profile::Reveal;
@@ -121,6 +123,7 @@ impl PurposeDef {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Catalog {
     purposes: BTreeMap<String, PurposeDef>,
+    labels: Labels,
 }
 
 /// A refused catalog: file, line, column (both 0 when the whole file is
@@ -172,12 +175,14 @@ impl Catalog {
             let reason = e.message().trim().to_owned();
             at(e.span().unwrap_or(0..0), reason)
         })?;
+        let labels = labels(&raw).map_err(|(span, reason)| at(span, reason))?;
         let mut purposes = BTreeMap::new();
         for (id, purpose) in raw.purposes {
             let span = id.span();
             let def = purpose
                 .check(id.into_inner())
                 .map_err(|(span, reason)| at(span, reason))?;
+            unlabelled(&def, &labels).map_err(|reason| at(span.clone(), reason))?;
             if purposes.insert(def.id.clone(), def).is_some() {
                 return Err(at(span, "this purpose is defined twice".into()));
             }
@@ -190,7 +195,12 @@ impl Catalog {
                 reason: "the catalog defines no purpose ([purposes.\"<id>\"])".into(),
             });
         }
-        Ok(Self { purposes })
+        Ok(Self { purposes, labels })
+    }
+
+    /// Module names and field labels, as citizens read them.
+    pub fn labels(&self) -> &Labels {
+        &self.labels
     }
 
     pub fn get(&self, id: &str) -> Option<&PurposeDef> {
@@ -223,6 +233,53 @@ pub(super) fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
 struct RawCatalog {
     #[serde(default)]
     purposes: BTreeMap<Spanned<String>, RawPurpose>,
+    #[serde(default)]
+    modules: BTreeMap<Spanned<String>, RawModule>,
+    #[serde(default)]
+    labels: BTreeMap<Spanned<String>, Spanned<Bilingual>>,
+}
+
+/// The `[modules]` names and `[labels]`, checked.
+fn labels(raw: &RawCatalog) -> Result<Labels, Refusal> {
+    let mut modules = BTreeMap::new();
+    for (name, module) in &raw.modules {
+        if !is_ident(name.get_ref(), 48) {
+            return refuse(
+                name.span(),
+                format!("module name {:?} is not an identifier", name.get_ref()),
+            );
+        }
+        modules.insert(name.get_ref().clone(), bilingual(&module.name, "a module's name")?);
+    }
+    let mut fields = BTreeMap::new();
+    for (field, label) in &raw.labels {
+        let parts: Vec<&str> = field.get_ref().split('.').collect();
+        if parts.len() != 3 || !parts.iter().all(|p| is_ident(p, 48)) {
+            return refuse(
+                field.span(),
+                format!("label key {:?} must be <module>.<collection>.<field>", field.get_ref()),
+            );
+        }
+        fields.insert(field.get_ref().clone(), bilingual(label, "a field's label")?);
+    }
+    Ok(Labels::new(modules, fields))
+}
+
+/// A purpose's module without a name, or module field without a label.
+fn unlabelled(def: &PurposeDef, labels: &Labels) -> Result<(), String> {
+    if let Some(m) = def.modules.iter().find(|m| !labels.has_module(m)) {
+        return Err(format!(
+            "purpose {} lists module {m}, which has no name: add [modules.{m}] name = {{ id = \"…\", en = \"…\" }}",
+            def.id
+        ));
+    }
+    if let Some(f) = def.fields.keys().find(|f| !labels.has_field(f)) {
+        return Err(format!(
+            "purpose {} uses field {f}, which has no label: add it under [labels]",
+            def.id
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]

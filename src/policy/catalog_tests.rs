@@ -15,6 +15,13 @@ notice_version = "2026-12-01"
 "antrian.ticket.queue_number" = "plain"
 "antrian.ticket.health_note" = "redacted"
 "profile.phone" = "masked"
+
+[modules.antrian]
+name = { id = "Layanan Antrian", en = "Queue service" }
+
+[labels]
+"antrian.ticket.queue_number" = { id = "nomor antrean", en = "queue number" }
+"antrian.ticket.health_note" = { id = "keterangan kesehatan", en = "health note" }
 "#;
 
 fn refused(text: &str) -> CatalogError {
@@ -134,4 +141,36 @@ fn retention_forms() {
     for bad in ["0d", "101y", "event:", "event:Case Closed", "30"] {
         assert!(get(bad).is_err(), "{bad}");
     }
+}
+
+#[test]
+fn modules_need_names_and_module_fields_labels() {
+    let e = refused(&GOOD.replace(
+        "[modules.antrian]\nname = { id = \"Layanan Antrian\", en = \"Queue service\" }\n",
+        "",
+    ));
+    assert_eq!(e.line, 2, "{e}");
+    assert!(e.reason.contains("[modules.antrian]"), "{e}");
+    let e = refused(&GOOD.replace(
+        "\"antrian.ticket.health_note\" = { id",
+        "\"antrian.ticket.other\" = { id",
+    ));
+    assert!(
+        e.reason.contains("antrian.ticket.health_note, which has no label"),
+        "{e}"
+    );
+    let e = refused(&GOOD.replace("\"antrian.ticket.queue_number\" = { id", "\"queue_number\" = { id"));
+    assert!(e.reason.contains("<module>.<collection>.<field>"), "{e}");
+    let catalog = Catalog::parse("purposes.toml", GOOD).unwrap();
+    assert_eq!(
+        catalog.labels().module("antrian", crate::policy::labels::Lang::Id),
+        "Layanan Antrian"
+    );
+    assert_eq!(
+        catalog
+            .labels()
+            .field("profile.phone", crate::policy::labels::Lang::En)
+            .as_deref(),
+        Some("phone number")
+    );
 }

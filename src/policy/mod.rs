@@ -6,6 +6,7 @@
 //! reload`.
 
 pub mod catalog;
+pub mod labels;
 pub mod reload;
 pub mod report;
 pub mod rules;

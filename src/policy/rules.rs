@@ -33,7 +33,9 @@ pub struct Rules {
 
 impl std::fmt::Debug for Rules {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rules").field("files", &self.files).finish_non_exhaustive()
+        f.debug_struct("Rules")
+            .field("files", &self.files)
+            .finish_non_exhaustive()
     }
 }
 
@@ -88,7 +90,10 @@ impl FieldAction {
 pub enum OfficerAction {
     FindCitizen,
     ChangeIdentity,
-    BreakGlass { justification_length: usize, window_minutes: u32 },
+    BreakGlass {
+        justification_length: usize,
+        window_minutes: u32,
+    },
 }
 
 impl Rules {
@@ -102,7 +107,12 @@ impl Rules {
             .map(|(schema, _warnings)| schema)
             .map_err(|e| at_diagnostic(&schema_file, &schema_text, &e))?;
         let mut names: Vec<_> = std::fs::read_dir(dir)
-            .map_err(|e| whole(&dir.display().to_string(), format!("cannot read the policies folder: {e}")))?
+            .map_err(|e| {
+                whole(
+                    &dir.display().to_string(),
+                    format!("cannot read the policies folder: {e}"),
+                )
+            })?
             .filter_map(Result::ok)
             .map(|entry| entry.path())
             .filter(|p| p.extension().is_some_and(|e| e == "cedar"))
@@ -128,12 +138,22 @@ impl Rules {
             let mut ids = Vec::new();
             // Parsed policies are named policy0, policy1, … in file order.
             let mut policies: Vec<_> = parsed.policies().collect();
-            policies.sort_by_key(|p| p.id().to_string().trim_start_matches("policy").parse::<usize>().unwrap_or(0));
+            policies.sort_by_key(|p| {
+                p.id()
+                    .to_string()
+                    .trim_start_matches("policy")
+                    .parse::<usize>()
+                    .unwrap_or(0)
+            });
             let mut searched = 0;
             for policy in policies {
                 let offset = policy
                     .to_cedar()
-                    .and_then(|own| text.get(searched..).and_then(|rest| rest.find(&own)).map(|at| searched + at))
+                    .and_then(|own| {
+                        text.get(searched..)
+                            .and_then(|rest| rest.find(&own))
+                            .map(|at| searched + at)
+                    })
                     .unwrap_or(searched);
                 searched = offset;
                 let here = |reason: String| at_offset(file, text, offset, reason);
@@ -150,7 +170,9 @@ impl Rules {
                         return Err(here(format!("policy {id}: @reveal belongs on permit policies only")));
                     }
                     (Some(level), Effect::Permit) => Some(parse_reveal(level).ok_or_else(|| {
-                        here(format!("policy {id}: @reveal must be plain, masked or redacted, not {level:?}"))
+                        here(format!(
+                            "policy {id}: @reveal must be plain, masked or redacted, not {level:?}"
+                        ))
                     })?),
                     (None, Effect::Permit) if may_read(&policy.action_constraint()) => {
                         return Err(here(format!(
@@ -195,14 +217,30 @@ impl Rules {
     }
 
     /// May `who` read or write `field` for `purpose` (of lawful `basis`)?
-    pub fn field(&self, who: Principal<'_>, action: FieldAction, field: FieldFacts<'_>, purpose: &str, basis: &str) -> Verdict {
+    pub fn field(
+        &self,
+        who: Principal<'_>,
+        action: FieldAction,
+        field: FieldFacts<'_>,
+        purpose: &str,
+        basis: &str,
+    ) -> Verdict {
         let built = (|| {
             let (principal, principal_entity) = principal(who)?;
             let resource = uid("Field", &format!("{}.{}", field.collection, field.name))?;
             let attrs = HashMap::from([
-                ("module".to_owned(), RestrictedExpression::new_string(field.module.to_owned())),
-                ("collection".to_owned(), RestrictedExpression::new_string(field.collection.to_owned())),
-                ("name".to_owned(), RestrictedExpression::new_string(field.name.to_owned())),
+                (
+                    "module".to_owned(),
+                    RestrictedExpression::new_string(field.module.to_owned()),
+                ),
+                (
+                    "collection".to_owned(),
+                    RestrictedExpression::new_string(field.collection.to_owned()),
+                ),
+                (
+                    "name".to_owned(),
+                    RestrictedExpression::new_string(field.name.to_owned()),
+                ),
                 (
                     "classification".to_owned(),
                     RestrictedExpression::new_string(field.classification.to_owned()),
@@ -211,7 +249,10 @@ impl Rules {
             ]);
             let resource_entity = Entity::new(resource.clone(), attrs, HashSet::new()).ok()?;
             let context = Context::from_pairs([
-                ("purpose".to_owned(), RestrictedExpression::new_string(purpose.to_owned())),
+                (
+                    "purpose".to_owned(),
+                    RestrictedExpression::new_string(purpose.to_owned()),
+                ),
                 ("basis".to_owned(), RestrictedExpression::new_string(basis.to_owned())),
             ])
             .ok()?;

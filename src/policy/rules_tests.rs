@@ -7,7 +7,8 @@ fn shipped() -> Rules {
 }
 
 fn schema() -> Schema {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies").join(SCHEMA_FILE)).unwrap();
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies").join(SCHEMA_FILE)).unwrap();
     Schema::from_cedarschema_str(&text).unwrap().0
 }
 
@@ -29,7 +30,13 @@ const ANTRIAN: Principal<'static> = Principal::Module { name: "antrian" };
 
 #[test]
 fn a_module_reads_its_own_personal_data_plain_and_names_the_policy() {
-    let v = shipped().field(ANTRIAN, FieldAction::Read, field("antrian", "queue_number", "personal"), "antrian.call", "public_task");
+    let v = shipped().field(
+        ANTRIAN,
+        FieldAction::Read,
+        field("antrian", "queue_number", "personal"),
+        "antrian.call",
+        "public_task",
+    );
     assert!(v.allowed);
     assert_eq!(v.reveal, Reveal::Plain);
     assert_eq!(v.policies.into_iter().collect::<Vec<_>>(), ["module-own-data"]);
@@ -44,8 +51,17 @@ fn specific_data_is_plain_on_consent_and_masked_on_a_legitimate_interest() {
     assert!(on_consent.policies.contains("module-own-data"));
     let weakest = rules.field(ANTRIAN, FieldAction::Read, health, "antrian.x", "legitimate_interest");
     assert_eq!((weakest.allowed, weakest.reveal), (true, Reveal::Masked));
-    assert_eq!(weakest.policies.into_iter().collect::<Vec<_>>(), ["module-own-specific-data-legitimate-interest"]);
-    let general = rules.field(ANTRIAN, FieldAction::Read, field("antrian", "service", "personal"), "antrian.x", "legitimate_interest");
+    assert_eq!(
+        weakest.policies.into_iter().collect::<Vec<_>>(),
+        ["module-own-specific-data-legitimate-interest"]
+    );
+    let general = rules.field(
+        ANTRIAN,
+        FieldAction::Read,
+        field("antrian", "service", "personal"),
+        "antrian.x",
+        "legitimate_interest",
+    );
     assert_eq!((general.allowed, general.reveal), (true, Reveal::Plain));
 }
 
@@ -60,7 +76,10 @@ fn another_modules_field_is_denied_by_the_forbid_that_says_so() {
     );
     assert!(!v.allowed);
     assert_eq!(v.reveal, Reveal::Redacted);
-    assert_eq!(v.policies.into_iter().collect::<Vec<_>>(), ["module-never-another-modules-data"]);
+    assert_eq!(
+        v.policies.into_iter().collect::<Vec<_>>(),
+        ["module-never-another-modules-data"]
+    );
 }
 
 #[test]
@@ -68,9 +87,21 @@ fn officers_are_decided_by_role() {
     let rules = shipped();
     let counter = rules.officer("ofc_a", &["counter"], OfficerAction::FindCitizen, "ctz_b");
     assert!(counter.allowed);
-    assert!(!rules.officer("ofc_a", &["security"], OfficerAction::FindCitizen, "ctz_b").allowed);
+    assert!(
+        !rules
+            .officer("ofc_a", &["security"], OfficerAction::FindCitizen, "ctz_b")
+            .allowed
+    );
     let glass = |roles: &[&str], justification_length| {
-        rules.officer("ofc_a", roles, OfficerAction::BreakGlass { justification_length, window_minutes: 30 }, "ctz_b")
+        rules.officer(
+            "ofc_a",
+            roles,
+            OfficerAction::BreakGlass {
+                justification_length,
+                window_minutes: 30,
+            },
+            "ctz_b",
+        )
     };
     assert!(glass(&["security"], 40).allowed);
     assert!(!glass(&["security"], 10).allowed, "a justification too short");
@@ -88,14 +119,18 @@ fn refused(text: &str) -> CatalogError {
 
 #[test]
 fn a_policy_without_an_id_is_refused_at_its_line() {
-    let e = refused("@id(\"a\")\npermit (principal, action == Jaga::Action::\"find_citizen\", resource);\n\n// no id\nforbid (principal, action, resource);\n");
+    let e = refused(
+        "@id(\"a\")\npermit (principal, action == Jaga::Action::\"find_citizen\", resource);\n\n// no id\nforbid (principal, action, resource);\n",
+    );
     assert_eq!((e.file.as_str(), e.line), ("policies/test.cedar", 5), "{e}");
     assert!(e.reason.contains("@id"), "{e}");
 }
 
 #[test]
 fn reveal_levels_are_checked() {
-    let e = refused("@id(\"r\")\n@reveal(\"everything\")\npermit (principal, action == Jaga::Action::\"read_field\", resource);\n");
+    let e = refused(
+        "@id(\"r\")\n@reveal(\"everything\")\npermit (principal, action == Jaga::Action::\"read_field\", resource);\n",
+    );
     assert!(e.reason.contains("plain, masked or redacted"), "{e}");
     let e = refused("@id(\"r\")\npermit (principal, action in [Jaga::Action::\"read_field\"], resource);\n");
     assert!(e.reason.contains("needs @reveal"), "{e}");

@@ -21,7 +21,7 @@ use crate::store::identity::AccountRow;
 use crate::vault::VaultError;
 use crate::vault::profile::{FieldError, Reveal};
 
-pub use read::{load, read};
+pub use read::{load, own_name, read};
 pub use update::{ContactUpdate, IdentityUpdate, set_identity, update_contact};
 pub use view::{AddressView, ProfileView};
 

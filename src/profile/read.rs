@@ -86,6 +86,39 @@ pub async fn read(
     Ok(ProfileView::new(citizen, &profile, level))
 }
 
+/// The owner's own full name, for their greeting: one field opened, one
+/// audited own-data read (committed before the name is returned). `None`
+/// when no name is on record.
+pub async fn own_name(
+    deps: &Deps,
+    owner: &crate::sessions::OwnData,
+    ctx: &Context,
+) -> Result<Option<String>, ProfileError> {
+    let account = owner.account();
+    let rows = stored::read_fields(&deps.db, &account.account_id, "profile.full_name").await?;
+    let Some(row) = rows.into_iter().find(|r| r.field == "profile.full_name") else {
+        return Ok(None);
+    };
+    let mut opener = citizen::Opener::new(
+        &deps.keys.vault,
+        stored::read_keys(&deps.db, &[account.account_id.as_str()]).await?,
+    );
+    let name = opener.open_text(&account.account_id, &row.field, row.record_version, &row.sealed)?;
+    let event = Event::new(
+        crate::audit::Actor::new(crate::audit::ActorKind::Citizen, account.pseudonym.clone()),
+        "profile.read",
+        Target::new("citizen", Some(account.pseudonym.clone())).with_fields(["profile.full_name"]),
+        Outcome::Success,
+    )
+    .purpose("own_data")
+    .reason("greeting")
+    .within(ctx);
+    deps.writer
+        .write::<(), ProfileError, _>(move |tx| Box::pin(async move { Ok(audit::record(tx, event).await?) }))
+        .await?;
+    Ok(Some(name))
+}
+
 impl From<Undecryptable> for ProfileError {
     fn from(e: Undecryptable) -> Self {
         ProfileError::Vault(e.into())

@@ -128,10 +128,11 @@ async fn poll_notes(pool: sqlx::SqlitePool, tx: mpsc::Sender<Change>) {
         if tx.is_closed() {
             return;
         }
-        let notes = sqlx::query_as::<_, (i64, String)>("select seq, change from change_note where seq > $1 order by seq")
-            .bind(seen)
-            .fetch_all(&pool)
-            .await;
+        let notes =
+            sqlx::query_as::<_, (i64, String)>("select seq, change from change_note where seq > $1 order by seq")
+                .bind(seen)
+                .fetch_all(&pool)
+                .await;
         match notes {
             Ok(notes) => {
                 for (seq, change) in notes {

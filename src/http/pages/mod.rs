@@ -3,6 +3,7 @@
 //! inline script, nothing from other origins.
 
 mod data;
+pub(super) mod history;
 mod privacy;
 mod texts;
 
@@ -140,7 +141,29 @@ macro_rules! simple_page {
     };
 }
 
-simple_page!(home, Home, "home.html");
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    page: Page,
+    /// The signed-in citizen's name, for the greeting (an audited own-data read).
+    name: Option<String>,
+}
+
+async fn home(
+    State(state): State<AppState>,
+    client: crate::http::client::Client,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Result<Response, ApiError> {
+    let (page, who) = page(&state, &headers, &q).await?;
+    let name = match who.as_ref().and_then(SignedIn::own_data) {
+        Some(own) => crate::profile::own_name(&state.profile, &own, &client.ctx).await?,
+        None => None,
+    };
+    let lang = page.set_lang;
+    render(lang, &Home { page, name })
+}
+
 simple_page!(signin, SignIn, "signin.html");
 simple_page!(enrol, Enrol, "enrol.html");
 simple_page!(code, Code, "code.html");
@@ -161,12 +184,15 @@ fn to_sign_in() -> Response {
     Redirect::to("/signin").into_response()
 }
 
+/// A time as citizens and officers read it: Asia/Jakarta (WIB, UTC+7,
+/// no daylight saving), `2026-12-06 14:05 WIB`.
 pub(super) fn when(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
+        .map(|t| t.to_offset(time::macros::offset!(+7)))
         .and_then(|t| {
             t.format(&time::macros::format_description!(
-                "[year]-[month]-[day] [hour]:[minute] UTC"
+                "[year]-[month]-[day] [hour]:[minute] WIB"
             ))
             .ok()
         })
@@ -283,10 +309,9 @@ async fn recovery_codes(
 
 struct EventRow {
     time: String,
-    action: String,
-    actor: String,
-    /// Field names and purpose, when the event has them.
-    detail: String,
+    /// The event in plain language.
+    sentence: String,
+    /// `success`, `denied` or `failure` (for styling).
     outcome: String,
 }
 
@@ -308,23 +333,17 @@ async fn activity(
     let rows = crate::store::audit::events_about(&state.db, &who.account().pseudonym, 200)
         .await
         .map_err(ApiError::internal)?;
-    let actors = super::activity::actor_labels(&state, &rows, &who.account().pseudonym, page.t).await?;
+    let policies = state.consent.policies.current();
+    let actors =
+        super::activity::actor_labels(&state, &rows, &who.account().pseudonym, page.t, &policies.catalog).await?;
+    let lang = super::activity::lang_of(page.t);
     let events = rows
-        .into_iter()
+        .iter()
         .zip(actors)
         .map(|(r, actor)| EventRow {
             time: when(r.time_us / 1_000_000),
-            actor,
-            detail: {
-                let fields = super::account::field_list(&r).join(", ");
-                match &r.purpose {
-                    Some(p) if fields.is_empty() => p.clone(),
-                    Some(p) => format!("{fields} · {p}"),
-                    None => fields,
-                }
-            },
-            action: r.action,
-            outcome: r.outcome,
+            sentence: history::sentence(r, &actor, &policies.catalog, lang),
+            outcome: r.outcome.clone(),
         })
         .collect();
     let lang = page.set_lang;

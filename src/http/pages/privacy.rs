@@ -7,10 +7,10 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::texts::Texts;
 use super::{LangQuery, Page, page, render};
 use crate::app::AppState;
 use crate::http::error::ApiError;
+use crate::policy::labels::{Labels, Lang};
 use crate::policy::{LawfulBasis, PurposeDef, Retention};
 
 /// The notice's own words, in each language.
@@ -120,23 +120,8 @@ fn basis_index(basis: LawfulBasis) -> usize {
     }
 }
 
-/// A profile field's label; a module field stays its identifier.
-fn field_label(t: &Texts, field: &str) -> String {
-    match field.strip_prefix("profile.") {
-        Some("nik") => "NIK".into(),
-        Some("kk") => t.f_kk.into(),
-        Some("full_name") => t.f_full_name.into(),
-        Some("birth_place") => t.f_birth_place.into(),
-        Some("birth_date") => t.f_birth_date.into(),
-        Some("gender") => t.f_gender.into(),
-        Some("address") => t.f_address.into(),
-        Some("phone") => t.f_phone.into(),
-        Some("email") => t.f_email.into(),
-        _ => field.to_owned(),
-    }
-}
-
-fn shown(p: &PurposeDef, t: &Texts, w: &'static Words, english: bool) -> Shown {
+fn shown(p: &PurposeDef, labels: &Labels, w: &'static Words, english: bool) -> Shown {
+    let lang = if english { Lang::En } else { Lang::Id };
     let pick = |b: &crate::policy::catalog::Bilingual| if english { b.en.clone() } else { b.id.clone() };
     let kept = match &p.retention {
         Retention::Days(d) if d % 365 == 0 => format!("{} {}", d / 365, w.years),
@@ -145,7 +130,8 @@ fn shown(p: &PurposeDef, t: &Texts, w: &'static Words, english: bool) -> Shown {
     };
     let mut users = Vec::new();
     if !p.modules.is_empty() {
-        users.push(format!("{}: {}", w.modules, p.modules.join(", ")));
+        let names: Vec<String> = p.modules.iter().map(|m| labels.module(m, lang)).collect();
+        users.push(format!("{}: {}", w.modules, names.join(", ")));
     }
     if !p.officer_roles.is_empty() {
         users.push(format!("{}: {}", w.officers, p.officer_roles.join(", ")));
@@ -157,7 +143,11 @@ fn shown(p: &PurposeDef, t: &Texts, w: &'static Words, english: bool) -> Shown {
         controller: p.controller.clone(),
         users: users.join(" · "),
         basis: w.bases.get(basis_index(p.lawful_basis)).copied().unwrap_or_default(),
-        data: p.fields.keys().map(|f| field_label(t, f)).collect(),
+        data: p
+            .fields
+            .keys()
+            .map(|f| labels.field(f, lang).unwrap_or_else(|| f.clone()))
+            .collect(),
         kept,
         withdrawable: p.withdrawable,
         notice_version: p.notice_version.clone(),
@@ -174,7 +164,10 @@ pub(super) async fn privacy(
     let w = if english { &EN } else { &ID };
     let policies = state.consent.policies.current();
     let catalog = &policies.catalog;
-    let purposes = catalog.purposes().map(|p| shown(p, page.t, w, english)).collect();
+    let purposes = catalog
+        .purposes()
+        .map(|p| shown(p, catalog.labels(), w, english))
+        .collect();
     let lang = page.set_lang;
     render(lang, &Privacy { page, w, purposes })
 }
