@@ -474,7 +474,8 @@ blind_index       SELECT,INSERT,DELETE
 module            SELECT,INSERT,UPDATE
 collection        SELECT,INSERT,UPDATE
 record_field      SELECT,INSERT,UPDATE,DELETE
-consent_event     SELECT,INSERT"
+consent_event     SELECT,INSERT
+break_glass       SELECT,INSERT,UPDATE"
 actual=$(as super "\\pset format unaligned
 \\pset tuples_only on
 \\pset fieldsep ' '

@@ -126,7 +126,8 @@ declare
         ['module',           'select, insert, update'],          -- revoked, never deleted
         ['collection',       'select, insert, update'],          -- upsert, never deleted
         ['record_field',     'select, insert, update, delete'],  -- upsert
-        ['consent_event',    'select, insert']                   -- append-only: the proof of consent
+        ['consent_event',    'select, insert'],                  -- append-only: the proof of consent
+        ['break_glass',      'select, insert, update']           -- update: the review; never deleted
     ];
 begin
     for i in 1 .. array_length(grants, 1) loop

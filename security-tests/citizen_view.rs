@@ -34,7 +34,7 @@ backend_test! {
             .iter()
             .find(|e| e["action"] == "record.read")
             .unwrap();
-        assert_eq!(read["actor"], "module antrian");
+        assert_eq!(read["actor"], "Queue service");
         assert_eq!(read["fields"], json!(["antrian.ticket.service"]));
         assert_eq!(read["purpose"], "antrian.call");
         let page = portal_page(&app, &siti, "/account/activity")
@@ -42,9 +42,10 @@ backend_test! {
             .text()
             .await
             .unwrap();
-        // The page speaks Bahasa Indonesia: the module is "layanan antrian".
+        // The page speaks Bahasa Indonesia, in a sentence: the module by
+        // its name, the field by its label, the purpose by its name.
         assert!(
-            page.contains("layanan antrian") && page.contains("antrian.ticket.service · antrian.call"),
+            page.contains("Layanan Antrian membaca jenis layanan Anda untuk memanggil nomor antrean."),
             "{page}"
         );
 

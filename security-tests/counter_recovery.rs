@@ -15,16 +15,12 @@ const UNIT: &str = "Kecamatan Rangkui";
 
 /// A counter officer of `UNIT`, signed in.
 pub(crate) async fn officer_of_unit<'a>(sandbox: &Sandbox, app: &'a TestApp) -> (Browser<'a>, String) {
-    let out = sandbox.cli(&[
-        "officers",
-        "add",
-        "--name",
-        "Petugas Loket",
-        "--unit",
-        UNIT,
-        "--role",
-        "counter",
-    ]);
+    officer_with_role(sandbox, app, "counter").await
+}
+
+/// An officer of `UNIT` with `role`, signed in.
+pub(crate) async fn officer_with_role<'a>(sandbox: &Sandbox, app: &'a TestApp, role: &str) -> (Browser<'a>, String) {
+    let out = sandbox.cli(&["officers", "add", "--name", "Petugas", "--unit", UNIT, "--role", role]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     let code = text
@@ -178,7 +174,10 @@ backend_test! {
             vec!["holder of a counter code".to_owned()]
         );
         let page = new_phone.page("/account/activity").await;
-        assert!(page.contains(&format!("petugas layanan ({UNIT})")), "{page}");
+        assert!(
+            page.contains(&format!("Petugas layanan ({UNIT}) membuat kode pendaftaran untuk Anda.")),
+            "{page}"
+        );
 
         // Audit: the officer is the actor of the issuance, and it is flagged.
         drop((old_phone, officer, new_phone));

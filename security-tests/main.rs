@@ -13,6 +13,7 @@
 mod accounts;
 mod audit_tamper;
 mod audit_tip;
+mod break_glass;
 mod browser;
 mod citizen_view;
 mod cli_config;

@@ -300,7 +300,15 @@ async fn the_privacy_notice_is_generated_from_the_catalog_in_bahasa_first() {
         assert!(html.contains(&p.name.id), "{}", p.id);
     }
     assert!(html.contains("persetujuan Anda") && html.contains("kewajiban hukum"));
-    assert!(html.contains("Nomor HP") && html.contains("antrian.ticket.health_note"));
+    // Fields by their plain labels, never identifiers; modules by their names.
+    assert!(
+        html.contains("nomor telepon") && html.contains("keterangan kesehatan"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("antrian.ticket.health_note") && html.contains("Layanan Antrian"),
+        "{html}"
+    );
     assert!(html.contains("30 hari") && html.contains("5 tahun"));
     assert!(html.contains("Anda boleh menolak atau menarik kembali"));
     let english = app.get("/privasi?lang=en").await.text().await.unwrap();

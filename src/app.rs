@@ -33,6 +33,7 @@ pub struct AppState {
     pub modules: Arc<crate::modules::Deps>,
     pub profile: Arc<crate::profile::Deps>,
     pub consent: Arc<crate::consent::Deps>,
+    pub break_glass: Arc<crate::breakglass::Deps>,
 }
 
 /// A started application: state plus its background tasks.
@@ -155,6 +156,14 @@ impl AppState {
         (policies, receipts): (crate::policy::Policies, Arc<crate::keys::ReceiptKey>),
     ) -> Self {
         let sessions = Arc::new(config.sessions.clone());
+        let modules = Arc::new(crate::modules::Deps {
+            db: db.clone(),
+            writer: writer.clone(),
+            keys: keys.clone(),
+            policies: policies.clone(),
+            #[cfg(feature = "bench-internals")]
+            bypass_checks: Arc::default(),
+        });
         AppState {
             identity: Arc::new(crate::identity::Deps {
                 db: db.clone(),
@@ -171,14 +180,14 @@ impl AppState {
                 limits: limits.clone(),
                 sessions,
             }),
-            modules: Arc::new(crate::modules::Deps {
+            break_glass: Arc::new(crate::breakglass::Deps {
                 db: db.clone(),
                 writer: writer.clone(),
                 keys: keys.clone(),
                 policies: policies.clone(),
-                #[cfg(feature = "bench-internals")]
-                bypass_checks: Arc::default(),
+                modules: modules.clone(),
             }),
+            modules,
             consent: Arc::new(crate::consent::Deps {
                 db: db.clone(),
                 writer: writer.clone(),

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod app;
 pub mod audit;
+pub mod breakglass;
 pub mod cli;
 pub mod config;
 pub mod consent;

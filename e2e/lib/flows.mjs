@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 export const SITI = { nik: '1971011203850001', name: 'Siti Aminah' };
 export const BUDI = { nik: '1971015507900002', name: 'Budi Santoso' };
 
-export const SIGNED_IN = 'Anda masuk sebagai';
+// A citizen is greeted by name ("Halo, Siti …"); an officer is told their pseudonym.
+export const SIGNED_IN = /Anda masuk sebagai|Halo, /;
 
 /** Page problems worth failing for (the missing /favicon.ico is not one). */
 export function assertNoProblems(person) {

@@ -170,6 +170,31 @@ impl Sandbox {
 
     /// The single integer a query answers, read straight from the database
     /// (what is really stored, not what the service says).
+    /// Runs one statement on the sandbox's database (to stand in for time
+    /// passing, say); returns the rows it touched.
+    pub async fn sql_exec(&self, sql: &str) -> u64 {
+        use sqlx::Connection as _;
+        match self.backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}", self.dir.path().join("jaga.db").display());
+                let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                    .execute(&mut c)
+                    .await
+                    .unwrap()
+                    .rows_affected()
+            }
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.db_url).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                    .execute(&mut c)
+                    .await
+                    .unwrap()
+                    .rows_affected()
+            }
+        }
+    }
+
     pub async fn sql_count(&self, sql: &str) -> i64 {
         use sqlx::Connection as _;
         match self.backend {

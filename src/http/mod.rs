@@ -5,6 +5,7 @@ mod account;
 mod activity;
 mod assets;
 mod auth;
+mod break_glass;
 pub(crate) mod client;
 mod consent;
 mod counter;
@@ -58,6 +59,7 @@ fn public_routes(state: &AppState) -> Routes {
         .merge(auth::routes(state))
         .merge(account::routes(state))
         .merge(counter::routes(state))
+        .merge(break_glass::routes(state))
         .merge(profile::routes(state))
         .merge(consent::routes(state))
         .merge(modules::routes())

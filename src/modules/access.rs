@@ -37,37 +37,7 @@ impl std::fmt::Debug for OwnRecord {
 /// it commits before anything is returned.
 pub async fn own_records(deps: &Deps, owner: &OwnData, ctx: &Context) -> Result<Vec<OwnRecord>, ModuleError> {
     let owner = owner.account();
-    let rows = stored::records_of(&deps.db, &owner.account_id).await?;
-    let mut out: Vec<OwnRecord> = Vec::new();
-    let mut opened: Vec<String> = Vec::new();
-    if !rows.is_empty() {
-        let mut opener = citizen::Opener::new(
-            &deps.keys.vault,
-            vault_store::read_keys(&deps.db, &[owner.account_id.as_str()]).await?,
-        );
-        for row in rows {
-            let text = opener.open_text(
-                &owner.account_id,
-                &sealed_name(&row.collection, &row.record_id, &row.field),
-                row.record_version,
-                &row.sealed,
-            )?;
-            let qualified = format!("{}.{}", row.collection, row.field);
-            if !opened.contains(&qualified) {
-                opened.push(qualified);
-            }
-            match out.last_mut() {
-                Some(last) if last.collection == row.collection && last.record == row.record_id => {
-                    last.values.insert(row.field, text);
-                }
-                _ => out.push(OwnRecord {
-                    collection: row.collection,
-                    record: row.record_id,
-                    values: BTreeMap::from([(row.field, text)]),
-                }),
-            }
-        }
-    }
+    let (out, opened) = all_records(deps, &owner.account_id).await?;
     let event = Event::new(
         Actor::new(ActorKind::Citizen, owner.pseudonym.clone()),
         "record.read",
@@ -80,4 +50,40 @@ pub async fn own_records(deps: &Deps, owner: &OwnData, ctx: &Context) -> Result<
         .write::<(), ModuleError, _>(move |tx| Box::pin(async move { Ok(audit::record(tx, event).await?) }))
         .await?;
     Ok(out)
+}
+
+/// Every record every module keeps about `account_id`, decrypted, and the
+/// `<collection>.<field>` names opened. Not audited: callers audit before
+/// they hand anything out.
+pub(crate) async fn all_records(deps: &Deps, account_id: &str) -> Result<(Vec<OwnRecord>, Vec<String>), ModuleError> {
+    let rows = stored::records_of(&deps.db, account_id).await?;
+    let mut out: Vec<OwnRecord> = Vec::new();
+    let mut opened: Vec<String> = Vec::new();
+    if rows.is_empty() {
+        return Ok((out, opened));
+    }
+    let mut opener = citizen::Opener::new(&deps.keys.vault, vault_store::read_keys(&deps.db, &[account_id]).await?);
+    for row in rows {
+        let text = opener.open_text(
+            account_id,
+            &sealed_name(&row.collection, &row.record_id, &row.field),
+            row.record_version,
+            &row.sealed,
+        )?;
+        let qualified = format!("{}.{}", row.collection, row.field);
+        if !opened.contains(&qualified) {
+            opened.push(qualified);
+        }
+        match out.last_mut() {
+            Some(last) if last.collection == row.collection && last.record == row.record_id => {
+                last.values.insert(row.field, text);
+            }
+            _ => out.push(OwnRecord {
+                collection: row.collection,
+                record: row.record_id,
+                values: BTreeMap::from([(row.field, text)]),
+            }),
+        }
+    }
+    Ok((out, opened))
 }

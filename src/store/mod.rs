@@ -35,6 +35,7 @@ macro_rules! on_db {
 }
 
 pub mod audit;
+pub mod break_glass;
 pub mod changes;
 pub mod consent;
 mod failure;

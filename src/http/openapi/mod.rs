@@ -53,6 +53,8 @@ use rules::{constrain, constrain_parameters};
         super::counter::enrol,
         super::counter::recover,
         super::counter::verify,
+        super::break_glass::open,
+        super::break_glass::read,
         super::profile::own,
         super::profile::own_records,
         super::profile::update_contact,
@@ -80,6 +82,7 @@ use rules::{constrain, constrain_parameters};
         (name = "passkeys", description = "The owner's passkeys"),
         (name = "recovery", description = "Recovery codes"),
         (name = "counter", description = "The service counter (counter officers)"),
+        (name = "break-glass", description = "Emergency access for security officers: written justification, bounded window, reviewed"),
         (name = "profile", description = "The citizen's own data (Data saya)"),
         (name = "modules", description = "Service modules' collections and citizen records (module API key)")
     )

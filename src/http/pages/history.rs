@@ -31,6 +31,7 @@ pub fn sentence(row: &EventRow, actor: &str, catalog: &Catalog, lang: Lang) -> S
     let id = lang == Lang::Id;
     let text = match kind(&row.action) {
         Some(kind) => data_sentence(row, actor, &kind, catalog, lang),
+        None if row.action.starts_with("breakglass.") => break_glass_sentence(row, actor, catalog, lang),
         None => other_sentence(row, actor, catalog, lang),
     };
     let text = match text {
@@ -148,6 +149,37 @@ fn data_sentence(row: &EventRow, actor: &str, kind: &Kind, catalog: &Catalog, la
         (_, _, false) => format!("{actor} tried to use your {what}{why}, but it failed."),
     };
     Some(text)
+}
+
+/// Emergency access (break-glass), said plainly: without consent, with a
+/// written reason, reviewed.
+fn break_glass_sentence(row: &EventRow, actor: &str, catalog: &Catalog, lang: Lang) -> Option<String> {
+    let ok = row.outcome == "success";
+    Some(match (row.action.as_str(), ok, lang) {
+        ("breakglass.open", true, Lang::Id) => format!(
+            "{actor} membuka akses darurat ke data Anda tanpa persetujuan Anda, dengan alasan tertulis; \
+             akses ini ditinjau oleh petugas keamanan lain."
+        ),
+        ("breakglass.open", true, Lang::En) => format!(
+            "{actor} opened emergency access to your data without your consent, with a written reason; \
+             another security officer reviews it."
+        ),
+        ("breakglass.read", true, Lang::Id) => {
+            format!(
+                "{actor} membaca {} Anda dengan akses darurat.",
+                fields(row, catalog, lang)
+            )
+        }
+        ("breakglass.read", true, Lang::En) => {
+            format!(
+                "{actor} read your {} under emergency access.",
+                fields(row, catalog, lang)
+            )
+        }
+        (_, false, Lang::Id) => format!("{actor} meminta akses darurat ke data Anda, tetapi ditolak."),
+        (_, false, Lang::En) => format!("{actor} asked for emergency access to your data, and was refused."),
+        _ => return None,
+    })
 }
 
 fn other_sentence(row: &EventRow, actor: &str, catalog: &Catalog, lang: Lang) -> Option<String> {
