@@ -8,8 +8,9 @@
 //! The same load runs with the purpose, policy (Cedar) and consent checks
 //! on, as served, and with them switched off (`bench-internals`), in
 //! alternating runs, so their cost is read off one run of the benchmark.
-//! The purpose read (`perizinan.review`) is made withdrawable here, so
-//! that every read also looks the citizen's decision up in the database.
+//! The purpose read (`perizinan.review`, a public task) is made
+//! withdrawable here, so that every read looks up both the citizen's
+//! decision and their open case with the module in the database.
 //! Beside it: the policy decision's own cost per read (catalog and Cedar,
 //! 8 fields), and the consent lookup's, in microseconds.
 //!
@@ -38,6 +39,7 @@ use jaga::app::{App, AppState};
 use jaga::audit::Context;
 use jaga::config::{Config, Layers};
 use jaga::keys::KeyRing;
+use jaga::modules::cases::CaseState;
 use jaga::modules::collection::{self, Classification, FieldDef};
 use jaga::modules::records::{self, RecordWrite};
 
@@ -174,6 +176,13 @@ async fn seed(state: &AppState) -> (String, Vec<String>) {
             })
             .collect();
         records::write(&state.modules, &owned, writes, &purpose, &ctx)
+            .await
+            .unwrap();
+    }
+    // perizinan.review is a public task: it reads a citizen's data while
+    // the citizen has an open case (an application) with the module.
+    for p in &pseudonyms {
+        jaga::modules::cases::set(&state.modules, &module, p, "app-1", CaseState::Open, &ctx)
             .await
             .unwrap();
     }

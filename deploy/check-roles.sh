@@ -475,7 +475,8 @@ module            SELECT,INSERT,UPDATE
 collection        SELECT,INSERT,UPDATE
 record_field      SELECT,INSERT,UPDATE,DELETE
 consent_event     SELECT,INSERT
-break_glass       SELECT,INSERT,UPDATE"
+break_glass       SELECT,INSERT,UPDATE
+module_case       SELECT,INSERT,UPDATE"
 actual=$(as super "\\pset format unaligned
 \\pset tuples_only on
 \\pset fieldsep ' '

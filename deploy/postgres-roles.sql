@@ -127,7 +127,8 @@ declare
         ['collection',       'select, insert, update'],          -- upsert, never deleted
         ['record_field',     'select, insert, update, delete'],  -- upsert
         ['consent_event',    'select, insert'],                  -- append-only: the proof of consent
-        ['break_glass',      'select, insert, update']           -- update: the review; never deleted
+        ['break_glass',      'select, insert, update'],          -- update: the review; never deleted
+        ['module_case',      'select, insert, update']           -- update: closed (kept for retention)
     ];
 begin
     for i in 1 .. array_length(grants, 1) loop

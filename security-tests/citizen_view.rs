@@ -23,6 +23,7 @@ backend_test! {
         define_tickets(&app, &antrian).await;
         let path = format!("/api/collections/antrian.ticket/records/{pseudonym}/1");
         assert_eq!(ModuleApi::new(&app, &antrian).write_at(&path, &[("service", Some("KTP"))]).await.0, 204);
+        crate::support::modules::open_case(&app, &antrian, &pseudonym).await;
         let (status, _) = ModuleApi::new(&app, &antrian).read_at(&path, Some("antrian.call"), None).await;
         assert_eq!(status, 200);
         let activity = siti.send(Method::GET, "/api/activity", None).await;

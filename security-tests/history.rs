@@ -18,6 +18,7 @@ backend_test! {
         let api = ModuleApi::new(&app, &antrian);
         let path = format!("/api/collections/antrian.ticket/records/{siti}/t1");
         assert_eq!(api.write_at(&path, &[("queue_number", Some("A-017")), ("service", Some("KTP"))]).await.0, 204);
+        crate::support::modules::open_case(&app, &antrian, &siti).await;
         assert_eq!(api.read_at(&path, Some("antrian.call"), None).await.0, 200);
         // No consent to the priority purpose: refused, and told so.
         let (status, body) = api.read_at(&path, Some("antrian.priority"), Some("queue_number")).await;

@@ -15,6 +15,7 @@ mod audit_tamper;
 mod audit_tip;
 mod break_glass;
 mod browser;
+mod cases;
 mod citizen_view;
 mod cli_config;
 mod counter_recovery;

@@ -230,6 +230,9 @@ backend_test! {
         let batch = "/api/collections/antrian.ticket/records";
         let api = ModuleApi::new(&app, &antrian);
         let coll = "antrian.ticket";
+        for who in [&siti, &budi] {
+            crate::support::modules::open_case(&app, &antrian, who).await;
+        }
         let names: Vec<(String, String)> = (0..101).map(|i| (format!("r{i}"), format!("Q{i}"))).collect();
         let values: Vec<[(&str, Option<&str>); 1]> =
             names.iter().map(|(_, q)| [("queue_number", Some(q.as_str()))]).collect();
@@ -298,6 +301,9 @@ backend_test! {
         define_tickets(&app, &antrian).await;
         let base = format!("/api/collections/antrian.ticket/records/{siti}");
         let budi_record = format!("/api/collections/antrian.ticket/records/{budi}/1");
+        for who in [&siti, &budi] {
+            crate::support::modules::open_case(&app, &antrian, who).await;
+        }
         let (status, _) = ModuleApi::new(&app, &antrian).write_at(&budi_record, &[("service", Some("KK"))]).await;
         assert_eq!(status, 204);
         for record in ["1", "2"] {

@@ -43,6 +43,7 @@ backend_test! {
         let api = ModuleApi::new(&app, &antrian);
         let path = format!("/api/collections/antrian.ticket/records/{siti}/t1");
         let values = [("queue_number", Some("A-017")), ("service", Some("KTP")), ("health_note", Some("kursi roda"))];
+        crate::support::modules::open_case(&app, &antrian, &siti).await;
         assert_eq!(api.write_at(&path, &values).await.0, 204);
 
         // antrian.call covers the ticket but not the health note: a read
@@ -110,6 +111,7 @@ backend_test! {
             { "name": "tax_number", "classification": "financial" }
         ]});
         assert_eq!(permits.define("perizinan.application", definition).await.0, 200);
+        crate::support::modules::open_case(&app, &perizinan, &siti).await;
         let permit = format!("/api/collections/perizinan.application/records/{siti}/p1");
         let values = [("applicant_name", Some("Siti Aminah")), ("permit_type", Some("NIB")), ("tax_number", Some("09.254.294.3-407.000"))];
         assert_eq!(permits.write_at(&permit, &values).await.0, 204);
@@ -204,7 +206,12 @@ backend_test! {
         let (status, body) = api.read_at(&siti_path, Some("antrian.priority"), None).await;
         assert_eq!(status, 403, "{body:?}");
         assert!(body["message"].as_str().unwrap().contains("no_consent"), "{body:?}");
-        // Purposes on another basis go on without consent.
+        // Purposes on another basis go on without consent, while the
+        // citizen has an open case with the module.
+        let (status, body) = api.read_at(&siti_path, Some("antrian.call"), None).await;
+        assert_eq!(status, 403, "{body:?}");
+        assert!(body["message"].as_str().unwrap().contains("no_open_case"), "{body:?}");
+        crate::support::modules::open_case(&app, &antrian, &siti).await;
         assert_eq!(api.read_at(&siti_path, Some("antrian.call"), None).await.0, 200);
         // In a batch, each citizen's decision counts alone.
         let (status, body) = api

@@ -46,6 +46,7 @@ backend_test! {
             let path = format!("/api/collections/antrian.ticket/records/{pseudonym}/t{i}");
             let (status, _) = ModuleApi::new(&app, &antrian).write_at(&path, &[("queue_number", Some(format!("B-{i}").as_str()))]).await;
             assert_eq!(status, 204);
+            crate::support::modules::open_case(&app, &antrian, &pseudonym).await;
             people.push((b, pseudonym, path));
         }
         assert!(run(&sandbox, &["keys", "status"]).contains("1\t3\tactive"));

@@ -57,6 +57,20 @@ pub async fn citizen_deciding<'a>(
     (pseudonym, b)
 }
 
+/// The module opens a case with the citizen (`PUT /api/cases/{citizen}/c1`),
+/// which a purpose based on a contract or a public task needs to read.
+pub async fn open_case(app: &TestApp, key: &str, citizen: &str) {
+    let (status, body) = call(
+        app,
+        key,
+        Method::PUT,
+        &format!("/api/cases/{citizen}/c1"),
+        Some(json!({ "state": "open" })),
+    )
+    .await;
+    assert_eq!(status, 204, "{body:?}");
+}
+
 /// `PUT /api/consents/{purpose}` in the citizen's browser; must succeed.
 pub async fn decide(browser: &Browser<'_>, purpose: &str, decision: &str) -> Value {
     let body = serde_json::to_vec(&json!({ "decision": decision })).unwrap();

@@ -6,6 +6,7 @@ mod activity;
 mod assets;
 mod auth;
 mod break_glass;
+mod cases;
 pub(crate) mod client;
 mod consent;
 mod counter;
@@ -63,6 +64,7 @@ fn public_routes(state: &AppState) -> Routes {
         .merge(profile::routes(state))
         .merge(consent::routes(state))
         .merge(modules::routes())
+        .merge(cases::routes())
         .merge(pages::routes())
         .merge(assets::routes())
         .merge(health::routes())

@@ -313,7 +313,7 @@ pub(super) async fn read_one(
         Some(RecordOut { refused: Some(why), .. }) => Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "purpose_not_allowed",
-            format!("the citizen's decision stops processing for this purpose ({why})"),
+            format!("the purpose's lawful basis does not hold for this citizen now ({why})"),
         )),
         Some(r) if r.values.is_some() => Ok(Json(r)),
         _ => Err(ApiError::new(StatusCode::NOT_FOUND, "no_record", "No such record.")),

@@ -7,11 +7,14 @@
 //! once, stored as SHA-256). A module reaches only its own collections.
 
 pub mod access;
+mod basis;
+pub mod cases;
 mod checks;
 pub mod collection;
 pub mod decide;
 mod denied;
 pub mod purpose;
+mod reading;
 pub mod records;
 
 use base64::Engine as _;

@@ -36,6 +36,7 @@ macro_rules! on_db {
 
 pub mod audit;
 pub mod break_glass;
+pub mod cases;
 pub mod changes;
 pub mod consent;
 mod failure;

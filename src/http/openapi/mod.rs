@@ -71,7 +71,8 @@ use rules::{constrain, constrain_parameters};
         super::modules::delete_batch,
         super::modules::read_one,
         super::modules::write_one,
-        super::modules::delete_one
+        super::modules::delete_one,
+        super::cases::set
     ),
     components(schemas(super::error::ErrorBody, super::health::Health)),
     tags(

@@ -114,6 +114,8 @@ fn refusal(reason: Option<&str>, lang: Lang) -> &'static str {
         ("policy_denied", false) => "the policies do not allow it",
         ("field_outside_purpose", true) => "data itu tidak termasuk tujuan tersebut",
         ("field_outside_purpose", false) => "that data is outside the purpose",
+        ("no_open_case", true) => "Anda tidak sedang memiliki berkas yang terbuka pada layanan ini",
+        ("no_open_case", false) => "you have no open case with this service",
         ("unknown_purpose" | "purpose_not_for_module", true) => "tujuan itu tidak berlaku untuk layanan ini",
         ("unknown_purpose" | "purpose_not_for_module", false) => "that purpose does not apply to this service",
         (_, true) => "permintaan itu tidak diizinkan",
@@ -259,6 +261,14 @@ fn other_sentence(row: &EventRow, actor: &str, catalog: &Catalog, lang: Lang) ->
         ("verification_code.issue", true) => plain(
             &format!("{actor} meminta kode verifikasi."),
             &format!("{actor} asked for a verification code."),
+        ),
+        ("case.open", true) => plain(
+            &format!("{actor} membuka berkas layanan untuk Anda."),
+            &format!("{actor} opened a case for you."),
+        ),
+        ("case.close", true) => plain(
+            &format!("{actor} menutup berkas layanan Anda."),
+            &format!("{actor} closed your case."),
         ),
         ("ratelimit.trip", _) => plain(
             "Terlalu banyak percobaan; Jaga menahannya sebentar.",
