@@ -49,7 +49,7 @@ backend_test! {
             (case.clone(), json!({ "state": "closed", "event": "Not An Event" }), 400),
             (case.clone(), json!({ "state": "open", "event": "x" }), 400),
             (case.clone(), json!({ "state": "ajar" }), 422),
-            (format!("/api/cases/ctz_nobody/c1"), json!({ "state": "open" }), 404),
+            ("/api/cases/ctz_nobody/c1".to_owned(), json!({ "state": "open" }), 404),
         ] {
             let (status, answer) = call(&app, &antrian, Method::PUT, &case_path, Some(body)).await;
             assert_eq!(status.as_u16(), want, "{case_path}: {answer:?}");

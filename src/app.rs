@@ -34,6 +34,7 @@ pub struct AppState {
     pub profile: Arc<crate::profile::Deps>,
     pub consent: Arc<crate::consent::Deps>,
     pub break_glass: Arc<crate::breakglass::Deps>,
+    pub rights: Arc<crate::rights::Deps>,
 }
 
 /// A started application: state plus its background tasks.
@@ -164,7 +165,24 @@ impl AppState {
             #[cfg(feature = "bench-internals")]
             bypass_checks: Arc::default(),
         });
+        let consent = Arc::new(crate::consent::Deps {
+            db: db.clone(),
+            writer: writer.clone(),
+            policies: policies.clone(),
+            receipts,
+            issuer: config.audit.origin.clone(),
+        });
+        let profile = Arc::new(crate::profile::Deps {
+            db: db.clone(),
+            writer: writer.clone(),
+            keys: keys.clone(),
+        });
         AppState {
+            rights: Arc::new(crate::rights::Deps {
+                profile: profile.clone(),
+                modules: modules.clone(),
+                consent: consent.clone(),
+            }),
             identity: Arc::new(crate::identity::Deps {
                 db: db.clone(),
                 writer: writer.clone(),
@@ -184,22 +202,12 @@ impl AppState {
                 db: db.clone(),
                 writer: writer.clone(),
                 keys: keys.clone(),
-                policies: policies.clone(),
+                policies,
                 modules: modules.clone(),
             }),
             modules,
-            consent: Arc::new(crate::consent::Deps {
-                db: db.clone(),
-                writer: writer.clone(),
-                policies,
-                receipts,
-                issuer: config.audit.origin.clone(),
-            }),
-            profile: Arc::new(crate::profile::Deps {
-                db: db.clone(),
-                writer: writer.clone(),
-                keys: keys.clone(),
-            }),
+            consent,
+            profile,
             config: Arc::new(config),
             db,
             writer,
@@ -255,7 +263,8 @@ fn spawn_change_handler(
     Ok(())
 }
 
-/// Retention: expired sessions, codes and ceremonies are deleted, once a
+/// Retention: expired sessions, codes and ceremonies are deleted, and
+/// module record fields past their purposes' retention ended, once a
 /// period (the first after one period: a restart does not start with a
 /// burst of deletes), until `stopping` changes. Only the instance that
 /// signs audit checkpoints purges (`leading`): one purge per period for
@@ -266,6 +275,7 @@ fn spawn_purger(
     mut stopping: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     let (writer, sessions) = (state.writer.clone(), state.config.sessions.clone());
+    let modules = state.modules.clone();
     tokio::spawn(async move {
         let mut tick =
             tokio::time::interval_at(tokio::time::Instant::now() + sessions.purge_every, sessions.purge_every);
@@ -287,6 +297,16 @@ fn spawn_purger(
                     "expired rows purged"
                 ),
                 Err(e) => tracing::warn!(error = %e, "retention purge failed; will retry"),
+            }
+            // Module records whose purposes' retention has passed.
+            let catalog = modules.policies.current();
+            match crate::modules::retention::sweep(&modules, &catalog.catalog, now).await {
+                Ok(0) => {}
+                Ok(ended) => tracing::info!(
+                    retention.record_fields = ended,
+                    "module record fields past retention ended"
+                ),
+                Err(e) => tracing::warn!(error = %e, "retention sweep of module records failed; will retry"),
             }
         }
     })

@@ -18,7 +18,9 @@ pub mod modules;
 pub mod passkeys;
 pub mod policy;
 pub mod profile;
+
 pub mod ratelimit;
+pub mod rights;
 pub mod rotation;
 pub mod sessions;
 pub mod store;

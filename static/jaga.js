@@ -230,6 +230,10 @@
       const left = document.getElementById('codes-left');
       if (left) left.textContent = String(result.recovery_codes.length);
     },
+    async consent(button) {
+      await api('PUT', '/api/consents/' + encodeURIComponent(button.dataset.purpose), { decision: button.dataset.decision });
+      window.location.reload();
+    },
     async 'verification-code'() {
       const result = await api('POST', '/api/verification-code');
       document.getElementById('verification-code').textContent = result.code;

@@ -63,6 +63,8 @@ test('every portal page loads without console errors or CSP violations', { timeo
     await cleanPage(t, citizen, jaga.base, '/account/sessions', 'Sesi saya');
     await cleanPage(t, citizen, jaga.base, '/account/recovery-codes', 'Kode pemulihan');
     await cleanPage(t, citizen, jaga.base, '/account/activity', 'Riwayat akses');
+    await cleanPage(t, citizen, jaga.base, '/account/consents', 'Persetujuan');
+    await cleanPage(t, citizen, jaga.base, '/account/data', 'Data saya');
 
     const officer = await person();
     await enrolOfficer(officer, jaga);

@@ -8,14 +8,19 @@ use crate::config::Config;
 use crate::consent::receipt;
 use crate::keys::KeyRing;
 
-/// The receipts in `text`: a compact JWS, a downloaded receipt (`{"receipt": …}`)
-/// or a list of them.
+/// The receipts in `text`: a compact JWS, a downloaded receipt (`{"receipt": …}`),
+/// a data export (`{"export": …}`) or a list of them.
 fn receipts_in(text: &str) -> Vec<String> {
     let trimmed = text.trim();
     let Ok(json) = serde_json::from_str::<Value>(trimmed) else {
         return vec![trimmed.to_owned()];
     };
-    let one = |v: &Value| v.get("receipt").and_then(Value::as_str).map(str::to_owned);
+    let one = |v: &Value| {
+        v.get("receipt")
+            .or_else(|| v.get("export"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
     match &json {
         Value::Array(items) => items.iter().filter_map(one).collect(),
         Value::String(s) => vec![s.clone()],
@@ -52,7 +57,18 @@ pub fn verify_receipt(
     }
     let mut failed = 0;
     for (i, jws) in found.iter().enumerate() {
-        match receipt::verify(jws, &keys) {
+        match receipt::verify_typed(jws, &keys, &[receipt::TYP, crate::rights::EXPORT_TYP]) {
+            Ok(p) if p.get("format").and_then(Value::as_str) == Some(crate::rights::FORMAT) => {
+                let count = |name: &str| p.get(name).and_then(Value::as_array).map_or(0, Vec::len);
+                say(&format!(
+                    "export {}: valid — everything held about {} at {}: {} records, {} consent decisions",
+                    i + 1,
+                    p.get("sub").and_then(Value::as_str).unwrap_or("?"),
+                    p.get("iat").and_then(Value::as_i64).unwrap_or_default(),
+                    count("records"),
+                    count("consents"),
+                ))?;
+            }
             Ok(p) => {
                 let at = |pointer: &str| match p.pointer(pointer) {
                     Some(Value::String(s)) => s.clone(),

@@ -9,6 +9,7 @@ mod modules;
 mod officers;
 mod policy;
 mod report;
+mod retention;
 mod serve;
 
 use std::io::Write as _;
@@ -86,6 +87,22 @@ enum Command {
     Report {
         #[command(subcommand)]
         command: ReportCommand,
+    },
+    /// Retention of module records.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RetentionCommand {
+    /// End every module record field whose purposes' retention has passed
+    /// (the service also does this once a purge period); audited.
+    Sweep {
+        /// List what would end, change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -359,6 +376,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
                 None => consent::verify_receipt(None, &receipt_file, jwks.as_deref()),
             }
         }
+        Command::Retention {
+            command: RetentionCommand::Sweep { dry_run },
+        } => retention::sweep(&command_config(file, dev)?, dry_run).await,
         Command::Report {
             command: ReportCommand::Processing { from, to, format },
         } => report::processing(&command_config(file, dev)?, &from, &to, format == "csv").await,

@@ -122,9 +122,14 @@ pub fn payload(issuer: &str, row: &ConsentRow, def: Option<&PurposeDef>, subject
     })
 }
 
-/// The compact JWS of `payload`, signed with `key`.
+/// The compact JWS of a receipt `payload`, signed with `key`.
 pub fn sign(key: &ReceiptKey, payload: &Value) -> String {
-    let header = json!({ "alg": "EdDSA", "typ": TYP, "kid": key.kid() });
+    sign_typed(key, TYP, payload)
+}
+
+/// The compact JWS of `payload` with JOSE type `typ`, signed with `key`.
+pub fn sign_typed(key: &ReceiptKey, typ: &str, payload: &Value) -> String {
+    let header = json!({ "alg": "EdDSA", "typ": typ, "kid": key.kid() });
     let input = format!(
         "{}.{}",
         B64URL.encode(header.to_string()),
@@ -148,6 +153,11 @@ pub fn jwks(key: &ReceiptKey) -> Value {
 
 /// Verifies a compact JWS receipt against a JWK Set; returns its payload.
 pub fn verify(jws: &str, keys: &Value) -> Result<Value, ReceiptError> {
+    verify_typed(jws, keys, &[TYP])
+}
+
+/// Verifies a compact JWS of one of the JOSE types `types`.
+pub fn verify_typed(jws: &str, keys: &Value, types: &[&str]) -> Result<Value, ReceiptError> {
     let mut parts = jws.trim().split('.');
     let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(ReceiptError::Shape);
@@ -155,7 +165,9 @@ pub fn verify(jws: &str, keys: &Value) -> Result<Value, ReceiptError> {
     let decode = |part: &str| B64URL.decode(part).map_err(|_| ReceiptError::Shape);
     let header: Value = serde_json::from_slice(&decode(h)?).map_err(|_| ReceiptError::Header)?;
     let text = |v: &Value, name: &str| v.get(name).and_then(Value::as_str).map(str::to_owned);
-    if text(&header, "alg").as_deref() != Some("EdDSA") || text(&header, "typ").as_deref() != Some(TYP) {
+    if text(&header, "alg").as_deref() != Some("EdDSA")
+        || !text(&header, "typ").is_some_and(|t| types.contains(&t.as_str()))
+    {
         return Err(ReceiptError::Header);
     }
     let kid = text(&header, "kid").ok_or(ReceiptError::Header)?;

@@ -25,7 +25,8 @@ pub fn routes(state: &AppState) -> Routes {
     let own_data = Routes::new()
         .get("/api/profile", own)
         .patch("/api/profile", update_contact)
-        .get("/api/profile/records", own_records);
+        .get("/api/profile/records", own_records)
+        .get("/api/profile/export", export);
     let counter = Routes::new()
         .post("/api/counter/citizens/find", find)
         .put("/api/counter/citizens/{citizen}/identity", set_identity);
@@ -119,6 +120,32 @@ pub(super) async fn own_records(
     Ok(Json(
         crate::modules::access::own_records(&state.modules, &own, &client.ctx).await?,
     ))
+}
+
+/// Download everything (portability)
+///
+/// Everything Jaga holds about the signed-in citizen, in plain, with the
+/// purposes each field serves and the consent history (UU PDP Art. 13),
+/// as `data` and as a compact JWS (`export`, EdDSA, `typ`
+/// `jaga-export+jwt`) that verifies with the keys at
+/// `/.well-known/jaga-consent-keys` (`jaga consent verify-receipt FILE`).
+/// Audited.
+#[utoipa::path(get, path = "/api/profile/export", tag = "profile", security(("session" = [])),
+    responses(
+        (status = 200, description = "The signed export", content_type = "application/json", body = Object),
+        (status = 403, description = "Only citizens have a profile", body = ErrorBody),
+        (status = 429, description = "Rate limited (account-ip)", body = ErrorBody),
+    ))]
+pub(super) async fn export(
+    State(state): State<AppState>,
+    client: Client,
+    who: SignedIn,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let own = owner_only(&who)?;
+    let exported = crate::rights::export(&state.rights, &own, &client.ctx)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(exported))
 }
 
 /// Change my contact details

@@ -19,13 +19,20 @@ pub async fn blocked(
     def: &PurposeDef,
     accounts: &[&str],
 ) -> Result<HashMap<String, &'static str>, ModuleError> {
-    let mut out: HashMap<String, &'static str> = consent::blocked_among(&deps.db, def, accounts)
-        .await?
+    // Both lookups at once: they are independent reads.
+    let needs_case = matches!(def.lawful_basis, LawfulBasis::Contract | LawfulBasis::PublicTask);
+    let (decided, open) = tokio::join!(consent::blocked_among(&deps.db, def, accounts), async {
+        if needs_case {
+            cases::with_open_case(&deps.db, module.id(), accounts).await.map(Some)
+        } else {
+            Ok(None)
+        }
+    });
+    let mut out: HashMap<String, &'static str> = decided?
         .into_iter()
         .map(|(account, why)| (account, why.code()))
         .collect();
-    if matches!(def.lawful_basis, LawfulBasis::Contract | LawfulBasis::PublicTask) {
-        let open = cases::with_open_case(&deps.db, module.id(), accounts).await?;
+    if let Some(open) = open? {
         for account in accounts {
             if !open.iter().any(|a| a == account) {
                 out.entry((*account).to_owned()).or_insert("no_open_case");

@@ -16,6 +16,7 @@ mod denied;
 pub mod purpose;
 mod reading;
 pub mod records;
+pub mod retention;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;

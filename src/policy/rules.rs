@@ -29,7 +29,14 @@ pub struct Rules {
     authorizer: Authorizer,
     /// `(file, policy ids)` in load order, for `jaga policy check`.
     files: Vec<(String, Vec<String>)>,
+    /// Field decisions already made by this set. A field decision depends
+    /// only on what its key holds (never on the citizen), so it is exact to
+    /// reuse; a reload makes a new set with an empty cache.
+    decided: std::sync::Mutex<HashMap<String, Verdict>>,
 }
+
+/// Most field decisions kept; past it the cache starts again.
+const MAX_DECIDED: usize = 10_000;
 
 impl std::fmt::Debug for Rules {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -208,6 +215,7 @@ impl Rules {
             reveal,
             authorizer: Authorizer::new(),
             files,
+            decided: std::sync::Mutex::default(),
         })
     }
 
@@ -218,6 +226,32 @@ impl Rules {
 
     /// May `who` read or write `field` for `purpose` (of lawful `basis`)?
     pub fn field(
+        &self,
+        who: Principal<'_>,
+        action: FieldAction,
+        field: FieldFacts<'_>,
+        purpose: &str,
+        basis: &str,
+    ) -> Verdict {
+        let key = format!("{who:?}|{action:?}|{field:?}|{purpose}|{basis}");
+        let cached = match self.decided.lock() {
+            Ok(decided) => decided.get(&key).cloned(),
+            Err(_) => None,
+        };
+        if let Some(verdict) = cached {
+            return verdict;
+        }
+        let verdict = self.decide_field(who, action, field, purpose, basis);
+        if let Ok(mut decided) = self.decided.lock() {
+            if decided.len() >= MAX_DECIDED {
+                decided.clear();
+            }
+            decided.insert(key, verdict.clone());
+        }
+        verdict
+    }
+
+    fn decide_field(
         &self,
         who: Principal<'_>,
         action: FieldAction,

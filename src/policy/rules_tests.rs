@@ -163,3 +163,16 @@ fn a_syntax_error_names_its_line() {
     assert_eq!(e.file, "policies/test.cedar");
     assert!(e.line >= 2, "{e}");
 }
+
+#[test]
+fn a_cached_decision_is_the_decision() {
+    let rules = shipped();
+    let health = field("antrian", "health_note", "health");
+    let first = rules.field(ANTRIAN, FieldAction::Read, health, "antrian.x", "legitimate_interest");
+    let again = rules.field(ANTRIAN, FieldAction::Read, health, "antrian.x", "legitimate_interest");
+    assert_eq!(first, again);
+    // Another basis is another key, not the cached answer.
+    let other = rules.field(ANTRIAN, FieldAction::Read, health, "antrian.x", "consent");
+    assert_eq!(other.reveal, Reveal::Plain);
+    assert_eq!(first.reveal, Reveal::Masked);
+}

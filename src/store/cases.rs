@@ -73,3 +73,26 @@ pub async fn with_open_case(db: &Db, module_id: &str, accounts: &[&str]) -> Resu
         Ok(q.build_query_scalar().fetch_all(pool).await?)
     })
 }
+
+/// A case as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CaseRow {
+    pub module_id: String,
+    pub account_id: String,
+    pub case_id: String,
+    pub opened_at: i64,
+    pub closed_at: Option<i64>,
+    pub close_event: Option<String>,
+}
+
+/// Every case (for the retention sweep).
+pub async fn all(db: &Db) -> Result<Vec<CaseRow>, StoreError> {
+    on_db!(db, |pool| {
+        Ok(sqlx::query_as(
+            "select module_id, account_id, case_id, opened_at, closed_at, close_event from module_case \
+             order by module_id, account_id, case_id",
+        )
+        .fetch_all(pool)
+        .await?)
+    })
+}

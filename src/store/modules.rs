@@ -286,3 +286,25 @@ pub async fn records_of(db: &Db, account_id: &str) -> Result<Vec<RecordFieldRow>
         .await?)
     })
 }
+
+/// When each stored record field was last written (no values).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FieldStamp {
+    pub collection: String,
+    pub account_id: String,
+    pub record_id: String,
+    pub field: String,
+    pub updated_at: i64,
+}
+
+/// Every record field's stamp (for the retention sweep).
+pub async fn field_stamps(db: &Db) -> Result<Vec<FieldStamp>, StoreError> {
+    on_db!(db, |pool| {
+        Ok(sqlx::query_as(
+            "select collection, account_id, record_id, field, updated_at from record_field \
+             order by account_id, collection, record_id, field",
+        )
+        .fetch_all(pool)
+        .await?)
+    })
+}

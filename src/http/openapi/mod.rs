@@ -57,6 +57,7 @@ use rules::{constrain, constrain_parameters};
         super::break_glass::read,
         super::profile::own,
         super::profile::own_records,
+        super::profile::export,
         super::profile::update_contact,
         super::profile::find,
         super::profile::set_identity,

@@ -196,8 +196,20 @@ fn other_sentence(row: &EventRow, actor: &str, catalog: &Catalog, lang: Lang) ->
             })
             .unwrap_or_default()
     };
+    // On a purpose of another basis, a refusal or withdrawal restricts
+    // processing (Art. 11) and a grant allows it again.
+    let on_consent = row
+        .purpose
+        .as_deref()
+        .and_then(|p| catalog.get(p))
+        .is_none_or(|d| d.lawful_basis == crate::policy::LawfulBasis::Consent);
     let consent = |verb_id: &str, verb_en: &str| {
         let name = on(row.purpose.as_deref());
+        let (verb_id, verb_en) = match (on_consent, row.action.as_str()) {
+            (false, "consent.grant") => ("mengizinkan lagi pemrosesan", "allowed again processing for"),
+            (false, _) => ("membatasi pemrosesan", "restricted processing for"),
+            (true, _) => (verb_id, verb_en),
+        };
         if id {
             format!("{actor} {verb_id} untuk \u{201c}{name}\u{201d}.")
         } else {
@@ -261,6 +273,16 @@ fn other_sentence(row: &EventRow, actor: &str, catalog: &Catalog, lang: Lang) ->
         ("verification_code.issue", true) => plain(
             &format!("{actor} meminta kode verifikasi."),
             &format!("{actor} asked for a verification code."),
+        ),
+        ("record.expire", true) => plain(
+            &format!(
+                "{actor} menghapus {} Anda karena masa simpannya sudah habis.",
+                fields(row, catalog, lang)
+            ),
+            &format!(
+                "{actor} deleted your {} because its retention period ended.",
+                fields(row, catalog, lang)
+            ),
         ),
         ("case.open", true) => plain(
             &format!("{actor} membuka berkas layanan untuk Anda."),

@@ -2,6 +2,7 @@
 //! only script is /static/jaga.js (passkey ceremonies and API calls); no
 //! inline script, nothing from other origins.
 
+mod consents;
 mod data;
 pub(super) mod history;
 mod privacy;
@@ -28,6 +29,7 @@ pub fn routes() -> super::routes::Routes {
         .get("/enrol/code", code)
         .get("/recover", recover)
         .get("/account/data", data::data)
+        .get("/account/consents", consents::consents)
         .get("/account/passkeys", passkeys)
         .get("/account/sessions", sessions)
         .get("/account/recovery-codes", recovery_codes)
