@@ -128,7 +128,8 @@ declare
         ['record_field',     'select, insert, update, delete'],  -- upsert
         ['consent_event',    'select, insert'],                  -- append-only: the proof of consent
         ['break_glass',      'select, insert, update'],          -- update: the review; never deleted
-        ['module_case',      'select, insert, update']           -- update: closed (kept for retention)
+        ['module_case',      'select, insert, update'],          -- update: closed (kept for retention)
+        ['guardian_link',    'select, insert, update']           -- upsert on a new link
     ];
 begin
     for i in 1 .. array_length(grants, 1) loop

@@ -24,6 +24,7 @@ mod errors;
 mod fail_closed;
 mod failover;
 mod group_commit;
+mod guardians;
 mod headers;
 mod history;
 mod modules;

@@ -168,6 +168,7 @@ impl AppState {
         let consent = Arc::new(crate::consent::Deps {
             db: db.clone(),
             writer: writer.clone(),
+            keys: keys.clone(),
             policies: policies.clone(),
             receipts,
             issuer: config.audit.origin.clone(),

@@ -234,6 +234,11 @@
       await api('PUT', '/api/consents/' + encodeURIComponent(button.dataset.purpose), { decision: button.dataset.decision });
       window.location.reload();
     },
+    async 'ward-consent'(button) {
+      await api('PUT', '/api/wards/' + encodeURIComponent(button.dataset.ward) + '/consents/'
+        + encodeURIComponent(button.dataset.purpose), { decision: button.dataset.decision });
+      window.location.reload();
+    },
     async 'verification-code'() {
       const result = await api('POST', '/api/verification-code');
       document.getElementById('verification-code').textContent = result.code;

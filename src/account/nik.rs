@@ -96,6 +96,18 @@ impl Nik {
         Self::parse_on(input, time::OffsetDateTime::now_utc().date())
     }
 
+    /// Whether the holder is under 18 on `today`, by the NIK's birth date.
+    pub fn is_minor_on(&self, today: Date) -> bool {
+        let Some(born) = self.birth_date_on(today) else {
+            return false;
+        };
+        let mut age = today.year() - born.year();
+        if (today.month() as u8, today.day()) < (born.month() as u8, born.day()) {
+            age -= 1;
+        }
+        age < 18
+    }
+
     pub fn sex(&self) -> Sex {
         if two(&self.0, 6) > 40 { Sex::Female } else { Sex::Male }
     }

@@ -8,6 +8,7 @@
 //! basis that the catalog marks withdrawable (restriction, Art. 11) runs
 //! until the citizen refuses or withdraws it.
 
+pub mod guardian;
 pub mod receipt;
 
 use std::collections::HashMap;
@@ -19,6 +20,7 @@ use crate::audit::{self, Actor, ActorKind, AuditError, Context, Event, Outcome, 
 use crate::policy::{LawfulBasis, Policies, PurposeDef};
 use crate::sessions::OwnData;
 use crate::store::consent::{self as stored, ConsentRow};
+use crate::store::identity::AccountRow;
 use crate::store::{Db, StoreError, Writer};
 
 /// What consent decisions need.
@@ -26,6 +28,8 @@ use crate::store::{Db, StoreError, Writer};
 pub struct Deps {
     pub db: Db,
     pub writer: Writer,
+    /// Opens the NIK, for the age check of children (Art. 25).
+    pub keys: Arc<crate::keys::KeyRing>,
     pub policies: Policies,
     /// Signs the receipts.
     pub receipts: Arc<crate::keys::ReceiptKey>,
@@ -69,6 +73,20 @@ pub enum ConsentError {
     NotWithdrawable,
     #[error("no decision on this purpose yet")]
     NoDecision,
+    /// A citizen under 18 grants consent through their guardian.
+    #[error("a citizen under 18 cannot grant consent alone")]
+    GuardianRequired,
+    #[error("not a ward of this citizen")]
+    NoWard,
+    /// The ward is 18 or older: the link has lapsed.
+    #[error("the ward is 18 or older and decides alone")]
+    LinkLapsed,
+    #[error("the child is not under 18")]
+    NotAChild,
+    #[error("the guardian is under 18")]
+    GuardianNotAdult,
+    #[error("a stored value does not open")]
+    Undecryptable,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -178,10 +196,30 @@ pub async fn list(deps: &Deps, owner: &OwnData) -> Result<Vec<ConsentView>, Cons
 }
 
 /// Records the citizen's own decision on `purpose` (from the portal), with
-/// its audit event, in one transaction.
+/// its audit event, in one transaction. A citizen under 18 cannot grant
+/// consent alone (their guardian does); refusing and withdrawing stay
+/// theirs.
 pub async fn decide(
     deps: &Deps,
     owner: &OwnData,
+    purpose: &str,
+    decision: Decision,
+    ctx: &Context,
+) -> Result<ConsentView, ConsentError> {
+    if guardian::grant_needs_guardian(deps, owner.account(), decision).await? {
+        return Err(ConsentError::GuardianRequired);
+    }
+    record(deps, owner.account(), owner.account(), "portal", purpose, decision, ctx).await
+}
+
+/// Appends `subject`'s decision on `purpose`, recorded by `recorder` with
+/// `method` (`portal`, `guardian`), and its audit event, in one
+/// transaction.
+pub(crate) async fn record(
+    deps: &Deps,
+    subject: &AccountRow,
+    recorder: &AccountRow,
+    method: &str,
     purpose: &str,
     decision: Decision,
     ctx: &Context,
@@ -192,19 +230,19 @@ pub async fn decide(
     if !def.withdrawable {
         return Err(ConsentError::NotWithdrawable);
     }
-    let account = owner.account().clone();
+    let account = subject.clone();
     let row = ConsentRow {
         account_id: account.account_id.clone(),
         purpose_id: def.id.clone(),
         seq: 0,
         decision: decision.as_str().to_owned(),
         notice_version: def.notice_version.clone(),
-        method: "portal".to_owned(),
-        recorded_by: account.account_id.clone(),
+        method: method.to_owned(),
+        recorded_by: recorder.account_id.clone(),
         decided_at: time::OffsetDateTime::now_utc().unix_timestamp(),
     };
-    let event = Event::new(
-        Actor::new(ActorKind::Citizen, account.pseudonym.clone()),
+    let mut event = Event::new(
+        Actor::new(ActorKind::Citizen, recorder.pseudonym.clone()),
         match decision {
             Decision::Grant => "consent.grant",
             Decision::Refuse => "consent.refuse",
@@ -215,6 +253,9 @@ pub async fn decide(
     )
     .purpose(def.id.clone())
     .within(ctx);
+    if method == "guardian" {
+        event = event.reason("guardian");
+    }
     let stored_row = row.clone();
     let seq = deps
         .writer

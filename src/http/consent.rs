@@ -46,6 +46,34 @@ impl From<ConsentError> for ApiError {
                 "no_decision",
                 "Anda belum memutuskan apa pun untuk tujuan ini. (You have made no decision on this purpose yet.)",
             ),
+            ConsentError::GuardianRequired => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "guardian_required",
+                "Anda belum berusia 18 tahun: persetujuan diberikan oleh wali Anda, yang ditautkan di loket \
+                 layanan setelah pemeriksaan Kartu Keluarga. Anda tetap boleh menolak atau menarik persetujuan. \
+                 (You are under 18: your guardian gives consent, once linked at the service counter after the \
+                 family card is checked. You may still refuse or withdraw.)",
+            ),
+            ConsentError::NoWard => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_ward",
+                "Warga ini bukan anak dalam perwalian Anda. (This citizen is not your ward.)",
+            ),
+            ConsentError::LinkLapsed => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "link_lapsed",
+                "Warga ini sudah berusia 18 tahun dan memutuskan sendiri. (This citizen is 18 or older and decides alone.)",
+            ),
+            ConsentError::NotAChild => ApiError::new(
+                StatusCode::CONFLICT,
+                "not_a_child",
+                "Menurut NIK-nya, warga ini tidak berusia di bawah 18 tahun. (By their NIK, this citizen is not under 18.)",
+            ),
+            ConsentError::GuardianNotAdult => ApiError::new(
+                StatusCode::CONFLICT,
+                "guardian_not_adult",
+                "Menurut NIK-nya, wali belum berusia 18 tahun. (By their NIK, the guardian is under 18.)",
+            ),
             other => ApiError::internal(other),
         }
     }

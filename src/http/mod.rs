@@ -24,6 +24,7 @@ mod routes;
 mod security_headers;
 pub mod server;
 mod session;
+mod wards;
 mod wire;
 
 use axum::Router;
@@ -61,6 +62,7 @@ fn public_routes(state: &AppState) -> Routes {
         .merge(account::routes(state))
         .merge(counter::routes(state))
         .merge(break_glass::routes(state))
+        .merge(wards::routes(state))
         .merge(profile::routes(state))
         .merge(consent::routes(state))
         .merge(modules::routes())

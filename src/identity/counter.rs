@@ -50,6 +50,10 @@ impl CounterOfficer {
         &self.account.pseudonym
     }
 
+    pub fn account_id(&self) -> &str {
+        &self.account.account_id
+    }
+
     pub fn actor(&self) -> Actor {
         Actor::new(ActorKind::Officer, self.account.pseudonym.clone())
     }

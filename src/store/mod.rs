@@ -40,6 +40,7 @@ pub mod cases;
 pub mod changes;
 pub mod consent;
 mod failure;
+pub mod guardians;
 pub mod identity;
 pub mod lease;
 pub mod modules;

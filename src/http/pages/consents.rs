@@ -10,7 +10,7 @@ use axum::response::Response;
 
 use super::{LangQuery, Page, render, signed_in_page, to_sign_in, when};
 use crate::app::AppState;
-use crate::consent::{self, ConsentView, Decision};
+use crate::consent::{self, ConsentView, Decision, guardian};
 use crate::http::error::ApiError;
 
 /// The page's own words, in each language.
@@ -30,6 +30,11 @@ struct Words {
     resume: &'static str,
     receipt: &'static str,
     notice: &'static str,
+    from_guardian: &'static str,
+    confirm: &'static str,
+    wards: &'static str,
+    wards_intro: &'static str,
+    ward: &'static str,
 }
 
 static ID: Words = Words {
@@ -50,6 +55,13 @@ static ID: Words = Words {
     resume: "Izinkan lagi",
     receipt: "Unduh tanda terima (JSON)",
     notice: "Pemberitahuan privasi lengkap",
+    from_guardian: "Persetujuan ini diberikan oleh wali Anda ketika Anda belum berusia 18 tahun. Sekarang Anda \
+                    yang memutuskan: konfirmasi atau tarik.",
+    confirm: "Konfirmasi",
+    wards: "Anak dalam perwalian Anda",
+    wards_intro: "Sampai anak berusia 18 tahun, Anda memutuskan persetujuan untuknya. Setiap keputusan dicatat \
+                  atas nama Anda sebagai wali.",
+    ward: "Anak",
 };
 
 static EN: Words = Words {
@@ -69,6 +81,12 @@ static EN: Words = Words {
     resume: "Allow again",
     receipt: "Download receipt (JSON)",
     notice: "Full privacy notice",
+    from_guardian: "Your guardian gave this consent while you were under 18. You decide now: confirm or withdraw.",
+    confirm: "Confirm",
+    wards: "Children in your guardianship",
+    wards_intro: "Until a child turns 18, you decide on consent for them. Each decision is recorded in your name \
+                  as guardian.",
+    ward: "Child",
 };
 
 /// A button: the decision it records and its label.
@@ -86,6 +104,14 @@ struct Shown {
     in_force: bool,
     decided: Option<String>,
     choices: Vec<Choice>,
+    /// Granted by a guardian before the citizen turned 18: to confirm.
+    from_guardian: bool,
+}
+
+/// A ward and their purposes, for the guardian.
+struct WardShown {
+    citizen: String,
+    purposes: Vec<Shown>,
 }
 
 #[derive(Template)]
@@ -94,12 +120,16 @@ struct Consents {
     page: Page,
     w: &'static Words,
     purposes: Vec<Shown>,
+    wards: Vec<WardShown>,
 }
 
-fn shown(v: ConsentView, w: &'static Words, english: bool) -> Shown {
+fn shown(v: ConsentView, w: &'static Words, english: bool, from_guardian: bool) -> Shown {
     let on_consent = v.lawful_basis == "consent";
     let choice = |decision: &'static str, label: &'static str| Choice { decision, label };
     let choices = match (on_consent, v.decision) {
+        (true, Some(Decision::Grant)) if from_guardian => {
+            vec![choice("grant", w.confirm), choice("withdraw", w.withdraw)]
+        }
         (true, None) => vec![choice("grant", w.grant), choice("refuse", w.refuse)],
         (true, Some(Decision::Grant)) => vec![choice("withdraw", w.withdraw)],
         (true, Some(_)) => vec![choice("grant", w.grant)],
@@ -123,6 +153,7 @@ fn shown(v: ConsentView, w: &'static Words, english: bool) -> Shown {
         on_consent,
         in_force: v.in_force,
         choices,
+        from_guardian,
     }
 }
 
@@ -137,11 +168,31 @@ pub(super) async fn consents(
     let own = crate::http::profile::owner_only(&who)?;
     let english = page.t.lang == "en";
     let w = if english { &EN } else { &ID };
+    let to_confirm = guardian::to_confirm(&state.consent, &own).await?;
     let purposes = consent::list(&state.consent, &own)
         .await?
         .into_iter()
-        .map(|v| shown(v, w, english))
+        .map(|v| {
+            let from_guardian = to_confirm.contains(&v.purpose);
+            shown(v, w, english, from_guardian)
+        })
+        .collect();
+    let wards = guardian::wards(&state.consent, &own)
+        .await?
+        .into_iter()
+        .map(|ward| WardShown {
+            citizen: ward.citizen,
+            purposes: ward.consents.into_iter().map(|v| shown(v, w, english, false)).collect(),
+        })
         .collect();
     let lang = page.set_lang;
-    render(lang, &Consents { page, w, purposes })
+    render(
+        lang,
+        &Consents {
+            page,
+            w,
+            purposes,
+            wards,
+        },
+    )
 }
