@@ -184,3 +184,40 @@ async fn a_bad_policy_stops_start_up_naming_file_line_and_reason() {
     let err = serve_refused(&sandbox);
     assert!(err.contains("cannot read the policy schema"), "{err}");
 }
+
+backend_test! {
+    async fn officer_actions_follow_the_policies_and_denials_name_them(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let (siti, _browser) = citizen_deciding(&app, "1971015507900002", "Siti Aminah", &[], "grant").await;
+        let (officer, _) = crate::counter_recovery::officer_of_unit(&sandbox, &app).await;
+        let identity = format!("/api/counter/citizens/{siti}/identity");
+        let change = |name: &str| serde_json::to_vec(&serde_json::json!({ "full_name": name })).unwrap();
+        let allowed = officer.send(reqwest::Method::PUT, &identity, Some(change("Siti Aminah Putri"))).await;
+        assert_eq!(allowed.status, 200, "{:?}", allowed.body);
+
+        // A forbid, put in force by SIGHUP: identity changes stop, lookups go on.
+        std::fs::write(
+            sandbox.dir.path().join("policies/zz-local.cedar"),
+            "@id(\"no-identity-changes\")\nforbid (principal, action == Jaga::Action::\"change_identity\", resource);\n",
+        )
+        .unwrap();
+        let before = reload_events(&sandbox).await.len();
+        app.signal("HUP");
+        reloaded(&sandbox, before, "success").await;
+        let denied = officer.send(reqwest::Method::PUT, &identity, Some(change("Siti A."))).await;
+        assert_eq!((denied.status.as_u16(), &denied.body["error"]), (403, &serde_json::json!("policy_denied")), "{:?}", denied.body);
+        let find = serde_json::to_vec(&serde_json::json!({ "nik": "1971015507900002" })).unwrap();
+        assert_eq!(officer.send(reqwest::Method::POST, "/api/counter/citizens/find", Some(find)).await.status, 200);
+        let row = audit_rows(&sandbox)
+            .await
+            .into_iter()
+            .rev()
+            .find(|r| r.action == "profile.identity_change" && r.outcome == "denied")
+            .unwrap();
+        assert_eq!((row.reason.as_deref(), row.policies.as_str()), (Some("policy_denied"), "no-identity-changes"));
+        assert_eq!(row.target_id.as_deref(), Some(siti.as_str()));
+        drop(app);
+        sandbox.drop_database().await;
+    }
+}

@@ -37,6 +37,39 @@ pub(super) async fn officer(state: &AppState, who: &SignedIn) -> Result<CounterO
         })
 }
 
+/// The Cedar policies' decision on the officer's `action`, after the role
+/// permit: a denial is audited (naming the deciding policies) and 403.
+pub(super) async fn policy_allows(
+    state: &AppState,
+    who: &SignedIn,
+    action: crate::policy::OfficerAction,
+    audit_action: &'static str,
+    citizen: Option<&str>,
+    ctx: &crate::audit::Context,
+) -> Result<(), ApiError> {
+    let policies = &state.consent.policies;
+    let allowed = crate::policy::officers::allows(
+        policies,
+        &state.db,
+        &state.writer,
+        who.account(),
+        action,
+        audit_action,
+        citizen,
+        ctx,
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    if allowed {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "policy_denied",
+        "Kebijakan tidak mengizinkan tindakan ini. (The policies do not allow this.)",
+    ))
+}
+
 #[derive(Debug, Serialize)]
 pub(super) struct CodeWithQr {
     #[serde(flatten)]

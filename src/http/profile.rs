@@ -2,6 +2,8 @@
 //! lookup by NIK and identity changes.
 
 use axum::Json;
+
+use crate::policy::OfficerAction;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -197,6 +199,15 @@ pub(super) async fn find(
     Body(body): Body<Find>,
 ) -> Result<Json<ProfileView>, ApiError> {
     let officer = super::counter::officer(&state, &who).await?;
+    super::counter::policy_allows(
+        &state,
+        &who,
+        OfficerAction::FindCitizen,
+        "profile.find",
+        None,
+        &client.ctx,
+    )
+    .await?;
     let nik = Nik::parse(&body.nik).map_err(crate::identity::enrol::EnrolError::from)?;
     let reader = Reader::counter_officer(&officer);
     Ok(Json(
@@ -230,6 +241,15 @@ pub(super) async fn set_identity(
         .await
         .map_err(ApiError::internal)?
         .ok_or(ProfileError::NotFound)?;
+    super::counter::policy_allows(
+        &state,
+        &who,
+        OfficerAction::ChangeIdentity,
+        "profile.identity_change",
+        Some(&account.pseudonym),
+        &client.ctx,
+    )
+    .await?;
     let changed = profile::set_identity(&state.profile, &officer, &account, &body, &client.ctx).await?;
     Ok(Json(serde_json::json!({ "changed": changed })))
 }

@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod labels;
+pub mod officers;
 pub mod reload;
 pub mod report;
 pub mod rules;
