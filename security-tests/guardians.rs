@@ -19,6 +19,8 @@ const CHILD_NIK: &str = "1971014508160003";
 const CORRECTED_NIK: &str = "1971014508000003";
 const GUARDIAN_NIK: &str = "1971015507900002";
 const STRANGER_NIK: &str = "1971011203850001";
+/// The family card listing the child and the guardian.
+const KK: &str = "1971012001150001";
 
 async fn put(browser: &Browser<'_>, path: &str, body: Value) -> Answer {
     browser
@@ -37,7 +39,7 @@ backend_test! {
         let app = sandbox.serve();
         let survei = add_module(&sandbox, "survei");
         let (child, child_browser) = citizen_deciding(&app, CHILD_NIK, "Ani Lestari", &[], "grant").await;
-        let (_guardian, guardian_browser) = citizen_deciding(&app, GUARDIAN_NIK, "Siti Aminah", &[], "grant").await;
+        let (guardian, guardian_browser) = citizen_deciding(&app, GUARDIAN_NIK, "Siti Aminah", &[], "grant").await;
         let (_stranger, stranger_browser) = citizen_deciding(&app, STRANGER_NIK, "Budi Santoso", &[], "grant").await;
         let (officer, _) = officer_of_unit(&sandbox, &app).await;
 
@@ -52,8 +54,23 @@ backend_test! {
         assert_eq!(link(&officer, GUARDIAN_NIK, STRANGER_NIK).await.status, 409, "an adult is nobody's ward");
         assert_eq!(link(&officer, STRANGER_NIK, CHILD_NIK).await.status, 409, "a child is nobody's guardian");
         assert_eq!(link(&officer, "1971014508160099", GUARDIAN_NIK).await.status, 404);
+        // The family card must be on record for both, and the same.
+        let no_kk = link(&officer, CHILD_NIK, GUARDIAN_NIK).await;
+        assert_eq!((no_kk.status.as_u16(), &no_kk.body["error"]), (409, &json!("kk_mismatch")), "{:?}", no_kk.body);
+        for who in [&child, &guardian] {
+            let set = put(&officer, &format!("/api/counter/citizens/{who}/identity"), json!({ "kk": KK })).await;
+            assert_eq!(set.status, 200, "{:?}", set.body);
+        }
         let linked = link(&officer, CHILD_NIK, GUARDIAN_NIK).await;
         assert_eq!(linked.status, 204, "{:?}", linked.body);
+        // Every attempt is on the record; the link names both.
+        let lib = Lib::open(&sandbox).await;
+        let rows = jaga::store::audit::events_from(&lib.db, 0, 10_000).await.unwrap();
+        lib.close().await;
+        let links: Vec<_> = rows.iter().filter(|r| r.action == "guardian.link").collect();
+        assert_eq!(links.iter().filter(|r| r.outcome == "denied").count(), 4, "{links:?}");
+        let linked_ids: Vec<_> = links.iter().filter(|r| r.outcome == "success").filter_map(|r| r.target_id.clone()).collect();
+        assert_eq!(linked_ids, [child.clone(), guardian.clone()]);
 
         // The guardian sees the ward and decides; a stranger cannot.
         let wards = guardian_browser.send(Method::GET, "/api/wards", None).await;

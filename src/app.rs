@@ -204,7 +204,6 @@ impl AppState {
                 writer: writer.clone(),
                 keys: keys.clone(),
                 policies,
-                modules: modules.clone(),
             }),
             modules,
             consent,

@@ -29,17 +29,23 @@ test('a guardian decides for a child from their own portal', { timeout: TEST_TIM
     await child.page.locator('#status.error').waitFor();
     assert.match(await child.page.locator('#status').innerText(), /wali/);
 
-    // The counter officer links them after checking the family card.
+    // The counter officer records the family card of both (after checking
+    // it) and links them.
     await officer.page.goto(`${jaga.base}/counter`);
-    const linked = await officer.page.evaluate(async ([childNik, guardianNik]) => {
+    const linked = await officer.page.evaluate(async ([childNik, guardianNik, kk]) => {
       const csrf = document.querySelector('meta[name="csrf-token"]').content;
-      const response = await fetch('/api/counter/guardians', {
-        method: 'POST',
+      const call = (method, path, body) => fetch(path, {
+        method,
         headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
-        body: JSON.stringify({ child_nik: childNik, guardian_nik: guardianNik }),
+        body: JSON.stringify(body),
       });
-      return response.status;
-    }, [ANI.nik, SITI.nik]);
+      for (const nik of [childNik, guardianNik]) {
+        const found = await (await call('POST', '/api/counter/citizens/find', { nik })).json();
+        const set = await call('PUT', `/api/counter/citizens/${found.citizen}/identity`, { kk });
+        if (set.status !== 200) return set.status;
+      }
+      return (await call('POST', '/api/counter/guardians', { child_nik: childNik, guardian_nik: guardianNik })).status;
+    }, [ANI.nik, SITI.nik, '1971012001150001']);
     assert.equal(linked, 204);
 
     // The guardian decides on their own page.

@@ -96,10 +96,11 @@ impl Nik {
         Self::parse_on(input, time::OffsetDateTime::now_utc().date())
     }
 
-    /// Whether the holder is under 18 on `today`, by the NIK's birth date.
+    /// Whether the holder is under 18 on `today`, by the NIK's birth date
+    /// (true when no birth date can be read: the safer answer).
     pub fn is_minor_on(&self, today: Date) -> bool {
         let Some(born) = self.birth_date_on(today) else {
-            return false;
+            return true;
         };
         let mut age = today.year() - born.year();
         if (today.month() as u8, today.day()) < (born.month() as u8, born.day()) {

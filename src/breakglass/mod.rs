@@ -12,7 +12,6 @@ use serde::Serialize;
 use crate::account::{AccountKind, Status};
 use crate::audit::{self, Actor, ActorKind, Context, Event, Outcome, Target};
 use crate::ids::{self, RandomError};
-use crate::modules::access::{OwnRecord, all_records};
 use crate::policy::{OfficerAction, Policies};
 use crate::profile::{self, ProfileView};
 use crate::sessions::SignedIn;
@@ -22,8 +21,9 @@ use crate::store::{Db, StoreError, Writer};
 use crate::vault::profile::Reveal;
 use crate::vault::{VaultError, citizen};
 
-/// The purpose every break-glass event names (catalog: security review).
-pub const PURPOSE: &str = "keamanan.tinjauan";
+/// The purpose every break-glass event names (catalog: emergency access,
+/// vital interest); a read shows the fields it lists, and nothing else.
+pub const PURPOSE: &str = "keamanan.darurat";
 /// Longest justification, in characters.
 pub const MAX_JUSTIFICATION: usize = 2000;
 /// Longest window anyone may ask for, in minutes; the policy sets the
@@ -37,7 +37,6 @@ pub struct Deps {
     pub writer: Writer,
     pub keys: std::sync::Arc<crate::keys::KeyRing>,
     pub policies: Policies,
-    pub modules: std::sync::Arc<crate::modules::Deps>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,14 +77,16 @@ pub struct Opened {
     pub expires_at: i64,
 }
 
-/// What a break-glass read shows: everything held, in plain.
+/// What a break-glass read shows: the profile, in plain (the catalog's
+/// emergency purpose lists it whole).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Disclosed {
     pub grant: String,
     pub citizen: String,
     pub expires_at: i64,
+    /// The profile, in plain; what service modules keep stays behind their
+    /// own purposes.
     pub profile: ProfileView,
-    pub records: Vec<OwnRecord>,
 }
 
 fn sealed_name(grant: &str) -> String {
@@ -150,35 +151,44 @@ pub async fn open(
     if !(1..=MAX_MINUTES).contains(&minutes) {
         return Err(BreakGlassError::Invalid("minutes: 1 to 1440"));
     }
+    // Only an active officer gets any further: nobody else learns whether
+    // a pseudonym exists, or writes into a citizen's history.
+    let Some(roles) = officer_roles(&deps.db, who).await? else {
+        let attempt = Event::new(
+            officer_actor(who),
+            "breakglass.open",
+            Target::new("citizen", None),
+            Outcome::Denied,
+        )
+        .purpose(PURPOSE)
+        .reason("not_an_officer")
+        .within(ctx);
+        record(&deps.writer, attempt).await?;
+        return Err(BreakGlassError::Refused);
+    };
     let Some(account) = live_citizen(&deps.db, citizen).await? else {
         return Err(BreakGlassError::NoCitizen);
     };
     let target = Target::new("citizen", Some(account.pseudonym.clone()));
-    let roles = officer_roles(&deps.db, who).await?;
-    let verdict = roles.as_ref().map(|roles| {
-        let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
-        deps.policies.current().rules.officer(
-            &who.account().pseudonym,
-            &roles,
-            OfficerAction::BreakGlass {
-                justification_length: chars,
-                window_minutes: minutes,
-            },
-            &account.pseudonym,
-        )
-    });
-    let verdict = match verdict {
-        Some(v) if v.allowed => v,
-        refused => {
-            let denied = Event::new(officer_actor(who), "breakglass.open", target, Outcome::Denied)
-                .purpose(PURPOSE)
-                .reason("policy_denied")
-                .policies(refused.map(|v| v.policies).unwrap_or_default())
-                .within(ctx);
-            record(&deps.writer, denied).await?;
-            return Err(BreakGlassError::Refused);
-        }
-    };
+    let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
+    let verdict = deps.policies.current().rules.officer(
+        &who.account().pseudonym,
+        &roles,
+        OfficerAction::BreakGlass {
+            justification_length: chars,
+            window_minutes: minutes,
+        },
+        &account.pseudonym,
+    );
+    if !verdict.allowed {
+        let denied = Event::new(officer_actor(who), "breakglass.open", target, Outcome::Denied)
+            .purpose(PURPOSE)
+            .reason("policy_denied")
+            .policies(verdict.policies)
+            .within(ctx);
+        record(&deps.writer, denied).await?;
+        return Err(BreakGlassError::Refused);
+    }
     let grant = format!("bg_{}", ids::base32(&ids::bytes::<10>()?));
     let opened_at = now();
     let expires_at = opened_at + i64::from(minutes) * 60;
@@ -234,6 +244,17 @@ pub async fn read(deps: &Deps, who: &SignedIn, grant: &str, ctx: &Context) -> Re
         return Err(BreakGlassError::NoGrant);
     };
     if row.officer_id != who.account().account_id {
+        // Another's grant: refused, and the attempt is on the record.
+        let probe = Event::new(
+            officer_actor(who),
+            "breakglass.read",
+            Target::new("break_glass", None),
+            Outcome::Denied,
+        )
+        .purpose(PURPOSE)
+        .reason("not_the_grant_holder")
+        .within(ctx);
+        record(&deps.writer, probe).await?;
         return Err(BreakGlassError::NotYours);
     }
     let Some(account) = identity_store::account_by_id(&deps.db, &row.citizen_id)
@@ -275,9 +296,19 @@ pub async fn read(deps: &Deps, who: &SignedIn, grant: &str, ctx: &Context) -> Re
         .await?;
         return Err(BreakGlassError::Refused);
     }
-    let (loaded, mut opened) = profile::load(&deps.db, &deps.keys.vault, &account.account_id).await?;
-    let (records, record_fields) = all_records(&deps.modules, &account.account_id).await?;
-    opened.extend(record_fields);
+    // What the catalog's emergency purpose lists, and nothing else.
+    let policies = deps.policies.current();
+    let Some(def) = policies.catalog.get(PURPOSE) else {
+        return Err(BreakGlassError::Refused);
+    };
+    if crate::profile::fields::ALL
+        .iter()
+        .any(|f| def.reveal(f) != Some(Reveal::Plain))
+    {
+        // The catalog no longer lets break-glass open the whole profile.
+        return Err(BreakGlassError::Refused);
+    }
+    let (loaded, opened) = profile::load(&deps.db, &deps.keys.vault, &account.account_id).await?;
     let event = Event::new(
         officer_actor(who),
         "breakglass.read",
@@ -294,7 +325,6 @@ pub async fn read(deps: &Deps, who: &SignedIn, grant: &str, ctx: &Context) -> Re
         citizen: account.pseudonym.clone(),
         expires_at: row.expires_at,
         profile: ProfileView::new(&account, &loaded, Reveal::Plain),
-        records,
     })
 }
 

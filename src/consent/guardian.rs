@@ -18,11 +18,11 @@ use crate::store::identity::{self as identity_store, AccountRow};
 use crate::store::vault as vault_store;
 use crate::vault::citizen;
 
-/// Whether the citizen is under 18 today (Asia/Jakarta), by the birth
-/// date their NIK carries. `None` when no NIK is on record.
-pub async fn is_minor(deps: &Deps, account: &AccountRow) -> Result<Option<bool>, ConsentError> {
-    let rows = vault_store::read_fields(&deps.db, &account.account_id, "profile.nik").await?;
-    let Some(row) = rows.into_iter().find(|r| r.field == "profile.nik") else {
+/// One of the citizen's profile fields, opened (for the checks here; the
+/// callers' events say what was checked).
+async fn opened(deps: &Deps, account: &AccountRow, field: &str) -> Result<Option<String>, ConsentError> {
+    let rows = vault_store::read_fields(&deps.db, &account.account_id, field).await?;
+    let Some(row) = rows.into_iter().find(|r| r.field == field) else {
         return Ok(None);
     };
     let keys = vault_store::read_keys(&deps.db, &[account.account_id.as_str()]).await?;
@@ -30,6 +30,15 @@ pub async fn is_minor(deps: &Deps, account: &AccountRow) -> Result<Option<bool>,
     let text = opener
         .open_text(&account.account_id, &row.field, row.record_version, &row.sealed)
         .map_err(|_| ConsentError::Undecryptable)?;
+    Ok(Some(text))
+}
+
+/// Whether the citizen is under 18 today (Asia/Jakarta), by the birth
+/// date their NIK carries. `None` when no NIK is on record.
+pub async fn is_minor(deps: &Deps, account: &AccountRow) -> Result<Option<bool>, ConsentError> {
+    let Some(text) = opened(deps, account, "profile.nik").await? else {
+        return Ok(None);
+    };
     let today = time::OffsetDateTime::now_utc()
         .to_offset(time::macros::offset!(+7))
         .date();
@@ -99,38 +108,88 @@ pub async fn decide_for(
     record(deps, &account, guardian.account(), "guardian", purpose, decision, ctx).await
 }
 
-/// A counter officer links `guardian` to `child` after checking the family
-/// card (KK) that lists both. The child must be under 18.
+/// A counter officer links the guardian to the child, both found by NIK,
+/// after checking the family card (KK): both must have the same KK on
+/// record, the child must be under 18 and the guardian not. Every attempt
+/// is audited; a link names the child and the guardian in two events.
 pub async fn link(
     deps: &Deps,
+    profiles: &crate::profile::Deps,
     officer: &crate::identity::counter::CounterOfficer,
-    child: &AccountRow,
-    guardian: &AccountRow,
+    child_nik: &Nik,
+    guardian_nik: &Nik,
     ctx: &Context,
 ) -> Result<(), ConsentError> {
-    if child.account_id == guardian.account_id || is_minor(deps, child).await? != Some(true) {
-        return Err(ConsentError::NotAChild);
+    let event = |target: Option<&AccountRow>, outcome: Outcome, reason: &str| {
+        Event::new(
+            officer.actor(),
+            "guardian.link",
+            Target::new("citizen", target.map(|a| a.pseudonym.clone())),
+            outcome,
+        )
+        .reason(reason)
+        .within(ctx)
+    };
+    let child = crate::profile::find::account_by_nik(profiles, child_nik).await;
+    let guardian = crate::profile::find::account_by_nik(profiles, guardian_nik).await;
+    let (Ok(Some(child)), Ok(Some(guardian))) = (child, guardian) else {
+        write(deps, vec![event(None, Outcome::Denied, "no_citizen")]).await?;
+        return Err(ConsentError::NoCitizen);
+    };
+    let refused = if child.account_id == guardian.account_id || is_minor(deps, &child).await? != Some(true) {
+        Some(ConsentError::NotAChild)
+    } else if is_minor(deps, &guardian).await? != Some(false) {
+        Some(ConsentError::GuardianNotAdult)
+    } else {
+        let kk = opened(deps, &child, "profile.kk").await?;
+        (kk.is_none() || kk != opened(deps, &guardian, "profile.kk").await?).then_some(ConsentError::KkMismatch)
+    };
+    if let Some(refused) = refused {
+        let reason = match refused {
+            ConsentError::NotAChild => "not_a_child",
+            ConsentError::GuardianNotAdult => "guardian_not_adult",
+            _ => "kk_mismatch",
+        };
+        write(deps, vec![event(Some(&child), Outcome::Denied, reason)]).await?;
+        return Err(refused);
     }
-    if is_minor(deps, guardian).await? != Some(false) {
-        return Err(ConsentError::GuardianNotAdult);
-    }
-    let (child, guardian, officer_id) = (child.clone(), guardian.clone(), officer.account_id().to_owned());
-    let event = Event::new(
-        officer.actor(),
-        "guardian.link",
-        Target::new("citizen", Some(child.pseudonym.clone())),
-        Outcome::Success,
-    )
-    .reason("kk_checked")
-    .within(ctx);
+    let events = vec![
+        event(Some(&child), Outcome::Success, "kk_checked"),
+        event(Some(&guardian), Outcome::Success, "kk_checked"),
+    ];
+    let (child_id, guardian_id, officer_id) = (
+        child.account_id.clone(),
+        guardian.account_id.clone(),
+        officer.account_id().to_owned(),
+    );
     deps.writer
         .write::<(), ConsentError, _>(move |tx| {
-            let (child, guardian, officer_id, event) =
-                (child.clone(), guardian.clone(), officer_id.clone(), event.clone());
+            let (child_id, guardian_id, officer_id, events) = (
+                child_id.clone(),
+                guardian_id.clone(),
+                officer_id.clone(),
+                events.clone(),
+            );
             Box::pin(async move {
                 let now = time::OffsetDateTime::now_utc().unix_timestamp();
-                stored::link(tx, &child.account_id, &guardian.account_id, &officer_id, now).await?;
-                audit::record(tx, event).await?;
+                stored::link(tx, &child_id, &guardian_id, &officer_id, now).await?;
+                for e in events {
+                    audit::record(tx, e).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+}
+
+async fn write(deps: &Deps, events: Vec<Event>) -> Result<(), ConsentError> {
+    deps.writer
+        .write::<(), ConsentError, _>(move |tx| {
+            let events = events.clone();
+            Box::pin(async move {
+                for e in events {
+                    audit::record(tx, e).await?;
+                }
                 Ok(())
             })
         })
@@ -156,7 +215,8 @@ pub async fn to_confirm(deps: &Deps, owner: &OwnData) -> Result<Vec<String>, Con
     Ok(purposes)
 }
 
-/// Whether a grant by `owner` alone must be refused: they are a minor.
+/// Whether a grant by `owner` alone must be refused: they are a minor,
+/// or their age cannot be told (fail closed).
 pub async fn grant_needs_guardian(deps: &Deps, owner: &AccountRow, decision: Decision) -> Result<bool, ConsentError> {
-    Ok(decision == Decision::Grant && is_minor(deps, owner).await? == Some(true))
+    Ok(decision == Decision::Grant && is_minor(deps, owner).await? != Some(false))
 }

@@ -85,6 +85,12 @@ pub enum ConsentError {
     NotAChild,
     #[error("the guardian is under 18")]
     GuardianNotAdult,
+    /// The child's and the guardian's family cards (KK) on record differ,
+    /// or one is missing.
+    #[error("the family cards on record do not match")]
+    KkMismatch,
+    #[error("no account holds this NIK")]
+    NoCitizen,
     #[error("a stored value does not open")]
     Undecryptable,
     #[error(transparent)]

@@ -69,6 +69,18 @@ impl From<ConsentError> for ApiError {
                 "not_a_child",
                 "Menurut NIK-nya, warga ini tidak berusia di bawah 18 tahun. (By their NIK, this citizen is not under 18.)",
             ),
+            ConsentError::KkMismatch => ApiError::new(
+                StatusCode::CONFLICT,
+                "kk_mismatch",
+                "Nomor Kartu Keluarga anak dan wali harus tercatat di Jaga dan sama; catat nomor KK keduanya di \
+                 loket terlebih dahulu. (The child's and the guardian's family card numbers must both be on \
+                 record and the same; record both KK numbers at the counter first.)",
+            ),
+            ConsentError::NoCitizen => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_citizen",
+                "NIK ini belum terdaftar. (No account holds this NIK.)",
+            ),
             ConsentError::GuardianNotAdult => ApiError::new(
                 StatusCode::CONFLICT,
                 "guardian_not_adult",

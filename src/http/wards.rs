@@ -37,15 +37,16 @@ pub(super) struct Link {
 
 /// Link a guardian to a child
 ///
-/// The counter officer checked the family card (KK) listing both; the
-/// child is under 18 by their NIK and the guardian is not.
+/// The counter officer checked the family card (KK) listing both: both
+/// must have that KK on record. The child is under 18 by their NIK and the
+/// guardian is not. Every attempt is audited.
 #[utoipa::path(post, path = "/api/counter/guardians", tag = "counter", security(("session" = [], "csrf" = [])), request_body = Link,
     responses(
         (status = 204, description = "Linked"),
         (status = 400, description = "Invalid NIK", body = ErrorBody),
         (status = 403, description = "Not a counter officer", body = ErrorBody),
         (status = 404, description = "No account for one of the NIKs", body = ErrorBody),
-        (status = 409, description = "The child is not under 18, or the guardian is", body = ErrorBody),
+        (status = 409, description = "The child is not under 18, the guardian is, or their KKs on record differ", body = ErrorBody),
         (status = 429, description = "Rate limited (counter-ip)", body = ErrorBody),
     ))]
 pub(super) async fn link(
@@ -55,31 +56,26 @@ pub(super) async fn link(
     Body(body): Body<Link>,
 ) -> Result<StatusCode, ApiError> {
     let officer = super::counter::officer(&state, &who).await?;
-    let find = |nik: &str| {
-        let state = state.clone();
-        let nik = nik.to_owned();
-        async move {
-            let parsed = crate::account::Nik::parse(&nik).map_err(|e| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_nik",
-                    format!("{} ({e})", e.message_id()),
-                )
-            })?;
-            crate::profile::find::account_by_nik(&state.profile, &parsed)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::NOT_FOUND,
-                        "no_citizen",
-                        "NIK ini belum terdaftar. (No account holds this NIK.)",
-                    )
-                })
-        }
+    super::counter::policy_allows(
+        &state,
+        &who,
+        crate::policy::OfficerAction::FindCitizen,
+        "guardian.link",
+        None,
+        &client.ctx,
+    )
+    .await?;
+    let parse = |nik: &str| {
+        crate::account::Nik::parse(nik).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_nik",
+                format!("{} ({e})", e.message_id()),
+            )
+        })
     };
-    let child = find(&body.child_nik).await?;
-    let guardian = find(&body.guardian_nik).await?;
-    guardian::link(&state.consent, &officer, &child, &guardian, &client.ctx).await?;
+    let (child, guardian) = (parse(&body.child_nik)?, parse(&body.guardian_nik)?);
+    guardian::link(&state.consent, &state.profile, &officer, &child, &guardian, &client.ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -220,12 +220,28 @@ pub fn write<'f>(
         }
         allowed_by.extend(verdict.policies);
     }
-    let prefix = format!("{}.", collection.name);
-    if !any && !def.fields.keys().any(|f| f.starts_with(&prefix)) {
-        return Err(ModuleError::refused(
-            Refusal::FieldOutsidePurpose,
-            Refusal::FieldOutsidePurpose.explain(purpose.as_str(), module.name(), Some(&collection.name)),
-        ));
+    if !any {
+        // A delete: the purpose must cover the collection, and the
+        // policies must allow writing every field of it the purpose covers.
+        let covered: Vec<&str> = collection
+            .fields
+            .iter()
+            .map(|f| f.name.as_str())
+            .filter(|f| def.reveal(&qualified(collection, f)).is_some())
+            .collect();
+        if covered.is_empty() {
+            return Err(ModuleError::refused(
+                Refusal::FieldOutsidePurpose,
+                Refusal::FieldOutsidePurpose.explain(purpose.as_str(), module.name(), Some(&collection.name)),
+            ));
+        }
+        for field in covered {
+            let verdict = policy_verdict(policies, module, collection, def, field, FieldAction::Write);
+            if !verdict.allowed {
+                return Err(policy_refusal(module, collection, purpose, field, verdict.policies));
+            }
+            allowed_by.extend(verdict.policies);
+        }
     }
     Ok(allowed_by)
 }

@@ -249,10 +249,13 @@ pub async fn delete(
     for r in &refs {
         check_record_id(&r.record)?;
     }
-    if let Err(refused) = decide::write(&deps.policies.current(), module, collection, purpose, []) {
-        let citizens = refs.iter().map(|r| r.citizen.as_str());
-        return Err(denied::record(deps, owned, "record.delete", purpose, citizens, refused, ctx).await);
-    }
+    let allowed_by = match decide::write(&deps.policies.current(), module, collection, purpose, []) {
+        Ok(ids) => ids,
+        Err(refused) => {
+            let citizens = refs.iter().map(|r| r.citizen.as_str());
+            return Err(denied::record(deps, owned, "record.delete", purpose, citizens, refused, ctx).await);
+        }
+    };
     let purpose = purpose.as_str().to_owned();
     let citizens = citizens_of(deps, refs.iter().map(|r| r.citizen.as_str())).await?;
     let mut resolved = Vec::with_capacity(refs.len());
@@ -278,6 +281,7 @@ pub async fn delete(
                         if gone > 0 { Outcome::Success } else { Outcome::Failure },
                     )
                     .purpose(purpose.clone())
+                    .policies(allowed_by.iter().cloned())
                     .within(&ctx);
                     if gone == 0 {
                         event = event.reason("not_found");

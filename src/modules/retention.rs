@@ -29,6 +29,11 @@ pub struct Due {
     pub field: String,
     /// The purposes that used it, all of whose retention has passed.
     pub purposes: Vec<String>,
+    /// When it was last written, as planned: a field written since is kept.
+    pub updated_at: i64,
+    /// The module's id when a purpose kept it until an event: the field is
+    /// kept if the citizen has opened a case with the module since.
+    pub case_module: Option<String>,
 }
 
 /// What a sweep would do.
@@ -86,23 +91,34 @@ pub async fn plan(deps: &Deps, catalog: &Catalog, now: i64) -> Result<Plan, Modu
         .collect();
     let cases = case_facts(cases::all(&deps.db).await?, &module_names);
     let mut plan = Plan::default();
-    let mut due: Vec<(FieldStamp, Vec<String>)> = Vec::new();
+    let module_ids: HashMap<String, String> = module_names
+        .iter()
+        .map(|(id, name)| (name.clone(), id.clone()))
+        .collect();
+    let mut due: Vec<(FieldStamp, Vec<String>, Option<String>)> = Vec::new();
     for stamp in stored::field_stamps(&deps.db).await? {
         let qualified = format!("{}.{}", stamp.collection, stamp.field);
         let module = stamp.collection.split('.').next().unwrap_or_default().to_owned();
-        let facts = cases.get(&(module, stamp.account_id.clone()));
-        let users: Vec<_> = catalog.purposes().filter(|p| p.reveal(&qualified).is_some()).collect();
+        let facts = cases.get(&(module.clone(), stamp.account_id.clone()));
+        // Module data is kept for the module's purposes (an officer's
+        // purpose that may read it keeps nothing of its own).
+        let users: Vec<_> = catalog
+            .purposes()
+            .filter(|p| p.reveal(&qualified).is_some() && p.allows_module(&module))
+            .collect();
         if users.is_empty() {
             plan.unlisted += 1;
             continue;
         }
         if users.iter().all(|p| passed(&p.retention, stamp.updated_at, now, facts)) {
             let ids = users.iter().map(|p| p.id.clone()).collect();
-            due.push((stamp, ids));
+            let by_event = users.iter().any(|p| matches!(p.retention, Retention::UntilEvent(_)));
+            let case_module = by_event.then(|| module_ids.get(&module).cloned()).flatten();
+            due.push((stamp, ids, case_module));
         }
     }
     let mut pseudonyms: HashMap<String, String> = HashMap::new();
-    for (stamp, _) in &due {
+    for (stamp, _, _) in &due {
         if !pseudonyms.contains_key(&stamp.account_id)
             && let Some(account) = identity_store::account_by_id(&deps.db, &stamp.account_id).await?
         {
@@ -111,8 +127,10 @@ pub async fn plan(deps: &Deps, catalog: &Catalog, now: i64) -> Result<Plan, Modu
     }
     plan.due = due
         .into_iter()
-        .filter_map(|(stamp, purposes)| {
+        .filter_map(|(stamp, purposes, case_module)| {
             Some(Due {
+                updated_at: stamp.updated_at,
+                case_module,
                 pseudonym: pseudonyms.get(&stamp.account_id)?.clone(),
                 account_id: stamp.account_id,
                 collection: stamp.collection,
@@ -130,32 +148,52 @@ pub async fn plan(deps: &Deps, catalog: &Catalog, now: i64) -> Result<Plan, Modu
 /// the transaction that deletes its fields.
 pub async fn sweep(deps: &Deps, catalog: &Catalog, now: i64) -> Result<usize, ModuleError> {
     let plan = plan(deps, catalog, now).await?;
-    let count = plan.due.len();
-    let mut records: BTreeMap<(String, String, String), (String, Vec<String>)> = BTreeMap::new();
+    type Fields = Vec<(String, i64, Option<String>)>;
+    let mut records: BTreeMap<(String, String, String), (String, Fields)> = BTreeMap::new();
     for d in plan.due {
         records
             .entry((d.account_id, d.collection, d.record))
             .or_insert_with(|| (d.pseudonym, Vec::new()))
             .1
-            .push(d.field);
+            .push((d.field, d.updated_at, d.case_module));
     }
     let records: Vec<_> = records.into_iter().collect();
+    let mut ended = 0;
     for chunk in records.chunks(100) {
         let chunk = chunk.to_vec();
-        deps.writer
-            .write::<(), ModuleError, _>(move |tx| {
+        ended += deps
+            .writer
+            .write::<usize, ModuleError, _>(move |tx| {
                 let chunk = chunk.clone();
                 Box::pin(async move {
+                    let mut ended = 0;
                     for ((account_id, collection, record), (pseudonym, fields)) in chunk {
                         let mut gone = HashSet::new();
-                        for field in &fields {
-                            if stored::delete_record_field(tx, &collection, &account_id, &record, field).await? {
+                        for (field, written, case_module) in &fields {
+                            // As planned, still: not written since, and no
+                            // case opened since where an event decided.
+                            if let Some(module_id) = case_module
+                                && cases::has_open_case_tx(tx, module_id, &account_id).await?
+                            {
+                                continue;
+                            }
+                            if stored::delete_record_field_written_at(
+                                tx,
+                                &collection,
+                                &account_id,
+                                &record,
+                                field,
+                                *written,
+                            )
+                            .await?
+                            {
                                 gone.insert(format!("{collection}.{field}"));
                             }
                         }
                         if gone.is_empty() {
                             continue;
                         }
+                        ended += gone.len();
                         let mut gone: Vec<String> = gone.into_iter().collect();
                         gone.sort();
                         let event = Event::new(
@@ -167,10 +205,10 @@ pub async fn sweep(deps: &Deps, catalog: &Catalog, now: i64) -> Result<usize, Mo
                         .reason("retention");
                         audit::record(tx, event).await?;
                     }
-                    Ok(())
+                    Ok(ended)
                 })
             })
             .await?;
     }
-    Ok(count)
+    Ok(ended)
 }

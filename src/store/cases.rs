@@ -96,3 +96,18 @@ pub async fn all(db: &Db) -> Result<Vec<CaseRow>, StoreError> {
         .await?)
     })
 }
+
+/// Whether the citizen has an open case with the module, in the unit's
+/// transaction.
+pub async fn has_open_case_tx(tx: &mut Tx<'_>, module_id: &str, account_id: &str) -> Result<bool, StoreError> {
+    on_tx!(tx, |conn| {
+        let n: i64 = sqlx::query_scalar(
+            "select count(*) from module_case where module_id = $1 and account_id = $2 and closed_at is null",
+        )
+        .bind(module_id)
+        .bind(account_id)
+        .fetch_one(conn)
+        .await?;
+        Ok(n > 0)
+    })
+}

@@ -308,3 +308,28 @@ pub async fn field_stamps(db: &Db) -> Result<Vec<FieldStamp>, StoreError> {
         .await?)
     })
 }
+
+/// Deletes one record field if it was not written since `updated_at`.
+pub async fn delete_record_field_written_at(
+    tx: &mut Tx<'_>,
+    collection: &str,
+    account_id: &str,
+    record_id: &str,
+    field: &str,
+    updated_at: i64,
+) -> Result<bool, StoreError> {
+    on_tx!(tx, |conn| {
+        let done = sqlx::query(
+            "delete from record_field where collection = $1 and account_id = $2 and record_id = $3 \
+             and field = $4 and updated_at = $5",
+        )
+        .bind(collection)
+        .bind(account_id)
+        .bind(record_id)
+        .bind(field)
+        .bind(updated_at)
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    })
+}

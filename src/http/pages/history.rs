@@ -284,6 +284,10 @@ fn other_sentence(row: &EventRow, actor: &str, catalog: &Catalog, lang: Lang) ->
                 fields(row, catalog, lang)
             ),
         ),
+        ("guardian.link", true) => plain(
+            &format!("{actor} mencatat perwalian anak setelah memeriksa Kartu Keluarga."),
+            &format!("{actor} recorded a guardianship after checking the family card."),
+        ),
         ("case.open", true) => plain(
             &format!("{actor} membuka berkas layanan untuk Anda."),
             &format!("{actor} opened a case for you."),
