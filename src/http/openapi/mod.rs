@@ -22,7 +22,7 @@ mod answers;
 mod rules;
 
 use answers::{add_components, common_answers, error_response};
-use rules::{constrain, constrain_parameters};
+use rules::{constrain, constrain_cases, constrain_parameters};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -142,6 +142,7 @@ pub fn document(listener: &Listener<'_>) -> Value {
     add_components(&mut doc, listener);
     constrain(&mut doc);
     constrain_parameters(&mut doc);
+    constrain_cases(&mut doc);
     if let Some(paths) = doc.pointer_mut("/paths").and_then(Value::as_object_mut) {
         if let Some(get) = paths.get_mut("/metrics").and_then(|p| p.get_mut("get")) {
             match listener.metrics {

@@ -348,6 +348,38 @@ pub(super) fn constrain(doc: &mut Value) {
 }
 
 /// Path and query parameters of the module API.
+/// The case API as the server takes it: ids by the record-id rule, and the
+/// body as one of its two shapes (an event, an identifier, only when
+/// closing).
+pub(super) fn constrain_cases(doc: &mut Value) {
+    let state = |value: &str| json!({ "type": "string", "enum": [value] });
+    let open = json!({ "type": "object", "additionalProperties": false, "required": ["state"],
+        "properties": { "state": state("open") } });
+    let closed = json!({ "type": "object", "additionalProperties": false, "required": ["state"],
+        "properties": {
+            "state": state("closed"),
+            "event": { "type": ["string", "null"], "pattern": format!("^{}$", ident(48)),
+                "description": "The event the module records (default `case_closed`); a purpose kept until it ends with it" }
+        } });
+    *at(doc, &["components", "schemas", "SetCase"]) = json!({ "oneOf": [open, closed] });
+    let Some(operation) = doc.pointer_mut("/paths/~1api~1cases~1{citizen}~1{case}/put") else {
+        return;
+    };
+    for parameter in operation
+        .get_mut("parameters")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        let schema = match parameter.get("name").and_then(Value::as_str) {
+            Some("citizen") => json!({ "type": "string", "minLength": 1 }),
+            Some("case") => json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$" }),
+            _ => continue,
+        };
+        *at(parameter, &["schema"]) = schema;
+    }
+}
+
 pub(super) fn constrain_parameters(doc: &mut Value) {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
