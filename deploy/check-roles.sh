@@ -477,7 +477,9 @@ record_field      SELECT,INSERT,UPDATE,DELETE
 consent_event     SELECT,INSERT
 break_glass       SELECT,INSERT,UPDATE
 module_case       SELECT,INSERT,UPDATE
-guardian_link     SELECT,INSERT,UPDATE"
+guardian_link     SELECT,INSERT,UPDATE
+correction_request SELECT,INSERT,UPDATE,DELETE
+erasure           SELECT,INSERT,UPDATE"
 actual=$(as super "\\pset format unaligned
 \\pset tuples_only on
 \\pset fieldsep ' '

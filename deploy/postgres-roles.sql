@@ -129,7 +129,9 @@ declare
         ['consent_event',    'select, insert'],                  -- append-only: the proof of consent
         ['break_glass',      'select, insert, update'],          -- update: the review; never deleted
         ['module_case',      'select, insert, update'],          -- update: closed (kept for retention)
-        ['guardian_link',    'select, insert, update']           -- upsert on a new link
+        ['guardian_link',    'select, insert, update'],          -- upsert on a new link
+        ['correction_request', 'select, insert, update, delete'], -- update: the decision; delete: erasure
+        ['erasure',          'select, insert, update']           -- update: finished; never deleted
     ];
 begin
     for i in 1 .. array_length(grants, 1) loop

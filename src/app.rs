@@ -275,7 +275,7 @@ fn spawn_purger(
     mut stopping: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     let (writer, sessions) = (state.writer.clone(), state.config.sessions.clone());
-    let modules = state.modules.clone();
+    let (modules, profile) = (state.modules.clone(), state.profile.clone());
     tokio::spawn(async move {
         let mut tick =
             tokio::time::interval_at(tokio::time::Instant::now() + sessions.purge_every, sessions.purge_every);
@@ -307,6 +307,12 @@ fn spawn_purger(
                     "module record fields past retention ended"
                 ),
                 Err(e) => tracing::warn!(error = %e, "retention sweep of module records failed; will retry"),
+            }
+            // Erased citizens' data kept under a legal obligation, once due.
+            match crate::rights::erasure::finish_due(&profile, now).await {
+                Ok(0) => {}
+                Ok(ended) => tracing::info!(retention.erasures = ended, "kept data of erased citizens ended"),
+                Err(e) => tracing::warn!(error = %e, "ending erased citizens' kept data failed; will retry"),
             }
         }
     })

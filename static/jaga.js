@@ -239,6 +239,14 @@
         + encodeURIComponent(button.dataset.purpose), { decision: button.dataset.decision });
       window.location.reload();
     },
+    async 'open-correction'(button) {
+      const opened = await api('GET', '/api/counter/corrections/' + encodeURIComponent(button.dataset.id));
+      document.getElementById('correction-asked').textContent = opened.request.value;
+      document.getElementById('d-request').value = opened.request.id;
+      const form = document.getElementById('correction-decision-form');
+      form.hidden = false;
+      document.getElementById('d-reason').focus();
+    },
     async 'verification-code'() {
       const result = await api('POST', '/api/verification-code');
       document.getElementById('verification-code').textContent = result.code;
@@ -312,6 +320,34 @@
     });
     api('PUT', '/api/counter/citizens/' + encodeURIComponent(field(form, 'citizen')) + '/identity', body)
       .then(() => { form.reset(); say(text('msgSaved')); }, fail);
+  });
+
+  // A counter officer approves or refuses a correction request.
+  const decision = document.getElementById('correction-decision-form');
+  if (decision) {
+    decision.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const choice = event.submitter && event.submitter.value === 'refuse' ? 'refuse' : 'approve';
+      const reason = field(decision, 'reason').trim();
+      const body = reason ? { decision: choice, reason } : { decision: choice };
+      api('POST', '/api/counter/corrections/' + encodeURIComponent(field(decision, 'request')) + '/decision', body)
+        .then(() => window.location.reload(), fail);
+    });
+  }
+
+  // "Data saya": a correction request.
+  onSubmit('correction-form', (form) =>
+    api('POST', '/api/corrections', { field: field(form, 'field'), value: field(form, 'value').trim() })
+      .then(() => window.location.reload(), fail));
+
+  // "Hapus data saya": erasure, confirmed; the session ends with it.
+  onSubmit('erase-form', (form) => {
+    if (!form.elements.namedItem('confirm').checked) return;
+    api('POST', '/api/erasure', { confirm: true }).then(() => {
+      document.getElementById('erase-plan').hidden = true;
+      document.getElementById('erased').hidden = false;
+      say('');
+    }, fail);
   });
 
   // "Data saya": the citizen changes contact fields (empty removes).

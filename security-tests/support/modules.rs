@@ -180,6 +180,7 @@ pub fn writing_purpose(collection_or_path: &str) -> &'static str {
         "antrian" => "antrian.priority",
         "survei" => "survei.kepuasan",
         "perizinan" => "perizinan.review",
+        "dokumen" => "dokumen.register",
         other => panic!("no writing purpose for module {other}"),
     }
 }

@@ -42,6 +42,17 @@ pub async fn sweep(config: &Config, dry_run: bool) -> anyhow::Result<u8> {
             .await
             .map(|n| (Vec::new(), n, 0))
     };
+    // Erased citizens' data kept under a legal obligation, once due.
+    let finished = if dry_run || result.is_err() {
+        Ok(0)
+    } else {
+        let profile = crate::profile::Deps {
+            db: offline.db.clone(),
+            writer: offline.writer.clone(),
+            keys: offline.keys.clone(),
+        };
+        crate::rights::erasure::finish_due(&profile, now).await
+    };
     drop(deps);
     offline.close().await;
     let (lines, count, unlisted) = result?;
@@ -58,6 +69,10 @@ pub async fn sweep(config: &Config, dry_run: bool) -> anyhow::Result<u8> {
         }
     } else {
         say(&format!("{count} record fields ended (audited as record.expire)"))?;
+        say(&format!(
+            "{} erased citizens' kept data ended (audited as citizen.erase_finish)",
+            finished?
+        ))?;
     }
     Ok(0)
 }

@@ -20,6 +20,7 @@ pub mod openapi;
 mod pages;
 pub(crate) mod profile;
 mod request_id;
+mod rights;
 mod routes;
 mod security_headers;
 pub mod server;
@@ -65,6 +66,7 @@ fn public_routes(state: &AppState) -> Routes {
         .merge(wards::routes(state))
         .merge(profile::routes(state))
         .merge(consent::routes(state))
+        .merge(rights::routes(state))
         .merge(modules::routes())
         .merge(cases::routes())
         .merge(pages::routes())

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::checks::{check_batch, check_record_id};
 use super::collection::Owned;
 use super::purpose::Purpose;
-use super::records::{RecordOut, RecordRef, citizens_of, field_names, no_citizen, sealed_name, touches_specific};
+use super::records::{RecordOut, RecordRef, citizens_for_read, field_names, no_citizen, sealed_name, touches_specific};
 use super::{Deps, ModuleError, basis, decide, denied};
 use crate::audit::{self, Context, Event, Outcome, Target};
 use crate::store::identity::AccountRow;
@@ -40,7 +40,7 @@ pub async fn read(
     }
     // Three queries for the whole batch: the citizens, their records, and
     // their data keys; each citizen's key is unwrapped once.
-    let citizens = citizens_of(deps, refs.iter().map(|r| r.citizen.as_str())).await?;
+    let citizens = citizens_for_read(deps, refs.iter().map(|r| r.citizen.as_str())).await?;
     let (plan, blocked) = if deps.checks_bypassed() {
         (decide::unchecked(collection, fields), std::collections::HashMap::new())
     } else {
@@ -56,10 +56,20 @@ pub async fn read(
         // The lawful basis, now: a consent in force, no restriction, an
         // open case for a contract or a public task.
         let holders: Vec<&str> = citizens.values().map(|a| a.account_id.as_str()).collect();
-        let blocked = match policies.catalog.get(purpose.as_str()) {
+        let mut blocked = match policies.catalog.get(purpose.as_str()) {
             Some(def) => basis::blocked(deps, module, def, &holders).await?,
             None => return Err(ModuleError::Purpose),
         };
+        // An erased citizen's kept data serves its legal obligation only.
+        let obligation = policies
+            .catalog
+            .get(purpose.as_str())
+            .is_some_and(|def| def.lawful_basis == crate::policy::LawfulBasis::LegalObligation);
+        for account in citizens.values().filter(|a| a.status == crate::account::Status::Erased) {
+            if !obligation {
+                blocked.insert(account.account_id.clone(), "erased");
+            }
+        }
         (plan, blocked)
     };
     let purpose = purpose.as_str().to_owned();

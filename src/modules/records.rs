@@ -76,7 +76,7 @@ impl std::fmt::Debug for RecordOut {
 }
 
 /// What the AEAD binds a value to: collection, record and field.
-pub(super) fn sealed_name(collection: &str, record: &str, field: &str) -> String {
+pub fn sealed_name(collection: &str, record: &str, field: &str) -> String {
     format!("{collection}/{record}/{field}")
 }
 
@@ -85,13 +85,31 @@ pub(super) async fn citizens_of<'p>(
     deps: &Deps,
     pseudonyms: impl Iterator<Item = &'p str>,
 ) -> Result<std::collections::HashMap<String, AccountRow>, ModuleError> {
+    citizens_among(deps, pseudonyms, is_live_citizen).await
+}
+
+/// As [`citizens_of`], and erased citizens too: what a legal obligation
+/// keeps after an erasure stays readable under that obligation only (the
+/// read decision refuses every other basis for them).
+pub(super) async fn citizens_for_read<'p>(
+    deps: &Deps,
+    pseudonyms: impl Iterator<Item = &'p str>,
+) -> Result<std::collections::HashMap<String, AccountRow>, ModuleError> {
+    citizens_among(deps, pseudonyms, |a| a.kind == AccountKind::Citizen).await
+}
+
+async fn citizens_among<'p>(
+    deps: &Deps,
+    pseudonyms: impl Iterator<Item = &'p str>,
+    keep: impl Fn(&AccountRow) -> bool,
+) -> Result<std::collections::HashMap<String, AccountRow>, ModuleError> {
     let mut wanted: Vec<&str> = pseudonyms.collect();
     wanted.sort_unstable();
     wanted.dedup();
     Ok(identity_store::accounts_by_pseudonyms(&deps.db, &wanted)
         .await?
         .into_iter()
-        .filter(is_live_citizen)
+        .filter(|a| keep(a))
         .map(|a| (a.pseudonym.clone(), a))
         .collect())
 }

@@ -57,15 +57,31 @@ pub async fn erase(
                     return Err(EraseError::AlreadyErased);
                 }
                 let now = time::OffsetDateTime::now_utc().unix_timestamp();
-                citizen::erase(tx, &account_id).await?;
-                vault_store::delete_fields_of(tx, &account_id).await?;
-                module_store::delete_records_of(tx, &account_id).await?;
-                identity_store::delete_sessions_of(tx, &account_id).await?;
-                identity_store::delete_passkeys_of(tx, &account_id).await?;
-                identity_store::mark_erased(tx, &account_id, now).await?;
+                shred(tx, &account_id).await?;
+                end_account(tx, &account_id, now).await?;
                 audit::record(tx, event).await?;
                 Ok(())
             })
         })
         .await
+}
+
+/// Destroys the citizen's data key and deletes everything sealed under it
+/// (profile fields, module records, correction requests) and their blind
+/// indexes, inside the caller's unit of work.
+pub async fn shred(tx: &mut crate::store::Tx<'_>, account_id: &str) -> Result<(), EraseError> {
+    citizen::erase(tx, account_id).await?;
+    vault_store::delete_fields_of(tx, account_id).await?;
+    module_store::delete_records_of(tx, account_id).await?;
+    crate::store::corrections::delete_of(tx, account_id).await?;
+    Ok(())
+}
+
+/// Ends the account: sessions and passkeys gone, marked erased (no NIK
+/// index, no name, no recovery codes), inside the caller's unit of work.
+pub async fn end_account(tx: &mut crate::store::Tx<'_>, account_id: &str, now: i64) -> Result<(), EraseError> {
+    identity_store::delete_sessions_of(tx, account_id).await?;
+    identity_store::delete_passkeys_of(tx, account_id).await?;
+    identity_store::mark_erased(tx, account_id, now).await?;
+    Ok(())
 }

@@ -22,7 +22,7 @@ use crate::vault::VaultError;
 use crate::vault::profile::{FieldError, Reveal};
 
 pub use read::{load, own_name, read};
-pub use update::{ContactUpdate, IdentityUpdate, set_identity, update_contact};
+pub use update::{ContactUpdate, IdentityUpdate, set_identity, set_identity_in, update_contact};
 pub use view::{AddressView, ProfileView};
 
 /// Names of the sealed profile fields (also the names audit events carry).

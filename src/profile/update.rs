@@ -291,52 +291,118 @@ async fn write(
     deps.writer
         .write::<Vec<&'static str>, ProfileError, _>(move |tx| {
             Box::pin(async move {
-                let now = time::OffsetDateTime::now_utc().unix_timestamp();
-                // Erased (or no longer a citizen) since the request began: a
-                // write must not bring a data key back.
-                let live = identity_store::lock_account(tx, &citizen.account_id).await?;
-                if live.is_none_or(|a| a.kind != AccountKind::Citizen || a.status == Status::Erased) {
-                    return Err(ProfileError::NotFound);
-                }
-                if let Some(index) = &nik_index {
-                    let taken = identity_store::account_by_nik_index(tx, index)
-                        .await?
-                        .is_some_and(|holder| holder.account_id != citizen.account_id);
-                    let set = if taken {
-                        Err(StoreError::Conflict)
-                    } else {
-                        identity_store::set_nik_index(tx, &citizen.account_id, index, now).await
-                    };
-                    if let Err(e) = set {
-                        if !matches!(e, StoreError::Conflict) {
-                            return Err(e.into());
-                        }
-                        let denied = Event::new(
-                            actor,
-                            action,
-                            Target::new("citizen", Some(citizen.pseudonym.clone())).with_fields([fields::NIK]),
-                            Outcome::Denied,
-                        )
-                        .reason("nik_taken")
-                        .within(&ctx);
-                        audit::record_attempt(tx, denied).await?;
-                        return Err(ProfileError::NikTaken);
-                    }
-                }
-                let changed = apply(tx, &deps2, &citizen.account_id, changes, now).await?;
-                let mut event = Event::new(
+                let step = Step {
+                    citizen: &citizen,
+                    nik_index: nik_index.as_deref(),
                     actor,
                     action,
-                    Target::new("citizen", Some(citizen.pseudonym.clone())).with_fields(changed.iter().copied()),
-                    Outcome::Success,
-                )
-                .within(&ctx);
-                if let Some(reason) = reason {
-                    event = event.reason(reason);
-                }
-                audit::record(tx, event).await?;
-                Ok(changed)
+                    reason,
+                };
+                write_in(tx, &deps2, step, changes, &ctx).await
             })
         })
         .await
+}
+
+/// Who changes whose profile, and how it is audited.
+struct Step<'a> {
+    citizen: &'a AccountRow,
+    nik_index: Option<&'a [u8]>,
+    actor: Actor,
+    action: &'static str,
+    reason: Option<&'static str>,
+}
+
+/// The changes inside a unit of work: the account locked and checked
+/// live, a new NIK checked free, the values sealed and the event recorded.
+async fn write_in(
+    tx: &mut Tx<'_>,
+    deps: &Deps,
+    step: Step<'_>,
+    changes: Vec<Change>,
+    ctx: &Context,
+) -> Result<Vec<&'static str>, ProfileError> {
+    let Step {
+        citizen,
+        nik_index,
+        actor,
+        action,
+        reason,
+    } = step;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    // Erased (or no longer a citizen) since the request began: a write
+    // must not bring a data key back.
+    let live = identity_store::lock_account(tx, &citizen.account_id).await?;
+    if live.is_none_or(|a| a.kind != AccountKind::Citizen || a.status == Status::Erased) {
+        return Err(ProfileError::NotFound);
+    }
+    if let Some(index) = nik_index {
+        let taken = identity_store::account_by_nik_index(tx, index)
+            .await?
+            .is_some_and(|holder| holder.account_id != citizen.account_id);
+        let set = if taken {
+            Err(StoreError::Conflict)
+        } else {
+            identity_store::set_nik_index(tx, &citizen.account_id, index, now).await
+        };
+        if let Err(e) = set {
+            if !matches!(e, StoreError::Conflict) {
+                return Err(e.into());
+            }
+            let denied = Event::new(
+                actor,
+                action,
+                Target::new("citizen", Some(citizen.pseudonym.clone())).with_fields([fields::NIK]),
+                Outcome::Denied,
+            )
+            .reason("nik_taken")
+            .within(ctx);
+            audit::record_attempt(tx, denied).await?;
+            return Err(ProfileError::NikTaken);
+        }
+    }
+    let changed = apply(tx, deps, &citizen.account_id, changes, now).await?;
+    let mut event = Event::new(
+        actor,
+        action,
+        Target::new("citizen", Some(citizen.pseudonym.clone())).with_fields(changed.iter().copied()),
+        Outcome::Success,
+    )
+    .within(ctx);
+    if let Some(reason) = reason {
+        event = event.reason(reason);
+    }
+    audit::record(tx, event).await?;
+    Ok(changed)
+}
+
+/// An identity change inside the caller's unit of work (an approved
+/// correction request), by `actor` for `reason`: validated, then as
+/// [`set_identity`] does it.
+pub async fn set_identity_in(
+    tx: &mut Tx<'_>,
+    deps: &Deps,
+    actor: Actor,
+    citizen: &AccountRow,
+    update: &IdentityUpdate,
+    reason: &'static str,
+    ctx: &Context,
+) -> Result<Vec<&'static str>, ProfileError> {
+    let (changes, nik) = update.validate()?;
+    let nik_index = nik.map(|n| crate::identity::enrol::nik_index(&deps.keys.index, &n));
+    let step = Step {
+        citizen,
+        nik_index: nik_index.as_deref(),
+        actor,
+        action: "profile.identity_change",
+        reason: Some(reason),
+    };
+    write_in(tx, deps, step, changes, ctx).await
+}
+
+impl IdentityUpdate {
+    /// Whether the values are valid (the error names the field).
+    pub fn check(&self) -> Result<(), FieldError> {
+        self.validate().map(|_| ())
+    }
 }

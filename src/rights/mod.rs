@@ -1,6 +1,10 @@
-//! The data subject's rights that span domains (UU PDP Art. 5–13): today
-//! the portable, signed export of everything Jaga holds about a citizen
-//! (Art. 13), with the purposes each field serves.
+//! The data subject's rights that span domains (UU PDP Art. 5–13): the
+//! portable, signed export of everything Jaga holds about a citizen
+//! (Art. 13), with the purposes each field serves; correction requests
+//! ([`correction`], Art. 6 and 30); erasure ([`erasure`], Art. 8 and 43).
+
+pub mod correction;
+pub mod erasure;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -39,6 +39,8 @@ pub mod break_glass;
 pub mod cases;
 pub mod changes;
 pub mod consent;
+pub mod corrections;
+pub mod erasures;
 mod failure;
 pub mod guardians;
 pub mod identity;

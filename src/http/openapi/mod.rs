@@ -68,6 +68,13 @@ use rules::{constrain, constrain_cases, constrain_parameters};
         super::consent::decide,
         super::consent::receipts,
         super::consent::keys,
+        super::rights::own_corrections,
+        super::rights::request_correction,
+        super::rights::queue,
+        super::rights::open,
+        super::rights::decide,
+        super::rights::erasure_preview,
+        super::rights::erase,
         super::modules::define,
         super::modules::describe,
         super::modules::write_batch,
@@ -89,6 +96,7 @@ use rules::{constrain, constrain_cases, constrain_parameters};
         (name = "counter", description = "The service counter (counter officers)"),
         (name = "break-glass", description = "Emergency access for security officers: written justification, bounded window, reviewed"),
         (name = "profile", description = "The citizen's own data (Data saya)"),
+        (name = "rights", description = "Correction requests and erasure (UU PDP Art. 6, 8, 30)"),
         (name = "modules", description = "Service modules' collections and citizen records (module API key)")
     )
 )]

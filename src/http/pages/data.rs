@@ -1,5 +1,6 @@
 //! "Data saya": the citizen's whole profile, in plain, with a form for the
-//! contact fields. Opening the page is an audited read of their own data.
+//! contact fields, their correction requests and the way to erasure.
+//! Opening the page is an audited read of their own data.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -33,6 +34,9 @@ struct Data {
     identity: Vec<(&'static str, String)>,
     records: Vec<crate::modules::access::OwnRecord>,
     contact: Contact,
+    w: &'static super::requests::Words,
+    correctable: Vec<(String, String)>,
+    corrections: Vec<super::requests::CorrectionRow>,
 }
 
 fn identity_rows(page: &Page, view: &ProfileView) -> Vec<(&'static str, String)> {
@@ -90,6 +94,9 @@ pub(super) async fn data(
     )
     .await?;
     let records = crate::modules::access::own_records(&state.modules, &own, &client.ctx).await?;
+    let own_corrections = crate::rights::correction::own(&state.profile, &own, &client.ctx).await?;
+    let words = crate::http::activity::lang_of(page.t);
+    let policies = state.consent.policies.current();
     let lang = page.set_lang;
     let identity = identity_rows(&page, &view);
     let contact = contact(&view);
@@ -100,6 +107,9 @@ pub(super) async fn data(
             identity,
             records,
             contact,
+            w: super::requests::words(words),
+            correctable: super::requests::correctable(&policies.catalog, words),
+            corrections: super::requests::correction_rows(own_corrections, &policies.catalog, words),
         },
     )
 }

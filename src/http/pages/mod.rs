@@ -6,6 +6,7 @@ mod consents;
 mod data;
 pub(super) mod history;
 mod privacy;
+mod requests;
 mod texts;
 
 use crate::account::AccountKind;
@@ -30,6 +31,7 @@ pub fn routes() -> super::routes::Routes {
         .get("/recover", recover)
         .get("/account/data", data::data)
         .get("/account/consents", consents::consents)
+        .get("/account/erase", requests::erase_page)
         .get("/account/passkeys", passkeys)
         .get("/account/sessions", sessions)
         .get("/account/recovery-codes", recovery_codes)
@@ -356,6 +358,8 @@ async fn activity(
 #[template(path = "counter.html")]
 struct Counter {
     page: Page,
+    w: &'static requests::Words,
+    queue: Vec<requests::QueueRow>,
 }
 
 async fn counter(
@@ -367,6 +371,17 @@ async fn counter(
         return Ok(to_sign_in());
     };
     super::counter::officer(&state, &who).await?;
+    let queue = crate::rights::correction::queue(&state.profile).await?;
+    let words = super::activity::lang_of(page.t);
+    let policies = state.consent.policies.current();
+    let queue = requests::queue_rows(queue, &policies.catalog, words);
     let lang = page.set_lang;
-    render(lang, &Counter { page })
+    render(
+        lang,
+        &Counter {
+            page,
+            w: requests::words(words),
+            queue,
+        },
+    )
 }
