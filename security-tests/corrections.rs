@@ -145,6 +145,8 @@ fn wib(unix: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(unix)
         .unwrap()
         .to_offset(time::macros::offset!(+7));
-    t.format(&time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] WIB"))
-        .unwrap()
+    t.format(&time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute] WIB"
+    ))
+    .unwrap()
 }

@@ -23,7 +23,12 @@ async fn erase(browser: &Browser<'_>, confirm: bool) -> Answer {
 }
 
 fn kept_fields(plan: &Value) -> Vec<String> {
-    plan["kept"].as_array().unwrap().iter().map(|k| k["field"].as_str().unwrap().to_owned()).collect()
+    plan["kept"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["field"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 backend_test! {

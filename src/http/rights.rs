@@ -16,7 +16,7 @@ use super::session::SignedIn;
 use crate::app::AppState;
 use crate::policy::OfficerAction;
 use crate::rights::correction::{self, CorrectableField, Correction, CorrectionError, Decision, Queued};
-use crate::rights::erasure::{self, ErasurePlan, ErasureError};
+use crate::rights::erasure::{self, ErasureError, ErasurePlan};
 
 pub fn routes(state: &AppState) -> Routes {
     let own = Routes::new()

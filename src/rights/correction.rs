@@ -191,8 +191,16 @@ pub async fn request(
                 if live.is_none_or(|a| a.status == crate::account::Status::Erased) {
                     return Err(CorrectionError::Profile(ProfileError::NotFound));
                 }
-                let (dek, version) = citizen::data_key(tx, &deps2.keys.vault, &account.account_id, requested_at).await?;
-                let sealed = citizen::seal_with(&dek, version, &account.account_id, &value_name(&id2), 1, text.as_bytes())?;
+                let (dek, version) =
+                    citizen::data_key(tx, &deps2.keys.vault, &account.account_id, requested_at).await?;
+                let sealed = citizen::seal_with(
+                    &dek,
+                    version,
+                    &account.account_id,
+                    &value_name(&id2),
+                    1,
+                    text.as_bytes(),
+                )?;
                 let row = CorrectionRow {
                     request_id: id2,
                     account_id: account.account_id.clone(),
@@ -236,7 +244,7 @@ fn opened(
     rows.into_iter()
         .filter_map(|row| CorrectableField::from_name(&row.field).map(|f| (f, row)))
         .map(|(field, row)| {
-            let value = opener.open_text(&row.account_id, &value_name(&row.request_id), 1, &row.proposed).map_err(VaultError::from)?;
+            let value = opener.open_text(&row.account_id, &value_name(&row.request_id), 1, &row.proposed)?;
             let reason = row
                 .reason
                 .as_deref()
@@ -394,8 +402,10 @@ pub async fn decide(
                     .await?
                     .ok_or(VaultError::Undecryptable(crate::vault::Undecryptable))?;
                 let (dek, version) = citizen::unwrap_row(&key, &deps2.keys.vault)?;
-                let value = citizen::open_with(&dek, &row.account_id, &value_name(&id2), 1, &row.proposed).map_err(VaultError::from)?;
-                let value = String::from_utf8(value.to_vec()).map_err(|_| VaultError::Undecryptable(crate::vault::Undecryptable))?;
+                let value = citizen::open_with(&dek, &row.account_id, &value_name(&id2), 1, &row.proposed)
+                    .map_err(VaultError::from)?;
+                let value = String::from_utf8(value.to_vec())
+                    .map_err(|_| VaultError::Undecryptable(crate::vault::Undecryptable))?;
                 if decision == Decision::Approve {
                     crate::profile::set_identity_in(
                         tx,

@@ -205,7 +205,11 @@ pub async fn erase(deps: &Deps, owner: &OwnData, ctx: &Context) -> Result<Erasur
                     Outcome::Success,
                 )
                 .purpose("own_data")
-                .reason(if nothing_kept { "citizen_request" } else { "citizen_request_kept_by_law" })
+                .reason(if nothing_kept {
+                    "citizen_request"
+                } else {
+                    "citizen_request_kept_by_law"
+                })
                 .within(&ctx2);
                 audit::record(tx, event).await?;
                 Ok(split.plan)
@@ -232,7 +236,8 @@ async fn keep_under_new_key(
     let account_id = key.account_id.as_str();
     for row in profile {
         if split.profile.contains(&row.field) {
-            let plain = citizen::open_with(&old, account_id, &row.field, row.record_version, &row.sealed).map_err(VaultError::from)?;
+            let plain = citizen::open_with(&old, account_id, &row.field, row.record_version, &row.sealed)
+                .map_err(VaultError::from)?;
             let sealed = citizen::seal_with(&fresh, version, account_id, &row.field, row.record_version, &plain)?;
             vault_store::upsert_field(tx, &FieldRow { sealed, ..row.clone() }).await?;
         } else {
@@ -243,7 +248,8 @@ async fn keep_under_new_key(
         let id = (row.collection.clone(), row.record_id.clone(), row.field.clone());
         if split.records.contains(&id) {
             let name = crate::modules::records::sealed_name(&row.collection, &row.record_id, &row.field);
-            let plain = citizen::open_with(&old, account_id, &name, row.record_version, &row.sealed).map_err(VaultError::from)?;
+            let plain = citizen::open_with(&old, account_id, &name, row.record_version, &row.sealed)
+                .map_err(VaultError::from)?;
             let sealed = citizen::seal_with(&fresh, version, account_id, &name, row.record_version, &plain)?;
             stored::reseal_record_field(tx, row, &sealed).await?;
         } else {

@@ -39,7 +39,12 @@ fn nothing_is_kept_without_records_under_a_legal_obligation() {
     assert_eq!(split.plan.kept_until, None);
     assert_eq!(
         split.plan.erased,
-        ["antrian.ticket.queue_number", "profile.full_name", "profile.nik", "profile.phone"]
+        [
+            "antrian.ticket.queue_number",
+            "profile.full_name",
+            "profile.nik",
+            "profile.phone"
+        ]
     );
 }
 
@@ -62,14 +67,25 @@ fn a_registered_document_keeps_its_record_and_the_profile_fields_its_purpose_use
     assert_eq!(
         kept,
         [
-            ("dokumen.registration.document_number", "dokumen.register", Some(1_000 + ten_years)),
-            ("dokumen.registration.document_type", "dokumen.register", Some(2_000 + ten_years)),
+            (
+                "dokumen.registration.document_number",
+                "dokumen.register",
+                Some(1_000 + ten_years)
+            ),
+            (
+                "dokumen.registration.document_type",
+                "dokumen.register",
+                Some(2_000 + ten_years)
+            ),
             ("profile.full_name", "dokumen.register", Some(2_000 + ten_years)),
             ("profile.nik", "dokumen.register", Some(2_000 + ten_years)),
         ]
     );
     assert_eq!(split.plan.kept_until, Some(2_000 + ten_years));
     // Contact data and the survey go, whatever else the law keeps.
-    assert_eq!(split.plan.erased, ["profile.email", "profile.phone", "survei.response.rating"]);
+    assert_eq!(
+        split.plan.erased,
+        ["profile.email", "profile.phone", "survei.response.rating"]
+    );
     assert_eq!(split.records.len(), 2);
 }

@@ -219,24 +219,45 @@ fn other_sentence(row: &EventRow, actor: &str, catalog: &Catalog, lang: Lang) ->
     let plain = |t_id: &str, t_en: &str| if id { t_id.to_owned() } else { t_en.to_owned() };
     Some(match (row.action.as_str(), ok) {
         ("correction.request", true) => plain(
-            &format!("{actor} meminta perbaikan {}; keputusan paling lambat 3 × 24 jam.", fields(row, catalog, lang)),
-            &format!("{actor} asked for a correction of {}; decision due within 3 × 24 hours.", fields(row, catalog, lang)),
+            &format!(
+                "{actor} meminta perbaikan {}; keputusan paling lambat 3 × 24 jam.",
+                fields(row, catalog, lang)
+            ),
+            &format!(
+                "{actor} asked for a correction of {}; decision due within 3 × 24 hours.",
+                fields(row, catalog, lang)
+            ),
         ),
         ("correction.read", true) => plain(
             &format!("{actor} membuka permintaan perbaikan Anda sendiri."),
             &format!("{actor} opened your own correction requests."),
         ),
         ("correction.open", true) => plain(
-            &format!("{actor} membuka permintaan perbaikan {} Anda untuk memeriksanya.", fields(row, catalog, lang)),
-            &format!("{actor} opened your request to correct {} to check it.", fields(row, catalog, lang)),
+            &format!(
+                "{actor} membuka permintaan perbaikan {} Anda untuk memeriksanya.",
+                fields(row, catalog, lang)
+            ),
+            &format!(
+                "{actor} opened your request to correct {} to check it.",
+                fields(row, catalog, lang)
+            ),
         ),
         ("correction.approve", true) => plain(
             &format!("{actor} menyetujui perbaikan {} Anda.", fields(row, catalog, lang)),
-            &format!("{actor} approved the correction of your {}.", fields(row, catalog, lang)),
+            &format!(
+                "{actor} approved the correction of your {}.",
+                fields(row, catalog, lang)
+            ),
         ),
         ("correction.refuse", true) => plain(
-            &format!("{actor} menolak perbaikan {} Anda, dengan alasan.", fields(row, catalog, lang)),
-            &format!("{actor} refused the correction of your {}, with a reason.", fields(row, catalog, lang)),
+            &format!(
+                "{actor} menolak perbaikan {} Anda, dengan alasan.",
+                fields(row, catalog, lang)
+            ),
+            &format!(
+                "{actor} refused the correction of your {}, with a reason.",
+                fields(row, catalog, lang)
+            ),
         ),
         ("consent.grant", _) => consent("memberi persetujuan", "gave consent to"),
         ("consent.refuse", _) => consent("menolak memberi persetujuan", "refused consent to"),

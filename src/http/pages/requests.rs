@@ -236,7 +236,9 @@ fn kept_rows(plan: &ErasurePlan, catalog: &Catalog, lang: Lang) -> Vec<KeptRow> 
     plan.kept
         .iter()
         .map(|k| {
-            let purpose = catalog.get(&k.purpose).filter(|p| p.lawful_basis == LawfulBasis::LegalObligation);
+            let purpose = catalog
+                .get(&k.purpose)
+                .filter(|p| p.lawful_basis == LawfulBasis::LegalObligation);
             KeptRow {
                 field: label(catalog, &k.field, lang),
                 purpose: purpose.map_or_else(
@@ -246,9 +248,10 @@ fn kept_rows(plan: &ErasurePlan, catalog: &Catalog, lang: Lang) -> Vec<KeptRow> 
                         Lang::En => p.name.en.clone(),
                     },
                 ),
-                until: k
-                    .until
-                    .map_or_else(|| w.erase_until_case.to_owned(), |t| format!("{} {}", w.erase_until, when(t))),
+                until: k.until.map_or_else(
+                    || w.erase_until_case.to_owned(),
+                    |t| format!("{} {}", w.erase_until, when(t)),
+                ),
             }
         })
         .collect()
