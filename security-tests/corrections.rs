@@ -72,6 +72,8 @@ backend_test! {
         assert_eq!((opened.body["citizen"].as_str(), opened.body["request"]["value"].as_str()), (Some(siti.as_str()), Some("Siti Aminah Putri")));
 
         // A refusal needs a reason; an approval changes the profile, once.
+        let hidden = decide(&officer, &id, json!({ "decision": "refuse", "reason": "ditolak\u{202e}kiranem" })).await;
+        assert_eq!((hidden.status.as_u16(), &hidden.body["error"]), (400, &json!("invalid_reason")));
         let bare = decide(&officer, &id, json!({ "decision": "refuse" })).await;
         assert_eq!((bare.status.as_u16(), &bare.body["error"]), (400, &json!("reason_required")));
         let approved = decide(&officer, &id, json!({ "decision": "approve", "reason": "Sesuai KTP" })).await;

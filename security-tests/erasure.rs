@@ -17,8 +17,15 @@ const SITI_NIK: &str = "1971015507900002";
 const BUDI_NIK: &str = "1971011203850001";
 const TEN_YEARS: i64 = 3650 * 86_400;
 
+/// Erases after reading the plan (as the page does); returns the answer.
 async fn erase(browser: &Browser<'_>, confirm: bool) -> Answer {
-    let body = serde_json::to_vec(&json!({ "confirm": confirm })).unwrap();
+    let plan = browser.send(Method::GET, "/api/erasure", None).await;
+    let digest = plan.body["digest"].as_str().unwrap_or_default().to_owned();
+    erase_as_read(browser, confirm, &digest).await
+}
+
+async fn erase_as_read(browser: &Browser<'_>, confirm: bool, digest: &str) -> Answer {
+    let body = serde_json::to_vec(&json!({ "confirm": confirm, "plan": digest })).unwrap();
     browser.send(Method::POST, "/api/erasure", Some(body)).await
 }
 
@@ -55,6 +62,7 @@ backend_test! {
             .await;
         assert_eq!(wrote.0, 204, "{:?}", wrote.1);
         open_case(&app, &antrian, &siti).await;
+        open_case(&app, &dokumen, &siti).await;
 
         // Before: what goes and what the law keeps, until when.
         let plan = siti_browser.send(Method::GET, "/api/erasure", None).await;
@@ -73,12 +81,23 @@ backend_test! {
         assert!(page.contains("Registrasi dokumen kependudukan") && page.contains("disimpan sampai"), "the page says why and until when");
         assert!(page.contains("nomor HP") || page.contains("nomor telepon"), "and what goes");
 
-        // It takes a confirmation.
+        // It takes a confirmation, of what was read.
         let unconfirmed = erase(&siti_browser, false).await;
         assert_eq!((unconfirmed.status.as_u16(), &unconfirmed.body["error"]), (400, &json!("confirmation_required")));
+        let digest = plan.body["digest"].as_str().unwrap().to_owned();
+        let (status, _) = ModuleApi::new(&app, &dokumen)
+            .write_at(&format!("/api/collections/dokumen.registration/records/{siti}/d2"), &[("document_type", Some("akta"))])
+            .await;
+        assert_eq!(status, 204);
+        let stale = erase_as_read(&siti_browser, true, &digest).await;
+        assert_eq!((stale.status.as_u16(), &stale.body["error"]), (409, &json!("plan_changed")), "the citizen decided on another plan");
         assert_eq!(siti_browser.send(Method::GET, "/api/profile", None).await.status, 200, "nothing happened");
+        let (status, _) = ModuleApi::new(&app, &dokumen)
+            .delete_at(&format!("/api/collections/dokumen.registration/records/{siti}/d2"))
+            .await;
+        assert_eq!(status, 204);
 
-        let done = erase(&siti_browser, true).await;
+        let done = erase_as_read(&siti_browser, true, &digest).await;
         assert_eq!(done.status, 200, "{:?}", done.body);
         assert_eq!(done.body, plan.body, "it did what it said");
         // The account ended with it.
@@ -102,6 +121,17 @@ backend_test! {
         let budi_account = format!("(select account_id from account where pseudonym = '{budi}')");
         assert_eq!(sandbox.sql_count(&format!("select count(*) from citizen_key where account_id = {budi_account}")).await, 0);
 
+        // The module can no longer write or open a case for them, but may
+        // end what it keeps.
+        let (status, _) = ModuleApi::new(&app, &dokumen)
+            .write_at(&format!("/api/collections/dokumen.registration/records/{siti}/d3"), &[("document_type", Some("akta"))])
+            .await;
+        assert_eq!(status, 404, "no new data about an erased citizen");
+        let (status, _) = crate::support::modules::call(&app, &dokumen, Method::PUT, &format!("/api/cases/{siti}/c9"), Some(json!({ "state": "open" }))).await;
+        assert_eq!(status, 404);
+        let (status, body) = crate::support::modules::call(&app, &dokumen, Method::PUT, &format!("/api/cases/{siti}/c1"), Some(json!({ "state": "closed", "event": "case_closed" }))).await;
+        assert_eq!(status, 204, "closing a case may end what was kept: {body:?}");
+
         // When the retention ends, the kept data goes too.
         sandbox.sql_exec(&format!("update erasure set kept_until = kept_until - {} where account_id = {account}", TEN_YEARS + 86_400)).await;
         let out = sandbox.cli(&["retention", "sweep"]);
@@ -119,5 +149,31 @@ backend_test! {
         assert_eq!(erasures.len(), 2);
         assert!(erasures.iter().any(|r| r.actor_id == siti && r.reason.as_deref() == Some("citizen_request_kept_by_law")));
         assert!(rows.iter().any(|r| r.action == "citizen.erase_finish" && r.target_id.as_deref() == Some(siti.as_str())));
+    }
+}
+
+backend_test! {
+    async fn what_an_erasure_kept_ends_when_its_module_ends_it(backend) {
+        let sandbox = Sandbox::new(backend).await;
+        let app = sandbox.serve();
+        let dokumen = add_module(&sandbox, "dokumen");
+        let registration = json!({ "fields": [{ "name": "document_number", "classification": "personal" }] });
+        assert_eq!(ModuleApi::new(&app, &dokumen).define("dokumen.registration", registration).await.0, 200);
+        let (rina, browser) = citizen_deciding(&app, SITI_NIK, "Rina Wati", &[], "grant").await;
+        let letter = format!("/api/collections/dokumen.registration/records/{rina}/d1");
+        assert_eq!(ModuleApi::new(&app, &dokumen).write_at(&letter, &[("document_number", Some("SKP-1"))]).await.0, 204);
+        let done = erase(&browser, true).await;
+        assert_eq!(kept_fields(&done.body), ["dokumen.registration.document_number", "profile.full_name", "profile.nik"]);
+        let account = format!("(select account_id from account where pseudonym = '{rina}')");
+        let out = sandbox.cli(&["retention", "sweep"]);
+        assert!(String::from_utf8_lossy(&out.stdout).contains("0 erased citizens' kept data ended"), "still kept");
+        // The module ends the record: nothing is kept any more, the key goes.
+        assert_eq!(ModuleApi::new(&app, &dokumen).delete_at(&letter).await.0, 204);
+        let out = sandbox.cli(&["retention", "sweep"]);
+        assert!(String::from_utf8_lossy(&out.stdout).contains("1 erased citizens' kept data ended"), "{}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(sandbox.sql_count(&format!("select count(*) from citizen_key where account_id = {account}")).await, 0);
+        assert_eq!(sandbox.sql_count(&format!("select count(*) from citizen_field where account_id = {account}")).await, 0);
+        let (status, _) = ModuleApi::new(&app, &dokumen).read_at(&letter, Some("dokumen.register"), None).await;
+        assert_eq!(status, 404);
     }
 }

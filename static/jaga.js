@@ -343,7 +343,7 @@
   // "Hapus data saya": erasure, confirmed; the session ends with it.
   onSubmit('erase-form', (form) => {
     if (!form.elements.namedItem('confirm').checked) return;
-    api('POST', '/api/erasure', { confirm: true }).then(() => {
+    api('POST', '/api/erasure', { confirm: true, plan: form.dataset.plan }).then(() => {
       document.getElementById('erase-plan').hidden = true;
       document.getElementById('erased').hidden = false;
       say('');

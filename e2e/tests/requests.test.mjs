@@ -23,6 +23,7 @@ test('a correction is asked for, decided at the counter by its deadline, and the
     await page.goto(`${jaga.base}/`);
     await page.getByRole('navigation').getByRole('link', { name: 'Data saya' }).click();
     await page.getByRole('heading', { name: 'Perbaikan data identitas' }).waitFor();
+    assert.equal(await page.title(), 'Data saya · Jaga');
     await page.getByLabel('Data yang diperbaiki').selectOption('full_name');
     await page.getByLabel('Isi yang benar').fill('Siti Aminah Putri');
     await page.getByRole('button', { name: 'Minta perbaikan' }).click();
@@ -74,7 +75,7 @@ test('a correction is asked for, decided at the counter by its deadline, and the
     await page.getByRole('navigation').getByRole('link', { name: 'Data saya' }).click();
     await page.getByRole('link', { name: 'Hapus data saya…' }).click();
     await page.waitForURL(`${jaga.base}/account/erase`);
-    await page.getByText('Tidak ada data Anda yang wajib disimpan menurut hukum: semuanya dihapus.').waitFor();
+    await page.getByText('Tidak ada data Anda yang wajib disimpan menurut hukum: semua data pribadi Anda dihapus.').waitFor();
     await page.locator('#erase-goes').getByText('nama lengkap').waitFor();
     await page.getByLabel('Saya mengerti bahwa penghapusan ini tidak dapat dibatalkan.').check();
     await page.getByRole('button', { name: 'Hapus data saya sekarang' }).click();

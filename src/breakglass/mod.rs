@@ -205,6 +205,11 @@ pub async fn open(
             let (deps, grant, text, event) = (deps2.clone(), grant2.clone(), text.clone(), event.clone());
             let (officer_id, citizen_id) = (officer_id.clone(), citizen_id.clone());
             Box::pin(async move {
+                // Erased since it was looked up: no data key may come back.
+                let live = identity_store::lock_account(tx, &citizen_id).await?;
+                if live.is_none_or(|a| a.status == Status::Erased) {
+                    return Err(BreakGlassError::NoCitizen);
+                }
                 let (dek, version) = citizen::data_key(tx, &deps.keys.vault, &citizen_id, opened_at).await?;
                 let sealed = citizen::seal_with(&dek, version, &citizen_id, &sealed_name(&grant), 1, text.as_bytes())?;
                 stored::insert(

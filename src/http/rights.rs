@@ -70,6 +70,12 @@ impl From<CorrectionError> for ApiError {
                     correction::REASON_MAX
                 ),
             ),
+            CorrectionError::ReasonUnsafe => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_reason",
+                "Alasan berisi karakter kendali atau karakter tak terlihat. \
+                 (The reason holds a control or invisible formatting character.)",
+            ),
             CorrectionError::Profile(p) => p.into(),
             other => ApiError::internal(other),
         }
@@ -83,6 +89,12 @@ impl From<ErasureError> for ApiError {
                 StatusCode::CONFLICT,
                 "already_erased",
                 "Data Anda sudah dihapus. (Your data was already erased.)",
+            ),
+            ErasureError::PlanChanged => ApiError::new(
+                StatusCode::CONFLICT,
+                "plan_changed",
+                "Data yang akan dihapus atau disimpan telah berubah. Baca lagi halaman ini, lalu putuskan. \
+                 (What would be erased or kept has changed. Read the page again, then decide.)",
             ),
             other => ApiError::internal(other),
         }
@@ -289,6 +301,8 @@ pub(super) async fn erasure_preview(
 pub(super) struct EraseAsk {
     /// Must be `true`: the citizen confirmed, having read what is kept.
     confirm: bool,
+    /// The `digest` of the plan the citizen read (`GET /api/erasure`).
+    plan: String,
 }
 
 /// Erase my data
@@ -296,14 +310,16 @@ pub(super) struct EraseAsk {
 /// Crypto-shreds everything not kept under a legal obligation (UU PDP
 /// Art. 8 and 43) and ends the account: passkeys, sessions, name and NIK
 /// index go. What is kept is sealed under a new data key until its
-/// retention ends. Needs a recent sign-in. Audited. Cannot be undone.
+/// retention ends. `plan` is the digest of the plan the citizen read: if
+/// what would be done has changed since, nothing happens (409
+/// `plan_changed`). Needs a recent sign-in. Audited. Cannot be undone.
 #[utoipa::path(post, path = "/api/erasure", tag = "rights", security(("session" = [], "csrf" = [])),
     request_body = EraseAsk,
     responses(
         (status = 200, description = "Erased: what went and what is kept", body = ErasurePlan),
         (status = 400, description = "Not confirmed", body = ErrorBody),
         (status = 403, description = "Only citizens; a recent sign-in needed (reauth_required); or Origin or CSRF refused", body = ErrorBody),
-        (status = 409, description = "Already erased", body = ErrorBody),
+        (status = 409, description = "Already erased, or the plan changed since it was read (plan_changed)", body = ErrorBody),
         (status = 429, description = "Rate limited (account-ip)", body = ErrorBody),
     ))]
 pub(super) async fn erase(
@@ -321,5 +337,7 @@ pub(super) async fn erase(
             "Centang konfirmasi untuk menghapus data Anda. (Confirm to erase your data.)",
         ));
     }
-    Ok(Json(erasure::erase(&state.rights, &own, &client.ctx).await?))
+    Ok(Json(
+        erasure::erase(&state.rights, &own, &body.plan, &client.ctx).await?,
+    ))
 }

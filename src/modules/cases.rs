@@ -4,7 +4,7 @@
 //! application). Opening and closing are audited and shown to the citizen.
 
 use super::checks::check_record_id;
-use super::records::{citizens_of, no_citizen};
+use super::records::{citizens_for_read, no_citizen};
 use super::{Deps, Module, ModuleError};
 use crate::audit::{self, Context, Event, Outcome, Target};
 use crate::store::cases as stored;
@@ -41,9 +41,12 @@ pub async fn set(
     if let CaseState::Closed { event } = &state {
         check_event(event)?;
     }
-    let account = citizens_of(deps, std::iter::once(citizen))
+    // A case of a citizen whose erasure kept data may still be closed
+    // (its end may end what was kept), never opened.
+    let account = citizens_for_read(deps, std::iter::once(citizen))
         .await?
         .remove(citizen)
+        .filter(|a| a.status != crate::account::Status::Erased || matches!(state, CaseState::Closed { .. }))
         .ok_or_else(|| no_citizen(citizen))?;
     let (module, case) = (module.clone(), case.to_owned());
     let ctx = ctx.clone();

@@ -88,14 +88,26 @@ pub(super) async fn citizens_of<'p>(
     citizens_among(deps, pseudonyms, is_live_citizen).await
 }
 
-/// As [`citizens_of`], and erased citizens too: what a legal obligation
-/// keeps after an erasure stays readable under that obligation only (the
-/// read decision refuses every other basis for them).
+/// As [`citizens_of`], and erased citizens whose erasure still keeps data
+/// under a legal obligation: it stays readable under that obligation only
+/// (the read decision refuses every other basis for them), and its module
+/// may close their cases and delete their records (never write or open).
 pub(super) async fn citizens_for_read<'p>(
     deps: &Deps,
     pseudonyms: impl Iterator<Item = &'p str>,
 ) -> Result<std::collections::HashMap<String, AccountRow>, ModuleError> {
-    citizens_among(deps, pseudonyms, |a| a.kind == AccountKind::Citizen).await
+    let mut found = citizens_among(deps, pseudonyms, |a| a.kind == AccountKind::Citizen).await?;
+    let erased: Vec<&str> = found
+        .values()
+        .filter(|a| a.status == Status::Erased)
+        .map(|a| a.account_id.as_str())
+        .collect();
+    if erased.is_empty() {
+        return Ok(found);
+    }
+    let keeping = crate::store::erasures::keeping_among(&deps.db, &erased).await?;
+    found.retain(|_, a| a.status != Status::Erased || keeping.contains(&a.account_id));
+    Ok(found)
 }
 
 async fn citizens_among<'p>(
@@ -275,7 +287,8 @@ pub async fn delete(
         }
     };
     let purpose = purpose.as_str().to_owned();
-    let citizens = citizens_of(deps, refs.iter().map(|r| r.citizen.as_str())).await?;
+    // Ending data is allowed for what an erasure kept, too.
+    let citizens = citizens_for_read(deps, refs.iter().map(|r| r.citizen.as_str())).await?;
     let mut resolved = Vec::with_capacity(refs.len());
     for r in refs {
         let account = citizens

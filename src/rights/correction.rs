@@ -132,6 +132,8 @@ pub enum CorrectionError {
     ReasonRequired,
     #[error("the reason is too long")]
     ReasonTooLong,
+    #[error("the reason holds a control or invisible formatting character")]
+    ReasonUnsafe,
     #[error(transparent)]
     Profile(#[from] ProfileError),
     #[error(transparent)]
@@ -351,6 +353,9 @@ fn checked_reason(decision: Decision, reason: Option<&str>) -> Result<Option<Str
     match reason {
         None if decision == Decision::Refuse => Err(CorrectionError::ReasonRequired),
         Some(r) if r.chars().count() > REASON_MAX => Err(CorrectionError::ReasonTooLong),
+        Some(r) if r.chars().any(|c| c != '\n' && crate::vault::profile::is_unsafe_char(c)) => {
+            Err(CorrectionError::ReasonUnsafe)
+        }
         other => Ok(other.map(str::to_owned)),
     }
 }

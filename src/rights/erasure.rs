@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Deps;
 use crate::account::{AccountKind, Status};
@@ -30,7 +30,7 @@ use crate::vault::{DataKey, VaultError, citizen};
 const DAY: i64 = 86_400;
 
 /// A field kept under a legal obligation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct KeptField {
     /// `profile.<field>` or `<collection>.<field>`.
     pub field: String,
@@ -50,6 +50,22 @@ pub struct ErasurePlan {
     pub kept: Vec<KeptField>,
     /// When the last kept field ends (Unix seconds), if known.
     pub kept_until: Option<i64>,
+    /// A digest of this plan: erasing needs it, so that what is done is
+    /// what the citizen read (409 `plan_changed` otherwise).
+    pub digest: String,
+}
+
+impl ErasurePlan {
+    /// Sets the digest over the plan and `held`, every value it covers (a
+    /// record written since changes it even when the plan reads the same).
+    fn seal(mut self, held: &[String]) -> Self {
+        let text = serde_json::json!([self.erased, self.kept, self.kept_until, held]).to_string();
+        self.digest = crate::ids::sha256(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        self
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +82,8 @@ pub enum ErasureError {
     Audit(#[from] audit::AuditError),
     #[error("the plan could not be encoded")]
     Encode,
+    #[error("what would be erased has changed since it was shown")]
+    PlanChanged,
 }
 
 /// Which of the held fields a legal obligation keeps.
@@ -142,11 +160,20 @@ fn split(catalog: &Catalog, profile: &[FieldRow], records: &[RecordFieldRow]) ->
             .map(|r| format!("{}.{}", r.collection, r.field)),
     );
     let kept: Vec<KeptField> = kept.into_values().collect();
+    let mut held: Vec<String> = profile.iter().map(|r| r.field.clone()).collect();
+    held.extend(
+        records
+            .iter()
+            .map(|r| format!("{}/{}/{}@{}", r.collection, r.record_id, r.field, r.updated_at)),
+    );
+    held.sort_unstable();
     out.plan = ErasurePlan {
         kept_until: kept.iter().map(|k| k.until).reduce(later).flatten(),
         kept,
         erased: erased.into_iter().collect(),
-    };
+        digest: String::new(),
+    }
+    .seal(&held);
     out
 }
 
@@ -159,9 +186,11 @@ pub async fn preview(deps: &Deps, owner: &OwnData) -> Result<ErasurePlan, Erasur
     Ok(split(&policies.catalog, &profile, &records).plan)
 }
 
-/// Erases the owner, keeping only what a legal obligation keeps; returns
+/// Erases the owner, keeping only what a legal obligation keeps, if what
+/// would be done is still the plan of `digest` (the one shown); returns
 /// what was done. The account ends in the same unit of work.
-pub async fn erase(deps: &Deps, owner: &OwnData, ctx: &Context) -> Result<ErasurePlan, ErasureError> {
+pub async fn erase(deps: &Deps, owner: &OwnData, digest: &str, ctx: &Context) -> Result<ErasurePlan, ErasureError> {
+    let digest = digest.to_owned();
     let account = owner.account().clone();
     let policies = deps.consent.policies.current();
     let (deps2, ctx2) = (deps.clone(), ctx.clone());
@@ -177,14 +206,20 @@ pub async fn erase(deps: &Deps, owner: &OwnData, ctx: &Context) -> Result<Erasur
                 let profile = stored::fields_of(tx, &account.account_id).await?;
                 let records = stored::records_of(tx, &account.account_id).await?;
                 let split = split(&policies.catalog, &profile, &records);
+                if split.plan.digest != digest {
+                    return Err(ErasureError::PlanChanged);
+                }
                 let key = vault_store::key_of(tx, &account.account_id).await?;
+                let mut gone = split.plan.erased.clone();
                 match key {
                     Some(key) if !split.plan.kept.is_empty() => {
-                        keep_under_new_key(tx, &deps2, &key, &split, &profile, &records, now).await?;
+                        let unreadable = keep_under_new_key(tx, &deps2, &key, &split, &profile, &records, now).await?;
+                        gone.extend(unreadable);
                     }
                     _ => erase::shred(tx, &account.account_id).await?,
                 }
                 crate::store::corrections::delete_of(tx, &account.account_id).await?;
+                stored::end_guardian_links(tx, &account.account_id, now).await?;
                 erase::end_account(tx, &account.account_id, now).await?;
                 let nothing_kept = split.plan.kept.is_empty();
                 stored::insert(
@@ -201,7 +236,7 @@ pub async fn erase(deps: &Deps, owner: &OwnData, ctx: &Context) -> Result<Erasur
                 let event = Event::new(
                     Actor::new(ActorKind::Citizen, account.pseudonym.clone()),
                     "citizen.erase",
-                    Target::new("citizen", Some(account.pseudonym.clone())).with_fields(split.plan.erased.clone()),
+                    Target::new("citizen", Some(account.pseudonym.clone())).with_fields(gone),
                     Outcome::Success,
                 )
                 .purpose("own_data")
@@ -219,7 +254,9 @@ pub async fn erase(deps: &Deps, owner: &OwnData, ctx: &Context) -> Result<Erasur
 }
 
 /// Seals what is kept again under a new data key, deletes the rest and
-/// the blind indexes, and replaces the key: the old one is gone.
+/// the blind indexes, and replaces the key: the old one is gone. A kept
+/// value that no longer opens (damaged) cannot be kept: it is deleted and
+/// named in what is returned, so one bad row never blocks an erasure.
 async fn keep_under_new_key(
     tx: &mut Tx<'_>,
     deps: &Deps,
@@ -228,31 +265,46 @@ async fn keep_under_new_key(
     profile: &[FieldRow],
     records: &[RecordFieldRow],
     now: i64,
-) -> Result<(), ErasureError> {
+) -> Result<Vec<String>, ErasureError> {
     let keks = &deps.profile.keys.vault;
+    let mut unreadable = Vec::new();
     let (old, old_version) = citizen::unwrap_row(key, keks)?;
     let fresh = DataKey::generate()?;
     let version = old_version.saturating_add(1);
     let account_id = key.account_id.as_str();
     for row in profile {
-        if split.profile.contains(&row.field) {
-            let plain = citizen::open_with(&old, account_id, &row.field, row.record_version, &row.sealed)
-                .map_err(VaultError::from)?;
-            let sealed = citizen::seal_with(&fresh, version, account_id, &row.field, row.record_version, &plain)?;
-            vault_store::upsert_field(tx, &FieldRow { sealed, ..row.clone() }).await?;
-        } else {
-            vault_store::delete_field(tx, account_id, &row.field).await?;
+        let opened = split
+            .profile
+            .contains(&row.field)
+            .then(|| citizen::open_with(&old, account_id, &row.field, row.record_version, &row.sealed));
+        match opened {
+            Some(Ok(plain)) => {
+                let sealed = citizen::seal_with(&fresh, version, account_id, &row.field, row.record_version, &plain)?;
+                vault_store::upsert_field(tx, &FieldRow { sealed, ..row.clone() }).await?;
+            }
+            Some(Err(_)) => {
+                unreadable.push(row.field.clone());
+                vault_store::delete_field(tx, account_id, &row.field).await?;
+            }
+            None => {
+                vault_store::delete_field(tx, account_id, &row.field).await?;
+            }
         }
     }
     for row in records {
         let id = (row.collection.clone(), row.record_id.clone(), row.field.clone());
-        if split.records.contains(&id) {
-            let name = crate::modules::records::sealed_name(&row.collection, &row.record_id, &row.field);
-            let plain = citizen::open_with(&old, account_id, &name, row.record_version, &row.sealed)
-                .map_err(VaultError::from)?;
+        let name = crate::modules::records::sealed_name(&row.collection, &row.record_id, &row.field);
+        let opened = split
+            .records
+            .contains(&id)
+            .then(|| citizen::open_with(&old, account_id, &name, row.record_version, &row.sealed));
+        if let Some(Ok(plain)) = opened {
             let sealed = citizen::seal_with(&fresh, version, account_id, &name, row.record_version, &plain)?;
             stored::reseal_record_field(tx, row, &sealed).await?;
         } else {
+            if matches!(opened, Some(Err(_))) {
+                unreadable.push(format!("{}.{}", row.collection, row.field));
+            }
             crate::store::modules::delete_record_field(tx, &row.collection, account_id, &row.record_id, &row.field)
                 .await?;
         }
@@ -270,46 +322,85 @@ async fn keep_under_new_key(
     )
     .await?;
     vault_store::delete_indexes_of(tx, account_id).await?;
-    Ok(())
+    if !unreadable.is_empty() {
+        tracing::warn!(fields = ?unreadable, "kept values that no longer open were deleted at erasure");
+    }
+    Ok(unreadable)
 }
 
-/// Ends the erasures whose kept values are due: their retention has
-/// passed, or the service has ended every record it kept. The data key
-/// goes; one audit event each. Returns how many ended.
+/// Ends what erasures kept once it is due: everything, when the last
+/// retention has passed or the service has ended every record it kept (or
+/// closed the case an event-based retention waited for, and the sweep
+/// ended the records); a kept profile field alone, when its own date has
+/// passed. The data key goes with the last of it. One audit event each.
+/// Returns how many erasures or fields ended.
 pub async fn finish_due(deps: &crate::profile::Deps, now: i64) -> Result<usize, ErasureError> {
     let mut ended = 0;
-    for row in stored::keeping(&deps.db, 500).await? {
-        let records = crate::store::modules::records_of(&deps.db, &row.account_id).await?;
-        if !(row.kept_until.is_some_and(|until| until <= now) || records.is_empty()) {
-            continue;
-        }
-        let Some(account) = identity_store::account_by_id(&deps.db, &row.account_id).await? else {
-            continue;
+    let mut after = String::new();
+    loop {
+        let page = stored::keeping(&deps.db, &after, 500).await?;
+        let Some(last) = page.last() else {
+            return Ok(ended);
         };
-        let event = Event::new(
-            Actor::new(ActorKind::System, "retention"),
-            "citizen.erase_finish",
-            Target::new("citizen", Some(account.pseudonym)),
-            Outcome::Success,
-        )
-        .reason("retention");
-        let account_id = row.account_id.clone();
-        let done = deps
-            .writer
-            .write::<bool, ErasureError, _>(move |tx| {
-                Box::pin(async move {
+        after.clone_from(&last.account_id);
+        for row in page {
+            ended += finish_one(deps, row, now).await?;
+        }
+    }
+}
+
+async fn finish_one(deps: &crate::profile::Deps, row: ErasureRow, now: i64) -> Result<usize, ErasureError> {
+    let records = crate::store::modules::records_of(&deps.db, &row.account_id).await?;
+    let Some(account) = identity_store::account_by_id(&deps.db, &row.account_id).await? else {
+        return Ok(0);
+    };
+    let whole = row.kept_until.is_some_and(|until| until <= now) || records.is_empty();
+    let due_fields: Vec<String> = if whole {
+        Vec::new()
+    } else {
+        let kept: Vec<KeptField> = serde_json::from_str(&row.kept).unwrap_or_default();
+        let held = vault_store::read_fields(&deps.db, &row.account_id, "profile.").await?;
+        kept.into_iter()
+            .filter(|k| k.until.is_some_and(|until| until <= now) && held.iter().any(|h| h.field == k.field))
+            .map(|k| k.field)
+            .collect()
+    };
+    if !whole && due_fields.is_empty() {
+        return Ok(0);
+    }
+    let (action, fields) = if whole {
+        ("citizen.erase_finish", Vec::new())
+    } else {
+        ("profile.expire", due_fields.clone())
+    };
+    let event = Event::new(
+        Actor::new(ActorKind::System, "retention"),
+        action,
+        Target::new("citizen", Some(account.pseudonym)).with_fields(fields),
+        Outcome::Success,
+    )
+    .reason("retention");
+    let account_id = row.account_id.clone();
+    let done = deps
+        .writer
+        .write::<bool, ErasureError, _>(move |tx| {
+            Box::pin(async move {
+                if whole {
                     if !stored::finish(tx, &account_id, now).await? {
                         return Ok(false);
                     }
                     erase::shred(tx, &account_id).await?;
-                    audit::record(tx, event).await?;
-                    Ok(true)
-                })
+                } else {
+                    for field in &due_fields {
+                        vault_store::delete_field(tx, &account_id, field).await?;
+                    }
+                }
+                audit::record(tx, event).await?;
+                Ok(true)
             })
-            .await?;
-        ended += usize::from(done);
-    }
-    Ok(ended)
+        })
+        .await?;
+    Ok(usize::from(done))
 }
 
 #[cfg(test)]

@@ -40,16 +40,36 @@ pub async fn get(db: &Db, account_id: &str) -> Result<Option<ErasureRow>, StoreE
     })
 }
 
-/// Erasures that still keep something, with the account ids.
-pub async fn keeping(db: &Db, limit: i64) -> Result<Vec<ErasureRow>, StoreError> {
+/// Erasures that still keep something, after `after` (account id order),
+/// up to `limit`: each is checked at every purge (its records may have
+/// ended; its fields' dates may have passed).
+pub async fn keeping(db: &Db, after: &str, limit: i64) -> Result<Vec<ErasureRow>, StoreError> {
     on_db!(db, |pool| {
         Ok(sqlx::query_as(
             "select account_id, erased_at, kept, kept_until, finished_at from erasure \
-             where finished_at is null order by kept_until, account_id limit $1",
+             where finished_at is null and account_id > $1 order by account_id limit $2",
         )
+        .bind(after)
         .bind(limit)
         .fetch_all(pool)
         .await?)
+    })
+}
+
+/// Which of `account_ids` are erased but still keep something.
+pub async fn keeping_among(db: &Db, account_ids: &[&str]) -> Result<Vec<String>, StoreError> {
+    if account_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    on_db!(db, |pool| {
+        let mut q =
+            sqlx::QueryBuilder::new("select account_id from erasure where finished_at is null and account_id in (");
+        let mut list = q.separated(", ");
+        for id in account_ids {
+            list.push_bind(*id);
+        }
+        q.push(")");
+        Ok(q.build_query_scalar().fetch_all(pool).await?)
     })
 }
 
@@ -131,5 +151,19 @@ pub async fn reseal_record_field(
         .execute(conn)
         .await?;
         Ok(())
+    })
+}
+
+/// Ends the guardian links of an erased citizen (as child or guardian).
+pub async fn end_guardian_links(tx: &mut Tx<'_>, account_id: &str, now: i64) -> Result<u64, StoreError> {
+    on_tx!(tx, |conn| {
+        let done = sqlx::query(
+            "update guardian_link set ended_at = $2 where (child_id = $1 or guardian_id = $1) and ended_at is null",
+        )
+        .bind(account_id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected())
     })
 }
