@@ -231,6 +231,21 @@ backend_test! {
         let (status, _) = api.read_at(&budi_path, Some("antrian.priority"), None).await;
         assert_eq!(status, 403);
         eprintln!("withdrawal to refused read: {} ms", started.elapsed().as_millis());
+        // Nor is anything new collected about Budi for it (UU PDP Art. 9,
+        // 40): the whole batch is refused, audited, nothing written.
+        let (status, body) = api.write_at(&budi_path, &[("health_note", Some("tongkat"))]).await;
+        assert_eq!((status.as_u16(), body["error"].as_str()), (403, Some("restricted")), "{body:?}");
+        let (status, _) = api
+            .write_batch("antrian.ticket", &[
+                crate::support::modules::Write { citizen: &siti, record: "t2", values: &[("health_note", Some("kursi roda"))] },
+                crate::support::modules::Write { citizen: &budi, record: "t2", values: &[("health_note", Some("tongkat"))] },
+            ])
+            .await;
+        assert_eq!(status, 403, "all or nothing");
+        assert_eq!(events(&sandbox, "record.write", "denied", &budi).await.len(), 2);
+        assert!(events(&sandbox, "record.write", "denied", &siti).await.is_empty(), "only the citizen who withdrew is named");
+        let stored = sandbox.sql_count("select count(*) from record_field where record_id = 't2'").await;
+        assert_eq!(stored, 0);
         // Siti's grant is hers alone; Budi's withdrawal does not touch it.
         decide(&siti_browser, "antrian.priority", "grant").await;
         assert_eq!(api.read_at(&siti_path, Some("antrian.priority"), None).await.0, 200);

@@ -151,6 +151,27 @@ pub async fn blocked_among(
         .collect())
 }
 
+/// Which of `accounts` refused, withdrew or restricted `def` (their newest
+/// decision), where the catalog lets them: no new data may be collected
+/// about them for it (UU PDP Art. 9, 40). A citizen who has not decided is
+/// not among them (reads still need a consent in force).
+pub async fn refused_among(db: &Db, def: &PurposeDef, accounts: &[&str]) -> Result<Vec<String>, StoreError> {
+    if def.lawful_basis != LawfulBasis::Consent && !def.withdrawable {
+        return Ok(Vec::new());
+    }
+    Ok(stored::current(db, &def.id, accounts)
+        .await?
+        .into_iter()
+        .filter(|row| {
+            matches!(
+                Decision::parse(&row.decision),
+                Some(Decision::Refuse | Decision::Withdraw)
+            )
+        })
+        .map(|row| row.account_id)
+        .collect())
+}
+
 /// A purpose as the citizen sees it, with their decision in force.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConsentView {

@@ -25,6 +25,8 @@ pub enum Refusal {
     FieldOutsidePurpose,
     /// A Cedar policy does not allow it.
     PolicyDenied,
+    /// The citizen refused, withdrew or restricted the purpose.
+    Restricted,
 }
 
 impl Refusal {
@@ -34,10 +36,11 @@ impl Refusal {
             Refusal::NotForModule => "purpose_not_for_module",
             Refusal::FieldOutsidePurpose => "field_outside_purpose",
             Refusal::PolicyDenied => "policy_denied",
+            Refusal::Restricted => "restricted",
         }
     }
 
-    fn explain(self, purpose: &str, module: &str, field: Option<&str>) -> String {
+    pub(super) fn explain(self, purpose: &str, module: &str, field: Option<&str>) -> String {
         match self {
             Refusal::UnknownPurpose => format!("purpose {purpose} is not in the purpose catalog"),
             Refusal::NotForModule => format!("purpose {purpose} is not listed for module {module}"),
@@ -48,6 +51,9 @@ impl Refusal {
                 "the policies do not allow module {module} this on field {} for purpose {purpose}",
                 field.unwrap_or_default()
             ),
+            Refusal::Restricted => {
+                format!("a citizen of the batch refused, withdrew or restricted purpose {purpose}: nothing was written")
+            }
         }
     }
 }

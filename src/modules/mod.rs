@@ -139,6 +139,10 @@ impl ModuleError {
             ModuleError::Definition(_) => "invalid_collection",
             ModuleError::Conflict(_) => "collection_conflict",
             ModuleError::Purpose => "purpose_required",
+            ModuleError::Refused {
+                reason: decide::Refusal::Restricted,
+                ..
+            } => "restricted",
             ModuleError::Refused { .. } => "purpose_not_allowed",
             ModuleError::Batch => "batch_size",
             ModuleError::Invalid(_) => "invalid_record",

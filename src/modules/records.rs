@@ -179,6 +179,36 @@ pub async fn write(
             .ok_or_else(|| no_citizen(&w.citizen))?;
         resolved.push((account, w));
     }
+    // Nothing new is collected about a citizen who refused, withdrew or
+    // restricted the purpose (UU PDP Art. 9, 40): the batch is refused.
+    if !deps.checks_bypassed()
+        && let Some(def) = deps.policies.current().catalog.get(&purpose)
+    {
+        let ids: Vec<&str> = resolved.iter().map(|(a, _)| a.account_id.as_str()).collect();
+        let stopped = crate::consent::refused_among(&deps.db, def, &ids).await?;
+        if !stopped.is_empty() {
+            let names: Vec<String> = resolved
+                .iter()
+                .filter(|(a, _)| stopped.contains(&a.account_id))
+                .map(|(a, _)| a.pseudonym.clone())
+                .collect();
+            let refused = ModuleError::refused(
+                decide::Refusal::Restricted,
+                decide::Refusal::Restricted.explain(&purpose, module.name(), None),
+            );
+            let named = Purpose::parse(&purpose)?;
+            return Err(denied::record(
+                deps,
+                owned,
+                "record.write",
+                &named,
+                names.iter().map(String::as_str),
+                refused,
+                ctx,
+            )
+            .await);
+        }
+    }
     // Accounts are locked in one order, so concurrent batches cannot deadlock.
     resolved.sort_by(|a, b| a.0.account_id.cmp(&b.0.account_id));
     let count = resolved.len();
