@@ -163,7 +163,8 @@ jaga_env() {
         JAGA_WEBAUTHN_RP_ID=localhost
         JAGA_WEBAUTHN_ORIGINS=http://localhost:8080
         JAGA_AUDIT_ORIGIN=check-roles.jaga.test
-        JAGA_AUDIT_CHECKPOINT_FILE="$jaga_tmp/cp.txt")
+        JAGA_AUDIT_CHECKPOINT_FILE="$jaga_tmp/cp.txt"
+        JAGA_MODULES_STATIC_KEYS=allow)
 }
 
 # jaga MODE ARGS...: a one-shot command, stopped after 120 s.
@@ -479,7 +480,8 @@ break_glass       SELECT,INSERT,UPDATE
 module_case       SELECT,INSERT,UPDATE
 guardian_link     SELECT,INSERT,UPDATE
 correction_request SELECT,INSERT,UPDATE,DELETE
-erasure           SELECT,INSERT,UPDATE"
+erasure           SELECT,INSERT,UPDATE
+oauth_revoked     SELECT,INSERT,DELETE"
 actual=$(as super "\\pset format unaligned
 \\pset tuples_only on
 \\pset fieldsep ' '

@@ -131,7 +131,8 @@ declare
         ['module_case',      'select, insert, update'],          -- update: closed (kept for retention)
         ['guardian_link',    'select, insert, update'],          -- upsert on a new link
         ['correction_request', 'select, insert, update, delete'], -- update: the decision; delete: erasure
-        ['erasure',          'select, insert, update']           -- update: finished; never deleted
+        ['erasure',          'select, insert, update'],          -- update: finished; never deleted
+        ['oauth_revoked',    'select, insert, delete']           -- delete: past the token's expiry
     ];
 begin
     for i in 1 .. array_length(grants, 1) loop

@@ -26,7 +26,7 @@ PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 BASE=http://127.0.0.1:$PORT
 ORIGIN=http://localhost:$PORT
 POLICIES=$(printf '"%s=1000000/1",' signin-ip enrol-ip code-ip counter-ip account-ip recovery-ip \
-    signin-account recovery-account verify-account)
+    signin-account recovery-account verify-account oauth-failure-ip)
 
 cat >"$WORK/jaga.toml" <<EOF
 [server]
@@ -53,7 +53,8 @@ parameters = { collection = "antrian.ticket" }
 [[operations]]
 include-name = ["PUT /api/collections/{collection}", "POST /api/enrol/finish", "POST /api/enrol/code/start",
     "GET /api/collections/{collection}/records/{citizen}/{record}", "PUT /api/collections/{collection}/records/{citizen}/{record}",
-    "POST /api/collections/{collection}/records/read", "PUT /api/collections/{collection}/records"]
+    "POST /api/collections/{collection}/records/read", "PUT /api/collections/{collection}/records",
+    "POST /oauth/token", "POST /oauth/introspect", "POST /oauth/revoke"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
 EOF
 

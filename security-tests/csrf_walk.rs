@@ -22,6 +22,9 @@ const PUBLIC: &[&str] = &[
 ];
 /// Routes of the module API (bearer key).
 const MODULE_PREFIXES: [&str; 2] = ["/api/collections/", "/api/cases/"];
+/// The OAuth endpoints: client-authenticated (a signed assertion or Basic),
+/// never by a browser session, so cookies and Origin change nothing.
+const OAUTH_PREFIX: &str = "/oauth/";
 
 /// The (method, path) table of the router this sandbox's configuration builds.
 async fn route_table(sandbox: &Sandbox) -> Vec<(axum::http::Method, &'static str)> {
@@ -89,6 +92,13 @@ backend_test! {
                 // A browser session never authenticates the module API.
                 let (status, body) = send(&citizen, method, path, Some(WEB_ORIGIN), Some(&csrf)).await;
                 assert_eq!(status, 401, "{what}: {body:?}");
+                continue;
+            }
+            if path.starts_with(OAUTH_PREFIX) {
+                // The session's cookie, Origin and CSRF token authenticate nobody here.
+                let (status, body) = send(&citizen, method, path, Some(WEB_ORIGIN), Some(&csrf)).await;
+                assert!(matches!(status, 400 | 401), "{what}: {status} {body:?}");
+                assert!(matches!(body["error"].as_str(), Some("invalid_request" | "invalid_client")), "{what}: {body:?}");
                 continue;
             }
             for origin in [None, Some("https://evil.example"), Some("null")] {

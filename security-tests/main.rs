@@ -30,6 +30,7 @@ mod guardians;
 mod headers;
 mod history;
 mod modules;
+mod oauth;
 mod passkey_attacks;
 mod passkeys;
 mod policies;

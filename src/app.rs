@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use secrecy::ExposeSecret as _;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -35,6 +36,7 @@ pub struct AppState {
     pub consent: Arc<crate::consent::Deps>,
     pub break_glass: Arc<crate::breakglass::Deps>,
     pub rights: Arc<crate::rights::Deps>,
+    pub oauth: Arc<crate::oauth::Deps>,
 }
 
 /// A started application: state plus its background tasks.
@@ -104,7 +106,32 @@ impl App {
             );
         }
         let limits = Arc::new(limits(&config)?);
-        let state = AppState::new(config, db, writer, keys, audit_status, rp, limits, (policies, receipts));
+        let replay = Arc::new(match &config.ratelimit_store {
+            Some(url) => crate::oauth::replay::Replay::redis(url.expose_secret(), &config.audit.origin)
+                .map_err(|e| anyhow::anyhow!("ratelimit.store: {e}"))?,
+            None => crate::oauth::replay::Replay::memory(),
+        });
+        if keys.oauth.all().is_empty() {
+            tracing::warn!(
+                "the key file has no token signing key: the OpenID provider cannot issue tokens until `jaga keys rotate-signing` adds one"
+            );
+        }
+        if config.oauth.static_keys && !config.dev {
+            tracing::warn!(
+                "modules.static_keys = allow: the module API takes static API keys, which are weaker than DPoP-bound access tokens"
+            );
+        }
+        let state = AppState::new(
+            config,
+            db,
+            writer,
+            keys,
+            audit_status,
+            rp,
+            limits,
+            (policies, receipts, replay),
+        );
+        state.metrics.allow_static_keys(state.config.oauth.static_keys);
         let purger = spawn_purger(&state, leading, stop_checkpointer.subscribe());
         spawn_change_handler(
             &state,
@@ -154,7 +181,11 @@ impl AppState {
         audit_status: AuditStatus,
         rp: Arc<RelyingParty>,
         limits: Arc<Limits>,
-        (policies, receipts): (crate::policy::Policies, Arc<crate::keys::ReceiptKey>),
+        (policies, receipts, replay): (
+            crate::policy::Policies,
+            Arc<crate::keys::ReceiptKey>,
+            Arc<crate::oauth::replay::Replay>,
+        ),
     ) -> Self {
         let sessions = Arc::new(config.sessions.clone());
         let modules = Arc::new(crate::modules::Deps {
@@ -178,7 +209,23 @@ impl AppState {
             writer: writer.clone(),
             keys: keys.clone(),
         });
+        let issuer = config
+            .oauth
+            .issuer
+            .clone()
+            .or_else(|| config.webauthn.as_ref().and_then(|w| w.origins.first().cloned()))
+            .unwrap_or_default();
+        let oauth = Arc::new(crate::oauth::Deps {
+            db: db.clone(),
+            writer: writer.clone(),
+            keys: keys.clone(),
+            policies: policies.clone(),
+            issuer: crate::oauth::Issuer::new(&issuer, config.oauth.access_token_secs),
+            replay,
+            verified: Arc::default(),
+        });
         AppState {
+            oauth,
             rights: Arc::new(crate::rights::Deps {
                 profile: profile.clone(),
                 modules: modules.clone(),
@@ -242,12 +289,18 @@ fn spawn_change_handler(
         loop {
             tokio::select! {
                 _ = stopping.changed() => return,
-                _ = tick.tick() => keys.vault.refresh(),
+                _ = tick.tick() => {
+                    keys.vault.refresh();
+                    if keys.oauth.refresh(false) {
+                        tracing::info!("adopted the key file's token signing keys");
+                    }
+                }
                 _ = hangup.recv() => {
                     reload::reload(&policies, &writer, Trigger::Signal).await;
                 }
                 change = changes.recv(), if listening => match change {
                     Some(Change::Keys) => {
+                        keys.oauth.refresh(true);
                         if keys.vault.reload_now() {
                             tracing::info!("adopted the key file's keys, as announced");
                         }
@@ -297,6 +350,9 @@ fn spawn_purger(
                     "expired rows purged"
                 ),
                 Err(e) => tracing::warn!(error = %e, "retention purge failed; will retry"),
+            }
+            if let Err(e) = crate::oauth::purge_revoked(&writer, now).await {
+                tracing::warn!(error = %e, "purging expired token revocations failed; will retry");
             }
             // Module records whose purposes' retention has passed.
             let catalog = modules.policies.current();

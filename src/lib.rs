@@ -15,6 +15,7 @@ pub mod identity;
 pub mod ids;
 pub mod keys;
 pub mod modules;
+pub mod oauth;
 pub mod passkeys;
 pub mod policy;
 pub mod profile;

@@ -5,6 +5,7 @@
 pub mod authenticator;
 pub mod browser;
 pub mod modules;
+pub mod oauth;
 pub mod postgres;
 
 use std::io::{BufRead as _, BufReader};
@@ -144,6 +145,9 @@ impl Sandbox {
             ("JAGA_AUDIT_ORIGIN".to_owned(), ORIGIN.to_owned()),
             ("JAGA_WEBAUTHN_RP_ID".to_owned(), "localhost".to_owned()),
             ("JAGA_WEBAUTHN_ORIGINS".to_owned(), WEB_ORIGIN.to_owned()),
+            // Most suites drive the module API with a static key; the OAuth
+            // suite sets "refuse" and uses DPoP-bound tokens.
+            ("JAGA_MODULES_STATIC_KEYS".to_owned(), "allow".to_owned()),
         ];
         for (k, v) in &self.extra_env {
             env.retain(|(name, _)| name != k);

@@ -39,6 +39,27 @@ pub fn add_consent_key(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `jaga keys rotate-signing`: a new token signing key, published now and
+/// signing after `lead_secs`; keys superseded more than a day ago go.
+pub fn rotate_signing(config: &Config, lead_secs: i64) -> anyhow::Result<()> {
+    let path = key_file(config)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let done = edit::rotate_signing(path, now, lead_secs)?;
+    let starts = time::OffsetDateTime::from_unix_timestamp(done.not_before)?
+        .format(&time::format_description::well_known::Rfc3339)?;
+    super::say(&format!(
+        "added token signing key {} to {}: published now, signs from {starts}; {} superseded key(s) dropped",
+        done.kid,
+        path.display(),
+        done.dropped
+    ))?;
+    super::say(
+        "install this key file on every host before then (running instances re-read it when it changes \
+         or when `jaga keys` announces it)",
+    )?;
+    Ok(())
+}
+
 /// Rotation edits the key file; keys given inline cannot be edited here.
 fn key_file(config: &Config) -> anyhow::Result<&std::path::Path> {
     if config.keys.inline.is_some() {

@@ -176,19 +176,59 @@ enum KeysCommand {
     /// Add the consent receipt signing key to a key file made before
     /// receipts (nothing changes if it has one).
     AddConsentKey,
+    /// Add a new OpenID provider token signing key (ES256). It is published
+    /// in the JWKS at once and signs after the lead time, so clients and
+    /// instances see it before its first token; keys superseded more than a
+    /// day ago are dropped.
+    RotateSigning {
+        /// Seconds between publication and first use (ignored for the first key).
+        #[arg(long = "lead-secs", default_value_t = 3600)]
+        lead_secs: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 enum ModulesCommand {
-    /// Register a module and print its API key (shown once).
+    /// Register a module as an OAuth client (its client_id is its name) and
+    /// print its static API key (shown once; accepted only in --dev or with
+    /// modules.static_keys = allow).
     Add {
         /// Lower-case name, the prefix of its collections (antrian, perizinan).
         #[arg(long)]
         name: String,
+        #[command(flatten)]
+        client: modules::ClientArgs,
     },
-    /// List modules.
+    /// Change a module's client registration.
+    Update {
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        client: modules::ClientArgs,
+    },
+    /// Register the module's public keys (a JWKS file) for private_key_jwt.
+    SetJwks {
+        #[arg(long)]
+        name: String,
+        /// File holding {"keys": [...]}: public keys only.
+        #[arg(long, value_name = "FILE")]
+        jwks: std::path::PathBuf,
+    },
+    /// A new client secret for a client_secret_basic module (shown once).
+    RotateSecret {
+        #[arg(long)]
+        name: String,
+    },
+    /// List modules and how they authenticate.
     List,
-    /// Revoke a module's API key.
+    /// Disable a module: its API key, client authentication and every
+    /// access token it holds stop working at once.
+    Disable {
+        #[arg(long)]
+        name: String,
+    },
+    /// The same as disable (kept for scripts written before OAuth).
+    #[command(hide = true)]
     Revoke {
         #[arg(long)]
         name: String,
@@ -314,15 +354,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
                 KeysCommand::Retire { kek } => keys::retire(&config, kek).await,
                 KeysCommand::RotateIndex => keys::rotate_index(&config).await,
                 KeysCommand::AddConsentKey => keys::add_consent_key(&config),
+                KeysCommand::RotateSigning { lead_secs } => keys::rotate_signing(&config, lead_secs),
             }
             .map(|()| 0)
         }
         Command::Modules { command } => {
             let config = command_config(file, dev)?;
             match command {
-                ModulesCommand::Add { name } => modules::add(&config, &name).await,
+                ModulesCommand::Add { name, client } => modules::add(&config, &name, &client).await,
+                ModulesCommand::Update { name, client } => modules::update(&config, &name, &client).await,
+                ModulesCommand::SetJwks { name, jwks } => modules::set_jwks(&config, &name, &jwks).await,
+                ModulesCommand::RotateSecret { name } => modules::rotate_secret(&config, &name).await,
                 ModulesCommand::List => modules::list(&config).await,
-                ModulesCommand::Revoke { name } => modules::revoke(&config, &name).await,
+                ModulesCommand::Disable { name } | ModulesCommand::Revoke { name } => {
+                    modules::revoke(&config, &name).await
+                }
             }
             .map(|()| 0)
         }

@@ -1,28 +1,139 @@
-//! `jaga modules …`
+//! `jaga modules …`: modules as OAuth clients.
 
 use super::context::{Offline, operator_name};
 use crate::config::Config;
+use crate::oauth::client::AuthMethod;
+use crate::oauth::registry::{self, Registration};
 
-pub async fn add(config: &Config, name: &str) -> anyhow::Result<()> {
-    let offline = Offline::open(config).await?;
-    let added = crate::modules::add(&offline.writer, name, &operator_name()).await;
-    offline.close().await;
-    let (module, key) = added?;
-    super::say(&format!("module {} added ({})", module.name(), module.id()))?;
+/// How a module authenticates and what it may ask for.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ClientArgs {
+    /// The module's public keys (a JWKS file) for private_key_jwt.
+    #[arg(long, value_name = "FILE")]
+    jwks: Option<std::path::PathBuf>,
+    /// private_key_jwt (default with --jwks) or client_secret_basic (weaker:
+    /// a shared secret; only when the module cannot hold a key pair).
+    #[arg(long, value_name = "METHOD")]
+    auth: Option<String>,
+    /// An exact redirect URI (repeat for several); https, or http for localhost.
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    redirect_uris: Vec<String>,
+    /// A grant type (repeat): client_credentials, authorization_code, refresh_token.
+    #[arg(long = "grant", value_name = "GRANT")]
+    grants: Vec<String>,
+    /// Whom the module signs in: citizen or officer.
+    #[arg(long)]
+    audience: Option<String>,
+}
+
+impl ClientArgs {
+    fn registration(&self) -> anyhow::Result<Registration> {
+        let auth = match self.auth.as_deref() {
+            None => None,
+            Some(a) => Some(
+                AuthMethod::parse(a)
+                    .ok_or_else(|| anyhow::anyhow!("--auth {a}: private_key_jwt or client_secret_basic"))?,
+            ),
+        };
+        let jwks = match &self.jwks {
+            None => None,
+            Some(path) => {
+                Some(std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("--jwks {}: {e}", path.display()))?)
+            }
+        };
+        Ok(Registration {
+            auth,
+            jwks,
+            redirect_uris: (!self.redirect_uris.is_empty()).then(|| self.redirect_uris.clone()),
+            grant_types: (!self.grants.is_empty()).then(|| self.grants.clone()),
+            audience: self.audience.clone(),
+        })
+    }
+}
+
+fn say_secret(secret: &str) -> anyhow::Result<()> {
     super::say(&format!(
-        "API key (shown once; store it in the module's secret store): {}",
-        key.as_str()
+        "client secret (client_secret_basic, weaker than private_key_jwt; shown once): {secret}"
+    ))
+}
+
+pub async fn add(config: &Config, name: &str, client: &ClientArgs) -> anyhow::Result<()> {
+    let registration = client.registration()?;
+    let offline = Offline::open(config).await?;
+    let added = registry::register(&offline.writer, name, &registration, &operator_name()).await;
+    offline.close().await;
+    let added = added?;
+    super::say(&format!(
+        "module {} added ({}); OAuth client_id: {}",
+        added.module.name(),
+        added.module.id(),
+        added.module.name()
+    ))?;
+    if let Some(secret) = &added.secret {
+        say_secret(secret)?;
+    } else if registration.jwks.is_none() {
+        super::say("no client keys yet: `jaga modules set-jwks` registers its public keys for private_key_jwt")?;
+    }
+    super::say(&format!(
+        "API key (shown once; accepted only in --dev or with modules.static_keys = allow): {}",
+        added.api_key.as_str()
     ))?;
     Ok(())
 }
 
+pub async fn update(config: &Config, name: &str, client: &ClientArgs) -> anyhow::Result<()> {
+    let registration = client.registration()?;
+    let offline = Offline::open(config).await?;
+    let done = registry::update(&offline.writer, name, &registration, &operator_name()).await;
+    offline.close().await;
+    if let Some(secret) = done? {
+        say_secret(&secret)?;
+    }
+    super::say(&format!("module {name}: registration updated"))
+}
+
+pub async fn set_jwks(config: &Config, name: &str, jwks: &std::path::Path) -> anyhow::Result<()> {
+    let registration = ClientArgs {
+        jwks: Some(jwks.to_path_buf()),
+        auth: Some("private_key_jwt".into()),
+        ..ClientArgs::default()
+    }
+    .registration()?;
+    let offline = Offline::open(config).await?;
+    let done = registry::update(&offline.writer, name, &registration, &operator_name()).await;
+    offline.close().await;
+    done?;
+    super::say(&format!(
+        "module {name}: public keys registered; it authenticates with private_key_jwt"
+    ))
+}
+
+pub async fn rotate_secret(config: &Config, name: &str) -> anyhow::Result<()> {
+    let offline = Offline::open(config).await?;
+    let done = registry::rotate_secret(&offline.writer, name, &operator_name()).await;
+    offline.close().await;
+    say_secret(&done?)?;
+    super::say("the previous secret no longer works")
+}
+
 pub async fn list(config: &Config) -> anyhow::Result<()> {
     let offline = Offline::open(config).await?;
-    let modules = crate::store::modules::modules(&offline.db).await;
+    let mut out = Vec::new();
+    for m in crate::store::modules::modules(&offline.db).await? {
+        out.push((
+            m.revoked_at.is_some(),
+            crate::store::clients::client(&offline.db, &m.name).await?,
+        ));
+    }
     offline.close().await;
-    for m in modules? {
-        let state = if m.revoked_at.is_some() { "revoked" } else { "active" };
-        super::say(&format!("{}\t{}\t{}", m.name, m.module_id, state))?;
+    for (disabled, row) in out {
+        let Some(c) = row else { continue };
+        let state = if disabled { "disabled" } else { "active" };
+        let keys = if c.jwks.is_some() { "keys registered" } else { "no keys" };
+        super::say(&format!(
+            "{}\t{}\t{state}\t{} ({keys})\tgrants {}\taudience {}",
+            c.name, c.module_id, c.client_auth, c.grant_types, c.audience
+        ))?;
     }
     Ok(())
 }
@@ -34,6 +145,7 @@ pub async fn revoke(config: &Config, name: &str) -> anyhow::Result<()> {
     if !done? {
         anyhow::bail!("no active module named {name}");
     }
-    super::say(&format!("module {name}: API key revoked"))?;
-    Ok(())
+    super::say(&format!(
+        "module {name}: disabled (API key, client authentication and its access tokens refused)"
+    ))
 }

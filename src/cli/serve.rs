@@ -66,6 +66,11 @@ fn dev_keys(config: &Config) -> anyhow::Result<KeyRing> {
             tracing::warn!(keys.path = %config.keys.path.display(), "added a consent receipt key to the development key file");
             Ok(KeyRing::load(&config.keys)?)
         }
+        Ok(ring) if ring.oauth.all().is_empty() && config.keys.inline.is_none() => {
+            keys::edit::rotate_signing(&config.keys.path, time::OffsetDateTime::now_utc().unix_timestamp(), 0)?;
+            tracing::warn!(keys.path = %config.keys.path.display(), "added a token signing key to the development key file");
+            Ok(KeyRing::load(&config.keys)?)
+        }
         Ok(ring) => Ok(ring),
         Err(KeyError::Missing(_)) => {
             let (ring, text) = KeyRing::generate()?;

@@ -3,6 +3,7 @@
 mod cidr;
 mod describe;
 mod load;
+mod oauth;
 pub mod spec;
 
 pub use cidr::Cidr;
@@ -13,6 +14,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 
 pub use load::{Layers, Raw};
+pub use oauth::OauthConfig;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -56,6 +58,7 @@ pub struct Config {
     /// Where rate-limit buckets live: `None` in this process's memory, or a
     /// `redis://` URL shared by every instance.
     pub ratelimit_store: Option<SecretString>,
+    pub oauth: OauthConfig,
     pub log: LogConfig,
 }
 
@@ -178,6 +181,7 @@ impl Config {
             sessions: sessions(&get)?,
             ratelimit: ratelimit_overrides(&get)?,
             ratelimit_store: ratelimit_store(&get)?,
+            oauth: oauth::oauth(&get, dev)?,
             log: log(&get, dev)?,
         })
     }

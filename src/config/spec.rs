@@ -160,6 +160,21 @@ pub const KEYS: &[KeySpec] = &[
         "ratelimit.store",
         "where rate-limit buckets live: memory (default) or a redis:// URL shared by every instance",
     ),
+    key(
+        "oauth.issuer",
+        Kind::Str,
+        "the OpenID provider's issuer identifier, Jaga's public https origin (default: the first webauthn origin)",
+    ),
+    key(
+        "oauth.access_token_secs",
+        Kind::Int,
+        "lifetime of access tokens (default 300)",
+    ),
+    key(
+        "modules.static_keys",
+        Kind::Str,
+        "allow: the module API still takes static API keys (weaker; warned in the log and /metrics); refuse (default outside --dev)",
+    ),
     key("log.format", Kind::Str, "auto, json or pretty"),
     key(
         "log.filter",

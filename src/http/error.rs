@@ -23,6 +23,8 @@ pub struct ApiError {
     internal: Option<String>,
     /// Extra response headers (Retry-After, RateLimit…).
     headers: Vec<(axum::http::HeaderName, HeaderValue)>,
+    /// Also sent as `error_description` (OAuth endpoints, RFC 6749 §5.2).
+    described: bool,
 }
 
 impl ApiError {
@@ -33,7 +35,14 @@ impl ApiError {
             message: message.into(),
             internal: None,
             headers: Vec::new(),
+            described: false,
         }
+    }
+
+    /// Sends the message as `error_description` too, as OAuth clients expect.
+    pub fn described(mut self) -> Self {
+        self.described = true;
+        self
     }
 
     pub fn with_header(mut self, name: axum::http::HeaderName, value: HeaderValue) -> Self {
@@ -88,6 +97,9 @@ pub struct ErrorBody {
     pub message: String,
     /// Quote this when reporting a problem.
     pub request_id: String,
+    /// The OAuth endpoints' name for `message` (RFC 6749 §5.2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
 }
 
 fn generic(status: StatusCode) -> ApiError {
@@ -148,9 +160,18 @@ struct ErrorPage<'a> {
 /// operations endpoint, and HTML accepted.
 fn wants_a_page(request: &Request) -> bool {
     let path = request.uri().path();
-    let machine = ["/api/", "/static/", "/metrics", "/healthz", "/readyz", "/openapi.json"]
-        .iter()
-        .any(|p| path.starts_with(p));
+    let machine = [
+        "/api/",
+        "/static/",
+        "/metrics",
+        "/healthz",
+        "/readyz",
+        "/openapi.json",
+        "/oauth/",
+        "/.well-known/",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p));
     let html = request
         .headers()
         .get(header::ACCEPT)
@@ -242,6 +263,7 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     }
     let body = ErrorBody {
         error: error.code.to_owned(),
+        error_description: error.described.then(|| error.message.clone()),
         message: error.message,
         request_id,
     };

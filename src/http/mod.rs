@@ -15,7 +15,9 @@ mod health;
 mod json;
 mod limits;
 mod metrics;
+mod module_auth;
 mod modules;
+mod oauth;
 pub mod openapi;
 mod pages;
 pub(crate) mod profile;
@@ -68,6 +70,7 @@ fn public_routes(state: &AppState) -> Routes {
         .merge(consent::routes(state))
         .merge(rights::routes(state))
         .merge(modules::routes())
+        .merge(oauth::routes())
         .merge(cases::routes())
         .merge(pages::routes())
         .merge(assets::routes())

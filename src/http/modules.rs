@@ -1,10 +1,10 @@
 //! The module API: collections and citizen records, authenticated with a
-//! module API key (`Authorization: Bearer jaga_mk_…`).
+//! DPoP-bound access token (`Authorization: DPoP …` and a `DPoP` proof), or
+//! a static module API key where those are still allowed.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::client::Client;
@@ -12,10 +12,9 @@ use super::error::{ApiError, ErrorBody};
 use super::json::Body;
 use super::routes::Routes;
 use crate::app::AppState;
+use crate::modules::ModuleError;
 use crate::modules::collection::{self, Collection, FieldDef, Owned};
-use crate::modules::purpose::Purpose;
 use crate::modules::records::{self, RecordOut, RecordRef, RecordWrite};
-use crate::modules::{self, Module, ModuleError};
 
 /// The module API: authenticated by the module's bearer key, never by a
 /// browser session (so it needs no Origin or CSRF check).
@@ -52,35 +51,7 @@ impl From<ModuleError> for ApiError {
     }
 }
 
-/// An authenticated module.
-#[derive(Debug, Clone)]
-pub struct Caller(pub Module);
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let unauthorized = || {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "A valid module API key is required (Authorization: Bearer jaga_mk_…).",
-            )
-            .with_header(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"))
-        };
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(unauthorized)?;
-        modules::authenticate(&state.db, presented.trim())
-            .await
-            .map_err(ApiError::internal)?
-            .map(Caller)
-            .ok_or_else(unauthorized)
-    }
-}
+pub use super::module_auth::Caller;
 
 async fn owned(state: &AppState, caller: &Caller, client: &Client, name: &str) -> Result<Owned, ApiError> {
     Ok(collection::owned(&state.db, &state.writer, &caller.0, name, &client.ctx).await?)
@@ -110,6 +81,7 @@ pub(super) async fn define(
     Path(name): Path<String>,
     Body(body): Body<Definition>,
 ) -> Result<Json<Collection>, ApiError> {
+    caller.needs(crate::oauth::COLLECTIONS_SCOPE)?;
     Ok(Json(
         collection::define(&state.db, &state.writer, &caller.0, &name, body.fields, &client.ctx).await?,
     ))
@@ -166,7 +138,7 @@ pub(super) async fn write_batch(
     Body(body): Body<WriteBatch>,
 ) -> Result<Json<Written>, ApiError> {
     let collection = owned(&state, &caller, &client, &name).await?;
-    let purpose = Purpose::required(body.purpose.as_deref())?;
+    let purpose = caller.purpose(body.purpose.as_deref())?;
     let written = records::write(&state.modules, &collection, body.records, &purpose, &client.ctx).await?;
     Ok(Json(Written { written }))
 }
@@ -208,7 +180,7 @@ pub(super) async fn read_batch(
     Path(name): Path<String>,
     Body(body): Body<ReadBatch>,
 ) -> Result<Json<Read>, ApiError> {
-    let purpose = Purpose::required(body.purpose.as_deref())?;
+    let purpose = caller.purpose(body.purpose.as_deref())?;
     let collection = owned(&state, &caller, &client, &name).await?;
     let records = records::read(
         &state.modules,
@@ -255,7 +227,7 @@ pub(super) async fn delete_batch(
     Body(body): Body<DeleteBatch>,
 ) -> Result<Json<Deleted>, ApiError> {
     let collection = owned(&state, &caller, &client, &name).await?;
-    let purpose = Purpose::required(body.purpose.as_deref())?;
+    let purpose = caller.purpose(body.purpose.as_deref())?;
     let deleted = records::delete(&state.modules, &collection, body.records, &purpose, &client.ctx).await?;
     Ok(Json(Deleted { deleted }))
 }
@@ -292,7 +264,7 @@ pub(super) async fn read_one(
     Path((name, citizen, record)): Path<(String, String, String)>,
     Query(query): Query<ReadQuery>,
 ) -> Result<Json<RecordOut>, ApiError> {
-    let purpose = Purpose::required(query.purpose.as_deref())?;
+    let purpose = caller.purpose(query.purpose.as_deref())?;
     let collection = owned(&state, &caller, &client, &name).await?;
     let fields: Option<Vec<String>> = query.fields.map(|f| {
         f.split(',')
@@ -362,7 +334,7 @@ pub(super) async fn write_one(
     Body(body): Body<WriteOne>,
 ) -> Result<StatusCode, ApiError> {
     let collection = owned(&state, &caller, &client, &name).await?;
-    let purpose = Purpose::required(body.purpose.as_deref())?;
+    let purpose = caller.purpose(body.purpose.as_deref())?;
     let write = RecordWrite {
         citizen,
         record,
@@ -405,7 +377,7 @@ pub(super) async fn delete_one(
     Query(query): Query<PurposeQuery>,
 ) -> Result<StatusCode, ApiError> {
     let collection = owned(&state, &caller, &client, &name).await?;
-    let purpose = Purpose::required(query.purpose.as_deref())?;
+    let purpose = caller.purpose(query.purpose.as_deref())?;
     let gone = records::delete(
         &state.modules,
         &collection,

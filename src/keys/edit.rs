@@ -135,6 +135,78 @@ pub fn add_consent_key(path: &std::path::Path) -> Result<bool, KeyError> {
     store(path, &parsed.0).map(|_| true)
 }
 
+/// How long a superseded token signing key stays published after its
+/// successor starts signing: longer than any token it signed lives.
+pub const SIGNING_KEY_KEPT_SECS: i64 = 24 * 3600;
+
+/// What `rotate_signing` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningRotation {
+    /// The new key's id and when it starts signing.
+    pub kid: String,
+    pub not_before: i64,
+    /// How many superseded keys were dropped.
+    pub dropped: usize,
+}
+
+/// Adds a token signing key that signs from `now + lead_secs` (from now if
+/// the file has none: no client has cached an older set), and drops keys
+/// superseded more than [`SIGNING_KEY_KEPT_SECS`] ago.
+pub fn rotate_signing(path: &std::path::Path, now: i64, lead_secs: i64) -> Result<SigningRotation, KeyError> {
+    let _lock = file::lock(path)?;
+    let mut parsed = load(path)?;
+    if !parsed.0.contains_key("oauth") {
+        parsed.0.insert("oauth".into(), Value::Table(Table::new()));
+    }
+    let oauth = section(&mut parsed.0, "oauth")?;
+    if !oauth.contains_key("signing") {
+        oauth.insert("signing".into(), Value::Array(Vec::new()));
+    }
+    let entries = oauth
+        .get_mut("signing")
+        .and_then(Value::as_array_mut)
+        .ok_or_else(|| invalid("oauth.signing must be an array of tables"))?;
+    let starts: Vec<i64> = entries
+        .iter()
+        .filter_map(|e| e.get("not_before").and_then(Value::as_integer))
+        .collect();
+    let superseded_long_ago = |start: i64| {
+        starts
+            .iter()
+            .any(|&later| later > start && later + SIGNING_KEY_KEPT_SECS <= now)
+    };
+    let before = entries.len();
+    let mut kept = Vec::new();
+    for mut entry in entries.drain(..) {
+        let start = entry.get("not_before").and_then(Value::as_integer).unwrap_or(i64::MIN);
+        if superseded_long_ago(start) {
+            wipe(&mut entry);
+        } else {
+            kept.push(entry);
+        }
+    }
+    let dropped = before - kept.len();
+    let not_before = if kept.is_empty() { now } else { now + lead_secs.max(0) };
+    let key = super::signing::generate()?;
+    let mut entry = Table::new();
+    entry.insert("key".into(), Value::String(key.to_string()));
+    entry.insert("not_before".into(), Value::Integer(not_before));
+    kept.push(Value::Table(entry));
+    *entries = kept;
+    let ring = store(path, &parsed.0)?;
+    let all = ring.oauth.all();
+    let kid = all
+        .iter()
+        .find(|k| k.not_before() == not_before)
+        .map(|k| k.kid().to_owned())
+        .unwrap_or_default();
+    Ok(SigningRotation {
+        kid,
+        not_before,
+        dropped,
+    })
+}
+
 pub fn begin_index_rotation(path: &std::path::Path) -> Result<KeyRing, KeyError> {
     let _lock = file::lock(path)?;
     let mut parsed = load(path)?;

@@ -30,6 +30,7 @@
 
 pub mod edit;
 mod file;
+pub mod signing;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -77,6 +78,9 @@ pub struct KeyRing {
     /// Signs consent receipts; absent from key files made before receipts
     /// (`jaga keys add-consent-key` adds it).
     pub consent: Option<std::sync::Arc<ReceiptKey>>,
+    /// Signs the OpenID provider's tokens; empty in key files made before
+    /// it (`jaga keys rotate-signing` adds one).
+    pub oauth: std::sync::Arc<signing::SigningKeys>,
 }
 
 /// The Ed25519 key that signs consent receipts. Never used for anything else.
@@ -136,6 +140,7 @@ struct KeyFileV1 {
     audit: AuditSection,
     index: IndexSection,
     consent: Option<ConsentSection>,
+    oauth: Option<signing::OauthSection>,
     vault: VaultSection,
 }
 
@@ -186,6 +191,7 @@ impl KeyRing {
         rng.fill(index.as_mut()).map_err(|_| KeyError::Random)?;
         let mut kek = Zeroizing::new([0u8; 32]);
         rng.fill(kek.as_mut()).map_err(|_| KeyError::Random)?;
+        let oauth_key = signing::generate()?;
         let created = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .map_err(|e| KeyError::Invalid(e.to_string()))?;
@@ -194,12 +200,17 @@ impl KeyRing {
              format = \"{FORMAT}\"\nversion = {VERSION}\ncreated = \"{created}\"\n\n\
              [audit]\nsigning_key = \"{}\"\nmac_key = \"{}\"\n\n[index]\nhmac_key = \"{}\"\n\n\
              [consent]\nsigning_key = \"{}\"\n\n\
-             [vault]\nactive_kek = 1\n\n[[vault.kek]]\nversion = 1\nkey = \"{}\"\n",
+             [vault]\nactive_kek = 1\n\n[[vault.kek]]\nversion = 1\nkey = \"{}\"\n{}",
             Zeroizing::new(B64.encode(pkcs8.as_ref())).as_str(),
             Zeroizing::new(B64.encode(mac.as_ref())).as_str(),
             Zeroizing::new(B64.encode(index.as_ref())).as_str(),
             Zeroizing::new(B64.encode(receipts.as_ref())).as_str(),
             Zeroizing::new(B64.encode(kek.as_ref())).as_str(),
+            Zeroizing::new(signing::entry_text(
+                &oauth_key,
+                time::OffsetDateTime::now_utc().unix_timestamp()
+            ))
+            .as_str(),
         ));
         let ring = Self::parse(&text)?;
         Ok((ring, text))
@@ -256,6 +267,7 @@ impl KeyRing {
                         .map_err(|_| KeyError::Invalid("consent.signing_key is not an Ed25519 PKCS#8 key".into()))
                 })
                 .transpose()?,
+            oauth: std::sync::Arc::new(signing::SigningKeys::parse(file.oauth.as_ref())?),
         })
     }
 
@@ -272,6 +284,8 @@ impl KeyRing {
         let text = file::read(path)?;
         let mut ring = Self::parse(&text)?;
         ring.vault = ring.vault.with_source(path.to_path_buf(), reread_vault_keks);
+        let oauth = std::sync::Arc::try_unwrap(ring.oauth).unwrap_or_default();
+        ring.oauth = std::sync::Arc::new(oauth.with_source(path.to_path_buf()));
         Ok(ring)
     }
 }

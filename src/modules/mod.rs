@@ -168,6 +168,17 @@ fn key_hash(key: &str) -> Vec<u8> {
 /// module of the same name is registered again: it gets the new key and
 /// keeps its collections and records.
 pub async fn add(writer: &Writer, name: &str, operator: &str) -> Result<(Module, Zeroizing<String>), ModuleError> {
+    add_client(writer, name, crate::store::clients::ClientUpdate::default(), operator).await
+}
+
+/// [`add`], registering the module as an OAuth client with `client` in the
+/// same unit of work.
+pub async fn add_client(
+    writer: &Writer,
+    name: &str,
+    client: crate::store::clients::ClientUpdate,
+    operator: &str,
+) -> Result<(Module, Zeroizing<String>), ModuleError> {
     if !is_ident(name, 2, 32) {
         return Err(ModuleError::Name);
     }
@@ -198,6 +209,7 @@ pub async fn add(writer: &Writer, name: &str, operator: &str) -> Result<(Module,
                         (row.module_id.clone(), event)
                     }
                 };
+                crate::store::clients::update_client(tx, &row.name, &client, row.created_at).await?;
                 audit::record(tx, event).await?;
                 Ok(Module { id, name: row.name })
             })
@@ -241,5 +253,17 @@ pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<Module>, St
         .map(|m| Module {
             id: m.module_id,
             name: m.name,
+        }))
+}
+
+/// The live module an access token was issued to, unless the token was
+/// revoked: looked up on every call, so a revocation or a disabled module
+/// takes effect at once on every instance.
+pub async fn authenticate_token(db: &Db, client_id: &str, jti: &str) -> Result<Option<Module>, StoreError> {
+    Ok(crate::store::clients::token_holder(db, client_id, jti)
+        .await?
+        .map(|id| Module {
+            id,
+            name: client_id.to_owned(),
         }))
 }

@@ -97,7 +97,17 @@ pub const VERIFICATION_CODE_ACCOUNT: Policy = Policy {
     window: Duration::from_secs(600),
 };
 
-const ALL: [Policy; 10] = [
+/// Refused requests at the OAuth endpoints, per client address. Only
+/// refusals take from it: a client that authenticates correctly is never
+/// slowed by it; one that keeps failing gets 429 (and one audit event a
+/// minute) instead of an audit event per attempt.
+pub const OAUTH_FAILURE_IP: Policy = Policy {
+    name: "oauth-failure-ip",
+    burst: 60,
+    window: Duration::from_secs(60),
+};
+
+const ALL: [Policy; 11] = [
     SIGN_IN_IP,
     ENROL_IP,
     CODE_IP,
@@ -108,6 +118,7 @@ const ALL: [Policy; 10] = [
     RECOVERY_ACCOUNT,
     VERIFY_ACCOUNT,
     VERIFICATION_CODE_ACCOUNT,
+    OAUTH_FAILURE_IP,
 ];
 
 /// What a limit key is made of.

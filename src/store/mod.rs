@@ -38,6 +38,7 @@ pub mod audit;
 pub mod break_glass;
 pub mod cases;
 pub mod changes;
+pub mod clients;
 pub mod consent;
 pub mod corrections;
 pub mod erasures;

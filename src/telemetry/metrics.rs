@@ -21,12 +21,25 @@ pub struct Metrics {
     series: Mutex<BTreeMap<(String, String, u16), Series>>,
     /// Log lines dropped because the log output fell behind.
     log_drops: std::sync::OnceLock<tracing_appender::non_blocking::ErrorCounter>,
+    /// Whether the module API takes static API keys (a weaker setting).
+    static_keys_allowed: std::sync::atomic::AtomicBool,
+    static_key_uses: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
     /// Reports the log writer's dropped lines from now on.
     pub fn count_log_drops(&self, counter: tracing_appender::non_blocking::ErrorCounter) {
         let _ = self.log_drops.set(counter);
+    }
+
+    /// Says in `/metrics` that static module API keys are allowed.
+    pub fn allow_static_keys(&self, allowed: bool) {
+        self.static_keys_allowed
+            .store(allowed, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn static_key_used(&self) {
+        self.static_key_uses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn observe(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
@@ -56,6 +69,15 @@ impl Metrics {
             out,
             "# HELP jaga_log_lines_dropped_total Log lines dropped because the log output fell behind.\n\
              # TYPE jaga_log_lines_dropped_total counter\njaga_log_lines_dropped_total {dropped}"
+        );
+        let allowed = u8::from(self.static_keys_allowed.load(std::sync::atomic::Ordering::Relaxed));
+        let uses = self.static_key_uses.load(std::sync::atomic::Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "# HELP jaga_module_static_keys_allowed 1 when the module API still takes static API keys (weaker than DPoP-bound tokens).\n\
+             # TYPE jaga_module_static_keys_allowed gauge\njaga_module_static_keys_allowed {allowed}\n\
+             # HELP jaga_module_static_key_uses_total Module API calls authenticated with a static API key.\n\
+             # TYPE jaga_module_static_key_uses_total counter\njaga_module_static_key_uses_total {uses}"
         );
         out.push_str("# HELP jaga_http_requests_total HTTP requests answered.\n");
         out.push_str("# TYPE jaga_http_requests_total counter\n");

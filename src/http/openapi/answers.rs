@@ -16,6 +16,8 @@ pub(super) fn error_response(description: &str) -> Value {
 /// Bodies read as raw bytes (WebAuthn responses): no content-type check
 /// and no JSON shape check before the handler's own.
 const RAW_BODIES: [&str; 3] = ["/api/enrol/finish", "/api/signin/finish", "/api/passkeys/finish"];
+/// Form-encoded OAuth requests: any malformed one is 400 `invalid_request`.
+const FORM_BODIES: [&str; 3] = ["/oauth/token", "/oauth/introspect", "/oauth/revoke"];
 
 fn is_unsafe(method: &str) -> bool {
     !matches!(method, "get" | "head" | "options")
@@ -36,7 +38,7 @@ pub(super) fn common_answers(path: &str, method: &str, operation: &mut Value, or
         *at(operation, &["requestBody", "required"]) = json!(true);
         add.push(("400", "Malformed request (the message says what is wrong)"));
         add.push(("413", "Body larger than server.max_body_bytes"));
-        if !RAW_BODIES.contains(&path) {
+        if !RAW_BODIES.contains(&path) && !FORM_BODIES.contains(&path) {
             add.push(("415", "Body is not application/json"));
             add.push(("422", "JSON of the wrong shape (the message says which field)"));
         }
@@ -86,11 +88,13 @@ pub(super) fn common_answers(path: &str, method: &str, operation: &mut Value, or
             .or_insert_with(|| error_response(description));
     }
     if module_key {
-        let unauthorized = responses
-            .entry("401".to_owned())
-            .or_insert_with(|| error_response("Missing, unknown or revoked module API key"));
+        let unauthorized = responses.entry("401".to_owned()).or_insert_with(|| {
+            error_response(
+                "Missing, expired or revoked access token, bad DPoP proof, or a static key where they are refused",
+            )
+        });
         *at(unauthorized, &["headers"]) = json!({
-            "WWW-Authenticate": { "required": true, "description": "`Bearer`", "schema": { "type": "string" } }
+            "WWW-Authenticate": { "required": true, "description": "`DPoP error=\"…\", algs=\"ES256 PS256 EdDSA\"` (RFC 9449)", "schema": { "type": "string" } }
         });
     }
     for (status, response) in responses.iter_mut() {
@@ -121,7 +125,7 @@ pub(super) fn add_components(doc: &mut Value, listener: &Listener<'_>) {
         "module_key": {
             "type": "http",
             "scheme": "bearer",
-            "description": "A module API key, `jaga_mk_…`, from `jaga modules add` (shown once).",
+            "description": "A DPoP-bound access token from `/oauth/token` (`Authorization: DPoP …` with a `DPoP` proof, RFC 9449), or, in --dev or with modules.static_keys = allow, a module API key `jaga_mk_…` from `jaga modules add`.",
         },
         "session": {
             "type": "apiKey",

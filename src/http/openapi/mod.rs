@@ -83,7 +83,13 @@ use rules::{constrain, constrain_cases, constrain_parameters};
         super::modules::read_one,
         super::modules::write_one,
         super::modules::delete_one,
-        super::cases::set
+        super::cases::set,
+        super::oauth::metadata::openid_configuration,
+        super::oauth::metadata::authorization_server,
+        super::oauth::metadata::jwks,
+        super::oauth::token::token,
+        super::oauth::token::introspect,
+        super::oauth::token::revoke
     ),
     components(schemas(super::error::ErrorBody, super::health::Health)),
     tags(
@@ -97,7 +103,8 @@ use rules::{constrain, constrain_cases, constrain_parameters};
         (name = "break-glass", description = "Emergency access for security officers: written justification, bounded window, reviewed"),
         (name = "profile", description = "The citizen's own data (Data saya)"),
         (name = "rights", description = "Correction requests and erasure (UU PDP Art. 6, 8, 30)"),
-        (name = "modules", description = "Service modules' collections and citizen records (module API key)")
+        (name = "modules", description = "Service modules' collections and citizen records (DPoP-bound access token; a module API key where allowed)"),
+        (name = "oauth", description = "OAuth 2.0 / OpenID Connect for service modules (FAPI 2.0: private_key_jwt, DPoP)")
     )
 )]
 pub struct ApiDoc;

@@ -1,0 +1,57 @@
+//! The OAuth 2.0 / OpenID Connect endpoints: metadata and JWKS, token,
+//! introspection and revocation. Requests are form-encoded (RFC 6749
+//! §3.2); errors are `{"error", "error_description"}` with the statuses
+//! and headers the RFCs name, in the one error shape.
+
+mod form;
+pub(super) mod metadata;
+pub(super) mod token;
+
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+
+use super::error::ApiError;
+use super::routes::Routes;
+use crate::oauth::error::{Code, OauthError};
+
+pub const TOKEN: &str = "/oauth/token";
+pub const INTROSPECT: &str = "/oauth/introspect";
+pub const REVOKE: &str = "/oauth/revoke";
+pub const JWKS: &str = "/oauth/jwks";
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/.well-known/openid-configuration", metadata::openid_configuration)
+        .get(
+            "/.well-known/oauth-authorization-server",
+            metadata::authorization_server,
+        )
+        .get(JWKS, metadata::jwks)
+        .post(TOKEN, token::token)
+        .post(INTROSPECT, token::introspect)
+        .post(REVOKE, token::revoke)
+}
+
+pub const DPOP_NONCE: HeaderName = HeaderName::from_static("dpop-nonce");
+
+/// An OAuth error as an HTTP answer.
+pub fn error(e: &OauthError, nonce: &str) -> ApiError {
+    let status = match e.code {
+        Code::InvalidClient | Code::InvalidToken => StatusCode::UNAUTHORIZED,
+        Code::InsufficientScope => StatusCode::FORBIDDEN,
+        Code::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let mut api = ApiError::new(status, e.code.as_str(), e.description.clone()).described();
+    if e.code == Code::InvalidClient {
+        api = api.with_header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"jaga\", error=\"invalid_client\""),
+        );
+    }
+    if matches!(e.code, Code::UseDpopNonce | Code::InvalidDpopProof)
+        && let Ok(v) = HeaderValue::from_str(nonce)
+    {
+        api = api.with_header(DPOP_NONCE, v);
+    }
+    api.with_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
+}

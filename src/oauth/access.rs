@@ -1,0 +1,223 @@
+//! JWT access tokens (RFC 9068): ES256, `typ: at+jwt`, for one audience,
+//! bound to a DPoP key (`cnf.jkt`). Jaga checks its own tokens the way a
+//! strict resource server would, and keeps the ones it has verified until
+//! they expire, so a token's signature is checked once per instance.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use serde_json::{Value, json};
+
+use super::Issuer;
+use super::jws::claims;
+use crate::keys::signing::SigningKeys;
+
+/// What a verified access token says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessToken {
+    pub jti: String,
+    pub client_id: String,
+    pub sub: String,
+    pub aud: String,
+    pub scope: Vec<String>,
+    pub iat: i64,
+    pub exp: i64,
+    /// The DPoP key thumbprint it is bound to.
+    pub jkt: Option<String>,
+}
+
+impl AccessToken {
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scope.iter().any(|s| s == scope)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error("no token signing key is in force: run `jaga keys rotate-signing`")]
+    NoKey,
+    #[error(transparent)]
+    Key(#[from] crate::keys::KeyError),
+    #[error(transparent)]
+    Random(#[from] crate::ids::RandomError),
+}
+
+/// What to put in a new token.
+#[derive(Debug, Clone)]
+pub struct NewToken<'a> {
+    pub client_id: &'a str,
+    pub sub: &'a str,
+    pub aud: &'a str,
+    pub scope: &'a [String],
+    pub jkt: Option<&'a str>,
+    pub lifetime_secs: i64,
+}
+
+pub fn issue(
+    keys: &SigningKeys,
+    issuer: &Issuer,
+    new: &NewToken<'_>,
+    now: i64,
+) -> Result<(String, AccessToken), IssueError> {
+    let (all, index) = keys.active(now).ok_or(IssueError::NoKey)?;
+    let key = all.get(index).ok_or(IssueError::NoKey)?;
+    let jti = B64URL.encode(crate::ids::bytes::<16>()?);
+    let token = AccessToken {
+        jti,
+        client_id: new.client_id.to_owned(),
+        sub: new.sub.to_owned(),
+        aud: new.aud.to_owned(),
+        scope: new.scope.to_vec(),
+        iat: now,
+        exp: now + new.lifetime_secs,
+        jkt: new.jkt.map(str::to_owned),
+    };
+    let mut body = json!({
+        "iss": issuer.url,
+        "sub": token.sub,
+        "aud": token.aud,
+        "client_id": token.client_id,
+        "iat": token.iat,
+        "exp": token.exp,
+        "jti": token.jti,
+        "scope": token.scope.join(" "),
+    });
+    if let (Some(jkt), Some(obj)) = (&token.jkt, body.as_object_mut()) {
+        obj.insert("cnf".into(), json!({ "jkt": jkt }));
+    }
+    let header = json!({ "alg": "ES256", "typ": "at+jwt", "kid": key.kid() });
+    let input = format!(
+        "{}.{}",
+        B64URL.encode(header.to_string()),
+        B64URL.encode(body.to_string())
+    );
+    let signature = key.sign(input.as_bytes())?;
+    Ok((format!("{input}.{}", B64URL.encode(signature)), token))
+}
+
+/// Why a presented token is not good (said to the client in general terms).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+fn invalid(m: impl Into<String>) -> Invalid {
+    Invalid(m.into())
+}
+
+/// Verifies one of Jaga's access tokens for `audience`.
+pub fn verify(
+    keys: &SigningKeys,
+    issuer: &Issuer,
+    token: &str,
+    audience: &str,
+    now: i64,
+) -> Result<AccessToken, Invalid> {
+    let jws = super::jws::Unverified::parse(token).map_err(|e| invalid(e.0))?;
+    if jws.alg != super::jwk::Alg::Es256 {
+        return Err(invalid("the access token is not ES256"));
+    }
+    if !matches!(jws.typ.as_deref(), Some("at+jwt" | "application/at+jwt")) {
+        return Err(invalid("the token is not an access token (typ at+jwt)"));
+    }
+    if jws.jwk.is_some() {
+        return Err(invalid("an access token carries no key"));
+    }
+    let kid = jws
+        .kid
+        .clone()
+        .ok_or_else(|| invalid("the access token names no key"))?;
+    let all = keys.all();
+    let key = all
+        .iter()
+        .find(|k| k.kid() == kid)
+        .ok_or_else(|| invalid("the access token's key is not one of ours"))?;
+    let (input, signature) = jws.signed_parts();
+    if !key.verify(input, signature) {
+        return Err(invalid("the access token's signature does not verify"));
+    }
+    let c = jws.claims_unverified();
+    let text = |n: &str| claims::string(c, n).map(str::to_owned).map_err(|e| invalid(e.0));
+    if text("iss")? != issuer.url {
+        return Err(invalid("the access token was issued by someone else"));
+    }
+    claims::audience_is(c, audience).map_err(|e| invalid(e.0))?;
+    let exp = claims::int(c, "exp").map_err(|e| invalid(e.0))?;
+    if exp <= now {
+        return Err(invalid("the access token has expired"));
+    }
+    let iat = claims::int(c, "iat").map_err(|e| invalid(e.0))?;
+    if iat > now + super::client::SKEW_SECS {
+        return Err(invalid("the access token was issued in the future"));
+    }
+    if claims::opt_int(c, "nbf")
+        .map_err(|e| invalid(e.0))?
+        .is_some_and(|nbf| nbf > now + super::client::SKEW_SECS)
+    {
+        return Err(invalid("the access token is not valid yet"));
+    }
+    let jkt = match c.get("cnf") {
+        None => None,
+        Some(cnf) => Some(
+            cnf.get("jkt")
+                .and_then(Value::as_str)
+                .ok_or_else(|| invalid("the access token's cnf has no jkt"))?
+                .to_owned(),
+        ),
+    };
+    Ok(AccessToken {
+        jti: text("jti")?,
+        client_id: text("client_id")?,
+        sub: text("sub")?,
+        aud: audience.to_owned(),
+        scope: c
+            .get("scope")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        iat,
+        exp,
+        jkt,
+    })
+}
+
+/// Tokens this instance has verified, by SHA-256 of the token, until
+/// they expire. Revocation is not decided here: it is looked up per use.
+#[derive(Debug, Default)]
+pub struct Verified(Mutex<HashMap<[u8; 32], AccessToken>>);
+
+const CACHE_SWEEP_AT: usize = 50_000;
+
+impl Verified {
+    pub fn get_or_verify(
+        &self,
+        keys: &SigningKeys,
+        issuer: &Issuer,
+        token: &str,
+        audience: &str,
+        now: i64,
+    ) -> Result<AccessToken, Invalid> {
+        let hash = crate::ids::sha256(token.as_bytes());
+        if let Ok(cache) = self.0.lock()
+            && let Some(t) = cache.get(&hash)
+            && t.exp > now
+            && t.aud == audience
+        {
+            return Ok(t.clone());
+        }
+        let verified = verify(keys, issuer, token, audience, now)?;
+        if let Ok(mut cache) = self.0.lock() {
+            if cache.len() >= CACHE_SWEEP_AT {
+                cache.retain(|_, t| t.exp > now);
+            }
+            if cache.len() < CACHE_SWEEP_AT {
+                cache.insert(hash, verified.clone());
+            }
+        }
+        Ok(verified)
+    }
+}

@@ -1,0 +1,209 @@
+//! The token endpoint's client credentials grant, introspection and
+//! revocation. Every issuance, refusal and revocation is audited.
+
+use serde_json::{Value, json};
+
+use super::access::{self, NewToken};
+use super::client::{self, Client, Presented};
+use super::dpop::{self, Expected};
+use super::error::{Code, OauthError};
+use super::{Deps, now};
+use crate::audit::{self, Actor, ActorKind, AuditError, Context, Event, Outcome, Target};
+use crate::store::clients as stored;
+
+/// A DPoP proof sent with a request, and the request it must match.
+#[derive(Debug, Clone, Copy)]
+pub struct DpopHeader<'a> {
+    pub proof: Option<&'a str>,
+    pub method: &'a str,
+    pub url: &'a str,
+}
+
+/// What the token endpoint answers on success.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub body: Value,
+}
+
+fn event(client_id: &str, action: &str, outcome: Outcome) -> Event {
+    Event::new(
+        Actor::new(ActorKind::Module, client_id),
+        action,
+        Target::new("oauth_client", Some(client_id.to_owned())),
+        outcome,
+    )
+}
+
+/// Audits a refusal at an OAuth endpoint. The actor is the client the
+/// request named (unverified: it says who was refused, not who was there).
+pub async fn audit_refusal(deps: &Deps, action: &'static str, named: Option<&str>, error: &OauthError, ctx: &Context) {
+    if error.code == Code::ServerError {
+        return;
+    }
+    let who: String = named
+        .filter(|n| crate::modules::is_ident(n, 2, 32))
+        .unwrap_or("-")
+        .to_owned();
+    let outcome = if error.code == Code::InvalidRequest {
+        Outcome::Failure
+    } else {
+        Outcome::Denied
+    };
+    let mut e = event(&who, action, outcome).reason(error.code.as_str()).within(ctx);
+    if who == "-" {
+        e.actor = Actor::new(ActorKind::Anonymous, "-");
+    }
+    let result = deps
+        .writer
+        .write::<(), AuditError, _>(move |tx| Box::pin(audit::record_attempt(tx, e)))
+        .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, "could not audit an OAuth refusal");
+    }
+}
+
+/// `grant_type=client_credentials`: a DPoP-bound access token for the
+/// module API, with the scopes asked for (all the module may have when it
+/// asks for none).
+pub async fn client_credentials(
+    deps: &Deps,
+    presented: &Presented,
+    scope: Option<&str>,
+    dpop_header: DpopHeader<'_>,
+    ctx: &Context,
+) -> Result<Issued, OauthError> {
+    let now = now();
+    let client = client::authenticate(deps, presented, now).await?;
+    if !client.grants().iter().any(|g| g == "client_credentials") {
+        return Err(OauthError::new(
+            Code::UnauthorizedClient,
+            "this client is not registered for the client_credentials grant",
+        ));
+    }
+    let allowed = deps.scopes_for(client.id());
+    let scope: Vec<String> = match scope.map(str::trim).filter(|s| !s.is_empty()) {
+        None => allowed,
+        Some(asked) => {
+            let asked: Vec<String> = asked.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+            if let Some(bad) = asked.iter().find(|s| !allowed.contains(s)) {
+                return Err(OauthError::new(
+                    Code::InvalidScope,
+                    format!("the scope {bad:?} is not one this client may have"),
+                ));
+            }
+            asked
+        }
+    };
+    let proof = dpop_header
+        .proof
+        .ok_or_else(|| OauthError::request("a DPoP proof is required: access tokens are sender-constrained"))?;
+    let proof = dpop::check(
+        proof,
+        Expected {
+            method: dpop_header.method,
+            url: dpop_header.url,
+            access_token: None,
+        },
+        &deps.keys.index,
+        &deps.replay,
+        now,
+    )
+    .await?;
+    let audience = deps.issuer.module_api();
+    let (token, claims) = access::issue(
+        &deps.keys.oauth,
+        &deps.issuer,
+        &NewToken {
+            client_id: client.id(),
+            sub: client.id(),
+            aud: &audience,
+            scope: &scope,
+            jkt: Some(&proof.jkt),
+            lifetime_secs: deps.issuer.access_token_secs,
+        },
+        now,
+    )
+    .map_err(|e| OauthError::server(&e))?;
+    let e = event(client.id(), "oauth.token", Outcome::Success)
+        .reason("client_credentials")
+        .within(ctx);
+    deps.writer
+        .write::<(), AuditError, _>(move |tx| Box::pin(audit::record(tx, e)))
+        .await
+        .map_err(|e| OauthError::server(&e))?;
+    Ok(Issued {
+        body: json!({
+            "access_token": token,
+            "token_type": "DPoP",
+            "expires_in": claims.exp - now,
+            "scope": claims.scope.join(" "),
+        }),
+    })
+}
+
+/// RFC 7662: what a token is, told only to the client it was issued to
+/// (to anyone else it is `{"active": false}`).
+pub async fn introspect(deps: &Deps, presented: &Presented, token: &str) -> Result<Value, OauthError> {
+    let now = now();
+    let client = client::authenticate(deps, presented, now).await?;
+    let inactive = json!({ "active": false });
+    let Ok(t) = deps
+        .verified
+        .get_or_verify(&deps.keys.oauth, &deps.issuer, token, &deps.issuer.module_api(), now)
+    else {
+        return Ok(inactive);
+    };
+    if t.client_id != client.id() {
+        return Ok(inactive);
+    }
+    if stored::token_holder(&deps.db, &t.client_id, &t.jti)
+        .await
+        .map_err(|e| OauthError::server(&e))?
+        .is_none()
+    {
+        return Ok(inactive);
+    }
+    let mut body = json!({
+        "active": true,
+        "iss": deps.issuer.url,
+        "client_id": t.client_id,
+        "sub": t.sub,
+        "aud": t.aud,
+        "scope": t.scope.join(" "),
+        "exp": t.exp,
+        "iat": t.iat,
+        "jti": t.jti,
+        "token_type": if t.jkt.is_some() { "DPoP" } else { "Bearer" },
+    });
+    if let (Some(jkt), Some(obj)) = (&t.jkt, body.as_object_mut()) {
+        obj.insert("cnf".into(), json!({ "jkt": jkt }));
+    }
+    Ok(body)
+}
+
+/// RFC 7009: revokes an access token of the calling client. Unknown,
+/// expired or foreign tokens change nothing and get the same answer.
+pub async fn revoke(deps: &Deps, presented: &Presented, token: &str, ctx: &Context) -> Result<(), OauthError> {
+    let now = now();
+    let client: Client = client::authenticate(deps, presented, now).await?;
+    let Ok(t) = access::verify(&deps.keys.oauth, &deps.issuer, token, &deps.issuer.module_api(), now) else {
+        return Ok(());
+    };
+    if t.client_id != client.id() {
+        return Ok(());
+    }
+    let e = event(client.id(), "oauth.revoke", Outcome::Success)
+        .reason("access_token")
+        .within(ctx);
+    deps.writer
+        .write::<(), AuditError, _>(move |tx| {
+            Box::pin(async move {
+                if stored::revoke_token(tx, &t.jti, &t.client_id, t.exp).await? {
+                    audit::record(tx, e).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+        .map_err(|e| OauthError::server(&e))
+}
