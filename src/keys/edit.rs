@@ -306,4 +306,38 @@ mod tests {
         assert!(after.index_pending.is_none());
         assert_eq!(after.index.blind_index("nik", b"1"), pending);
     }
+
+    #[test]
+    fn a_new_signing_key_is_published_before_it_signs_and_old_ones_go_after_a_day() {
+        let (_dir, path) = key_file();
+        let first = KeyRing::load_file(&path).unwrap().oauth.all();
+        assert_eq!(first.len(), 1, "keys init makes the first signing key");
+        let created = first.first().unwrap().not_before();
+        let now = created + 10;
+        let rotated = rotate_signing(&path, now, 3600).unwrap();
+        assert_eq!(rotated.not_before, now + 3600);
+        let ring = KeyRing::load_file(&path).unwrap();
+        assert_eq!(ring.oauth.all().len(), 2, "both published");
+        let (keys, index) = ring.oauth.active(now).unwrap();
+        assert_eq!(
+            keys.get(index).unwrap().not_before(),
+            created,
+            "the old key signs until the lead has passed"
+        );
+        let (keys, index) = ring.oauth.active(now + 3600).unwrap();
+        assert_eq!(keys.get(index).unwrap().kid(), rotated.kid);
+        // A day after the new key started signing, the next rotation drops the old one.
+        let later = now + 3600 + SIGNING_KEY_KEPT_SECS;
+        let again = rotate_signing(&path, later, 3600).unwrap();
+        assert_eq!(again.dropped, 1);
+        let kids: Vec<String> = KeyRing::load_file(&path)
+            .unwrap()
+            .oauth
+            .all()
+            .iter()
+            .map(|k| k.kid().to_owned())
+            .collect();
+        assert_eq!(kids.len(), 2);
+        assert!(kids.contains(&rotated.kid) && kids.contains(&again.kid));
+    }
 }

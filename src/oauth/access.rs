@@ -187,10 +187,12 @@ pub fn verify(
 
 /// Tokens this instance has verified, by SHA-256 of the token, until
 /// they expire. Revocation is not decided here: it is looked up per use.
+/// Expired entries are swept at most once a second; past the cap, tokens
+/// are verified without being kept.
 #[derive(Debug, Default)]
-pub struct Verified(Mutex<HashMap<[u8; 32], AccessToken>>);
+pub struct Verified(Mutex<(HashMap<[u8; 32], AccessToken>, i64)>);
 
-const CACHE_SWEEP_AT: usize = 50_000;
+const CACHE_CAP: usize = 100_000;
 
 impl Verified {
     pub fn get_or_verify(
@@ -203,18 +205,20 @@ impl Verified {
     ) -> Result<AccessToken, Invalid> {
         let hash = crate::ids::sha256(token.as_bytes());
         if let Ok(cache) = self.0.lock()
-            && let Some(t) = cache.get(&hash)
+            && let Some(t) = cache.0.get(&hash)
             && t.exp > now
             && t.aud == audience
         {
             return Ok(t.clone());
         }
         let verified = verify(keys, issuer, token, audience, now)?;
-        if let Ok(mut cache) = self.0.lock() {
-            if cache.len() >= CACHE_SWEEP_AT {
+        if let Ok(mut guard) = self.0.lock() {
+            let (cache, swept) = &mut *guard;
+            if *swept < now {
                 cache.retain(|_, t| t.exp > now);
+                *swept = now;
             }
-            if cache.len() < CACHE_SWEEP_AT {
+            if cache.len() < CACHE_CAP {
                 cache.insert(hash, verified.clone());
             }
         }
