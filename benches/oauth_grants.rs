@@ -476,6 +476,11 @@ async fn main() {
         for (work_index, (work, label, sides)) in plan.iter().enumerate() {
             for (side, &i) in sides.iter().enumerate() {
                 let s = &servers[i];
+                if matches!(work, Work::Introspect) {
+                    // A token issued just now: oidc-provider's in-memory
+                    // store keeps only its most recent entries.
+                    tokens[i] = token_for(&s.target, &callers[i]).await;
+                }
                 let (server_cpu, generator_cpu) = (s.cpu_secs(), cpu_secs("/proc/self/stat"));
                 let (rate, tally) = measure(&s.target, &callers[i], *work, &tokens[i], conns, secs).await;
                 let ok = tally.ok.load(Ordering::Relaxed).max(1) as f64;

@@ -399,6 +399,14 @@ backend_test! {
         let (live, n3) = access_token(&app, &client, None).await;
         assert!(sandbox.cli(&["modules", "disable", "--name", "antrian"]).status.success());
         assert_eq!(call(&app, &client, &n3, Method::GET, COLLECTION, &live, None).await.status, 401);
+        // Registered again, it is the same module with nothing of its old
+        // credentials: its old tokens and its old key stay refused.
+        assert!(sandbox.cli(&["modules", "add", "--name", "antrian"]).status.success());
+        assert_eq!(call(&app, &client, &n3, Method::GET, COLLECTION, &live, None).await.status, 401);
+        let proof = client.proof("POST", TOKEN_URL, Some(&n3), None);
+        let old_key = token_request(&app, &client, &client.assertion(), Some(&proof), None).await;
+        assert_eq!((old_key.status, old_key.body["error"].as_str()), (401, Some("invalid_client")), "{old_key:?}");
+        assert_eq!(old_key.body["error_description"], "client authentication failed", "nothing told about the client");
     }
 }
 

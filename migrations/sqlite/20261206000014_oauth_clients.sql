@@ -20,6 +20,10 @@ alter table module add column grant_types text not null default '["client_creden
 alter table module add column audience text not null default 'citizen'
     check (audience in ('citizen', 'officer'));
 alter table module add column updated_at integer;
+-- Access tokens issued at or before this second (unix time) are refused:
+-- set when a disabled module is registered again, so that neither its old
+-- tokens nor its old credentials come back with it.
+alter table module add column tokens_not_before integer;
 
 -- Access tokens revoked before they expire (RFC 7009), by their jti; a
 -- row is deleted once the token would have expired anyway.

@@ -152,7 +152,7 @@ async fn with_token(parts: &Parts, state: &AppState, token: &str) -> Result<Call
             "the DPoP proof's key is not the one the token is bound to",
         ));
     }
-    let module = modules::authenticate_token(&state.db, &claims.client_id, &claims.jti)
+    let module = modules::authenticate_token(&state.db, &claims.client_id, &claims.jti, claims.iat)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| challenge("invalid_token", "the access token was revoked or its module disabled"))?;

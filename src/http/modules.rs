@@ -101,6 +101,7 @@ pub(super) async fn describe(
     client: Client,
     Path(name): Path<String>,
 ) -> Result<Json<Collection>, ApiError> {
+    caller.needs(crate::oauth::COLLECTIONS_SCOPE)?;
     Ok(Json(owned(&state, &caller, &client, &name).await?.collection().clone()))
 }
 

@@ -259,8 +259,13 @@ pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<Module>, St
 /// The live module an access token was issued to, unless the token was
 /// revoked: looked up on every call, so a revocation or a disabled module
 /// takes effect at once on every instance.
-pub async fn authenticate_token(db: &Db, client_id: &str, jti: &str) -> Result<Option<Module>, StoreError> {
-    Ok(crate::store::clients::token_holder(db, client_id, jti)
+pub async fn authenticate_token(
+    db: &Db,
+    client_id: &str,
+    jti: &str,
+    issued_at: i64,
+) -> Result<Option<Module>, StoreError> {
+    Ok(crate::store::clients::token_holder(db, client_id, jti, issued_at)
         .await?
         .map(|id| Module {
             id,

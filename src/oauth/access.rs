@@ -26,6 +26,8 @@ pub struct AccessToken {
     pub exp: i64,
     /// The DPoP key thumbprint it is bound to.
     pub jkt: Option<String>,
+    /// The signing key that signed it.
+    pub kid: String,
 }
 
 impl AccessToken {
@@ -73,6 +75,7 @@ pub fn issue(
         iat: now,
         exp: now + new.lifetime_secs,
         jkt: new.jkt.map(str::to_owned),
+        kid: key.kid().to_owned(),
     };
     let mut body = json!({
         "iss": issuer.url,
@@ -182,6 +185,7 @@ pub fn verify(
         iat,
         exp,
         jkt,
+        kid,
     })
 }
 
@@ -208,6 +212,7 @@ impl Verified {
             && let Some(t) = cache.0.get(&hash)
             && t.exp > now
             && t.aud == audience
+            && keys.all().iter().any(|k| k.kid() == t.kid)
         {
             return Ok(t.clone());
         }

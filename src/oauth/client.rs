@@ -96,10 +96,7 @@ pub async fn authenticate(deps: &Deps, presented: &Presented, now: i64) -> Resul
         }
         let row = live(deps, id).await?;
         if AuthMethod::parse(&row.client_auth) != Some(AuthMethod::ClientSecretBasic) {
-            return Err(OauthError::client(format!(
-                "this client authenticates with {}",
-                row.client_auth
-            )));
+            return Err(refused(id, "the client does not use a client secret"));
         }
         let expected = row.secret_hash.as_deref().ok_or_else(unknown)?;
         let presented_hash = crate::ids::sha256(secret.as_bytes());
@@ -124,8 +121,11 @@ pub async fn authenticate(deps: &Deps, presented: &Presented, now: i64) -> Resul
     ))
 }
 
+/// The live client `client_id`. Whether it does not exist, is disabled or
+/// authenticates another way is logged, never told: a caller who has not
+/// proved who it is learns nothing about which modules exist.
 async fn live(deps: &Deps, client_id: &str) -> Result<ClientRow, OauthError> {
-    if client_id.is_empty() || client_id.len() > 64 {
+    if !crate::modules::is_ident(client_id, 2, 32) {
         return Err(unknown());
     }
     let row = stored::client(&deps.db, client_id)
@@ -133,9 +133,18 @@ async fn live(deps: &Deps, client_id: &str) -> Result<ClientRow, OauthError> {
         .map_err(|e| OauthError::server(&e))?
         .ok_or_else(unknown)?;
     if row.revoked_at.is_some() {
-        return Err(OauthError::client("this client is disabled"));
+        return Err(refused(client_id, "the client is disabled"));
     }
     Ok(row)
+}
+
+fn refused(client_id: &str, why: &str) -> OauthError {
+    tracing::info!(
+        oauth.client = client_id,
+        oauth.refused = why,
+        "client authentication refused"
+    );
+    unknown()
 }
 
 async fn private_key_jwt(
@@ -167,17 +176,14 @@ async fn private_key_jwt(
     }
     let row = live(deps, &sub).await?;
     if AuthMethod::parse(&row.client_auth) != Some(AuthMethod::PrivateKeyJwt) {
-        return Err(OauthError::client(format!(
-            "this client authenticates with {}",
-            row.client_auth
-        )));
+        return Err(refused(&sub, "the client does not use private_key_jwt"));
     }
     let keys = row
         .jwks
         .as_deref()
         .and_then(|j| serde_json::from_str(j).ok())
         .and_then(|v| KeySet::parse(&v).ok())
-        .ok_or_else(|| OauthError::client("this client has no registered key (jaga modules set-jwks)"))?;
+        .ok_or_else(|| refused(&sub, "the client has no registered key (jaga modules set-jwks)"))?;
     let (alg, kid) = (jws.alg, jws.kid.clone());
     let claims = jws
         .verify_any(keys.candidates(alg, kid.as_deref()))

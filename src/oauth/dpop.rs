@@ -89,7 +89,7 @@ pub async fn check(
         return Err(invalid("the DPoP proof's htu does not match the request URL"));
     }
     let iat = claims::int(&claims, "iat").map_err(|e| invalid(e.0))?;
-    if (iat - now).abs() > IAT_SKEW_SECS {
+    if iat.abs_diff(now) > IAT_SKEW_SECS.unsigned_abs() {
         return Err(invalid("the DPoP proof's iat is not within a minute of now"));
     }
     match (

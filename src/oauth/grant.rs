@@ -156,7 +156,7 @@ pub async fn introspect(deps: &Deps, presented: &Presented, token: &str) -> Resu
     if t.client_id != client.id() {
         return Ok(inactive);
     }
-    if stored::token_holder(&deps.db, &t.client_id, &t.jti)
+    if stored::token_holder(&deps.db, &t.client_id, &t.jti, t.iat)
         .await
         .map_err(|e| OauthError::server(&e))?
         .is_none()

@@ -109,16 +109,19 @@ pub async fn update_client(
 }
 
 /// Whether the module behind an access token may still use it: the
-/// module's id if it is live and the token `jti` is not revoked. One round
+/// module's id if it is live, the token `jti` is not revoked, and it was
+/// issued (`issued_at`) after the second the module was last registered again. One round
 /// trip, on every module API call with a token, on every instance.
-pub async fn token_holder(db: &Db, client_id: &str, jti: &str) -> Result<Option<String>, StoreError> {
+pub async fn token_holder(db: &Db, client_id: &str, jti: &str, issued_at: i64) -> Result<Option<String>, StoreError> {
     on_db!(db, |pool| {
         let row: Option<(String,)> = sqlx::query_as(
             "select module_id from module where name = $1 and revoked_at is null \
+             and coalesce(tokens_not_before, 0) < $3 \
              and not exists (select 1 from oauth_revoked where jti = $2)",
         )
         .bind(client_id)
         .bind(jti)
+        .bind(issued_at)
         .fetch_optional(pool)
         .await?;
         Ok(row.map(|(id,)| id))
