@@ -137,6 +137,9 @@ impl Setup {
             ("JAGA_LOG_FORMAT", "json".to_owned()),
             ("JAGA_LOG_FILTER", "warn,jaga=info".to_owned()),
             ("JAGA_SERVER_METRICS_TOKEN", METRICS_TOKEN.to_owned()),
+            // It measures record writes, not module authentication: the static
+            // key keeps the load generator simple (OAuth has its own benchmark).
+            ("JAGA_MODULES_STATIC_KEYS", "allow".to_owned()),
         ]
         .map(|(k, v)| (k.to_owned(), v))
         .to_vec()

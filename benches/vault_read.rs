@@ -85,6 +85,9 @@ async fn start(dir: &std::path::Path) -> (App, String, Serving) {
         ("JAGA_LOG_FORMAT", "json".to_owned()),
         ("JAGA_LOG_FILTER", "info".to_owned()),
         ("JAGA_POLICIES_DIR", policies(dir).display().to_string()),
+        // It measures record writes, not module authentication: the static
+        // key keeps the load generator simple (OAuth has its own benchmark).
+        ("JAGA_MODULES_STATIC_KEYS", "allow".to_owned()),
     ]
     .map(|(k, v)| (k.to_owned(), v));
     let config = Config::from_layers(&Layers::read(None, env).unwrap(), false).unwrap();
