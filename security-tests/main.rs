@@ -31,6 +31,7 @@ mod headers;
 mod history;
 mod modules;
 mod oauth;
+mod oauth_clients;
 mod passkey_attacks;
 mod passkeys;
 mod policies;
