@@ -481,7 +481,11 @@ module_case       SELECT,INSERT,UPDATE
 guardian_link     SELECT,INSERT,UPDATE
 correction_request SELECT,INSERT,UPDATE,DELETE
 erasure           SELECT,INSERT,UPDATE
-oauth_revoked     SELECT,INSERT,DELETE"
+oauth_revoked     SELECT,INSERT,DELETE
+oauth_par         SELECT,INSERT,DELETE
+oauth_grant       SELECT,INSERT,UPDATE,DELETE
+oauth_code        SELECT,INSERT,UPDATE,DELETE
+oauth_refresh     SELECT,INSERT,UPDATE,DELETE"
 actual=$(as super "\\pset format unaligned
 \\pset tuples_only on
 \\pset fieldsep ' '

@@ -132,7 +132,11 @@ declare
         ['guardian_link',    'select, insert, update'],          -- upsert on a new link
         ['correction_request', 'select, insert, update, delete'], -- update: the decision; delete: erasure
         ['erasure',          'select, insert, update'],          -- update: finished; never deleted
-        ['oauth_revoked',    'select, insert, delete']           -- delete: past the token's expiry
+        ['oauth_revoked',    'select, insert, delete'],          -- delete: past the token's expiry
+        ['oauth_par',        'select, insert, delete'],          -- delete: used or expired
+        ['oauth_grant',      'select, insert, update, delete'],  -- update: bound, revoked; delete: purge
+        ['oauth_code',       'select, insert, update, delete'],  -- update: used; delete: purge
+        ['oauth_refresh',    'select, insert, update, delete']   -- update: used; delete: purge
     ];
 begin
     for i in 1 .. array_length(grants, 1) loop

@@ -223,6 +223,7 @@ impl AppState {
             issuer: crate::oauth::Issuer::new(&issuer, config.oauth.access_token_secs),
             replay,
             verified: Arc::default(),
+            session_secs: i64::try_from(config.sessions.absolute_timeout.as_secs()).unwrap_or(i64::MAX),
         });
         AppState {
             oauth,

@@ -189,9 +189,15 @@
     }
     const cred = await navigator.credentials.get(request);
     await api('POST', '/api/signin/finish', JSON.stringify(credentialJSON(cred)), true);
-    window.location.assign('/');
+    window.location.assign(afterSignIn());
   }
   const signInForm = document.getElementById('signin-form');
+  // Back to a module's sign-in request when one sent the person here (the
+  // server only ever puts the authorization endpoint in data-next).
+  function afterSignIn() {
+    const next = signInForm && signInForm.dataset.next;
+    return next && next.startsWith('/oauth/authorize?') ? next : '/';
+  }
   if (signInForm && window.PublicKeyCredential && PublicKeyCredential.isConditionalMediationAvailable) {
     PublicKeyCredential.isConditionalMediationAvailable().then((available) => {
       // A background autofill request that ends without the person acting
@@ -205,6 +211,27 @@
     say(text('msgWorking'));
     try { await signIn('required'); } catch (error) { fail(error); }
   });
+
+  // The consent screen of a module's sign-in: the decision goes to the
+  // API, which answers with the module's redirect URI.
+  const authorizeForm = document.getElementById('authorize-form');
+  if (authorizeForm) {
+    authorizeForm.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const decision = event.submitter && event.submitter.value === 'deny' ? 'deny' : 'allow';
+      const purposes = Array.from(authorizeForm.querySelectorAll('input[name="purpose"]:checked')).map((i) => i.value);
+      say(text('msgWorking'));
+      try {
+        const result = await api('POST', '/api/oauth/decide', {
+          client_id: authorizeForm.dataset.clientId,
+          request_uri: authorizeForm.dataset.requestUri,
+          decision,
+          purposes,
+        });
+        window.location.assign(result.redirect);
+      } catch (error) { fail(error); }
+    });
+  }
 
   // Buttons with data-action.
   const actions = {

@@ -7,6 +7,7 @@ pub mod browser;
 pub mod modules;
 pub mod oauth;
 pub mod postgres;
+pub mod sign_in;
 
 use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;

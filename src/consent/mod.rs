@@ -284,11 +284,22 @@ pub(crate) async fn record(
         event = event.reason("guardian");
     }
     let stored_row = row.clone();
+    // A refusal or withdrawal also ends the modules' sign-ins it backed:
+    // their refresh tokens and access tokens stop working at once.
+    let stops = decision != Decision::Grant;
     let seq = deps
         .writer
         .write::<i64, ConsentError, _>(move |tx| {
             Box::pin(async move {
                 let seq = stored::insert(tx, &stored_row).await?;
+                if stops {
+                    let whose = crate::store::oauth_flow::Whose::Purpose {
+                        account: &stored_row.account_id,
+                        purpose: &stored_row.purpose_id,
+                    };
+                    crate::store::oauth_flow::revoke_grants(tx, whose, "consent_withdrawn", stored_row.decided_at)
+                        .await?;
+                }
                 audit::record(tx, event).await?;
                 Ok(seq)
             })

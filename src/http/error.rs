@@ -144,6 +144,11 @@ async fn with_detail(mut error: ApiError, status: StatusCode, body: axum::body::
     error
 }
 
+/// Marks an error response that is already a page written for the case
+/// (the authorization endpoint's): it is sent as it is.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnPage;
+
 /// An error page for a browser that asked for a page (not the API): the
 /// same status, in Bahasa Indonesia first, with a way back home.
 #[derive(askama::Template)]
@@ -171,7 +176,8 @@ fn wants_a_page(request: &Request) -> bool {
         "/.well-known/",
     ]
     .iter()
-    .any(|p| path.starts_with(p));
+    .any(|p| path.starts_with(p))
+        && path != crate::http::oauth::AUTHORIZE;
     let html = request
         .headers()
         .get(header::ACCEPT)
@@ -233,7 +239,7 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     let page = wants_a_page(&request);
     let response = next.run(request).await;
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error()) || response.extensions().get::<OwnPage>().is_some() {
         return response;
     }
     let (mut parts, body) = response.into_parts();

@@ -70,7 +70,7 @@ fn public_routes(state: &AppState) -> Routes {
         .merge(consent::routes(state))
         .merge(rights::routes(state))
         .merge(modules::routes())
-        .merge(oauth::routes())
+        .merge(oauth::routes(state))
         .merge(cases::routes())
         .merge(pages::routes())
         .merge(assets::routes())

@@ -54,7 +54,7 @@ impl Caller {
 
 const ALGS: &str = "ES256 PS256 EdDSA";
 
-fn challenge(code: &'static str, message: impl Into<String>) -> ApiError {
+pub(super) fn challenge(code: &'static str, message: impl Into<String>) -> ApiError {
     let value = format!("DPoP error=\"{code}\", algs=\"{ALGS}\"");
     ApiError::new(StatusCode::UNAUTHORIZED, code, message).with_header(
         header::WWW_AUTHENTICATE,

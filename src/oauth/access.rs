@@ -28,6 +28,8 @@ pub struct AccessToken {
     pub jkt: Option<String>,
     /// The signing key that signed it.
     pub kid: String,
+    /// The person's grant it came from (none for client credentials).
+    pub grant: Option<String>,
 }
 
 impl AccessToken {
@@ -55,6 +57,25 @@ pub struct NewToken<'a> {
     pub scope: &'a [String],
     pub jkt: Option<&'a str>,
     pub lifetime_secs: i64,
+    pub grant: Option<&'a str>,
+}
+
+/// Signs `body` with the signing key in force (ES256), with `typ` in the
+/// header when given; returns the compact JWS and the key id.
+pub fn sign(keys: &SigningKeys, typ: Option<&str>, body: &Value, now: i64) -> Result<(String, String), IssueError> {
+    let (all, index) = keys.active(now).ok_or(IssueError::NoKey)?;
+    let key = all.get(index).ok_or(IssueError::NoKey)?;
+    let header = match typ {
+        Some(typ) => json!({ "alg": "ES256", "typ": typ, "kid": key.kid() }),
+        None => json!({ "alg": "ES256", "kid": key.kid() }),
+    };
+    let input = format!(
+        "{}.{}",
+        B64URL.encode(header.to_string()),
+        B64URL.encode(body.to_string())
+    );
+    let signature = key.sign(input.as_bytes())?;
+    Ok((format!("{input}.{}", B64URL.encode(signature)), key.kid().to_owned()))
 }
 
 pub fn issue(
@@ -76,6 +97,7 @@ pub fn issue(
         exp: now + new.lifetime_secs,
         jkt: new.jkt.map(str::to_owned),
         kid: key.kid().to_owned(),
+        grant: new.grant.map(str::to_owned),
     };
     let mut body = json!({
         "iss": issuer.url,
@@ -87,17 +109,16 @@ pub fn issue(
         "jti": token.jti,
         "scope": token.scope.join(" "),
     });
-    if let (Some(jkt), Some(obj)) = (&token.jkt, body.as_object_mut()) {
-        obj.insert("cnf".into(), json!({ "jkt": jkt }));
+    if let Some(obj) = body.as_object_mut() {
+        if let Some(jkt) = &token.jkt {
+            obj.insert("cnf".into(), json!({ "jkt": jkt }));
+        }
+        if let Some(grant) = &token.grant {
+            obj.insert("grant_id".into(), json!(grant));
+        }
     }
-    let header = json!({ "alg": "ES256", "typ": "at+jwt", "kid": key.kid() });
-    let input = format!(
-        "{}.{}",
-        B64URL.encode(header.to_string()),
-        B64URL.encode(body.to_string())
-    );
-    let signature = key.sign(input.as_bytes())?;
-    Ok((format!("{input}.{}", B64URL.encode(signature)), token))
+    let (jws, kid) = sign(keys, Some("at+jwt"), &body, now)?;
+    Ok((jws, AccessToken { kid, ..token }))
 }
 
 /// Why a presented token is not good (said to the client in general terms).
@@ -186,6 +207,9 @@ pub fn verify(
         exp,
         jkt,
         kid,
+        grant: claims::opt_string(c, "grant_id")
+            .map_err(|e| invalid(e.0))?
+            .map(str::to_owned),
     })
 }
 

@@ -17,6 +17,13 @@ pub enum Code {
     InvalidToken,
     InsufficientScope,
     UnsupportedTokenType,
+    UnsupportedResponseType,
+    /// In an authorization response: the person (or Jaga for them) said no.
+    AccessDenied,
+    /// `prompt=none`, and nobody (fresh enough) is signed in.
+    LoginRequired,
+    /// `prompt=none`, and a consent is needed.
+    ConsentRequired,
     ServerError,
 }
 
@@ -34,6 +41,10 @@ impl Code {
             Code::InvalidToken => "invalid_token",
             Code::InsufficientScope => "insufficient_scope",
             Code::UnsupportedTokenType => "unsupported_token_type",
+            Code::UnsupportedResponseType => "unsupported_response_type",
+            Code::AccessDenied => "access_denied",
+            Code::LoginRequired => "login_required",
+            Code::ConsentRequired => "consent_required",
             Code::ServerError => "server_error",
         }
     }

@@ -10,6 +10,7 @@ use super::error::{Code, OauthError};
 use super::{Deps, now};
 use crate::audit::{self, Actor, ActorKind, AuditError, Context, Event, Outcome, Target};
 use crate::store::clients as stored;
+use crate::store::oauth_flow as flow;
 
 /// A DPoP proof sent with a request, and the request it must match.
 #[derive(Debug, Clone, Copy)]
@@ -19,13 +20,38 @@ pub struct DpopHeader<'a> {
     pub url: &'a str,
 }
 
+/// Checks the DPoP proof a request must carry (tokens are
+/// sender-constrained; at a resource, `access_token` is the one sent).
+pub async fn require_proof(
+    deps: &Deps,
+    dpop_header: DpopHeader<'_>,
+    access_token: Option<&str>,
+    now: i64,
+) -> Result<dpop::Proof, OauthError> {
+    let proof = dpop_header
+        .proof
+        .ok_or_else(|| OauthError::request("a DPoP proof is required: access tokens are sender-constrained"))?;
+    dpop::check(
+        proof,
+        Expected {
+            method: dpop_header.method,
+            url: dpop_header.url,
+            access_token,
+        },
+        &deps.keys.index,
+        &deps.replay,
+        now,
+    )
+    .await
+}
+
 /// What the token endpoint answers on success.
 #[derive(Debug, Clone)]
 pub struct Issued {
     pub body: Value,
 }
 
-fn event(client_id: &str, action: &str, outcome: Outcome) -> Event {
+pub(super) fn event(client_id: &str, action: &str, outcome: Outcome) -> Event {
     Event::new(
         Actor::new(ActorKind::Module, client_id),
         action,
@@ -94,21 +120,7 @@ pub async fn client_credentials(
             asked
         }
     };
-    let proof = dpop_header
-        .proof
-        .ok_or_else(|| OauthError::request("a DPoP proof is required: access tokens are sender-constrained"))?;
-    let proof = dpop::check(
-        proof,
-        Expected {
-            method: dpop_header.method,
-            url: dpop_header.url,
-            access_token: None,
-        },
-        &deps.keys.index,
-        &deps.replay,
-        now,
-    )
-    .await?;
+    let proof = require_proof(deps, dpop_header, None, now).await?;
     let audience = deps.issuer.module_api();
     let (token, claims) = access::issue(
         &deps.keys.oauth,
@@ -120,6 +132,7 @@ pub async fn client_credentials(
             scope: &scope,
             jkt: Some(&proof.jkt),
             lifetime_secs: deps.issuer.access_token_secs,
+            grant: None,
         },
         now,
     )
@@ -147,11 +160,8 @@ pub async fn introspect(deps: &Deps, presented: &Presented, token: &str) -> Resu
     let now = now();
     let client = client::authenticate(deps, presented, now).await?;
     let inactive = json!({ "active": false });
-    let Ok(t) = deps
-        .verified
-        .get_or_verify(&deps.keys.oauth, &deps.issuer, token, &deps.issuer.module_api(), now)
-    else {
-        return Ok(inactive);
+    let Some(t) = access_token(deps, token, now) else {
+        return refresh_introspection(deps, &client, token, now).await;
     };
     if t.client_id != client.id() {
         return Ok(inactive);
@@ -160,6 +170,14 @@ pub async fn introspect(deps: &Deps, presented: &Presented, token: &str) -> Resu
         .await
         .map_err(|e| OauthError::server(&e))?
         .is_none()
+    {
+        return Ok(inactive);
+    }
+    if let Some(grant) = &t.grant
+        && flow::live_grant(&deps.db, grant, now)
+            .await
+            .map_err(|e| OauthError::server(&e))?
+            .is_none()
     {
         return Ok(inactive);
     }
@@ -181,13 +199,57 @@ pub async fn introspect(deps: &Deps, presented: &Presented, token: &str) -> Resu
     Ok(body)
 }
 
-/// RFC 7009: revokes an access token of the calling client. Unknown,
-/// expired or foreign tokens change nothing and get the same answer.
+/// One of Jaga's access tokens, for the module API or for userinfo.
+fn access_token(deps: &Deps, token: &str, now: i64) -> Option<access::AccessToken> {
+    [deps.issuer.module_api(), deps.issuer.userinfo()]
+        .iter()
+        .find_map(|aud| {
+            deps.verified
+                .get_or_verify(&deps.keys.oauth, &deps.issuer, token, aud, now)
+                .ok()
+        })
+}
+
+/// Introspection of a refresh token: active while it is the grant's
+/// newest (not used) and the grant is live.
+async fn refresh_introspection(deps: &Deps, client: &Client, token: &str, now: i64) -> Result<Value, OauthError> {
+    let server = |e: &dyn std::fmt::Display| OauthError::server(&e);
+    let hash = crate::ids::sha256(token.as_bytes());
+    let Some((grant, unused)) = flow::refresh_state(&deps.db, &hash).await.map_err(|e| server(&e))? else {
+        return Ok(json!({ "active": false }));
+    };
+    if grant.client_id != client.id() || !unused {
+        return Ok(json!({ "active": false }));
+    }
+    let Some(grant) = flow::live_grant(&deps.db, &grant.grant_id, now)
+        .await
+        .map_err(|e| server(&e))?
+    else {
+        return Ok(json!({ "active": false }));
+    };
+    let mut body = json!({
+        "active": true,
+        "iss": deps.issuer.url,
+        "client_id": grant.client_id,
+        "sub": super::id_token::pairwise_sub(&deps.keys.index, &grant.client_id, &grant.account_id),
+        "scope": grant.scope,
+        "exp": grant.expires_at,
+        "iat": grant.created_at,
+    });
+    if let (Some(jkt), Some(obj)) = (&grant.jkt, body.as_object_mut()) {
+        obj.insert("cnf".into(), json!({ "jkt": jkt }));
+    }
+    Ok(body)
+}
+
+/// RFC 7009: revokes an access token of the calling client, or a refresh
+/// token (and with it the whole sign-in it belongs to). Unknown, expired
+/// or foreign tokens change nothing and get the same answer.
 pub async fn revoke(deps: &Deps, presented: &Presented, token: &str, ctx: &Context) -> Result<(), OauthError> {
     let now = now();
     let client: Client = client::authenticate(deps, presented, now).await?;
-    let Ok(t) = access::verify(&deps.keys.oauth, &deps.issuer, token, &deps.issuer.module_api(), now) else {
-        return Ok(());
+    let Some(t) = access_token(deps, token, now) else {
+        return revoke_refresh(deps, &client, token, ctx).await;
     };
     if t.client_id != client.id() {
         return Ok(());
@@ -199,6 +261,36 @@ pub async fn revoke(deps: &Deps, presented: &Presented, token: &str, ctx: &Conte
         .write::<(), AuditError, _>(move |tx| {
             Box::pin(async move {
                 if stored::revoke_token(tx, &t.jti, &t.client_id, t.exp).await? {
+                    audit::record(tx, e).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+        .map_err(|e| OauthError::server(&e))
+}
+
+/// Revokes the grant of a refresh token of `client`.
+async fn revoke_refresh(deps: &Deps, client: &Client, token: &str, ctx: &Context) -> Result<(), OauthError> {
+    let now = now();
+    let hash = crate::ids::sha256(token.as_bytes());
+    let Some((grant, _)) = flow::refresh_state(&deps.db, &hash)
+        .await
+        .map_err(|e| OauthError::server(&e))?
+    else {
+        return Ok(());
+    };
+    if grant.client_id != client.id() {
+        return Ok(());
+    }
+    let mut e = event(client.id(), "oauth.revoke", Outcome::Success)
+        .reason("refresh_token")
+        .within(ctx);
+    e.target = Target::new("oauth_grant", Some(grant.grant_id.clone()));
+    deps.writer
+        .write::<(), AuditError, _>(move |tx| {
+            Box::pin(async move {
+                if flow::revoke_grant(tx, &grant.grant_id, "revoked_by_client", now).await? {
                     audit::record(tx, e).await?;
                 }
                 Ok(())

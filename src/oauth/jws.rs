@@ -139,6 +139,16 @@ pub mod claims {
             .ok_or_else(|| bad(format!("the JWT has no numeric {name:?} claim")))
     }
 
+    pub fn opt_string<'a>(claims: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, JwsError> {
+        match claims.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .as_str()
+                .map(Some)
+                .ok_or_else(|| bad(format!("the JWT's {name:?} claim is not text"))),
+        }
+    }
+
     pub fn opt_int(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>, JwsError> {
         match claims.get(name) {
             None => Ok(None),

@@ -47,6 +47,7 @@ pub mod guardians;
 pub mod identity;
 pub mod lease;
 pub mod modules;
+pub mod oauth_flow;
 mod postgres;
 mod sqlite;
 pub mod vault;

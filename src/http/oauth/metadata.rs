@@ -6,21 +6,45 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{INTROSPECT, JWKS, REVOKE, TOKEN};
+use super::{AUTHORIZE, INTROSPECT, JWKS, PAR, REVOKE, TOKEN};
 use crate::app::AppState;
 use crate::oauth::jwk::Alg;
 
 fn document(state: &AppState) -> Value {
     let issuer = &state.oauth.issuer;
     let client_auth = ["private_key_jwt", "client_secret_basic"];
+    // openid, collections, and every purpose of the catalog a module may be given.
+    let snapshot = state.oauth.policies.current();
+    let scopes: Vec<String> = [crate::oauth::OPENID_SCOPE, crate::oauth::COLLECTIONS_SCOPE]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(
+            snapshot
+                .catalog
+                .purposes()
+                .filter(|p| !p.modules.is_empty())
+                .map(|p| p.id.clone()),
+        )
+        .collect();
     json!({
         "issuer": issuer.url,
         "jwks_uri": issuer.endpoint(JWKS),
         "token_endpoint": issuer.endpoint(TOKEN),
         "introspection_endpoint": issuer.endpoint(INTROSPECT),
         "revocation_endpoint": issuer.endpoint(REVOKE),
-        "grant_types_supported": ["client_credentials"],
+        "authorization_endpoint": issuer.endpoint(AUTHORIZE),
+        "pushed_authorization_request_endpoint": issuer.endpoint(PAR),
+        "require_pushed_authorization_requests": true,
+        "userinfo_endpoint": issuer.userinfo(),
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true,
+        "prompt_values_supported": ["none", "login", "consent"],
+        "acr_values_supported": [crate::oauth::id_token::ACR_PASSKEY],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid",
+            "name", "nik", "kk", "birth_place", "birthdate", "gender", "address", "phone_number", "email"],
         "token_endpoint_auth_methods_supported": client_auth,
         "token_endpoint_auth_signing_alg_values_supported": Alg::SUPPORTED,
         "introspection_endpoint_auth_methods_supported": client_auth,
@@ -30,7 +54,8 @@ fn document(state: &AppState) -> Value {
         "dpop_signing_alg_values_supported": Alg::SUPPORTED,
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["ES256"],
-        "scopes_supported": [crate::oauth::COLLECTIONS_SCOPE],
+        "scopes_supported": scopes,
+        "ui_locales_supported": ["id", "en"],
         "service_documentation": issuer.endpoint("/docs"),
     })
 }

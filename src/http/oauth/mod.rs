@@ -3,9 +3,12 @@
 //! §3.2); errors are `{"error", "error_description"}` with the statuses
 //! and headers the RFCs name, in the one error shape.
 
+pub(super) mod authorize;
 mod form;
 pub(super) mod metadata;
+pub(super) mod par;
 pub(super) mod token;
+pub(super) mod userinfo;
 
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 
@@ -17,8 +20,18 @@ pub const TOKEN: &str = "/oauth/token";
 pub const INTROSPECT: &str = "/oauth/introspect";
 pub const REVOKE: &str = "/oauth/revoke";
 pub const JWKS: &str = "/oauth/jwks";
+pub const PAR: &str = "/oauth/par";
+pub const AUTHORIZE: &str = "/oauth/authorize";
+pub const DECIDE: &str = "/api/oauth/decide";
 
-pub fn routes() -> Routes {
+pub fn routes(state: &crate::app::AppState) -> Routes {
+    let decide = Routes::new().post(DECIDE, authorize::decide);
+    super::limits::limited(state, decide, crate::ratelimit::ACCOUNT_IP)
+        .layered(|r| super::session::origin_checked(state, r))
+        .merge(machine())
+}
+
+fn machine() -> Routes {
     Routes::new()
         .get("/.well-known/openid-configuration", metadata::openid_configuration)
         .get(
@@ -29,6 +42,22 @@ pub fn routes() -> Routes {
         .post(TOKEN, token::token)
         .post(INTROSPECT, token::introspect)
         .post(REVOKE, token::revoke)
+        .post(PAR, par::par)
+        .get(crate::oauth::USERINFO_PATH, userinfo::get)
+        .post(crate::oauth::USERINFO_PATH, userinfo::post)
+}
+
+/// The one DPoP proof of a request, if any.
+pub fn dpop_proof(headers: &axum::http::HeaderMap) -> Result<Option<&str>, OauthError> {
+    let mut proofs = headers.get_all("dpop").iter();
+    match (proofs.next(), proofs.next()) {
+        (None, _) => Ok(None),
+        (Some(p), None) => p
+            .to_str()
+            .map(Some)
+            .map_err(|_| OauthError::new(Code::InvalidDpopProof, "the DPoP header is not text")),
+        (Some(_), Some(_)) => Err(OauthError::new(Code::InvalidDpopProof, "send one DPoP header")),
+    }
 }
 
 pub const DPOP_NONCE: HeaderName = HeaderName::from_static("dpop-nonce");

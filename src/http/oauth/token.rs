@@ -21,8 +21,16 @@ use crate::ratelimit::{Key, OAUTH_FAILURE_IP};
     reason = "documents the form; the handler reads it with the duplicate check"
 )]
 pub(crate) struct TokenForm {
-    /// `client_credentials`.
+    /// `client_credentials`, `authorization_code` or `refresh_token`.
     grant_type: String,
+    /// authorization_code: the code from the authorization response.
+    code: Option<String>,
+    /// authorization_code: the redirect URI of the pushed request.
+    redirect_uri: Option<String>,
+    /// authorization_code: the PKCE verifier (43-128 characters).
+    code_verifier: Option<String>,
+    /// refresh_token: the refresh token (rotated: use the new one next time).
+    refresh_token: Option<String>,
     /// Space-separated: `collections` and catalog purposes of the module.
     scope: Option<String>,
     client_id: Option<String>,
@@ -40,7 +48,7 @@ pub(crate) struct TokenForm {
 )]
 pub(crate) struct TokenQuestion {
     token: String,
-    /// `access_token` (refresh tokens are not issued to machine clients).
+    /// `access_token` or `refresh_token`.
     token_type_hint: Option<String>,
     client_id: Option<String>,
     client_assertion_type: Option<String>,
@@ -49,7 +57,7 @@ pub(crate) struct TokenQuestion {
 
 /// Answers a refusal: audited, unless this address keeps failing, when it
 /// is 429 (and the trip is audited once a minute).
-async fn refuse(
+pub(super) async fn refuse(
     state: &AppState,
     action: &'static str,
     named: Option<&str>,
@@ -78,13 +86,13 @@ async fn refuse(
     error(e, &state.oauth.nonce(crate::oauth::now())).into_response()
 }
 
-fn named(form: &Form, headers: &HeaderMap) -> Option<String> {
+pub(super) fn named(form: &Form, headers: &HeaderMap) -> Option<String> {
     form.presented(headers)
         .ok()
         .and_then(|p| p.basic.map(|(id, _)| id).or(p.client_id))
 }
 
-fn no_store(mut response: Response, nonce: Option<String>) -> Response {
+pub(super) fn no_store(mut response: Response, nonce: Option<String>) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Some(v) = nonce.and_then(|n| HeaderValue::from_str(&n).ok()) {
@@ -122,15 +130,7 @@ pub(in crate::http) async fn token(
     };
     let result = async {
         let presented = form.presented(&headers)?;
-        let mut proofs = headers.get_all("dpop").iter();
-        let proof = match (proofs.next(), proofs.next()) {
-            (None, _) => None,
-            (Some(p), None) => Some(
-                p.to_str()
-                    .map_err(|_| OauthError::new(Code::InvalidDpopProof, "the DPoP header is not text"))?,
-            ),
-            (Some(_), Some(_)) => return Err(OauthError::new(Code::InvalidDpopProof, "send one DPoP header")),
-        };
+        let proof = super::dpop_proof(&headers)?;
         let url = state.oauth.issuer.endpoint(super::TOKEN);
         let dpop = DpopHeader {
             proof,
@@ -141,6 +141,12 @@ pub(in crate::http) async fn token(
             None => Err(OauthError::request("grant_type is required")),
             Some("client_credentials") => {
                 grant::client_credentials(&state.oauth, &presented, form.get("scope"), dpop, &who.ctx).await
+            }
+            Some("authorization_code") => {
+                crate::oauth::code::authorization_code(&state.oauth, &presented, &|n| form.get(n), dpop, &who.ctx).await
+            }
+            Some("refresh_token") => {
+                crate::oauth::code::refresh_token(&state.oauth, &presented, &|n| form.get(n), dpop, &who.ctx).await
             }
             Some(other) => Err(OauthError::new(
                 Code::UnsupportedGrantType,

@@ -17,7 +17,7 @@ pub(super) fn error_response(description: &str) -> Value {
 /// and no JSON shape check before the handler's own.
 const RAW_BODIES: [&str; 3] = ["/api/enrol/finish", "/api/signin/finish", "/api/passkeys/finish"];
 /// Form-encoded OAuth requests: any malformed one is 400 `invalid_request`.
-const FORM_BODIES: [&str; 3] = ["/oauth/token", "/oauth/introspect", "/oauth/revoke"];
+const FORM_BODIES: [&str; 4] = ["/oauth/token", "/oauth/introspect", "/oauth/revoke", "/oauth/par"];
 
 fn is_unsafe(method: &str) -> bool {
     !matches!(method, "get" | "head" | "options")

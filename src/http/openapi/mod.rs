@@ -89,7 +89,11 @@ use rules::{constrain, constrain_cases, constrain_parameters};
         super::oauth::metadata::jwks,
         super::oauth::token::token,
         super::oauth::token::introspect,
-        super::oauth::token::revoke
+        super::oauth::token::revoke,
+        super::oauth::par::par,
+        super::oauth::authorize::decide,
+        super::oauth::userinfo::get,
+        super::oauth::userinfo::post
     ),
     components(schemas(super::error::ErrorBody, super::health::Health)),
     tags(

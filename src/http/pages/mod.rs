@@ -2,6 +2,7 @@
 //! only script is /static/jaga.js (passkey ceremonies and API calls); no
 //! inline script, nothing from other origins.
 
+mod authorize;
 mod consents;
 mod data;
 pub(super) mod history;
@@ -26,6 +27,7 @@ pub fn routes() -> super::routes::Routes {
     super::routes::Routes::new()
         .get("/", home)
         .get("/signin", signin)
+        .get(crate::http::oauth::AUTHORIZE, authorize::authorize)
         .get("/enrol", enrol)
         .get("/enrol/code", code)
         .get("/recover", recover)
@@ -66,6 +68,8 @@ pub struct Page {
     pub csrf: String,
     /// Remember an explicit language choice.
     set_lang: Option<Lang>,
+    /// Query parameters the language switch keeps (`a=1&b=2&`, or empty).
+    pub keep: String,
 }
 
 async fn page(state: &AppState, headers: &HeaderMap, query: &LangQuery) -> Result<(Page, Option<SignedIn>), ApiError> {
@@ -105,6 +109,7 @@ async fn page(state: &AppState, headers: &HeaderMap, query: &LangQuery) -> Resul
             user,
             csrf: who.as_ref().map(|w| w.session().csrf_token.clone()).unwrap_or_default(),
             set_lang: explicit.map(|_| lang),
+            keep: String::new(),
         },
         who,
     ))
@@ -168,7 +173,36 @@ async fn home(
     render(lang, &Home { page, name })
 }
 
-simple_page!(signin, SignIn, "signin.html");
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SignIn {
+    page: Page,
+    /// Where to go once signed in (only the authorization endpoint).
+    next: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SignInQuery {
+    lang: Option<String>,
+    next: Option<String>,
+}
+
+async fn signin(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<SignInQuery>,
+) -> Result<Response, ApiError> {
+    let (mut page, _) = page(&state, &headers, &LangQuery { lang: q.lang }).await?;
+    let next = q.next.as_deref().and_then(authorize::safe_next).map(str::to_owned);
+    if let Some(next) = &next {
+        let keep = form_urlencoded::Serializer::new(String::new())
+            .append_pair("next", next)
+            .finish();
+        page.keep = format!("{keep}&");
+    }
+    let lang = page.set_lang;
+    render(lang, &SignIn { page, next })
+}
 simple_page!(enrol, Enrol, "enrol.html");
 simple_page!(code, Code, "code.html");
 simple_page!(recover, Recover, "recover.html");

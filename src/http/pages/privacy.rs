@@ -14,26 +14,26 @@ use crate::policy::labels::{Labels, Lang};
 use crate::policy::{LawfulBasis, PurposeDef, Retention};
 
 /// The notice's own words, in each language.
-struct Words {
-    title: &'static str,
-    intro: &'static str,
-    controller: &'static str,
-    basis: &'static str,
-    data: &'static str,
-    kept: &'static str,
-    choice: &'static str,
-    may_refuse: &'static str,
-    may_not_refuse: &'static str,
-    notice_version: &'static str,
-    bases: [&'static str; 6],
-    days: &'static str,
-    years: &'static str,
-    until: &'static str,
-    modules: &'static str,
-    officers: &'static str,
+pub(super) struct Words {
+    pub(super) title: &'static str,
+    pub(super) intro: &'static str,
+    pub(super) controller: &'static str,
+    pub(super) basis: &'static str,
+    pub(super) data: &'static str,
+    pub(super) kept: &'static str,
+    pub(super) choice: &'static str,
+    pub(super) may_refuse: &'static str,
+    pub(super) may_not_refuse: &'static str,
+    pub(super) notice_version: &'static str,
+    pub(super) bases: [&'static str; 6],
+    pub(super) days: &'static str,
+    pub(super) years: &'static str,
+    pub(super) until: &'static str,
+    pub(super) modules: &'static str,
+    pub(super) officers: &'static str,
 }
 
-static ID: Words = Words {
+pub(super) static ID: Words = Words {
     title: "Pemberitahuan privasi",
     intro: "Jaga menyimpan data pribadi Anda terenkripsi dan hanya membukanya untuk tujuan di bawah ini. Setiap \
             pembacaan dicatat dan dapat Anda lihat di Aktivitas.",
@@ -60,7 +60,7 @@ static ID: Words = Words {
     officers: "Petugas",
 };
 
-static EN: Words = Words {
+pub(super) static EN: Words = Words {
     title: "Privacy notice",
     intro: "Jaga keeps your personal data encrypted and opens it only for the purposes below. Every read is \
             recorded and visible to you under Activity.",
@@ -88,17 +88,17 @@ static EN: Words = Words {
 };
 
 /// One purpose as the notice shows it.
-struct Shown {
-    id: String,
-    name: String,
-    description: String,
-    controller: String,
-    users: String,
-    basis: &'static str,
-    data: Vec<String>,
-    kept: String,
-    withdrawable: bool,
-    notice_version: String,
+pub(super) struct Shown {
+    pub(super) id: String,
+    pub(super) name: String,
+    pub(super) description: String,
+    pub(super) controller: String,
+    pub(super) users: String,
+    pub(super) basis: &'static str,
+    pub(super) data: Vec<String>,
+    pub(super) kept: String,
+    pub(super) withdrawable: bool,
+    pub(super) notice_version: String,
 }
 
 #[derive(Template)]
@@ -120,7 +120,7 @@ fn basis_index(basis: LawfulBasis) -> usize {
     }
 }
 
-fn shown(p: &PurposeDef, labels: &Labels, w: &'static Words, english: bool) -> Shown {
+pub(super) fn shown(p: &PurposeDef, labels: &Labels, w: &'static Words, english: bool) -> Shown {
     let lang = if english { Lang::En } else { Lang::Id };
     let pick = |b: &crate::policy::catalog::Bilingual| if english { b.en.clone() } else { b.id.clone() };
     let kept = match &p.retention {

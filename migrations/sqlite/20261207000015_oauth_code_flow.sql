@@ -1,0 +1,63 @@
+-- The citizen sign-in half of Jaga's OpenID provider: pushed authorization
+-- requests (RFC 9126), authorization codes, the grants a citizen gave a
+-- module in one sign-in, and the refresh tokens of each grant. Codes and
+-- refresh tokens are stored only as SHA-256 hashes.
+
+-- A pushed authorization request, until it is used or expires (60 s).
+create table oauth_par (
+    request_hash blob primary key,
+    client_id text not null,
+    -- JSON: the checked request (redirect_uri, scope, state, nonce,
+    -- code_challenge, dpop_jkt, prompt, max_age).
+    request text not null,
+    created_at integer not null,
+    expires_at integer not null
+);
+create index oauth_par_expiry on oauth_par (expires_at);
+
+-- What a citizen (or officer) allowed a module in one sign-in. Its codes,
+-- refresh tokens and access tokens die with it: revoked on code reuse,
+-- refresh reuse, sign-out, session revocation, suspension, erasure and
+-- consent withdrawal; it never outlives the browser session it came from.
+create table oauth_grant (
+    grant_id text primary key,
+    client_id text not null,
+    account_id text not null,
+    session_id text not null,
+    -- Space-separated: openid and the catalog purposes allowed.
+    scope text not null,
+    -- The DPoP key thumbprint the grant's tokens are bound to (set when
+    -- the code is exchanged, or at the pushed request through dpop_jkt).
+    jkt text,
+    auth_time integer not null,
+    -- JSON array (RFC 8176): how the person signed in.
+    amr text not null,
+    created_at integer not null,
+    expires_at integer not null,
+    revoked_at integer,
+    revoked_reason text
+);
+create index oauth_grant_account on oauth_grant (account_id);
+create index oauth_grant_session on oauth_grant (session_id);
+create index oauth_grant_expiry on oauth_grant (expires_at);
+
+-- Authorization codes: single use, valid 60 s.
+create table oauth_code (
+    code_hash blob primary key,
+    grant_id text not null references oauth_grant (grant_id),
+    -- JSON: redirect_uri, nonce, code_challenge, dpop_jkt.
+    request text not null,
+    expires_at integer not null,
+    used_at integer
+);
+create index oauth_code_grant on oauth_code (grant_id);
+
+-- Refresh tokens: opaque, rotated on every use; a used one presented
+-- again revokes its whole grant.
+create table oauth_refresh (
+    token_hash blob primary key,
+    grant_id text not null references oauth_grant (grant_id),
+    created_at integer not null,
+    used_at integer
+);
+create index oauth_refresh_grant on oauth_refresh (grant_id);
