@@ -485,7 +485,8 @@ oauth_revoked     SELECT,INSERT,DELETE
 oauth_par         SELECT,INSERT,DELETE
 oauth_grant       SELECT,INSERT,UPDATE,DELETE
 oauth_code        SELECT,INSERT,UPDATE,DELETE
-oauth_refresh     SELECT,INSERT,UPDATE,DELETE"
+oauth_refresh     SELECT,INSERT,UPDATE,DELETE
+oauth_logout      SELECT,INSERT,UPDATE,DELETE"
 actual=$(as super "\\pset format unaligned
 \\pset tuples_only on
 \\pset fieldsep ' '

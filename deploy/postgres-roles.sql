@@ -136,7 +136,8 @@ declare
         ['oauth_par',        'select, insert, delete'],          -- delete: used or expired
         ['oauth_grant',      'select, insert, update, delete'],  -- update: bound, revoked; delete: purge
         ['oauth_code',       'select, insert, update, delete'],  -- update: used; delete: purge
-        ['oauth_refresh',    'select, insert, update, delete']   -- update: used; delete: purge
+        ['oauth_refresh',    'select, insert, update, delete'],  -- update: used; delete: purge
+        ['oauth_logout',     'select, insert, update, delete']   -- update: delivery; delete: purge
     ];
 begin
     for i in 1 .. array_length(grants, 1) loop

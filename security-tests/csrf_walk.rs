@@ -98,7 +98,9 @@ backend_test! {
                 // The session's cookie, Origin and CSRF token authenticate nobody here.
                 let (status, body) = send(&citizen, method, path, Some(WEB_ORIGIN), Some(&csrf)).await;
                 assert!(matches!(status, 400 | 401), "{what}: {status} {body:?}");
-                assert!(matches!(body["error"].as_str(), Some("invalid_request" | "invalid_client")), "{what}: {body:?}");
+                // Userinfo is a resource: without its token, invalid_token (RFC 6750 §3.1).
+                let expected: &[&str] = if path == "/oauth/userinfo" { &["invalid_token"] } else { &["invalid_request", "invalid_client"] };
+                assert!(body["error"].as_str().is_some_and(|e| expected.contains(&e)), "{what}: {body:?}");
                 continue;
             }
             for origin in [None, Some("https://evil.example"), Some("null")] {

@@ -32,6 +32,7 @@ mod history;
 mod modules;
 mod oauth;
 mod oauth_clients;
+mod oauth_logout;
 mod oauth_sign_in;
 mod passkey_attacks;
 mod passkeys;

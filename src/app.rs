@@ -133,6 +133,7 @@ impl App {
         );
         state.metrics.allow_static_keys(state.config.oauth.static_keys);
         let purger = spawn_purger(&state, leading, stop_checkpointer.subscribe());
+        spawn_logouts(&state, stop_checkpointer.subscribe());
         spawn_change_handler(
             &state,
             crate::store::changes::listen(&state.db),
@@ -315,6 +316,26 @@ fn spawn_change_handler(
         }
     });
     Ok(())
+}
+
+/// Back-channel logouts: every two seconds, the queued logout tokens that
+/// are due are posted to the modules (every instance delivers; a logout
+/// is claimed before it is sent), until `stopping` changes.
+fn spawn_logouts(state: &AppState, mut stopping: watch::Receiver<bool>) {
+    let oauth = state.oauth.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopping.changed() => return,
+            }
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            if let Err(e) = crate::oauth::logout::deliver_due(&oauth, now).await {
+                tracing::warn!(error = %e, "back-channel logout delivery failed; will retry");
+            }
+        }
+    });
 }
 
 /// Retention: expired sessions, codes and ceremonies are deleted, and

@@ -239,6 +239,12 @@
       await api('POST', '/api/signout');
       window.location.assign('/');
     },
+    // Sign-out asked for by a module: then back to the page it registered
+    // (the server only puts a registered address, or /, in data-then).
+    async 'signout-then'(button) {
+      await api('POST', '/api/signout');
+      window.location.assign(button.dataset.then || '/');
+    },
     async 'add-passkey'() {
       await registerThen(() => api('POST', '/api/passkeys/start'), '/api/passkeys/finish', () => window.location.reload());
     },

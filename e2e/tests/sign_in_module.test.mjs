@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import * as jose from 'jose';
 import * as oidc from 'openid-client';
 
-import { SITI, assertNoProblems, enrolSelf } from '../lib/flows.mjs';
+import { SITI, assertNoProblems, enrolSelf, signOut } from '../lib/flows.mjs';
 import { TEST_TIMEOUT_MS, scenario, sharedBrowser } from '../lib/harness.mjs';
 
 const browser = sharedBrowser();
@@ -37,6 +37,8 @@ test('openid-client signs a citizen in: PAR, PKCE, DPoP, passkey session, consen
 
     const siti = await person();
     await enrolSelf(siti, jaga.base, SITI);
+    await siti.page.goto(`${jaga.base}/`);
+    await signOut(siti, jaga.base);
 
     const verifier = oidc.randomPKCECodeVerifier();
     const nonce = oidc.randomNonce();
@@ -58,8 +60,14 @@ test('openid-client signs a citizen in: PAR, PKCE, DPoP, passkey session, consen
       callback = route.request().url();
       await route.fulfill({ status: 200, contentType: 'text/plain', body: 'ok' });
     });
+    // Signed out: the sign-in page, a passkey sign-in (the page's autofill
+    // request, answered by the virtual authenticator), and back to the
+    // consent screen.
+    const signedIn = siti.page.waitForResponse((r) => r.url() === `${jaga.base}/api/signin/finish`);
     await siti.page.goto(url.href);
+    assert.equal((await signedIn).status(), 200);
     await siti.page.getByRole('heading', { name: 'Masuk ke layanan' }).waitFor();
+    assert.equal(new URL(siti.page.url()).pathname, '/oauth/authorize');
     await siti.page.getByLabel('Saya setuju: Layanan prioritas antrean').check();
     await siti.page.getByRole('button', { name: 'Lanjutkan' }).click();
     await siti.page.waitForURL(`${REDIRECT}**`);

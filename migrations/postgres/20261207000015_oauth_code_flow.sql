@@ -61,3 +61,26 @@ create table oauth_refresh (
     used_at bigint
 );
 create index oauth_refresh_grant on oauth_refresh (grant_id);
+
+-- OpenID Connect Back-Channel Logout 1.0: where a module hears that a
+-- person's sign-in ended, and which of its pages a person may be sent to
+-- after signing out (RP-initiated logout). JSON array for the latter.
+alter table module add column backchannel_logout_uri text;
+alter table module add column post_logout_redirect_uris text not null default '[]';
+
+-- Logout tokens waiting to be delivered (one per ended grant of a module
+-- with a back-channel logout URI), written in the transaction that ended
+-- the grant; retried with backoff, given up after a day.
+create table oauth_logout (
+    grant_id text primary key references oauth_grant (grant_id),
+    client_id text not null,
+    account_id text not null,
+    reason text not null,
+    created_at bigint not null,
+    next_at bigint not null,
+    attempts bigint not null default 0,
+    delivered_at bigint,
+    failed_at bigint,
+    last_error text
+);
+create index oauth_logout_due on oauth_logout (next_at) where delivered_at is null and failed_at is null;

@@ -24,6 +24,15 @@ pub struct ClientArgs {
     /// Whom the module signs in: citizen or officer.
     #[arg(long)]
     audience: Option<String>,
+    /// Where Jaga posts a logout token when a person's sign-in at the
+    /// module ends (OpenID Connect Back-Channel Logout); https, or http
+    /// for localhost.
+    #[arg(long = "backchannel-logout-uri", value_name = "URI")]
+    backchannel_logout_uri: Option<String>,
+    /// A page a person may be sent to after signing out from the module
+    /// (repeat for several); https, or http for localhost.
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    post_logout_redirect_uris: Vec<String>,
 }
 
 impl ClientArgs {
@@ -47,6 +56,9 @@ impl ClientArgs {
             redirect_uris: (!self.redirect_uris.is_empty()).then(|| self.redirect_uris.clone()),
             grant_types: (!self.grants.is_empty()).then(|| self.grants.clone()),
             audience: self.audience.clone(),
+            backchannel_logout_uri: self.backchannel_logout_uri.clone(),
+            post_logout_redirect_uris: (!self.post_logout_redirect_uris.is_empty())
+                .then(|| self.post_logout_redirect_uris.clone()),
         })
     }
 }

@@ -177,7 +177,8 @@ fn wants_a_page(request: &Request) -> bool {
     ]
     .iter()
     .any(|p| path.starts_with(p))
-        && path != crate::http::oauth::AUTHORIZE;
+        && path != crate::http::oauth::AUTHORIZE
+        && path != crate::http::oauth::LOGOUT;
     let html = request
         .headers()
         .get(header::ACCEPT)

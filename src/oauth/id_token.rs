@@ -64,3 +64,35 @@ pub fn issue(keys: &SigningKeys, issuer: &Issuer, new: &NewIdToken<'_>, now: i64
     }
     sign(keys, Some("JWT"), &body, now).map(|(jws, _)| jws)
 }
+
+/// What an `id_token_hint` says, once its signature is checked: the
+/// module it was issued to and the subject. Expiry is not checked (OpenID
+/// Connect RP-Initiated Logout §2: an expired ID token is a good hint).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint {
+    pub client_id: String,
+    pub sub: String,
+}
+
+pub fn verify_hint(keys: &SigningKeys, issuer: &Issuer, token: &str) -> Option<Hint> {
+    let jws = super::jws::Unverified::parse(token).ok()?;
+    if jws.alg != super::jwk::Alg::Es256 || jws.jwk.is_some() {
+        return None;
+    }
+    let kid = jws.kid.clone()?;
+    let all = keys.all();
+    let key = all.iter().find(|k| k.kid() == kid)?;
+    let (input, signature) = jws.signed_parts();
+    if !key.verify(input, signature) {
+        return None;
+    }
+    let claims = jws.claims_unverified();
+    let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+    if text("iss")? != issuer.url || claims.get("auth_time").is_none() {
+        return None;
+    }
+    Some(Hint {
+        client_id: text("aud")?,
+        sub: text("sub")?,
+    })
+}

@@ -23,6 +23,7 @@ pub mod grant;
 pub mod id_token;
 pub mod jwk;
 pub mod jws;
+pub mod logout;
 pub mod nonce;
 pub mod par;
 pub mod registry;

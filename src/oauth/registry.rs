@@ -45,6 +45,8 @@ pub struct Registration {
     pub redirect_uris: Option<Vec<String>>,
     pub grant_types: Option<Vec<String>>,
     pub audience: Option<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
 }
 
 /// A redirect URI is absolute, exact and has no fragment; plain http only
@@ -135,6 +137,17 @@ impl Registration {
                 )));
             }
             update.grant_types = Some(serde_json::to_string(grants).unwrap_or_else(|_| "[]".into()));
+        }
+        if let Some(uri) = &self.backchannel_logout_uri {
+            check_redirect_uri(uri)?;
+            update.backchannel_logout_uri = Some(Some(uri.clone()));
+        }
+        if let Some(uris) = &self.post_logout_redirect_uris {
+            if uris.len() > 10 {
+                return Err(invalid("at most 10 post-logout redirect URIs"));
+            }
+            uris.iter().try_for_each(|u| check_redirect_uri(u))?;
+            update.post_logout_redirect_uris = Some(serde_json::to_string(uris).unwrap_or_else(|_| "[]".into()));
         }
         if let Some(audience) = &self.audience {
             if !matches!(audience.as_str(), "citizen" | "officer") {
@@ -248,6 +261,8 @@ where
         ("redirect_uris", update.redirect_uris.is_some()),
         ("grant_types", update.grant_types.is_some()),
         ("audience", update.audience.is_some()),
+        ("backchannel_logout_uri", update.backchannel_logout_uri.is_some()),
+        ("post_logout_redirect_uris", update.post_logout_redirect_uris.is_some()),
     ]
     .into_iter()
     .filter(|(_, changed)| *changed)

@@ -4,7 +4,7 @@
 use super::{Db, StoreError, Tx};
 
 const CLIENT: &str = "select module_id, name, client_auth, jwks, secret_hash, tls_subject, redirect_uris, \
-     grant_types, audience, revoked_at from module";
+     grant_types, audience, revoked_at, backchannel_logout_uri, post_logout_redirect_uris from module";
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ClientRow {
@@ -23,6 +23,9 @@ pub struct ClientRow {
     pub audience: String,
     /// Disabled (or its key revoked) at.
     pub revoked_at: Option<i64>,
+    pub backchannel_logout_uri: Option<String>,
+    /// JSON array.
+    pub post_logout_redirect_uris: String,
 }
 
 pub async fn client(db: &Db, client_id: &str) -> Result<Option<ClientRow>, StoreError> {
@@ -49,6 +52,8 @@ pub struct ClientUpdate {
     pub redirect_uris: Option<String>,
     pub grant_types: Option<String>,
     pub audience: Option<String>,
+    pub backchannel_logout_uri: Option<Option<String>>,
+    pub post_logout_redirect_uris: Option<String>,
 }
 
 /// Applies `update` to the live client `client_id`; false if there is none.
@@ -86,11 +91,18 @@ pub async fn update_client(
     if let Some(v) = u.audience {
         row.audience = v;
     }
+    if let Some(v) = u.backchannel_logout_uri {
+        row.backchannel_logout_uri = v;
+    }
+    if let Some(v) = u.post_logout_redirect_uris {
+        row.post_logout_redirect_uris = v;
+    }
     let r = &row;
     on_tx!(tx, |conn| {
         sqlx::query(
             "update module set client_auth = $2, jwks = $3, secret_hash = $4, tls_subject = $5, \
-             redirect_uris = $6, grant_types = $7, audience = $8, updated_at = $9 where name = $1",
+             redirect_uris = $6, grant_types = $7, audience = $8, updated_at = $9, backchannel_logout_uri = $10, \
+             post_logout_redirect_uris = $11 where name = $1",
         )
         .bind(client_id)
         .bind(&r.client_auth)
@@ -101,6 +113,8 @@ pub async fn update_client(
         .bind(&r.grant_types)
         .bind(&r.audience)
         .bind(now)
+        .bind(&r.backchannel_logout_uri)
+        .bind(&r.post_logout_redirect_uris)
         .execute(conn)
         .await
         .map_err(StoreError::from_write)?;

@@ -103,7 +103,7 @@ pub async fn live_grant(db: &Db, grant_id: &str, now: i64) -> Result<Option<Gran
         let sql = sqlx::AssertSqlSafe(format!(
             "{GRANT} join account a on a.account_id = g.account_id join module m on m.name = g.client_id \
              where g.grant_id = $1 and g.revoked_at is null and g.expires_at > $2 and a.status = 'active' \
-             and m.revoked_at is null"
+             and m.revoked_at is null and g.created_at > coalesce(m.tokens_not_before, 0)"
         ));
         Ok(sqlx::query_as(sql)
             .bind(grant_id)
@@ -133,23 +133,23 @@ pub async fn bind_grant(tx: &mut Tx<'_>, grant_id: &str, jkt: &str) -> Result<()
 
 /// Revokes a grant; false if it already was.
 pub async fn revoke_grant(tx: &mut Tx<'_>, grant_id: &str, reason: &str, now: i64) -> Result<bool, StoreError> {
-    on_tx!(tx, |conn| {
-        let done = sqlx::query(
-            "update oauth_grant set revoked_at = $2, revoked_reason = $3 where grant_id = $1 and revoked_at is null",
-        )
-        .bind(grant_id)
-        .bind(now)
-        .bind(reason)
-        .execute(conn)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    })
+    Ok(!revoke_grants(tx, Whose::Grant(grant_id), reason, now).await?.is_empty())
 }
 
-/// Which live grants a revocation of `whose` reaches.
+/// Which live grants a revocation reaches.
 #[derive(Debug, Clone, Copy)]
 pub enum Whose<'a> {
-    Session(&'a str),
+    Grant(&'a str),
+    /// The grants made in one browser session.
+    Session {
+        account: &'a str,
+        session: &'a str,
+    },
+    /// The grants made in the sessions started with one passkey.
+    Passkey {
+        account: &'a str,
+        credential: &'a [u8],
+    },
     Account(&'a str),
     /// The account's grants whose scope holds the purpose.
     Purpose {
@@ -158,34 +158,72 @@ pub enum Whose<'a> {
     },
 }
 
-/// Revokes every live grant `whose` names; returns them (id, client).
+/// A grant just revoked.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Ended {
+    pub grant_id: String,
+    pub client_id: String,
+    pub account_id: String,
+}
+
+/// Revokes every live grant `whose` names, and queues a back-channel
+/// logout for each whose module registered a logout URI, in the same
+/// transaction. Returns the grants revoked.
 pub async fn revoke_grants(
     tx: &mut Tx<'_>,
     whose: Whose<'_>,
     reason: &str,
     now: i64,
-) -> Result<Vec<(String, String)>, StoreError> {
-    let (filter, a, b) = match whose {
-        Whose::Session(s) => ("session_id = $3", s, ""),
-        Whose::Account(a) => ("account_id = $3", a, ""),
+) -> Result<Vec<Ended>, StoreError> {
+    let (filter, first, text, bytes): (&str, &str, Option<&str>, Option<&[u8]>) = match whose {
+        Whose::Grant(g) => ("grant_id = $3", g, None, None),
+        Whose::Session { account, session } => ("account_id = $3 and session_id = $4", account, Some(session), None),
+        Whose::Passkey { account, credential } => (
+            "session_id in (select session_id from session where account_id = $3 and credential_id = $4)",
+            account,
+            None,
+            Some(credential),
+        ),
+        Whose::Account(a) => ("account_id = $3", a, None, None),
         Whose::Purpose { account, purpose } => (
             "account_id = $3 and (' ' || scope || ' ') like ('% ' || $4 || ' %')",
             account,
-            purpose,
+            Some(purpose),
+            None,
         ),
     };
-    let uses_b = matches!(whose, Whose::Purpose { .. });
-    on_tx!(tx, |conn| {
+    let ended: Vec<Ended> = on_tx!(tx, |conn| {
         let sql = sqlx::AssertSqlSafe(format!(
             "update oauth_grant set revoked_at = $1, revoked_reason = $2 \
-             where revoked_at is null and {filter} returning grant_id, client_id"
+             where revoked_at is null and {filter} returning grant_id, client_id, account_id"
         ));
-        let mut q = sqlx::query_as(sql).bind(now).bind(reason).bind(a);
-        if uses_b {
+        let mut q = sqlx::query_as(sql).bind(now).bind(reason).bind(first);
+        if let Some(t) = text {
+            q = q.bind(t);
+        }
+        if let Some(b) = bytes {
             q = q.bind(b);
         }
-        Ok(q.fetch_all(conn).await?)
-    })
+        q.fetch_all(&mut *conn).await?
+    });
+    for e in &ended {
+        on_tx!(tx, |conn| {
+            sqlx::query(
+                "insert into oauth_logout (grant_id, client_id, account_id, reason, created_at, next_at) \
+                 select $1, $2, $3, $4, $5, $5 where exists \
+                 (select 1 from module where name = $2 and backchannel_logout_uri is not null) \
+                 on conflict (grant_id) do nothing",
+            )
+            .bind(&e.grant_id)
+            .bind(&e.client_id)
+            .bind(&e.account_id)
+            .bind(reason)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        });
+    }
+    Ok(ended)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -301,7 +339,7 @@ pub async fn purge(tx: &mut Tx<'_>, now: i64) -> Result<u64, StoreError> {
             .execute(&mut *conn)
             .await?
             .rows_affected();
-        for table in ["oauth_code", "oauth_refresh"] {
+        for table in ["oauth_code", "oauth_refresh", "oauth_logout"] {
             let sql = sqlx::AssertSqlSafe(format!(
                 "delete from {table} where grant_id in (select grant_id from oauth_grant where expires_at < $1)"
             ));
@@ -313,5 +351,78 @@ pub async fn purge(tx: &mut Tx<'_>, now: i64) -> Result<u64, StoreError> {
             .await?
             .rows_affected();
         Ok(n)
+    })
+}
+
+/// A back-channel logout waiting to be delivered.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LogoutRow {
+    pub grant_id: String,
+    pub client_id: String,
+    pub account_id: String,
+    pub reason: String,
+    pub attempts: i64,
+    pub created_at: i64,
+    pub uri: String,
+}
+
+/// Logouts due at `now` (at most `limit`), oldest first.
+pub async fn due_logouts(db: &Db, now: i64, limit: i64) -> Result<Vec<LogoutRow>, StoreError> {
+    on_db!(db, |pool| {
+        Ok(sqlx::query_as(
+            "select l.grant_id, l.client_id, l.account_id, l.reason, l.attempts, l.created_at, \
+             m.backchannel_logout_uri as uri from oauth_logout l join module m on m.name = l.client_id \
+             where l.delivered_at is null and l.failed_at is null and l.next_at <= $1 \
+             and m.backchannel_logout_uri is not null order by l.next_at limit $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+    })
+}
+
+/// Takes a due logout for this instance until `until` (so that another
+/// instance does not send it at the same time); false if it was taken.
+pub async fn claim_logout(tx: &mut Tx<'_>, grant_id: &str, now: i64, until: i64) -> Result<bool, StoreError> {
+    on_tx!(tx, |conn| {
+        let done = sqlx::query(
+            "update oauth_logout set next_at = $3 where grant_id = $1 and next_at <= $2 \
+             and delivered_at is null and failed_at is null",
+        )
+        .bind(grant_id)
+        .bind(now)
+        .bind(until)
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    })
+}
+
+/// Records a delivery attempt: delivered, retried at `next_at`, or given
+/// up (`next_at` None).
+pub async fn logout_attempted(
+    tx: &mut Tx<'_>,
+    grant_id: &str,
+    delivered: bool,
+    next_at: Option<i64>,
+    error: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "update oauth_logout set attempts = attempts + 1, \
+             delivered_at = case when $2 then $5 else null end, \
+             failed_at = case when not $2 and $3 is null then $5 else null end, \
+             next_at = coalesce($3, next_at), last_error = $4 where grant_id = $1",
+        )
+        .bind(grant_id)
+        .bind(delivered)
+        .bind(next_at)
+        .bind(error)
+        .bind(now)
+        .execute(conn)
+        .await?;
+        Ok(())
     })
 }

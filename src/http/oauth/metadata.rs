@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{AUTHORIZE, INTROSPECT, JWKS, PAR, REVOKE, TOKEN};
+use super::{AUTHORIZE, INTROSPECT, JWKS, LOGOUT, PAR, REVOKE, TOKEN};
 use crate::app::AppState;
 use crate::oauth::jwk::Alg;
 
@@ -36,6 +36,9 @@ fn document(state: &AppState) -> Value {
         "pushed_authorization_request_endpoint": issuer.endpoint(PAR),
         "require_pushed_authorization_requests": true,
         "userinfo_endpoint": issuer.userinfo(),
+        "end_session_endpoint": issuer.endpoint(LOGOUT),
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -23,6 +23,7 @@ pub const JWKS: &str = "/oauth/jwks";
 pub const PAR: &str = "/oauth/par";
 pub const AUTHORIZE: &str = "/oauth/authorize";
 pub const DECIDE: &str = "/api/oauth/decide";
+pub const LOGOUT: &str = "/oauth/logout";
 
 pub fn routes(state: &crate::app::AppState) -> Routes {
     let decide = Routes::new().post(DECIDE, authorize::decide);

@@ -6,6 +6,7 @@ mod authorize;
 mod consents;
 mod data;
 pub(super) mod history;
+mod logout;
 mod privacy;
 mod requests;
 mod texts;
@@ -28,6 +29,7 @@ pub fn routes() -> super::routes::Routes {
         .get("/", home)
         .get("/signin", signin)
         .get(crate::http::oauth::AUTHORIZE, authorize::authorize)
+        .get(crate::http::oauth::LOGOUT, logout::logout)
         .get("/enrol", enrol)
         .get("/enrol/code", code)
         .get("/recover", recover)

@@ -83,36 +83,25 @@ pub async fn touch_session(tx: &mut Tx<'_>, session_id: &str, now: i64) -> Resul
 }
 
 /// Revokes the OAuth grants (refresh tokens, access tokens) that modules
-/// hold from the sessions `filter` names, before those sessions end: a
-/// module's sign-in never outlives the browser session it came from.
-async fn end_grants(
-    tx: &mut Tx<'_>,
-    filter: &str,
-    account_id: &str,
-    session_id: Option<&str>,
-    credential_id: Option<&[u8]>,
-) -> Result<(), StoreError> {
+/// hold from the sessions being ended (and queues their back-channel
+/// logouts): a module's sign-in never outlives the browser session it
+/// came from.
+async fn end_grants(tx: &mut Tx<'_>, whose: crate::store::oauth_flow::Whose<'_>) -> Result<(), StoreError> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    on_tx!(tx, |conn| {
-        let sql = sqlx::AssertSqlSafe(format!(
-            "update oauth_grant set revoked_at = $1, revoked_reason = 'session_ended' where revoked_at is null \
-             and session_id in (select session_id from session where account_id = $2{filter})"
-        ));
-        let mut q = sqlx::query(sql).bind(now).bind(account_id);
-        if let Some(session_id) = session_id {
-            q = q.bind(session_id);
-        }
-        if let Some(credential_id) = credential_id {
-            q = q.bind(credential_id);
-        }
-        q.execute(conn).await?;
-        Ok(())
-    })
+    crate::store::oauth_flow::revoke_grants(tx, whose, "session_ended", now).await?;
+    Ok(())
 }
 
 /// Deletes one session of `account_id`; returns whether it existed.
 pub async fn delete_session(tx: &mut Tx<'_>, account_id: &str, session_id: &str) -> Result<bool, StoreError> {
-    end_grants(tx, " and session_id = $3", account_id, Some(session_id), None).await?;
+    end_grants(
+        tx,
+        crate::store::oauth_flow::Whose::Session {
+            account: account_id,
+            session: session_id,
+        },
+    )
+    .await?;
     on_tx!(tx, |conn| {
         let done = sqlx::query("delete from session where account_id = $1 and session_id = $2")
             .bind(account_id)
@@ -124,7 +113,7 @@ pub async fn delete_session(tx: &mut Tx<'_>, account_id: &str, session_id: &str)
 }
 
 pub async fn delete_sessions_of(tx: &mut Tx<'_>, account_id: &str) -> Result<u64, StoreError> {
-    end_grants(tx, "", account_id, None, None).await?;
+    end_grants(tx, crate::store::oauth_flow::Whose::Account(account_id)).await?;
     on_tx!(tx, |conn| {
         let done = sqlx::query("delete from session where account_id = $1")
             .bind(account_id)
@@ -140,7 +129,14 @@ pub async fn delete_sessions_of_passkey(
     account_id: &str,
     credential_id: &[u8],
 ) -> Result<u64, StoreError> {
-    end_grants(tx, " and credential_id = $3", account_id, None, Some(credential_id)).await?;
+    end_grants(
+        tx,
+        crate::store::oauth_flow::Whose::Passkey {
+            account: account_id,
+            credential: credential_id,
+        },
+    )
+    .await?;
     on_tx!(tx, |conn| {
         let done = sqlx::query("delete from session where account_id = $1 and credential_id = $2")
             .bind(account_id)
