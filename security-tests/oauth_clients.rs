@@ -104,3 +104,58 @@ backend_test! {
         );
     }
 }
+
+/// A module's published JWKS, which the test changes as the module rotates.
+async fn published_keys(keys: std::sync::Arc<std::sync::Mutex<Value>>) -> String {
+    let app = axum::Router::new().route(
+        "/jwks.json",
+        axum::routing::get(move || {
+            let keys = keys.clone();
+            async move { axum::Json(keys.lock().unwrap().clone()) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://127.0.0.1:{port}/jwks.json")
+}
+
+fn with_kid(key: &Key, kid: &str) -> Value {
+    let mut jwk = key.public_jwk();
+    jwk["kid"] = json!(kid);
+    jwk
+}
+
+backend_test! {
+    /// A module that publishes its keys at a jwks_uri rotates them by
+    /// itself: a new key id is fetched, and a key it stopped publishing
+    /// stops working.
+    async fn a_jwks_uri_is_fetched_and_follows_the_modules_rotation(backend) {
+        let mut sandbox = Sandbox::new(backend).await;
+        oauth_sandbox_env(&mut sandbox);
+        let first = Key::new();
+        let published = std::sync::Arc::new(std::sync::Mutex::new(json!({ "keys": [with_kid(&first, "k1")] })));
+        let uri = published_keys(published.clone()).await;
+        let out = sandbox.cli(&["modules", "add", "--name", "antrian", "--jwks-uri", &uri]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let app = sandbox.serve();
+        let client = OauthClient { id: "antrian".into(), key: first, dpop: Key::new() };
+        let nonce = crate::support::oauth::nonce(&app, &client).await;
+        let proof = || client.proof("POST", TOKEN_URL, Some(&nonce), None);
+        let ok = token_request(&app, &client, &client.assertion(), Some(&proof()), None).await;
+        assert_eq!(ok.status, 200, "{ok:?}");
+
+        // The module rotates: it publishes k2 only and signs with it.
+        let second = Key::new();
+        *published.lock().unwrap() = json!({ "keys": [with_kid(&second, "k2")] });
+        let assertion = second.sign(&json!({ "alg": "ES256", "kid": "k2" }), &client.assertion_claims());
+        let rotated = token_request(&app, &client, &assertion, Some(&proof()), None).await;
+        assert_eq!(rotated.status, 200, "{rotated:?}");
+        // The key it no longer publishes is refused (the fetched set is k2 only).
+        let old = token_request(&app, &client, &client.assertion(), Some(&proof()), None).await;
+        assert_eq!((old.status, old.body["error"].as_str()), (401, Some("invalid_client")), "{old:?}");
+        // Inline keys and a jwks_uri together are refused.
+        let both = sandbox.cli(&["modules", "update", "--name", "antrian", "--jwks-uri", &uri, "--jwks", "/dev/null"]);
+        assert!(!both.status.success());
+    }
+}

@@ -10,7 +10,7 @@ use reqwest::Method;
 use crate::oauth::oauth_sandbox_env;
 use crate::support::backend_test;
 use crate::support::browser::Browser;
-use crate::support::oauth::{ISSUER, Key, OauthClient, now};
+use crate::support::oauth::{ISSUER, Key, OauthClient, now, post_form};
 use crate::support::sign_in::{
     REDIRECT, claims, decide, exchange, open_authorize, pkce, push, push_usual, query_of, refresh, register_signing_in,
     userinfo,
@@ -252,5 +252,53 @@ backend_test! {
         assert_eq!(browser.send(Method::POST, "/api/signout", None).await.status, 204);
         browser.session = None;
         assert_eq!(refresh(&app, &client, kept.body["refresh_token"].as_str().unwrap()).await.body["error"], "invalid_grant");
+    }
+}
+
+backend_test! {
+    /// A public client (a citizens' phone app) holds no secret: it signs
+    /// people in with PKCE and its DPoP key only, its code and refresh
+    /// tokens work only with that key, and it gets nothing else.
+    async fn a_public_client_signs_in_with_pkce_and_dpop_only(backend) {
+        let mut sandbox = Sandbox::new(backend).await;
+        oauth_sandbox_env(&mut sandbox);
+        let refused = sandbox.cli(&["modules", "add", "--name", "warga", "--auth", "none", "--grant", "client_credentials"]);
+        assert!(!refused.status.success());
+        let out = sandbox.cli(&[
+            "modules", "add", "--name", "antrian", "--auth", "none", "--grant", "authorization_code", "--grant",
+            "refresh_token", "--redirect-uri", REDIRECT,
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let app = sandbox.serve();
+        let browser = siti(&app).await;
+        let phone = OauthClient { id: "antrian".into(), key: Key::new(), dpop: Key::new() };
+        let (verifier, challenge) = pkce();
+        let par_url = "http://localhost:8080/oauth/par";
+        let token_url = "http://localhost:8080/oauth/token";
+        let params = [("client_id", "antrian"), ("response_type", "code"), ("redirect_uri", REDIRECT), ("scope", "openid antrian.call"), ("code_challenge", challenge.as_str()), ("code_challenge_method", "S256")];
+        // Without a DPoP key to bind the code to: refused.
+        let unbound = post_form(&app, "/oauth/par", &params, None).await;
+        assert_eq!((unbound.status, unbound.body["error"].as_str()), (400, Some("invalid_request")), "{unbound:?}");
+        let nonce = post_form(&app, "/oauth/par", &params, Some(&phone.proof("POST", par_url, None, None))).await.nonce.unwrap();
+        let pushed = post_form(&app, "/oauth/par", &params, Some(&phone.proof("POST", par_url, Some(&nonce), None))).await;
+        assert_eq!(pushed.status, 201, "{pushed:?}");
+        let request_uri = pushed.body["request_uri"].as_str().unwrap();
+        let page = open_authorize(&app, Some(&browser), "antrian", request_uri).await;
+        let code = query_of(&page.location.unwrap())["code"].clone();
+        let exchange_form = [("client_id", "antrian"), ("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", REDIRECT), ("code_verifier", verifier.as_str())];
+        let tokens = post_form(&app, "/oauth/token", &exchange_form, Some(&phone.proof("POST", token_url, Some(&nonce), None))).await;
+        assert_eq!(tokens.status, 200, "{tokens:?}");
+        assert_eq!(claims(tokens.body["access_token"].as_str().unwrap())["cnf"]["jkt"], phone.dpop.thumbprint());
+        // A stolen refresh token is useless without the phone's key.
+        let refresh_token = tokens.body["refresh_token"].as_str().unwrap();
+        let thief = OauthClient { id: "antrian".into(), key: Key::new(), dpop: Key::new() };
+        let stolen = [("client_id", "antrian"), ("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
+        let used = post_form(&app, "/oauth/token", &stolen, Some(&thief.proof("POST", token_url, Some(&nonce), None))).await;
+        assert_eq!(used.body["error"], "invalid_grant");
+        // No introspection, no client credentials.
+        let asked = post_form(&app, "/oauth/introspect", &[("client_id", "antrian"), ("token", refresh_token)], None).await;
+        assert_eq!(asked.status, 401);
+        let cc = post_form(&app, "/oauth/token", &[("client_id", "antrian"), ("grant_type", "client_credentials")], Some(&phone.proof("POST", token_url, Some(&nonce), None))).await;
+        assert_eq!(cc.body["error"], "unauthorized_client");
     }
 }

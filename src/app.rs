@@ -225,6 +225,7 @@ impl AppState {
             replay,
             verified: Arc::default(),
             session_secs: i64::try_from(config.sessions.absolute_timeout.as_secs()).unwrap_or(i64::MAX),
+            remote_keys: Arc::default(),
         });
         AppState {
             oauth,

@@ -66,6 +66,9 @@ create index oauth_refresh_grant on oauth_refresh (grant_id);
 -- person's sign-in ended, and which of its pages a person may be sent to
 -- after signing out (RP-initiated logout). JSON array for the latter.
 alter table module add column backchannel_logout_uri text;
+-- Where a private_key_jwt module publishes its public keys (instead of an
+-- inline JWKS): fetched when needed, kept five minutes.
+alter table module add column jwks_uri text;
 alter table module add column post_logout_redirect_uris text not null default '[]';
 
 -- Logout tokens waiting to be delivered (one per ended grant of a module

@@ -11,8 +11,15 @@ pub struct ClientArgs {
     /// The module's public keys (a JWKS file) for private_key_jwt.
     #[arg(long, value_name = "FILE")]
     jwks: Option<std::path::PathBuf>,
-    /// private_key_jwt (default with --jwks) or client_secret_basic (weaker:
-    /// a shared secret; only when the module cannot hold a key pair).
+    /// Where the module publishes its public keys (a JWKS URL), for
+    /// private_key_jwt; https, or http for localhost. Fetched when needed
+    /// and kept five minutes, so the module rotates its keys by itself.
+    #[arg(long = "jwks-uri", value_name = "URL", conflicts_with = "jwks")]
+    jwks_uri: Option<String>,
+    /// private_key_jwt (default with --jwks), client_secret_basic (weaker:
+    /// a shared secret; only when the module cannot hold a key pair), or
+    /// none: a public client such as a citizens' phone app (signs people in
+    /// with PKCE and DPoP only; no client credentials).
     #[arg(long, value_name = "METHOD")]
     auth: Option<String>,
     /// An exact redirect URI (repeat for several); https, or http for localhost.
@@ -41,7 +48,7 @@ impl ClientArgs {
             None => None,
             Some(a) => Some(
                 AuthMethod::parse(a)
-                    .ok_or_else(|| anyhow::anyhow!("--auth {a}: private_key_jwt or client_secret_basic"))?,
+                    .ok_or_else(|| anyhow::anyhow!("--auth {a}: private_key_jwt, client_secret_basic or none"))?,
             ),
         };
         let jwks = match &self.jwks {
@@ -57,6 +64,7 @@ impl ClientArgs {
             grant_types: (!self.grants.is_empty()).then(|| self.grants.clone()),
             audience: self.audience.clone(),
             backchannel_logout_uri: self.backchannel_logout_uri.clone(),
+            jwks_uri: self.jwks_uri.clone(),
             post_logout_redirect_uris: (!self.post_logout_redirect_uris.is_empty())
                 .then(|| self.post_logout_redirect_uris.clone()),
         })

@@ -116,6 +116,18 @@ pub async fn authenticate(deps: &Deps, presented: &Presented, now: i64) -> Resul
         }
         return private_key_jwt(deps, presented.client_id.as_deref(), assertion, now).await;
     }
+    // A public client names itself only; what binds its tokens is PKCE and
+    // its DPoP key.
+    if let Some(id) = &presented.client_id {
+        let row = live(deps, id).await?;
+        if AuthMethod::parse(&row.client_auth) == Some(AuthMethod::None) {
+            return Ok(Client {
+                row,
+                method: AuthMethod::None,
+            });
+        }
+        return Err(refused(id, "a confidential client sent no authentication"));
+    }
     Err(OauthError::client(
         "client authentication is required (private_key_jwt)",
     ))
@@ -178,13 +190,29 @@ async fn private_key_jwt(
     if AuthMethod::parse(&row.client_auth) != Some(AuthMethod::PrivateKeyJwt) {
         return Err(refused(&sub, "the client does not use private_key_jwt"));
     }
-    let keys = row
-        .jwks
-        .as_deref()
-        .and_then(|j| serde_json::from_str(j).ok())
-        .and_then(|v| KeySet::parse(&v).ok())
-        .ok_or_else(|| refused(&sub, "the client has no registered key (jaga modules set-jwks)"))?;
     let (alg, kid) = (jws.alg, jws.kid.clone());
+    let keys = match (&row.jwks, &row.jwks_uri) {
+        (Some(inline), _) => serde_json::from_str(inline)
+            .ok()
+            .and_then(|v| KeySet::parse(&v).ok())
+            .ok_or_else(|| refused(&sub, "the client's registered JWKS does not parse"))?,
+        (None, Some(uri)) => {
+            let published = |fresh| deps.remote_keys.get(&sub, uri, now, fresh);
+            let keys = published(false).await.map_err(|why| refused(&sub, &why))?;
+            if keys.candidates(alg, kid.as_deref()).next().is_some() {
+                keys
+            } else {
+                // A key id it did not publish before: the module rotated.
+                published(true).await.map_err(|why| refused(&sub, &why))?
+            }
+        }
+        (None, None) => {
+            return Err(refused(
+                &sub,
+                "the client has no registered key (jaga modules set-jwks)",
+            ));
+        }
+    };
     let claims = jws
         .verify_any(keys.candidates(alg, kid.as_deref()))
         .map_err(|e| OauthError::client(format!("client assertion: {e}")))?;

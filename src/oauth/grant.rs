@@ -100,7 +100,7 @@ pub async fn client_credentials(
 ) -> Result<Issued, OauthError> {
     let now = now();
     let client = client::authenticate(deps, presented, now).await?;
-    if !client.grants().iter().any(|g| g == "client_credentials") {
+    if client.method == client::AuthMethod::None || !client.grants().iter().any(|g| g == "client_credentials") {
         return Err(OauthError::new(
             Code::UnauthorizedClient,
             "this client is not registered for the client_credentials grant",
@@ -159,6 +159,9 @@ pub async fn client_credentials(
 pub async fn introspect(deps: &Deps, presented: &Presented, token: &str) -> Result<Value, OauthError> {
     let now = now();
     let client = client::authenticate(deps, presented, now).await?;
+    if client.method == client::AuthMethod::None {
+        return Err(OauthError::client("a public client may not introspect tokens"));
+    }
     let inactive = json!({ "active": false });
     let Some(t) = access_token(deps, token, now) else {
         return refresh_introspection(deps, &client, token, now).await;

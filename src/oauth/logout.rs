@@ -7,9 +7,6 @@
 //! is never lost; a background task delivers it, retries with backoff
 //! for a day, and audits the outcome.
 
-use std::sync::OnceLock;
-use std::time::Duration;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use serde_json::json;
@@ -22,8 +19,6 @@ use crate::store::oauth_flow::{self as stored, LogoutRow};
 
 /// The event a logout token carries.
 pub const LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
-/// How long a module has to answer.
-const TIMEOUT: Duration = Duration::from_secs(5);
 /// Retries stop a day after the sign-in ended.
 const GIVE_UP_SECS: i64 = 86_400;
 
@@ -42,25 +37,9 @@ pub fn logout_token(deps: &Deps, row: &LogoutRow, now: i64) -> Result<String, Is
     sign(&deps.keys.oauth, Some("logout+jwt"), &body, now).map(|(jws, _)| jws)
 }
 
-fn http() -> Option<&'static reqwest::Client> {
-    static CLIENT: OnceLock<Option<reqwest::Client>> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            reqwest::Client::builder()
-                .timeout(TIMEOUT)
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent("Jaga back-channel logout")
-                .build()
-                .map_err(|e| tracing::error!(error = %e, "no HTTP client for back-channel logout"))
-                .ok()
-        })
-        .as_ref()
-}
-
 /// Posts one logout token; `Err` says why it was not accepted.
 async fn post(uri: &str, token: &str) -> Result<(), String> {
-    let client = http().ok_or("no HTTP client")?;
+    let client = super::fetch::http().ok_or("no HTTP client")?;
     let body = form_urlencoded::Serializer::new(String::new())
         .append_pair("logout_token", token)
         .finish();

@@ -19,6 +19,7 @@ pub mod client;
 pub mod code;
 pub mod dpop;
 pub mod error;
+pub mod fetch;
 pub mod grant;
 pub mod id_token;
 pub mod jwk;
@@ -79,6 +80,8 @@ pub struct Deps {
     pub verified: Arc<access::Verified>,
     /// The absolute lifetime of a browser session: no grant outlives it.
     pub session_secs: i64,
+    /// The JWKS of modules registered with a jwks_uri, as fetched.
+    pub remote_keys: Arc<fetch::RemoteKeys>,
 }
 
 impl Deps {

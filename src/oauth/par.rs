@@ -142,6 +142,11 @@ pub fn check(
         (Some(p), _) => Some(p.to_owned()),
         (None, k) => k.map(str::to_owned),
     };
+    if client.method == client::AuthMethod::None && dpop_jkt.is_none() {
+        return Err(OauthError::request(
+            "a public client binds its code to its DPoP key: send a DPoP proof or dpop_jkt",
+        ));
+    }
     let prompt = match param("prompt") {
         None => None,
         Some("none") => Some(Prompt::None),

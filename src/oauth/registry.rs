@@ -47,6 +47,8 @@ pub struct Registration {
     pub audience: Option<String>,
     pub backchannel_logout_uri: Option<String>,
     pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// Where the client publishes its JWKS, for private_key_jwt.
+    pub jwks_uri: Option<String>,
 }
 
 /// A redirect URI is absolute, exact and has no fragment; plain http only
@@ -94,10 +96,25 @@ impl Registration {
                 serde_json::from_str(jwks).map_err(|e| invalid(format!("the JWKS is not JSON: {e}")))?;
             KeySet::parse(&value).map_err(|e| invalid(format!("the JWKS: {e}")))?;
             update.jwks = Some(Some(value.to_string()));
+            update.jwks_uri = Some(None);
+        }
+        if let Some(uri) = &self.jwks_uri {
+            if self.jwks.is_some() {
+                return Err(invalid(
+                    "give the keys either inline (--jwks) or by address (--jwks-uri), not both",
+                ));
+            }
+            check_redirect_uri(uri)?;
+            update.jwks_uri = Some(Some(uri.clone()));
+            update.jwks = Some(None);
         }
         match self.auth {
-            Some(AuthMethod::PrivateKeyJwt) if self.jwks.is_none() && current != Some(AuthMethod::PrivateKeyJwt) => {
-                return Err(invalid("private_key_jwt needs the client's public keys (--jwks FILE)"));
+            Some(AuthMethod::PrivateKeyJwt)
+                if self.jwks.is_none() && self.jwks_uri.is_none() && current != Some(AuthMethod::PrivateKeyJwt) =>
+            {
+                return Err(invalid(
+                    "private_key_jwt needs the client's public keys (--jwks FILE or --jwks-uri URL)",
+                ));
             }
             Some(AuthMethod::TlsClientAuth) => {
                 return Err(invalid(
@@ -105,9 +122,20 @@ impl Registration {
                 ));
             }
             Some(AuthMethod::None) => {
-                return Err(invalid(
-                    "public clients are not offered yet: register a confidential client",
-                ));
+                // A public client (a citizens' app on a phone): it holds no
+                // secret, so it signs people in only, with PKCE and its
+                // DPoP key, and never gets client credentials.
+                let grants = self.grant_types.as_deref().unwrap_or_default();
+                if grants.is_empty() || grants.iter().any(|g| g == "client_credentials") {
+                    return Err(invalid(
+                        "a public client (--auth none) needs --grant authorization_code (and refresh_token), never client_credentials",
+                    ));
+                }
+                if self.jwks.is_some() || self.jwks_uri.is_some() {
+                    return Err(invalid("a public client has no keys: leave out --jwks and --jwks-uri"));
+                }
+                update.jwks = Some(None);
+                update.jwks_uri = Some(None);
             }
             Some(AuthMethod::ClientSecretBasic) if current != Some(AuthMethod::ClientSecretBasic) => {
                 let (text, hash) = new_secret()?;
@@ -130,6 +158,9 @@ impl Registration {
             update.redirect_uris = Some(serde_json::to_string(uris).unwrap_or_else(|_| "[]".into()));
         }
         if let Some(grants) = &self.grant_types {
+            if self.auth.or(current) == Some(AuthMethod::None) && grants.iter().any(|g| g == "client_credentials") {
+                return Err(invalid("a public client never gets client credentials"));
+            }
             if let Some(g) = grants.iter().find(|g| !GRANTS.contains(&g.as_str())) {
                 return Err(invalid(format!(
                     "grant type {g:?} is not offered ({})",
@@ -184,7 +215,7 @@ pub async fn register(
     // Without keys the module is registered as a private_key_jwt client
     // with none yet (as the migration left existing modules): it gets
     // tokens once `jaga modules set-jwks` gives it its public keys.
-    if reg.auth.is_none() && reg.jwks.is_some() {
+    if reg.auth.is_none() && (reg.jwks.is_some() || reg.jwks_uri.is_some()) {
         reg.auth = Some(AuthMethod::PrivateKeyJwt);
     }
     let current = if reg.auth.is_none() {
@@ -257,6 +288,7 @@ where
     let fields: Vec<String> = [
         ("client_auth", update.client_auth.is_some()),
         ("jwks", update.jwks.is_some()),
+        ("jwks_uri", update.jwks_uri.is_some()),
         ("secret", update.secret_hash.as_ref().is_some_and(Option::is_some)),
         ("redirect_uris", update.redirect_uris.is_some()),
         ("grant_types", update.grant_types.is_some()),

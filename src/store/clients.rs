@@ -4,7 +4,7 @@
 use super::{Db, StoreError, Tx};
 
 const CLIENT: &str = "select module_id, name, client_auth, jwks, secret_hash, tls_subject, redirect_uris, \
-     grant_types, audience, revoked_at, backchannel_logout_uri, post_logout_redirect_uris from module";
+     grant_types, audience, revoked_at, backchannel_logout_uri, post_logout_redirect_uris, jwks_uri from module";
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ClientRow {
@@ -26,6 +26,8 @@ pub struct ClientRow {
     pub backchannel_logout_uri: Option<String>,
     /// JSON array.
     pub post_logout_redirect_uris: String,
+    /// Where the client publishes its JWKS (instead of `jwks`).
+    pub jwks_uri: Option<String>,
 }
 
 pub async fn client(db: &Db, client_id: &str) -> Result<Option<ClientRow>, StoreError> {
@@ -54,6 +56,7 @@ pub struct ClientUpdate {
     pub audience: Option<String>,
     pub backchannel_logout_uri: Option<Option<String>>,
     pub post_logout_redirect_uris: Option<String>,
+    pub jwks_uri: Option<Option<String>>,
 }
 
 /// Applies `update` to the live client `client_id`; false if there is none.
@@ -97,12 +100,15 @@ pub async fn update_client(
     if let Some(v) = u.post_logout_redirect_uris {
         row.post_logout_redirect_uris = v;
     }
+    if let Some(v) = u.jwks_uri {
+        row.jwks_uri = v;
+    }
     let r = &row;
     on_tx!(tx, |conn| {
         sqlx::query(
             "update module set client_auth = $2, jwks = $3, secret_hash = $4, tls_subject = $5, \
              redirect_uris = $6, grant_types = $7, audience = $8, updated_at = $9, backchannel_logout_uri = $10, \
-             post_logout_redirect_uris = $11 where name = $1",
+             post_logout_redirect_uris = $11, jwks_uri = $12 where name = $1",
         )
         .bind(client_id)
         .bind(&r.client_auth)
@@ -115,6 +121,7 @@ pub async fn update_client(
         .bind(now)
         .bind(&r.backchannel_logout_uri)
         .bind(&r.post_logout_redirect_uris)
+        .bind(&r.jwks_uri)
         .execute(conn)
         .await
         .map_err(StoreError::from_write)?;

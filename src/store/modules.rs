@@ -62,7 +62,7 @@ pub async fn insert_module(tx: &mut Tx<'_>, row: &ModuleRow) -> Result<(), Store
 pub async fn reactivate_module(tx: &mut Tx<'_>, name: &str, key_hash: &[u8]) -> Result<Option<String>, StoreError> {
     on_tx!(tx, |conn| {
         let id: Option<(String,)> = sqlx::query_as(
-            "update module set key_hash = $2, revoked_at = null, client_auth = 'private_key_jwt', jwks = null, \
+            "update module set key_hash = $2, revoked_at = null, client_auth = 'private_key_jwt', jwks = null, jwks_uri = null, \
              secret_hash = null, tls_subject = null, tokens_not_before = $3 \
              where name = $1 and revoked_at is not null returning module_id",
         )

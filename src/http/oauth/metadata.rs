@@ -13,6 +13,8 @@ use crate::oauth::jwk::Alg;
 fn document(state: &AppState) -> Value {
     let issuer = &state.oauth.issuer;
     let client_auth = ["private_key_jwt", "client_secret_basic"];
+    // Public clients (PKCE and DPoP, no secret) at the token and revocation endpoints.
+    let token_auth = ["private_key_jwt", "client_secret_basic", "none"];
     // openid, collections, and every purpose of the catalog a module may be given.
     let snapshot = state.oauth.policies.current();
     let scopes: Vec<String> = [crate::oauth::OPENID_SCOPE, crate::oauth::COLLECTIONS_SCOPE]
@@ -48,11 +50,11 @@ fn document(state: &AppState) -> Value {
         "acr_values_supported": [crate::oauth::id_token::ACR_PASSKEY],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid",
             "name", "nik", "kk", "birth_place", "birthdate", "gender", "address", "phone_number", "email"],
-        "token_endpoint_auth_methods_supported": client_auth,
+        "token_endpoint_auth_methods_supported": token_auth,
         "token_endpoint_auth_signing_alg_values_supported": Alg::SUPPORTED,
         "introspection_endpoint_auth_methods_supported": client_auth,
         "introspection_endpoint_auth_signing_alg_values_supported": Alg::SUPPORTED,
-        "revocation_endpoint_auth_methods_supported": client_auth,
+        "revocation_endpoint_auth_methods_supported": token_auth,
         "revocation_endpoint_auth_signing_alg_values_supported": Alg::SUPPORTED,
         "dpop_signing_alg_values_supported": Alg::SUPPORTED,
         "subject_types_supported": ["pairwise"],
