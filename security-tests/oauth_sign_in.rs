@@ -117,16 +117,25 @@ backend_test! {
         let api = app.client.get(app.url("/api/collections/antrian.ticket")).header("Authorization", format!("DPoP {access}")).header("DPoP", client.proof("GET", "http://localhost:8080/api/collections/antrian.ticket", None, Some(&access))).send().await.unwrap();
         assert_eq!(api.status(), 401);
 
-        // Refresh: rotated; the old one presented again revokes the sign-in.
+        // Refresh: rotated. The answer to a refresh is lost: a retry with
+        // the previous token is answered while its successor is unused
+        // (FAPI 2.0 §5.3.2.1), and the lost successor is used up. The
+        // lost one presented later is a reuse: the sign-in is revoked.
         let first = tokens.body["refresh_token"].as_str().unwrap().to_owned();
+        let lost = refresh(&app, &client, &first).await;
+        assert_eq!(lost.status, 200, "{lost:?}");
+        assert!(lost.body.get("id_token").is_none());
+        let lost = lost.body["refresh_token"].as_str().unwrap().to_owned();
+        assert_ne!(lost, first);
         let second = refresh(&app, &client, &first).await;
         assert_eq!(second.status, 200, "{second:?}");
-        assert!(second.body.get("id_token").is_none());
         let newest = second.body["refresh_token"].as_str().unwrap().to_owned();
-        assert_ne!(newest, first);
-        let reused = refresh(&app, &client, &first).await;
+        assert_ne!(newest, lost);
+        let reused = refresh(&app, &client, &lost).await;
         assert_eq!((reused.status, reused.body["error"].as_str()), (400, Some("invalid_grant")));
         assert_eq!(refresh(&app, &client, &newest).await.body["error"], "invalid_grant");
+        assert_eq!(refresh(&app, &client, &first).await.body["error"], "invalid_grant");
+        assert_eq!(sandbox.sql_count("select count(*) from audit_event where action = 'oauth.token' and reason = 'refresh_token_retry'").await, 1);
         let gone = userinfo(&app, &client, second.body["access_token"].as_str().unwrap()).await;
         assert_eq!(gone.status, 401);
         assert!(gone.www_authenticate.unwrap().contains("invalid_token"));
@@ -184,6 +193,12 @@ backend_test! {
         let (other_verifier, _) = pkce();
         assert_eq!(exchange(&app, &client, &code, &other_verifier, None).await.body["error"], "invalid_grant");
 
+        // Another client cannot use (or burn) a code.
+        let other = register_signing_in(&sandbox, "perizinan", "citizen");
+        let (code, verifier) = sign_in(&app, &client, &browser, &[]).await;
+        assert_eq!(exchange(&app, &other, &code, &verifier, None).await.body["error"], "invalid_grant");
+        assert_eq!(exchange(&app, &client, &code, &verifier, None).await.status, 200);
+
         // A second use of a code revokes the tokens of the first.
         let (code, verifier) = sign_in(&app, &client, &browser, &[]).await;
         let tokens = exchange(&app, &client, &code, &verifier, None).await;
@@ -218,9 +233,24 @@ backend_test! {
         let (request_uri, _) = push_usual(&app, &client, SCOPE, &[("prompt", "none")]).await;
         let page = open_authorize(&app, Some(&browser), &client.id, &request_uri).await;
         assert_eq!(query_of(&page.location.unwrap())["error"], "consent_required");
-        // prompt=login with a session from before the request: sign in again.
-        let (request_uri, _) = push_usual(&app, &client, "openid", &[("prompt", "login")]).await;
+        // prompt=login with a session from before the request: sign in
+        // again; the new sign-in is fresh enough, even for max_age=0 (no
+        // loop back to the sign-in page).
+        let (request_uri, _) = push_usual(&app, &client, "openid", &[("prompt", "login"), ("max_age", "0")]).await;
         assert!(open_authorize(&app, Some(&browser), &client.id, &request_uri).await.location.unwrap().starts_with("/signin?next="));
+        // Arrived: the request now waits ten minutes for her, not one.
+        assert_eq!(sandbox.sql_count(&format!("select count(*) from oauth_par where expires_at > {}", now() + 500)).await, 1);
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        assert_eq!(browser.sign_in().await.status, 200);
+        browser.me().await;
+        let back = open_authorize(&app, Some(&browser), &client.id, &request_uri).await;
+        assert!(query_of(&back.location.unwrap()).contains_key("code"));
+        // A code whose sign-in ended before it was exchanged gives nothing.
+        let (code, verifier) = sign_in(&app, &client, &browser, &[]).await;
+        assert_eq!(browser.send(Method::POST, "/api/signout", None).await.status, 204);
+        assert_eq!(exchange(&app, &client, &code, &verifier, None).await.body["error"], "invalid_grant");
+        assert_eq!(browser.sign_in().await.status, 200);
+        browser.me().await;
         // The citizen refuses: access_denied.
         let (request_uri, _) = push_usual(&app, &client, SCOPE, &[]).await;
         let denied = decide(&browser, &client.id, &request_uri, "deny", &[]).await;
@@ -295,6 +325,9 @@ backend_test! {
         let stolen = [("client_id", "antrian"), ("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
         let used = post_form(&app, "/oauth/token", &stolen, Some(&thief.proof("POST", token_url, Some(&nonce), None))).await;
         assert_eq!(used.body["error"], "invalid_grant");
+        // … and the thief's attempt does not burn it for the phone.
+        let kept = post_form(&app, "/oauth/token", &stolen, Some(&phone.proof("POST", token_url, Some(&nonce), None))).await;
+        assert_eq!(kept.status, 200, "{kept:?}");
         // No introspection, no client credentials.
         let asked = post_form(&app, "/oauth/introspect", &[("client_id", "antrian"), ("token", refresh_token)], None).await;
         assert_eq!(asked.status, 401);

@@ -157,6 +157,18 @@
     return el ? el.value : '';
   }
 
+  // Which submit button sent a form: event.submitter, or the button last
+  // clicked in the form where a browser lacks submitter (Safari before
+  // 15.4). `null` when neither says: the caller then does nothing.
+  document.addEventListener('click', (event) => {
+    const button = event.target.closest && event.target.closest('button[type="submit"][value]');
+    if (button && button.form) button.form.dataset.clicked = button.value;
+  });
+  function submitted(event, form) {
+    if (event.submitter && event.submitter.value) return event.submitter.value;
+    return form.dataset.clicked || null;
+  }
+
   function onSubmit(id, handler) {
     const form = document.getElementById(id);
     if (form) form.addEventListener('submit', (event) => { event.preventDefault(); handler(form); });
@@ -218,7 +230,8 @@
   if (authorizeForm) {
     authorizeForm.addEventListener('submit', async (event) => {
       event.preventDefault();
-      const decision = event.submitter && event.submitter.value === 'deny' ? 'deny' : 'allow';
+      const decision = submitted(event, authorizeForm);
+      if (decision !== 'allow' && decision !== 'deny') return;
       const purposes = Array.from(authorizeForm.querySelectorAll('input[name="purpose"]:checked')).map((i) => i.value);
       say(text('msgWorking'));
       try {
@@ -360,7 +373,8 @@
   if (decision) {
     decision.addEventListener('submit', (event) => {
       event.preventDefault();
-      const choice = event.submitter && event.submitter.value === 'refuse' ? 'refuse' : 'approve';
+      const choice = submitted(event, decision);
+      if (choice !== 'refuse' && choice !== 'approve') return;
       const reason = field(decision, 'reason').trim();
       const body = reason ? { decision: choice, reason } : { decision: choice };
       api('POST', '/api/counter/corrections/' + encodeURIComponent(field(decision, 'request')) + '/decision', body)

@@ -91,15 +91,18 @@ test('openid-client signs a citizen in: PAR, PKCE, DPoP, passkey session, consen
     assert.equal(info.sub, claims.sub);
     assert.equal(info.name, 'S. A.');
 
+    // Rotation: each refresh gives a new refresh token.
     const rotated = await oidc.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP });
     assert.notEqual(rotated.refresh_token, tokens.refresh_token);
+    const again = await oidc.refreshTokenGrant(config, rotated.refresh_token, undefined, { DPoP });
+    // Reuse: the first one, whose successor has been used, revokes the
+    // whole sign-in, the newest token with it.
     await assert.rejects(
       oidc.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP }),
       (error) => error.error === 'invalid_grant',
     );
-    // Reuse revoked the whole sign-in, the rotated token with it.
     await assert.rejects(
-      oidc.refreshTokenGrant(config, rotated.refresh_token, undefined, { DPoP }),
+      oidc.refreshTokenGrant(config, again.refresh_token, undefined, { DPoP }),
       (error) => error.error === 'invalid_grant',
     );
     assertNoProblems(siti);

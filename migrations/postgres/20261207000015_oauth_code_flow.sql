@@ -17,13 +17,17 @@ create index oauth_par_expiry on oauth_par (expires_at);
 
 -- What a citizen (or officer) allowed a module in one sign-in. Its codes,
 -- refresh tokens and access tokens die with it: revoked on code reuse,
--- refresh reuse, sign-out, session revocation, suspension, erasure and
--- consent withdrawal; it never outlives the browser session it came from.
+-- refresh reuse, sign-out, session revocation, removal of the passkey the
+-- session was signed in with, suspension, erasure and consent withdrawal;
+-- it ends at the latest when its browser session would have (absolute
+-- timeout).
 create table oauth_grant (
     grant_id text primary key,
     client_id text not null,
     account_id text not null,
     session_id text not null,
+    -- The passkey the session was signed in with.
+    credential_id bytea,
     -- Space-separated: openid and the catalog purposes allowed.
     scope text not null,
     -- The DPoP key thumbprint the grant's tokens are bound to (set when
@@ -58,7 +62,10 @@ create table oauth_refresh (
     token_hash bytea primary key,
     grant_id text not null references oauth_grant (grant_id),
     created_at bigint not null,
-    used_at bigint
+    used_at bigint,
+    -- The token issued when this one was used: a retry with this one is
+    -- answered while that one is unused (FAPI 2.0 §5.3.2.1).
+    next_hash bytea
 );
 create index oauth_refresh_grant on oauth_refresh (grant_id);
 

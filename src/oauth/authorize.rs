@@ -22,6 +22,8 @@ use crate::store::oauth_flow::{self as stored, CodeRow, GrantRow};
 
 /// How long a code may wait for the module's token request.
 pub const CODE_SECS: i64 = 60;
+/// How long a person who arrived has to sign in and decide.
+pub const DECIDE_SECS: i64 = 600;
 
 /// What the browser is shown next.
 #[derive(Debug)]
@@ -112,12 +114,13 @@ pub async fn client_of(deps: &Deps, waiting: &Waiting) -> Result<ClientRow, Auth
 fn fresh(waiting: &Waiting, who: &SignedIn, now: i64) -> bool {
     let auth_time = who.session().created_at;
     let pushed = &waiting.pushed;
-    // prompt=login: a sign-in after the request was pushed (in a later
-    // second: the clock has whole seconds).
-    if pushed.prompt == Some(Prompt::Login) && auth_time <= waiting.pushed_at {
-        return false;
+    // A sign-in after the request was pushed (in a later second: the clock
+    // has whole seconds) is fresh for prompt=login and any max_age, so
+    // max_age=0 cannot send the person round in circles.
+    if auth_time > waiting.pushed_at {
+        return true;
     }
-    pushed.max_age.is_none_or(|max| now.saturating_sub(auth_time) <= max)
+    pushed.prompt != Some(Prompt::Login) && pushed.max_age.is_none_or(|max| now.saturating_sub(auth_time) <= max)
 }
 
 fn kind_name(kind: AccountKind) -> &'static str {
@@ -165,6 +168,7 @@ pub async fn step(
         if pushed.prompt == Some(Prompt::None) {
             return refuse(deps, waiting, None, Code::LoginRequired, "nobody is signed in", ctx).await;
         }
+        arrived(deps, waiting, now).await?;
         return Ok(Step::SignIn);
     };
     if kind_name(who.account().kind) != client.audience {
@@ -194,7 +198,17 @@ pub async fn step(
         )
         .await;
     }
+    arrived(deps, waiting, now).await?;
     Ok(Step::Ask(Box::new(Ask { client, choices, info })))
+}
+
+/// The person is here: the request waits for them to sign in and decide.
+async fn arrived(deps: &Deps, waiting: &Waiting, now: i64) -> Result<(), AuthorizeError> {
+    let (hash, until) = (waiting.hash, now + DECIDE_SECS);
+    deps.writer
+        .write::<(), StoreError, _>(move |tx| Box::pin(async move { stored::extend_par(tx, &hash, until).await }))
+        .await?;
+    Ok(())
 }
 
 fn granted_scope(info: &[PurposeDef], chosen: &[&PurposeDef]) -> Vec<String> {
@@ -305,6 +319,7 @@ async fn issue_code(
         client_id: pushed.client_id.clone(),
         account_id: who.account().account_id.as_str().to_owned(),
         session_id: session.session_id.clone(),
+        credential_id: session.credential_id.clone(),
         scope: scope.join(" "),
         jkt: pushed.dpop_jkt.clone(),
         auth_time: session.created_at,

@@ -1,23 +1,30 @@
 //! The token endpoint's grants for a person's sign-in: the authorization
 //! code (PKCE S256, the pushed redirect URI, the DPoP key the code was
-//! bound to) and the refresh token (rotated on every use, bound to the
-//! grant's DPoP key). A code or refresh token presented a second time
-//! revokes everything its grant issued.
+//! bound to) and the refresh token (bound to the grant's DPoP key, rotated
+//! on every use). A code presented a second time, or a refresh token
+//! presented again after the one issued in its place was used, revokes
+//! everything its sign-in issued. A retry with the previous refresh token
+//! while its successor is unused (the answer was lost) is answered
+//! (FAPI 2.0 §5.3.2.1). Checks that a stranger could fail (another
+//! client, another DPoP key) change nothing: they cannot burn a token.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use serde_json::{Value, json};
 
 use super::access::{self, NewToken};
-use super::client::{self, Presented};
+use super::client::{self, Client, Presented};
 use super::error::{Code, OauthError};
 use super::grant::{DpopHeader, Issued, event, require_proof};
 use super::id_token::{self, NewIdToken};
 use super::par::Param;
 use super::{Deps, OPENID_SCOPE, now};
-use crate::audit::{self, AuditError, Context, Outcome};
-use crate::store::StoreError;
+use crate::audit::{self, AuditError, Context, Event, Outcome, Target};
 use crate::store::oauth_flow::{self as stored, GrantRow};
+use crate::store::oauth_tokens as tokens;
+
+/// How long after a refresh a retry with the previous token is answered.
+const RETRY_SECS: i64 = 60;
 
 fn invalid_grant(description: &str) -> OauthError {
     OauthError::new(Code::InvalidGrant, description)
@@ -30,54 +37,34 @@ fn is_verifier(v: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
-/// What taking a code or refresh token found.
+/// What a transaction at the token endpoint decided.
 #[derive(Debug, Clone)]
-enum Taken {
-    Unknown,
-    /// Presented again: the grant is now revoked.
+enum Decided {
+    /// Refused with this description; nothing changed, or a used-up code.
+    Refused(&'static str),
+    /// Presented again: the sign-in is revoked now.
     Reused,
-    Found(Box<GrantRow>, Option<String>),
+    /// Good: the grant, and (for a code) its request.
+    Good(Box<GrantRow>, Option<String>),
 }
 
-/// Takes a code or refresh token (`code` says which); on a second use
-/// revokes the grant and audits it, in the same transaction.
-async fn take(deps: &Deps, hash: [u8; 32], code: bool, client_id: &str, ctx: &Context) -> Result<Taken, OauthError> {
-    let now = now();
-    let reuse = event(client_id, "oauth.token", Outcome::Denied)
-        .reason(if code { "code_reuse" } else { "refresh_token_reuse" })
-        .within(ctx);
+fn audited(client_id: &str, grant_id: &str, outcome: Outcome, reason: &str, ctx: &Context) -> Event {
+    let mut e = event(client_id, "oauth.token", outcome).reason(reason).within(ctx);
+    e.target = Target::new("oauth_grant", Some(grant_id.to_owned()));
+    e
+}
+
+async fn write(
+    deps: &Deps,
+    work: impl for<'t, 'c> FnOnce(
+        &'t mut crate::store::Tx<'c>,
+    ) -> futures_util::future::BoxFuture<'t, Result<Decided, AuditError>>
+    + Clone
+    + Send
+    + 'static,
+) -> Result<Decided, OauthError> {
     deps.writer
-        .write::<Taken, AuditError, _>(move |tx| {
-            Box::pin(async move {
-                let (used, grant, request) = if code {
-                    match stored::take_code(tx, &hash, now).await? {
-                        None => return Ok(Taken::Unknown),
-                        Some((c, g)) if c.expires_at <= now && c.used_at.is_none() => (false, Some(g), None),
-                        Some((c, g)) => (c.used_at.is_some(), Some(g), Some(c.request)),
-                    }
-                } else {
-                    match stored::take_refresh(tx, &hash, now).await? {
-                        None => return Ok(Taken::Unknown),
-                        Some((used, g)) => (used, Some(g), None),
-                    }
-                };
-                let Some(grant) = grant else { return Ok(Taken::Unknown) };
-                if used {
-                    let reason = if code { "code_reuse" } else { "refresh_token_reuse" };
-                    if stored::revoke_grant(tx, &grant.grant_id, reason, now).await? {
-                        let mut e = reuse;
-                        e.target = crate::audit::Target::new("oauth_grant", Some(grant.grant_id.clone()));
-                        audit::record(tx, e).await?;
-                    }
-                    return Ok(Taken::Reused);
-                }
-                if code && request.is_none() {
-                    // Expired before it was used: it is used up now.
-                    return Ok(Taken::Unknown);
-                }
-                Ok(Taken::Found(Box::new(grant), request))
-            })
-        })
+        .write::<Decided, AuditError, _>(work)
         .await
         .map_err(|e| OauthError::server(&e))
 }
@@ -108,23 +95,45 @@ pub async fn authorization_code(
     }
     let proof = require_proof(deps, dpop_header, None, now).await?;
     let hash = crate::ids::sha256(code.as_bytes());
-    let (grant, request) = match take(deps, hash, true, client.id(), ctx).await? {
-        Taken::Unknown => return Err(invalid_grant("the code is unknown, used or expired")),
-        Taken::Reused => {
+    let client_id = client.id().to_owned();
+    let reuse_ctx = ctx.clone();
+    let decided = write(deps, move |tx| {
+        Box::pin(async move {
+            let Some((code, grant)) = stored::take_code(tx, &hash, &client_id, now).await? else {
+                return Ok(Decided::Refused("the code is unknown, used or expired"));
+            };
+            if grant.client_id != client_id {
+                return Ok(Decided::Refused("the code was issued to another client"));
+            }
+            if code.used_at.is_some() {
+                if !stored::revoke_grant(tx, &grant.grant_id, "code_reuse", now).await? {
+                    return Ok(Decided::Reused);
+                }
+                audit::record(
+                    tx,
+                    audited(&client_id, &grant.grant_id, Outcome::Denied, "code_reuse", &reuse_ctx),
+                )
+                .await?;
+                return Ok(Decided::Reused);
+            }
+            if code.expires_at <= now {
+                return Ok(Decided::Refused("the code is unknown, used or expired"));
+            }
+            Ok(Decided::Good(Box::new(grant), Some(code.request)))
+        })
+    })
+    .await?;
+    let (grant, request) = match decided {
+        Decided::Refused(why) => return Err(invalid_grant(why)),
+        Decided::Reused => {
             return Err(invalid_grant(
                 "the code was used before: everything issued with it is revoked",
             ));
         }
-        Taken::Found(grant, request) => (*grant, request.unwrap_or_default()),
+        Decided::Good(grant, request) => (*grant, request.unwrap_or_default()),
     };
     let request: Value = serde_json::from_str(&request).unwrap_or(Value::Null);
     let field = |name: &str| request.get(name).and_then(Value::as_str);
-    if grant.client_id != client.id() {
-        return Err(invalid_grant("the code was issued to another client"));
-    }
-    if grant.revoked_at.is_some() {
-        return Err(invalid_grant("the sign-in this code came from has ended"));
-    }
     if field("redirect_uri") != Some(redirect_uri) {
         return Err(invalid_grant(
             "redirect_uri is not the one of the authorization request",
@@ -142,7 +151,59 @@ pub async fn authorization_code(
         ));
     }
     let nonce = field("nonce").map(str::to_owned);
-    mint(deps, &grant, &proof.jkt, nonce.as_deref(), true, now, ctx).await
+    // Issue only if the sign-in is still live as the tokens are stored
+    // (the person may have signed out since the code was made).
+    let refresh = issues_refresh(&client).then(new_refresh).transpose()?;
+    let (grant_id, client_id, jkt) = (grant.grant_id.clone(), grant.client_id.clone(), proof.jkt.clone());
+    let (stored_refresh, issue_ctx) = (refresh.as_ref().map(|(_, h)| *h), ctx.clone());
+    let decided = write(deps, move |tx| {
+        Box::pin(async move {
+            let Some(live) = stored::live_grant_in(tx, &grant_id, now).await? else {
+                return Ok(Decided::Refused("the sign-in this code came from has ended"));
+            };
+            if live.jkt.is_none() {
+                stored::bind_grant(tx, &grant_id, &jkt).await?;
+            }
+            if let Some(hash) = stored_refresh {
+                tokens::insert_refresh(tx, &hash, &grant_id, now).await?;
+            }
+            audit::record(
+                tx,
+                audited(
+                    &client_id,
+                    &grant_id,
+                    Outcome::Success,
+                    "authorization_code",
+                    &issue_ctx,
+                ),
+            )
+            .await?;
+            Ok(Decided::Good(Box::new(live), None))
+        })
+    })
+    .await?;
+    let Decided::Good(live, _) = decided else {
+        return Err(invalid_grant("the sign-in this code came from has ended"));
+    };
+    sign(
+        deps,
+        &live,
+        &proof.jkt,
+        refresh.map(|(t, _)| t),
+        Some(nonce.as_deref()),
+        now,
+    )
+}
+
+fn issues_refresh(client: &Client) -> bool {
+    client.grants().iter().any(|g| g == "refresh_token")
+}
+
+/// A new refresh token and its hash.
+fn new_refresh() -> Result<(String, [u8; 32]), OauthError> {
+    let token = B64URL.encode(crate::ids::bytes::<32>().map_err(|e| OauthError::server(&e))?);
+    let hash = crate::ids::sha256(token.as_bytes());
+    Ok((token, hash))
 }
 
 /// `grant_type=refresh_token`.
@@ -155,7 +216,7 @@ pub async fn refresh_token(
 ) -> Result<Issued, OauthError> {
     let now = now();
     let client = client::authenticate(deps, presented, now).await?;
-    if !client.grants().iter().any(|g| g == "refresh_token") {
+    if !issues_refresh(&client) {
         return Err(OauthError::new(
             Code::UnauthorizedClient,
             "this client is not registered for the refresh_token grant",
@@ -170,43 +231,67 @@ pub async fn refresh_token(
     }
     let proof = require_proof(deps, dpop_header, None, now).await?;
     let hash = crate::ids::sha256(token.as_bytes());
-    let grant = match take(deps, hash, false, client.id(), ctx).await? {
-        Taken::Unknown => return Err(invalid_grant("the refresh token is unknown")),
-        Taken::Reused => {
-            return Err(invalid_grant(
-                "the refresh token was used before: the sign-in it came from is revoked",
-            ));
-        }
-        Taken::Found(grant, _) => *grant,
-    };
-    if grant.client_id != client.id() {
-        return Err(invalid_grant("the refresh token was issued to another client"));
+    let (next, next_hash) = new_refresh()?;
+    let (client_id, jkt, tx_ctx) = (client.id().to_owned(), proof.jkt.clone(), ctx.clone());
+    let decided = write(deps, move |tx| {
+        Box::pin(async move {
+            let Some(found) = tokens::refresh_in(tx, &hash).await? else {
+                return Ok(Decided::Refused("the refresh token is unknown"));
+            };
+            let grant_id = found.grant.grant_id.clone();
+            // Checks a stranger holding the token would fail change nothing.
+            if found.grant.client_id != client_id {
+                return Ok(Decided::Refused("the refresh token was issued to another client"));
+            }
+            if found.grant.jkt.as_deref() != Some(jkt.as_str()) {
+                return Ok(Decided::Refused(
+                    "the DPoP proof's key is not the one the refresh token is bound to",
+                ));
+            }
+            let reason = match (&found.used_at, &found.next) {
+                (None, _) => "refresh_token",
+                // The answer to the last refresh was lost: answer again.
+                (Some(used), Some((lost, true))) if now.saturating_sub(*used) <= RETRY_SECS => {
+                    tokens::supersede(tx, lost, now).await?;
+                    "refresh_token_retry"
+                }
+                _ => {
+                    if stored::revoke_grant(tx, &grant_id, "refresh_token_reuse", now).await? {
+                        let e = audited(&client_id, &grant_id, Outcome::Denied, "refresh_token_reuse", &tx_ctx);
+                        audit::record(tx, e).await?;
+                    }
+                    return Ok(Decided::Reused);
+                }
+            };
+            let Some(live) = stored::live_grant_in(tx, &grant_id, now).await? else {
+                return Ok(Decided::Refused("the sign-in this refresh token came from has ended"));
+            };
+            tokens::use_refresh(tx, &hash, &next_hash, now).await?;
+            tokens::insert_refresh(tx, &next_hash, &grant_id, now).await?;
+            audit::record(tx, audited(&client_id, &grant_id, Outcome::Success, reason, &tx_ctx)).await?;
+            Ok(Decided::Good(Box::new(live), None))
+        })
+    })
+    .await?;
+    match decided {
+        Decided::Refused(why) => Err(invalid_grant(why)),
+        Decided::Reused => Err(invalid_grant(
+            "the refresh token was used before: the sign-in it came from is revoked",
+        )),
+        Decided::Good(grant, _) => sign(deps, &grant, &proof.jkt, Some(next), None, now),
     }
-    if grant.jkt.as_deref() != Some(proof.jkt.as_str()) {
-        return Err(invalid_grant(
-            "the DPoP proof's key is not the one the refresh token is bound to",
-        ));
-    }
-    let live = stored::live_grant(&deps.db, &grant.grant_id, now)
-        .await
-        .map_err(|e| OauthError::server(&e))?;
-    let Some(grant) = live else {
-        return Err(invalid_grant("the sign-in this refresh token came from has ended"));
-    };
-    mint(deps, &grant, &proof.jkt, None, false, now, ctx).await
 }
 
-/// Issues the tokens of a grant: an access token for userinfo, a new
-/// refresh token and, after a code, an ID token. The refresh token is
-/// stored (hashed) and the issuance audited before anything is returned.
-async fn mint(
+/// Signs the tokens of a grant whose issuance is stored and audited: an
+/// access token for userinfo, the refresh token and, after a code
+/// (`nonce` is `Some`), an ID token.
+fn sign(
     deps: &Deps,
     grant: &GrantRow,
     jkt: &str,
-    nonce: Option<&str>,
-    with_id_token: bool,
+    refresh: Option<String>,
+    nonce: Option<Option<&str>>,
     now: i64,
-    ctx: &Context,
 ) -> Result<Issued, OauthError> {
     let server = |e: &dyn std::fmt::Display| OauthError::server(&e);
     let scope: Vec<String> = grant
@@ -232,40 +317,21 @@ async fn mint(
         now,
     )
     .map_err(|e| server(&e))?;
-    let refresh = B64URL.encode(crate::ids::bytes::<32>().map_err(|e| server(&e))?);
-    let refresh_hash = crate::ids::sha256(refresh.as_bytes());
-    let grant_id = grant.grant_id.clone();
-    let bind = (grant.jkt.is_none()).then(|| jkt.to_owned());
-    let mut e = event(&grant.client_id, "oauth.token", Outcome::Success)
-        .reason(if with_id_token {
-            "authorization_code"
-        } else {
-            "refresh_token"
-        })
-        .within(ctx);
-    e.target = crate::audit::Target::new("oauth_grant", Some(grant.grant_id.clone()));
-    deps.writer
-        .write::<(), AuditError, _>(move |tx| {
-            Box::pin(async move {
-                if let Some(jkt) = &bind {
-                    stored::bind_grant(tx, &grant_id, jkt).await?;
-                }
-                stored::insert_refresh(tx, &refresh_hash, &grant_id, now)
-                    .await
-                    .map_err(|e: StoreError| AuditError::from(e))?;
-                audit::record(tx, e).await
-            })
-        })
-        .await
-        .map_err(|e| server(&e))?;
     let mut body = json!({
         "access_token": access_token,
         "token_type": "DPoP",
         "expires_in": claims.exp - now,
         "scope": scope.join(" "),
-        "refresh_token": refresh,
     });
-    if with_id_token && scope.iter().any(|s| s == OPENID_SCOPE) {
+    let Some(obj) = body.as_object_mut() else {
+        return Err(OauthError::server(&"the token response is not an object"));
+    };
+    if let Some(refresh) = refresh {
+        obj.insert("refresh_token".into(), Value::String(refresh));
+    }
+    if let Some(nonce) = nonce
+        && scope.iter().any(|s| s == OPENID_SCOPE)
+    {
         let amr: Vec<String> = serde_json::from_str(&grant.amr).unwrap_or_default();
         let id_token = id_token::issue(
             &deps.keys.oauth,
@@ -281,9 +347,7 @@ async fn mint(
             now,
         )
         .map_err(|e| server(&e))?;
-        if let Some(obj) = body.as_object_mut() {
-            obj.insert("id_token".into(), Value::String(id_token));
-        }
+        obj.insert("id_token".into(), Value::String(id_token));
     }
     Ok(Issued { body })
 }

@@ -218,7 +218,10 @@ fn access_token(deps: &Deps, token: &str, now: i64) -> Option<access::AccessToke
 async fn refresh_introspection(deps: &Deps, client: &Client, token: &str, now: i64) -> Result<Value, OauthError> {
     let server = |e: &dyn std::fmt::Display| OauthError::server(&e);
     let hash = crate::ids::sha256(token.as_bytes());
-    let Some((grant, unused)) = flow::refresh_state(&deps.db, &hash).await.map_err(|e| server(&e))? else {
+    let Some((grant, unused)) = crate::store::oauth_tokens::refresh_state(&deps.db, &hash)
+        .await
+        .map_err(|e| server(&e))?
+    else {
         return Ok(json!({ "active": false }));
     };
     if grant.client_id != client.id() || !unused {
@@ -277,7 +280,7 @@ pub async fn revoke(deps: &Deps, presented: &Presented, token: &str, ctx: &Conte
 async fn revoke_refresh(deps: &Deps, client: &Client, token: &str, ctx: &Context) -> Result<(), OauthError> {
     let now = now();
     let hash = crate::ids::sha256(token.as_bytes());
-    let Some((grant, _)) = flow::refresh_state(&deps.db, &hash)
+    let Some((grant, _)) = crate::store::oauth_tokens::refresh_state(&deps.db, &hash)
         .await
         .map_err(|e| OauthError::server(&e))?
     else {

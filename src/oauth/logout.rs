@@ -15,7 +15,7 @@ use super::Deps;
 use super::access::{IssueError, sign};
 use super::id_token::pairwise_sub;
 use crate::audit::{self, Actor, ActorKind, AuditError, Event, Outcome, Target};
-use crate::store::oauth_flow::{self as stored, LogoutRow};
+use crate::store::oauth_tokens::{self as stored, LogoutRow};
 
 /// The event a logout token carries.
 pub const LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";

@@ -138,7 +138,11 @@ pub async fn userinfo(
     let mut levels: BTreeMap<String, Reveal> = BTreeMap::new();
     let mut per_purpose: Vec<(String, Vec<String>)> = Vec::new();
     for id in t.scope.iter().filter(|s| *s != OPENID_SCOPE) {
-        let Some(def) = snapshot.catalog.get(id) else { continue };
+        // The catalog as it is now: a purpose that no longer names the
+        // module gives it nothing.
+        let Some(def) = snapshot.catalog.get(id).filter(|d| d.allows_module(&t.client_id)) else {
+            continue;
+        };
         let blocked = crate::consent::blocked_among(&deps.db, def, &[account.account_id.as_str()])
             .await
             .map_err(|e| server(&e))?;

@@ -48,6 +48,7 @@ pub mod identity;
 pub mod lease;
 pub mod modules;
 pub mod oauth_flow;
+pub mod oauth_tokens;
 mod postgres;
 mod sqlite;
 pub mod vault;

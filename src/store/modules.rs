@@ -57,13 +57,15 @@ pub async fn insert_module(tx: &mut Tx<'_>, row: &ModuleRow) -> Result<(), Store
 }
 
 /// A revoked module registered again: a new key, the same module (its
-/// collections and records stay its own). Its old client credentials are
-/// forgotten and the access tokens issued before now stay refused.
+/// collections and records stay its own). Its old client credentials,
+/// grants, redirect and logout addresses are forgotten, and the tokens
+/// issued before now stay refused.
 pub async fn reactivate_module(tx: &mut Tx<'_>, name: &str, key_hash: &[u8]) -> Result<Option<String>, StoreError> {
     on_tx!(tx, |conn| {
         let id: Option<(String,)> = sqlx::query_as(
             "update module set key_hash = $2, revoked_at = null, client_auth = 'private_key_jwt', jwks = null, jwks_uri = null, \
-             secret_hash = null, tls_subject = null, tokens_not_before = $3 \
+             secret_hash = null, tls_subject = null, tokens_not_before = $3, redirect_uris = '[]', \
+             grant_types = '[\"client_credentials\"]', backchannel_logout_uri = null, post_logout_redirect_uris = '[]' \
              where name = $1 and revoked_at is not null returning module_id",
         )
         .bind(name)

@@ -42,6 +42,20 @@ pub async fn par(db: &Db, hash: &[u8]) -> Result<Option<ParRow>, StoreError> {
     })
 }
 
+/// Gives a pushed request until `until` to be decided (once the person
+/// has arrived: signing in and reading the consent screen take longer
+/// than the minute a request may wait for the browser).
+pub async fn extend_par(tx: &mut Tx<'_>, hash: &[u8], until: i64) -> Result<(), StoreError> {
+    on_tx!(tx, |conn| {
+        sqlx::query("update oauth_par set expires_at = $2 where request_hash = $1 and expires_at < $2")
+            .bind(hash)
+            .bind(until)
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+}
+
 /// Deletes a pushed request; false if it was already gone (used).
 pub async fn delete_par(tx: &mut Tx<'_>, hash: &[u8]) -> Result<bool, StoreError> {
     on_tx!(tx, |conn| {
@@ -59,6 +73,8 @@ pub struct GrantRow {
     pub client_id: String,
     pub account_id: String,
     pub session_id: String,
+    /// The passkey the session was signed in with.
+    pub credential_id: Option<Vec<u8>>,
     /// Space-separated.
     pub scope: String,
     pub jkt: Option<String>,
@@ -70,14 +86,14 @@ pub struct GrantRow {
     pub revoked_at: Option<i64>,
 }
 
-const GRANT: &str = "select g.grant_id, g.client_id, g.account_id, g.session_id, g.scope, g.jkt, g.auth_time, \
-     g.amr, g.created_at, g.expires_at, g.revoked_at from oauth_grant g";
+const GRANT: &str = "select g.grant_id, g.client_id, g.account_id, g.session_id, g.credential_id, g.scope, g.jkt, \
+     g.auth_time, g.amr, g.created_at, g.expires_at, g.revoked_at from oauth_grant g";
 
 pub async fn insert_grant(tx: &mut Tx<'_>, g: &GrantRow) -> Result<(), StoreError> {
     on_tx!(tx, |conn| {
         sqlx::query(
             "insert into oauth_grant (grant_id, client_id, account_id, session_id, scope, jkt, auth_time, amr, \
-             created_at, expires_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             created_at, expires_at, credential_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&g.grant_id)
         .bind(&g.client_id)
@@ -89,6 +105,7 @@ pub async fn insert_grant(tx: &mut Tx<'_>, g: &GrantRow) -> Result<(), StoreErro
         .bind(&g.amr)
         .bind(g.created_at)
         .bind(g.expires_at)
+        .bind(&g.credential_id)
         .execute(conn)
         .await
         .map_err(StoreError::from_write)?;
@@ -100,11 +117,7 @@ pub async fn insert_grant(tx: &mut Tx<'_>, g: &GrantRow) -> Result<(), StoreErro
 /// account active and its module not disabled. One round trip.
 pub async fn live_grant(db: &Db, grant_id: &str, now: i64) -> Result<Option<GrantRow>, StoreError> {
     on_db!(db, |pool| {
-        let sql = sqlx::AssertSqlSafe(format!(
-            "{GRANT} join account a on a.account_id = g.account_id join module m on m.name = g.client_id \
-             where g.grant_id = $1 and g.revoked_at is null and g.expires_at > $2 and a.status = 'active' \
-             and m.revoked_at is null and g.created_at > coalesce(m.tokens_not_before, 0)"
-        ));
+        let sql = sqlx::AssertSqlSafe(format!("{GRANT} {LIVE}"));
         Ok(sqlx::query_as(sql)
             .bind(grant_id)
             .bind(now)
@@ -113,7 +126,31 @@ pub async fn live_grant(db: &Db, grant_id: &str, now: i64) -> Result<Option<Gran
     })
 }
 
-async fn grant_in(tx: &mut Tx<'_>, grant_id: &str) -> Result<Option<GrantRow>, StoreError> {
+const LIVE: &str = "join account a on a.account_id = g.account_id join module m on m.name = g.client_id \
+     where g.grant_id = $1 and g.revoked_at is null and g.expires_at > $2 and a.status = 'active' \
+     and m.revoked_at is null and g.created_at > coalesce(m.tokens_not_before, 0)";
+
+/// A grant, whatever its state.
+pub async fn grant(db: &Db, grant_id: &str) -> Result<Option<GrantRow>, StoreError> {
+    on_db!(db, |pool| {
+        let sql = sqlx::AssertSqlSafe(format!("{GRANT} where g.grant_id = $1"));
+        Ok(sqlx::query_as(sql).bind(grant_id).fetch_optional(pool).await?)
+    })
+}
+
+/// [`live_grant`], in a transaction (to decide and write at once).
+pub async fn live_grant_in(tx: &mut Tx<'_>, grant_id: &str, now: i64) -> Result<Option<GrantRow>, StoreError> {
+    on_tx!(tx, |conn| {
+        let sql = sqlx::AssertSqlSafe(format!("{GRANT} {LIVE}"));
+        Ok(sqlx::query_as(sql)
+            .bind(grant_id)
+            .bind(now)
+            .fetch_optional(conn)
+            .await?)
+    })
+}
+
+pub(super) async fn grant_in(tx: &mut Tx<'_>, grant_id: &str) -> Result<Option<GrantRow>, StoreError> {
     on_tx!(tx, |conn| {
         let sql = sqlx::AssertSqlSafe(format!("{GRANT} where g.grant_id = $1"));
         Ok(sqlx::query_as(sql).bind(grant_id).fetch_optional(conn).await?)
@@ -179,18 +216,29 @@ pub async fn revoke_grants(
         Whose::Grant(g) => ("grant_id = $3", g, None, None),
         Whose::Session { account, session } => ("account_id = $3 and session_id = $4", account, Some(session), None),
         Whose::Passkey { account, credential } => (
-            "session_id in (select session_id from session where account_id = $3 and credential_id = $4)",
+            "account_id = $3 and credential_id = $4",
             account,
             None,
             Some(credential),
         ),
         Whose::Account(a) => ("account_id = $3", a, None, None),
-        Whose::Purpose { account, purpose } => (
-            "account_id = $3 and (' ' || scope || ' ') like ('% ' || $4 || ' %')",
-            account,
-            Some(purpose),
-            None,
-        ),
+        Whose::Purpose { account, purpose } => {
+            // The scope is a space-separated list: matched exactly here,
+            // not with LIKE (a purpose id may hold `_`).
+            let ids: Vec<(String, String)> = on_tx!(tx, |conn| {
+                sqlx::query_as("select grant_id, scope from oauth_grant where account_id = $1 and revoked_at is null")
+                    .bind(account)
+                    .fetch_all(&mut *conn)
+                    .await?
+            });
+            let mut ended = Vec::new();
+            for (grant_id, scope) in ids {
+                if scope.split(' ').any(|s| s == purpose) {
+                    ended.extend(Box::pin(revoke_grants(tx, Whose::Grant(&grant_id), reason, now)).await?);
+                }
+            }
+            return Ok(ended);
+        }
     };
     let ended: Vec<Ended> = on_tx!(tx, |conn| {
         let sql = sqlx::AssertSqlSafe(format!(
@@ -249,9 +297,15 @@ pub async fn insert_code(tx: &mut Tx<'_>, hash: &[u8], code: &CodeRow) -> Result
     })
 }
 
-/// Takes a code: marks it used and returns it as it was (with `used_at`
-/// set if it had been used before) and its grant.
-pub async fn take_code(tx: &mut Tx<'_>, hash: &[u8], now: i64) -> Result<Option<(CodeRow, GrantRow)>, StoreError> {
+/// Takes a code of `client_id`: marks it used and returns it as it was
+/// (with `used_at` set if it had been used before) and its grant. Another
+/// client's code is returned untouched (it cannot burn it).
+pub async fn take_code(
+    tx: &mut Tx<'_>,
+    hash: &[u8],
+    client_id: &str,
+    now: i64,
+) -> Result<Option<(CodeRow, GrantRow)>, StoreError> {
     let code: Option<CodeRow> = on_tx!(tx, |conn| {
         sqlx::query_as("select grant_id, request, expires_at, used_at from oauth_code where code_hash = $1")
             .bind(hash)
@@ -259,6 +313,12 @@ pub async fn take_code(tx: &mut Tx<'_>, hash: &[u8], now: i64) -> Result<Option<
             .await?
     });
     let Some(code) = code else { return Ok(None) };
+    let Some(grant) = grant_in(tx, &code.grant_id).await? else {
+        return Ok(None);
+    };
+    if grant.client_id != client_id {
+        return Ok(Some((code, grant)));
+    }
     if code.used_at.is_none() {
         on_tx!(tx, |conn| {
             sqlx::query("update oauth_code set used_at = $2 where code_hash = $1")
@@ -268,63 +328,7 @@ pub async fn take_code(tx: &mut Tx<'_>, hash: &[u8], now: i64) -> Result<Option<
                 .await?;
         });
     }
-    Ok(grant_in(tx, &code.grant_id).await?.map(|g| (code, g)))
-}
-
-pub async fn insert_refresh(tx: &mut Tx<'_>, hash: &[u8], grant_id: &str, now: i64) -> Result<(), StoreError> {
-    on_tx!(tx, |conn| {
-        sqlx::query("insert into oauth_refresh (token_hash, grant_id, created_at) values ($1, $2, $3)")
-            .bind(hash)
-            .bind(grant_id)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map_err(StoreError::from_write)?;
-        Ok(())
-    })
-}
-
-/// Takes a refresh token: marks it used; returns whether it had been used
-/// before, and its grant.
-pub async fn take_refresh(tx: &mut Tx<'_>, hash: &[u8], now: i64) -> Result<Option<(bool, GrantRow)>, StoreError> {
-    let row: Option<(String, Option<i64>)> = on_tx!(tx, |conn| {
-        sqlx::query_as("select grant_id, used_at from oauth_refresh where token_hash = $1")
-            .bind(hash)
-            .fetch_optional(conn)
-            .await?
-    });
-    let Some((grant_id, used_at)) = row else {
-        return Ok(None);
-    };
-    if used_at.is_none() {
-        on_tx!(tx, |conn| {
-            sqlx::query("update oauth_refresh set used_at = $2 where token_hash = $1")
-                .bind(hash)
-                .bind(now)
-                .execute(conn)
-                .await?;
-        });
-    }
-    Ok(grant_in(tx, &grant_id).await?.map(|g| (used_at.is_some(), g)))
-}
-
-/// The grant of the refresh token `hash`, and whether the token is still
-/// unused (for introspection and revocation; nothing is changed).
-pub async fn refresh_state(db: &Db, hash: &[u8]) -> Result<Option<(GrantRow, bool)>, StoreError> {
-    let used: Option<(String, Option<i64>)> = on_db!(db, |pool| {
-        sqlx::query_as("select grant_id, used_at from oauth_refresh where token_hash = $1")
-            .bind(hash)
-            .fetch_optional(pool)
-            .await?
-    });
-    let Some((grant_id, used_at)) = used else {
-        return Ok(None);
-    };
-    let grant: Option<GrantRow> = on_db!(db, |pool| {
-        let sql = sqlx::AssertSqlSafe(format!("{GRANT} where g.grant_id = $1"));
-        sqlx::query_as(sql).bind(&grant_id).fetch_optional(pool).await?
-    });
-    Ok(grant.map(|g| (g, used_at.is_none())))
+    Ok(Some((code, grant)))
 }
 
 /// Forgets pushed requests, codes, refresh tokens and grants that expired
@@ -351,78 +355,5 @@ pub async fn purge(tx: &mut Tx<'_>, now: i64) -> Result<u64, StoreError> {
             .await?
             .rows_affected();
         Ok(n)
-    })
-}
-
-/// A back-channel logout waiting to be delivered.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct LogoutRow {
-    pub grant_id: String,
-    pub client_id: String,
-    pub account_id: String,
-    pub reason: String,
-    pub attempts: i64,
-    pub created_at: i64,
-    pub uri: String,
-}
-
-/// Logouts due at `now` (at most `limit`), oldest first.
-pub async fn due_logouts(db: &Db, now: i64, limit: i64) -> Result<Vec<LogoutRow>, StoreError> {
-    on_db!(db, |pool| {
-        Ok(sqlx::query_as(
-            "select l.grant_id, l.client_id, l.account_id, l.reason, l.attempts, l.created_at, \
-             m.backchannel_logout_uri as uri from oauth_logout l join module m on m.name = l.client_id \
-             where l.delivered_at is null and l.failed_at is null and l.next_at <= $1 \
-             and m.backchannel_logout_uri is not null order by l.next_at limit $2",
-        )
-        .bind(now)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?)
-    })
-}
-
-/// Takes a due logout for this instance until `until` (so that another
-/// instance does not send it at the same time); false if it was taken.
-pub async fn claim_logout(tx: &mut Tx<'_>, grant_id: &str, now: i64, until: i64) -> Result<bool, StoreError> {
-    on_tx!(tx, |conn| {
-        let done = sqlx::query(
-            "update oauth_logout set next_at = $3 where grant_id = $1 and next_at <= $2 \
-             and delivered_at is null and failed_at is null",
-        )
-        .bind(grant_id)
-        .bind(now)
-        .bind(until)
-        .execute(conn)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    })
-}
-
-/// Records a delivery attempt: delivered, retried at `next_at`, or given
-/// up (`next_at` None).
-pub async fn logout_attempted(
-    tx: &mut Tx<'_>,
-    grant_id: &str,
-    delivered: bool,
-    next_at: Option<i64>,
-    error: Option<&str>,
-    now: i64,
-) -> Result<(), StoreError> {
-    on_tx!(tx, |conn| {
-        sqlx::query(
-            "update oauth_logout set attempts = attempts + 1, \
-             delivered_at = case when $2 then $5 else null end, \
-             failed_at = case when not $2 and $3 is null then $5 else null end, \
-             next_at = coalesce($3, next_at), last_error = $4 where grant_id = $1",
-        )
-        .bind(grant_id)
-        .bind(delivered)
-        .bind(next_at)
-        .bind(error)
-        .bind(now)
-        .execute(conn)
-        .await?;
-        Ok(())
     })
 }
