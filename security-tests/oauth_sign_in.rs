@@ -335,3 +335,29 @@ backend_test! {
         assert_eq!(cc.body["error"], "unauthorized_client");
     }
 }
+
+backend_test! {
+    /// An officers' module signs an officer in (no consent screen: no
+    /// citizen data is asked for); userinfo tells it the pairwise subject
+    /// only, and a citizens' module does not sign the officer in.
+    async fn an_officers_module_signs_an_officer_in(backend) {
+        let mut sandbox = Sandbox::new(backend).await;
+        oauth_sandbox_env(&mut sandbox);
+        let officers = register_signing_in(&sandbox, "perizinan", "officer");
+        let citizens = register_signing_in(&sandbox, "antrian", "citizen");
+        let app = sandbox.serve();
+        let officer = crate::accounts::counter_officer(&sandbox, &app).await;
+        let (request_uri, verifier) = push_usual(&app, &officers, "openid", &[]).await;
+        let page = open_authorize(&app, Some(&officer), &officers.id, &request_uri).await;
+        let code = query_of(&page.location.unwrap())["code"].clone();
+        let tokens = exchange(&app, &officers, &code, &verifier, None).await;
+        assert_eq!(tokens.status, 200, "{tokens:?}");
+        let info = userinfo(&app, &officers, tokens.body["access_token"].as_str().unwrap()).await;
+        assert_eq!(info.status, 200, "{info:?}");
+        assert_eq!(info.body.as_object().unwrap().len(), 1, "{info:?}");
+        assert_eq!(info.body["sub"], claims(tokens.body["id_token"].as_str().unwrap())["sub"]);
+        let (request_uri, _) = push_usual(&app, &citizens, "openid", &[]).await;
+        let page = open_authorize(&app, Some(&officer), &citizens.id, &request_uri).await;
+        assert_eq!(query_of(&page.location.unwrap())["error"], "access_denied");
+    }
+}
