@@ -191,6 +191,11 @@ fn require(doc: &mut Value, schema: &str, property: &str, definition: Value) {
 }
 
 pub(super) fn constrain(doc: &mut Value) {
+    // OAuth forms: a parameter not defined is ignored (RFC 6749 §3.1), but
+    // each appears once and is text: a parameter sent twice is refused.
+    for form in ["TokenForm", "TokenQuestion", "ParForm"] {
+        *at(doc, &["components", "schemas", form, "additionalProperties"]) = json!({ "type": "string" });
+    }
     let purpose = json!({ "pattern": PURPOSE, "description": "Why: a purpose of the catalog (policies/purposes.toml) that lists the module and covers the fields, such as `antrian.call` (1 to 100 of a-z 0-9 . _ -; another identifier: 403)" });
     let field_name = json!({ "type": "string", "pattern": format!("^{}$", ident(48)) });
     let record = json!({ "pattern": "^[A-Za-z0-9_-]{1,64}$", "description": "The module's record id: 1 to 64 letters, digits, `-` or `_`" });
