@@ -10,8 +10,8 @@ use reqwest::Method;
 use crate::oauth::oauth_sandbox_env;
 use crate::support::backend_test;
 use crate::support::browser::Browser;
-use crate::support::oauth::{ISSUER, Key, OauthClient};
-use crate::support::sign_in::{REDIRECT, claims, decide, exchange, open_authorize, push_usual, query_of, refresh};
+use crate::support::oauth::{ISSUER, OauthClient};
+use crate::support::sign_in::{claims, decide, exchange, open_authorize, push_usual, query_of, refresh, register_with};
 use crate::support::{Sandbox, TestApp};
 
 const AFTER_LOGOUT: &str = "https://antrian.example/sampai-jumpa";
@@ -63,35 +63,16 @@ impl Receiver {
 }
 
 fn register(sandbox: &Sandbox, logout_uri: &str) -> OauthClient {
-    let key = Key::new();
-    let mut jwk = key.public_jwk();
-    jwk["kid"] = serde_json::json!("k1");
-    let path = sandbox.dir.path().join("antrian.jwks.json");
-    std::fs::write(&path, serde_json::json!({ "keys": [jwk] }).to_string()).unwrap();
-    let out = sandbox.cli(&[
-        "modules",
-        "add",
-        "--name",
+    register_with(
+        sandbox,
         "antrian",
-        "--jwks",
-        path.to_str().unwrap(),
-        "--grant",
-        "authorization_code",
-        "--grant",
-        "refresh_token",
-        "--redirect-uri",
-        REDIRECT,
-        "--backchannel-logout-uri",
-        logout_uri,
-        "--post-logout-redirect-uri",
-        AFTER_LOGOUT,
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    OauthClient {
-        id: "antrian".into(),
-        key,
-        dpop: Key::new(),
-    }
+        &[
+            "--backchannel-logout-uri",
+            logout_uri,
+            "--post-logout-redirect-uri",
+            AFTER_LOGOUT,
+        ],
+    )
 }
 
 /// Siti signs in to the module; returns the token response's body.

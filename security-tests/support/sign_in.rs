@@ -18,12 +18,17 @@ pub const USERINFO_URL: &str = "http://localhost:8080/oauth/userinfo";
 
 /// `jaga modules add` for a module that signs people in.
 pub fn register_signing_in(sandbox: &Sandbox, id: &str, audience: &str) -> OauthClient {
+    register_with(sandbox, id, &["--audience", audience])
+}
+
+/// `jaga modules add` for a module that signs people in, with `extra` options.
+pub fn register_with(sandbox: &Sandbox, id: &str, extra: &[&str]) -> OauthClient {
     let key = Key::new();
     let mut jwk = key.public_jwk();
     jwk["kid"] = serde_json::json!("k1");
     let path = sandbox.dir.path().join(format!("{id}.jwks.json"));
     std::fs::write(&path, serde_json::json!({ "keys": [jwk] }).to_string()).unwrap();
-    let out = sandbox.cli(&[
+    let mut args = vec![
         "modules",
         "add",
         "--name",
@@ -36,9 +41,9 @@ pub fn register_signing_in(sandbox: &Sandbox, id: &str, audience: &str) -> Oauth
         "refresh_token",
         "--redirect-uri",
         REDIRECT,
-        "--audience",
-        audience,
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let out = sandbox.cli(&args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     OauthClient {
         id: id.to_owned(),
