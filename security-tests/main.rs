@@ -33,6 +33,7 @@ mod modules;
 mod oauth;
 mod oauth_clients;
 mod oauth_logout;
+mod oauth_mtls;
 mod oauth_sign_in;
 mod passkey_attacks;
 mod passkeys;

@@ -249,6 +249,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     logs: Arc<Mutex<String>>,
+    /// The server certificate to trust, when the sandbox serves TLS.
+    tls_root: Option<reqwest::Certificate>,
 }
 
 impl TestApp {
@@ -315,6 +317,25 @@ impl TestApp {
             base,
             client: reqwest::Client::builder().build().expect("client"),
             logs,
+            tls_root: None,
+        }
+    }
+
+    /// Talks to a sandbox serving TLS with `root`'s certificate for
+    /// localhost: the base becomes https://localhost:PORT.
+    pub fn trust(&mut self, root: reqwest::Certificate) {
+        let port = self.base.rsplit(':').next().unwrap_or_default().to_owned();
+        self.base = format!("https://localhost:{port}");
+        self.tls_root = Some(root);
+        self.client = self.client_builder().build().expect("client");
+    }
+
+    /// A client builder that trusts the sandbox's server certificate.
+    pub fn client_builder(&self) -> reqwest::ClientBuilder {
+        let builder = reqwest::Client::builder();
+        match &self.tls_root {
+            Some(root) => builder.tls_certs_only([root.clone()]),
+            None => builder,
         }
     }
 

@@ -135,7 +135,8 @@ pub async fn open_authorize(app: &TestApp, browser: Option<&Browser<'_>>, client
         .append_pair("client_id", client_id)
         .append_pair("request_uri", request_uri)
         .finish();
-    let http = reqwest::Client::builder()
+    let http = app
+        .client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

@@ -16,12 +16,20 @@ pub struct ClientArgs {
     /// and kept five minutes, so the module rotates its keys by itself.
     #[arg(long = "jwks-uri", value_name = "URL", conflicts_with = "jwks")]
     jwks_uri: Option<String>,
-    /// private_key_jwt (default with --jwks), client_secret_basic (weaker:
-    /// a shared secret; only when the module cannot hold a key pair), or
-    /// none: a public client such as a citizens' phone app (signs people in
-    /// with PKCE and DPoP only; no client credentials).
+    /// private_key_jwt (default with --jwks), tls_client_auth (the
+    /// module's TLS client certificate, RFC 8705; needs --tls-subject and
+    /// tls.client_ca_path), client_secret_basic (weaker: a shared secret;
+    /// only when the module cannot hold a key pair), or none: a public
+    /// client such as a citizens' phone app (signs people in with PKCE and
+    /// DPoP only; no client credentials).
     #[arg(long, value_name = "METHOD")]
     auth: Option<String>,
+    /// For tls_client_auth: the subject DN of the module's certificate, as
+    /// `openssl x509 -noout -subject -nameopt RFC2253` prints it
+    /// (e.g. "CN=antrian.rangkui.go.id,O=Kecamatan Rangkui,C=ID"). The
+    /// certificate must also chain to tls.client_ca_path.
+    #[arg(long = "tls-subject", value_name = "DN")]
+    tls_subject: Option<String>,
     /// An exact redirect URI (repeat for several); https, or http for localhost.
     #[arg(long = "redirect-uri", value_name = "URI")]
     redirect_uris: Vec<String>,
@@ -46,10 +54,9 @@ impl ClientArgs {
     fn registration(&self) -> anyhow::Result<Registration> {
         let auth = match self.auth.as_deref() {
             None => None,
-            Some(a) => Some(
-                AuthMethod::parse(a)
-                    .ok_or_else(|| anyhow::anyhow!("--auth {a}: private_key_jwt, client_secret_basic or none"))?,
-            ),
+            Some(a) => Some(AuthMethod::parse(a).ok_or_else(|| {
+                anyhow::anyhow!("--auth {a}: private_key_jwt, tls_client_auth, client_secret_basic or none")
+            })?),
         };
         let jwks = match &self.jwks {
             None => None,
@@ -65,6 +72,7 @@ impl ClientArgs {
             audience: self.audience.clone(),
             backchannel_logout_uri: self.backchannel_logout_uri.clone(),
             jwks_uri: self.jwks_uri.clone(),
+            tls_subject: self.tls_subject.clone(),
             post_logout_redirect_uris: (!self.post_logout_redirect_uris.is_empty())
                 .then(|| self.post_logout_redirect_uris.clone()),
         })
@@ -149,7 +157,11 @@ pub async fn list(config: &Config) -> anyhow::Result<()> {
     for (disabled, row) in out {
         let Some(c) = row else { continue };
         let state = if disabled { "disabled" } else { "active" };
-        let keys = if c.jwks.is_some() { "keys registered" } else { "no keys" };
+        let keys = match (&c.tls_subject, c.jwks.is_some() || c.jwks_uri.is_some()) {
+            (Some(subject), _) => format!("certificate {subject}"),
+            (None, true) => "keys registered".to_owned(),
+            (None, false) => "no keys".to_owned(),
+        };
         super::say(&format!(
             "{}\t{}\t{state}\t{} ({keys})\tgrants {}\taudience {}",
             c.name, c.module_id, c.client_auth, c.grant_types, c.audience

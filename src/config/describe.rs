@@ -42,6 +42,12 @@ impl Config {
                 "tls.key_path",
                 tls.map(|t| t.key_path.display().to_string()).unwrap_or_default(),
             ),
+            (
+                "tls.client_ca_path",
+                tls.and_then(|t| t.client_ca_path.as_ref())
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+            ),
             ("database.url", redact_url(self.database.url.expose_secret())),
             ("database.max_connections", self.database.max_connections.to_string()),
             (

@@ -99,6 +99,10 @@ pub struct ServerConfig {
 pub struct TlsConfig {
     pub cert_path: PathBuf,
     pub key_path: PathBuf,
+    /// CA certificates (PEM) that modules' TLS client certificates chain
+    /// to, for tls_client_auth (RFC 8705). Unset: no client certificate is
+    /// asked for.
+    pub client_ca_path: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -223,7 +227,12 @@ fn tls(get: &Getter<'_>) -> Result<Option<TlsConfig>, ConfigError> {
         (Some(cert), Some(key)) => Ok(Some(TlsConfig {
             cert_path: cert.into(),
             key_path: key.into(),
+            client_ca_path: get.string("tls.client_ca_path")?.map(PathBuf::from),
         })),
+        (None, None) if get.string("tls.client_ca_path")?.is_some() => Err(invalid(
+            "tls.client_ca_path",
+            "client certificates need Jaga to serve TLS itself (tls.cert_path and tls.key_path)",
+        )),
         (None, None) => Ok(None),
         (Some(_), None) => Err(invalid("tls.key_path", "missing (tls.cert_path is set)")),
         (None, Some(_)) => Err(invalid("tls.cert_path", "missing (tls.key_path is set)")),

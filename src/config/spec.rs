@@ -67,6 +67,11 @@ pub const KEYS: &[KeySpec] = &[
     ),
     key("tls.cert_path", Kind::Str, "PEM certificate chain"),
     key("tls.key_path", Kind::Str, "PEM private key"),
+    key(
+        "tls.client_ca_path",
+        Kind::Str,
+        "PEM CA bundle for modules' TLS client certificates (tls_client_auth); unset: none asked for",
+    ),
     secret("database.url", "sqlite://path or postgres://user@host/db"),
     key(
         "database.max_connections",

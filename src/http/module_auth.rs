@@ -1,6 +1,8 @@
 //! Who is calling the module API: a module presenting a DPoP-bound access
-//! token (`Authorization: DPoP <token>` with a `DPoP` proof, RFC 9449), or
-//! a static API key (`Authorization: Bearer jaga_mk_…`) where static keys
+//! token (`Authorization: DPoP <token>` with a `DPoP` proof, RFC 9449), a
+//! token bound to its TLS client certificate (`Authorization: Bearer
+//! <token>` on a connection with that certificate, RFC 8705), or a static
+//! API key (`Authorization: Bearer jaga_mk_…`) where static keys
 //! are still allowed (`--dev`, or `modules.static_keys = "allow"`).
 
 use axum::extract::FromRequestParts;
@@ -88,10 +90,7 @@ impl FromRequestParts<AppState> for Caller {
             return Err(unauthorized(static_keys));
         };
         if !bearer.starts_with(modules::KEY_PREFIX) {
-            return Err(challenge(
-                "invalid_token",
-                "access tokens are DPoP-bound: send Authorization: DPoP <token> with a DPoP proof",
-            ));
+            return with_certificate_token(parts, state, bearer).await;
         }
         if !static_keys {
             return Err(challenge(
@@ -106,6 +105,44 @@ impl FromRequestParts<AppState> for Caller {
         state.metrics.static_key_used();
         Ok(Caller(module, Scope::StaticKey))
     }
+}
+
+/// RFC 6750 §3 / RFC 8705 §3: a Bearer token refused.
+fn bearer_challenge(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", message).with_header(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer error=\"invalid_token\""),
+    )
+}
+
+/// A token bound to a TLS client certificate (`cnf.x5t#S256`, RFC 8705
+/// §3), presented as Bearer on a connection with that certificate.
+async fn with_certificate_token(parts: &Parts, state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    let oauth = &state.oauth;
+    let now = crate::oauth::now();
+    let claims = oauth
+        .verified
+        .get_or_verify(&oauth.keys.oauth, &oauth.issuer, token, &oauth.issuer.module_api(), now)
+        .map_err(|e| bearer_challenge(e.0))?;
+    let Some(bound_to) = claims.x5t.as_deref() else {
+        return Err(challenge(
+            "invalid_token",
+            "this access token is DPoP-bound: send Authorization: DPoP <token> with a DPoP proof",
+        ));
+    };
+    let presented = super::oauth::peer_cert(&parts.extensions).map(|c| c.thumbprint());
+    let matches =
+        presented.is_some_and(|p| bool::from(subtle::ConstantTimeEq::ct_eq(p.as_bytes(), bound_to.as_bytes())));
+    if !matches {
+        return Err(bearer_challenge(
+            "the access token is bound to a TLS client certificate this connection did not present",
+        ));
+    }
+    let module = modules::authenticate_token(&state.db, &claims.client_id, &claims.jti, claims.iat)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| bearer_challenge("the access token was revoked or its module disabled"))?;
+    Ok(Caller(module, Scope::Token(claims.scope)))
 }
 
 async fn with_token(parts: &Parts, state: &AppState, token: &str) -> Result<Caller, ApiError> {

@@ -132,14 +132,42 @@ pub fn tls_config(tls: &TlsConfig) -> Result<RustlsConfig, ServeError> {
                 | TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
         )
     });
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
+    let provider = Arc::new(provider);
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| ServeError::Tls(e.to_string()))?
-        .with_no_client_auth()
+        .map_err(|e| ServeError::Tls(e.to_string()))?;
+    let builder = match &tls.client_ca_path {
+        None => builder.with_no_client_auth(),
+        Some(path) => builder.with_client_cert_verifier(client_verifier(path, provider)?),
+    };
+    let mut config = builder
         .with_single_cert(certs, key)
         .map_err(|e| ServeError::Tls(e.to_string()))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(RustlsConfig::from_config(Arc::new(config)))
+}
+
+/// Modules' client certificates (RFC 8705 tls_client_auth): asked for, not
+/// required (browsers and modules using private_key_jwt bring none), and a
+/// certificate that does not chain to the bundle ends the handshake. The
+/// CA names are sent in the request, so a browser offers only certificates
+/// from these CAs.
+fn client_verifier(
+    path: &std::path::Path,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, ServeError> {
+    let cas: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| ServeError::Tls(format!("{}: {e}", path.display())))?;
+    let mut roots = rustls::RootCertStore::empty();
+    let (added, _) = roots.add_parsable_certificates(cas);
+    if added == 0 {
+        return Err(ServeError::Tls(format!("{}: no CA certificate", path.display())));
+    }
+    rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+        .allow_unauthenticated()
+        .build()
+        .map_err(|e| ServeError::Tls(format!("{}: {e}", path.display())))
 }
 
 /// Serves until `handle` is told to shut down; returns when every server

@@ -26,13 +26,78 @@ pub struct AccessToken {
     pub exp: i64,
     /// The DPoP key thumbprint it is bound to.
     pub jkt: Option<String>,
+    /// The TLS client certificate thumbprint it is bound to (RFC 8705).
+    pub x5t: Option<String>,
     /// The signing key that signed it.
     pub kid: String,
     /// The person's grant it came from (none for client credentials).
     pub grant: Option<String>,
 }
 
+/// What an access token is bound to (its `cnf` claim).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Binding {
+    /// A DPoP key's thumbprint (`cnf.jkt`, RFC 9449); the token type is DPoP.
+    Dpop(String),
+    /// A TLS client certificate's thumbprint (`cnf.x5t#S256`, RFC 8705);
+    /// the token is sent as Bearer on a connection with that certificate.
+    Certificate(String),
+}
+
+impl Binding {
+    fn from_parts(jkt: Option<&String>, x5t: Option<&String>) -> Option<Binding> {
+        match (jkt, x5t) {
+            (Some(jkt), _) => Some(Binding::Dpop(jkt.clone())),
+            (None, Some(x5t)) => Some(Binding::Certificate(x5t.clone())),
+            (None, None) => None,
+        }
+    }
+
+    /// What a person's grant binds its tokens to.
+    pub fn of_grant(g: &crate::store::oauth_flow::GrantRow) -> Option<Binding> {
+        Binding::from_parts(g.jkt.as_ref(), g.x5t.as_ref())
+    }
+
+    pub fn jkt(&self) -> Option<&str> {
+        match self {
+            Binding::Dpop(jkt) => Some(jkt),
+            Binding::Certificate(_) => None,
+        }
+    }
+
+    pub fn x5t(&self) -> Option<&str> {
+        match self {
+            Binding::Certificate(x5t) => Some(x5t),
+            Binding::Dpop(_) => None,
+        }
+    }
+
+    pub fn token_type(&self) -> &'static str {
+        match self {
+            Binding::Dpop(_) => "DPoP",
+            Binding::Certificate(_) => "Bearer",
+        }
+    }
+
+    pub fn cnf(&self) -> Value {
+        match self {
+            Binding::Dpop(jkt) => json!({ "jkt": jkt }),
+            Binding::Certificate(x5t) => json!({ "x5t#S256": x5t }),
+        }
+    }
+}
+
 impl AccessToken {
+    /// What the token is bound to.
+    pub fn binding(&self) -> Option<Binding> {
+        Binding::from_parts(self.jkt.as_ref(), self.x5t.as_ref())
+    }
+
+    /// The `cnf` claim.
+    pub fn cnf(&self) -> Option<Value> {
+        self.binding().map(|b| b.cnf())
+    }
+
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scope.iter().any(|s| s == scope)
     }
@@ -56,6 +121,7 @@ pub struct NewToken<'a> {
     pub aud: &'a str,
     pub scope: &'a [String],
     pub jkt: Option<&'a str>,
+    pub x5t: Option<&'a str>,
     pub lifetime_secs: i64,
     pub grant: Option<&'a str>,
 }
@@ -96,6 +162,7 @@ pub fn issue(
         iat: now,
         exp: now + new.lifetime_secs,
         jkt: new.jkt.map(str::to_owned),
+        x5t: new.x5t.map(str::to_owned),
         kid: key.kid().to_owned(),
         grant: new.grant.map(str::to_owned),
     };
@@ -110,8 +177,8 @@ pub fn issue(
         "scope": token.scope.join(" "),
     });
     if let Some(obj) = body.as_object_mut() {
-        if let Some(jkt) = &token.jkt {
-            obj.insert("cnf".into(), json!({ "jkt": jkt }));
+        if let Some(cnf) = token.cnf() {
+            obj.insert("cnf".into(), cnf);
         }
         if let Some(grant) = &token.grant {
             obj.insert("grant_id".into(), json!(grant));
@@ -181,14 +248,16 @@ pub fn verify(
     {
         return Err(invalid("the access token is not valid yet"));
     }
-    let jkt = match c.get("cnf") {
-        None => None,
-        Some(cnf) => Some(
-            cnf.get("jkt")
-                .and_then(Value::as_str)
-                .ok_or_else(|| invalid("the access token's cnf has no jkt"))?
-                .to_owned(),
-        ),
+    let (jkt, x5t) = match c.get("cnf") {
+        None => (None, None),
+        Some(cnf) => {
+            let member = |n: &str| cnf.get(n).and_then(Value::as_str).map(str::to_owned);
+            match (member("jkt"), member("x5t#S256")) {
+                (Some(jkt), None) => (Some(jkt), None),
+                (None, Some(x5t)) => (None, Some(x5t)),
+                _ => return Err(invalid("the access token's cnf must hold jkt or x5t#S256")),
+            }
+        }
     };
     Ok(AccessToken {
         jti: text("jti")?,
@@ -206,6 +275,7 @@ pub fn verify(
         iat,
         exp,
         jkt,
+        x5t,
         kid,
         grant: claims::opt_string(c, "grant_id")
             .map_err(|e| invalid(e.0))?

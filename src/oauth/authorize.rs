@@ -322,6 +322,7 @@ async fn issue_code(
         credential_id: session.credential_id.clone(),
         scope: scope.join(" "),
         jkt: pushed.dpop_jkt.clone(),
+        x5t: None,
         auth_time: session.created_at,
         amr: serde_json::to_string(&super::id_token::amr()).unwrap_or_else(|_| "[]".into()),
         created_at: now,

@@ -1,12 +1,14 @@
 //! Client authentication at the token, introspection and revocation
-//! endpoints: `private_key_jwt` (RFC 7523, as FAPI 2.0 profiles it) or,
-//! where an operator allowed it for one client, `client_secret_basic`.
+//! endpoints: `private_key_jwt` (RFC 7523, as FAPI 2.0 profiles it),
+//! `tls_client_auth` (RFC 8705: the TLS client certificate) or, where an
+//! operator allowed it for one client, `client_secret_basic`.
 
 use subtle::ConstantTimeEq as _;
 
 use super::error::OauthError;
 use super::jwk::KeySet;
 use super::jws::{Unverified, claims};
+use super::mtls::PeerCert;
 use super::{Deps, Issuer};
 use crate::store::clients::{self as stored, ClientRow};
 
@@ -57,6 +59,8 @@ pub struct Presented {
     pub assertion: Option<String>,
     /// A secret in the form body: refused (client_secret_post is not offered).
     pub secret_in_body: bool,
+    /// The certificate of the TLS connection, chain already verified.
+    pub cert: Option<PeerCert>,
 }
 
 /// An authenticated client.
@@ -120,13 +124,14 @@ pub async fn authenticate(deps: &Deps, presented: &Presented, now: i64) -> Resul
     // its DPoP key.
     if let Some(id) = &presented.client_id {
         let row = live(deps, id).await?;
-        if AuthMethod::parse(&row.client_auth) == Some(AuthMethod::None) {
-            return Ok(Client {
+        return match AuthMethod::parse(&row.client_auth) {
+            Some(AuthMethod::None) => Ok(Client {
                 row,
                 method: AuthMethod::None,
-            });
-        }
-        return Err(refused(id, "a confidential client sent no authentication"));
+            }),
+            Some(AuthMethod::TlsClientAuth) => tls_client_auth(row, presented.cert.as_ref()),
+            _ => Err(refused(id, "a confidential client sent no authentication")),
+        };
     }
     Err(OauthError::client(
         "client authentication is required (private_key_jwt)",
@@ -148,6 +153,35 @@ async fn live(deps: &Deps, client_id: &str) -> Result<ClientRow, OauthError> {
         return Err(refused(client_id, "the client is disabled"));
     }
     Ok(row)
+}
+
+/// RFC 8705 §2.1: the connection's certificate (its chain verified by the
+/// TLS listener against the client CA bundle) has the registered subject.
+fn tls_client_auth(row: ClientRow, cert: Option<&PeerCert>) -> Result<Client, OauthError> {
+    let Some(cert) = cert else {
+        return Err(refused(&row.name, "no TLS client certificate was presented"));
+    };
+    let (Some(registered), Some(subject)) = (row.tls_subject.as_deref(), cert.subject()) else {
+        return Err(refused(
+            &row.name,
+            "no subject is registered, or the certificate's is not text",
+        ));
+    };
+    if registered != subject {
+        tracing::info!(
+            oauth.client = row.name,
+            tls.subject = subject,
+            "TLS client certificate of another subject"
+        );
+        return Err(refused(
+            &row.name,
+            "the certificate's subject is not the registered one",
+        ));
+    }
+    Ok(Client {
+        row,
+        method: AuthMethod::TlsClientAuth,
+    })
 }
 
 fn refused(client_id: &str, why: &str) -> OauthError {

@@ -12,10 +12,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use serde_json::{Value, json};
 
+use super::access::Binding;
 use super::access::{self, NewToken};
 use super::client::{self, Client, Presented};
 use super::error::{Code, OauthError};
-use super::grant::{DpopHeader, Issued, event, require_proof};
+use super::grant::{DpopHeader, Issued, binding, event};
 use super::id_token::{self, NewIdToken};
 use super::par::Param;
 use super::{Deps, OPENID_SCOPE, now};
@@ -93,7 +94,7 @@ pub async fn authorization_code(
             "code_verifier must be 43 to 128 unreserved characters",
         ));
     }
-    let proof = require_proof(deps, dpop_header, None, now).await?;
+    let binding = binding(deps, &client, presented, dpop_header, now).await?;
     let hash = crate::ids::sha256(code.as_bytes());
     let client_id = client.id().to_owned();
     let reuse_ctx = ctx.clone();
@@ -145,7 +146,7 @@ pub async fn authorization_code(
     if !matches {
         return Err(invalid_grant("code_verifier does not match the code_challenge"));
     }
-    if field("dpop_jkt").is_some_and(|jkt| jkt != proof.jkt) {
+    if field("dpop_jkt").is_some_and(|jkt| binding.jkt() != Some(jkt)) {
         return Err(invalid_grant(
             "the DPoP proof's key is not the one the code is bound to",
         ));
@@ -154,16 +155,24 @@ pub async fn authorization_code(
     // Issue only if the sign-in is still live as the tokens are stored
     // (the person may have signed out since the code was made).
     let refresh = issues_refresh(&client).then(new_refresh).transpose()?;
-    let (grant_id, client_id, jkt) = (grant.grant_id.clone(), grant.client_id.clone(), proof.jkt.clone());
+    let (grant_id, client_id, bound) = (grant.grant_id.clone(), grant.client_id.clone(), binding.clone());
     let (stored_refresh, issue_ctx) = (refresh.as_ref().map(|(_, h)| *h), ctx.clone());
     let decided = write(deps, move |tx| {
         Box::pin(async move {
             let Some(live) = stored::live_grant_in(tx, &grant_id, now).await? else {
                 return Ok(Decided::Refused("the sign-in this code came from has ended"));
             };
-            if live.jkt.is_none() {
-                stored::bind_grant(tx, &grant_id, &jkt).await?;
-            }
+            let live = match Binding::of_grant(&live) {
+                None => {
+                    stored::bind_grant(tx, &grant_id, bound.jkt(), bound.x5t()).await?;
+                    GrantRow {
+                        jkt: bound.jkt().map(str::to_owned),
+                        x5t: bound.x5t().map(str::to_owned),
+                        ..live
+                    }
+                }
+                Some(_) => live,
+            };
             if let Some(hash) = stored_refresh {
                 tokens::insert_refresh(tx, &hash, &grant_id, now).await?;
             }
@@ -188,7 +197,7 @@ pub async fn authorization_code(
     sign(
         deps,
         &live,
-        &proof.jkt,
+        &binding,
         refresh.map(|(t, _)| t),
         Some(nonce.as_deref()),
         now,
@@ -229,10 +238,10 @@ pub async fn refresh_token(
             "a refresh keeps the scope it was granted",
         ));
     }
-    let proof = require_proof(deps, dpop_header, None, now).await?;
+    let binding = binding(deps, &client, presented, dpop_header, now).await?;
     let hash = crate::ids::sha256(token.as_bytes());
     let (next, next_hash) = new_refresh()?;
-    let (client_id, jkt, tx_ctx) = (client.id().to_owned(), proof.jkt.clone(), ctx.clone());
+    let (client_id, bound, tx_ctx) = (client.id().to_owned(), binding.clone(), ctx.clone());
     let decided = write(deps, move |tx| {
         Box::pin(async move {
             let Some(found) = tokens::refresh_in(tx, &hash).await? else {
@@ -243,9 +252,9 @@ pub async fn refresh_token(
             if found.grant.client_id != client_id {
                 return Ok(Decided::Refused("the refresh token was issued to another client"));
             }
-            if found.grant.jkt.as_deref() != Some(jkt.as_str()) {
+            if Binding::of_grant(&found.grant).as_ref() != Some(&bound) {
                 return Ok(Decided::Refused(
-                    "the DPoP proof's key is not the one the refresh token is bound to",
+                    "the DPoP key or TLS certificate is not the one the refresh token is bound to",
                 ));
             }
             let reason = match (&found.used_at, &found.next) {
@@ -278,7 +287,7 @@ pub async fn refresh_token(
         Decided::Reused => Err(invalid_grant(
             "the refresh token was used before: the sign-in it came from is revoked",
         )),
-        Decided::Good(grant, _) => sign(deps, &grant, &proof.jkt, Some(next), None, now),
+        Decided::Good(grant, _) => sign(deps, &grant, &binding, Some(next), None, now),
     }
 }
 
@@ -288,7 +297,7 @@ pub async fn refresh_token(
 fn sign(
     deps: &Deps,
     grant: &GrantRow,
-    jkt: &str,
+    binding: &Binding,
     refresh: Option<String>,
     nonce: Option<Option<&str>>,
     now: i64,
@@ -310,7 +319,8 @@ fn sign(
             sub: &sub,
             aud: &audience,
             scope: &scope,
-            jkt: Some(jkt),
+            jkt: binding.jkt(),
+            x5t: binding.x5t(),
             lifetime_secs: deps.issuer.access_token_secs,
             grant: Some(&grant.grant_id),
         },
@@ -319,7 +329,7 @@ fn sign(
     .map_err(|e| server(&e))?;
     let mut body = json!({
         "access_token": access_token,
-        "token_type": "DPoP",
+        "token_type": binding.token_type(),
         "expires_in": claims.exp - now,
         "scope": scope.join(" "),
     });

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::access::{self, NewToken};
+use super::access::{self, Binding, NewToken};
 use super::client::{self, Client, Presented};
 use super::dpop::{self, Expected};
 use super::error::{Code, OauthError};
@@ -43,6 +43,24 @@ pub async fn require_proof(
         now,
     )
     .await
+}
+
+/// What the tokens of this request are bound to: the TLS client
+/// certificate of a module that authenticated with it and sent no DPoP
+/// proof (RFC 8705 §3), else the key of the DPoP proof it must send.
+pub async fn binding(
+    deps: &Deps,
+    client: &Client,
+    presented: &Presented,
+    dpop_header: DpopHeader<'_>,
+    now: i64,
+) -> Result<Binding, OauthError> {
+    match (&presented.cert, dpop_header.proof) {
+        (Some(cert), None) if client.method == client::AuthMethod::TlsClientAuth => {
+            Ok(Binding::Certificate(cert.thumbprint()))
+        }
+        _ => Ok(Binding::Dpop(require_proof(deps, dpop_header, None, now).await?.jkt)),
+    }
 }
 
 /// What the token endpoint answers on success.
@@ -88,9 +106,11 @@ pub async fn audit_refusal(deps: &Deps, action: &'static str, named: Option<&str
     }
 }
 
-/// `grant_type=client_credentials`: a DPoP-bound access token for the
-/// module API, with the scopes asked for (all the module may have when it
-/// asks for none).
+/// `grant_type=client_credentials`: a sender-constrained access token for
+/// the module API, with the scopes asked for (all the module may have when
+/// it asks for none). It is bound to the DPoP key of the request's proof
+/// or, for a module that authenticated with its TLS client certificate and
+/// sent no proof, to that certificate (RFC 8705 §3).
 pub async fn client_credentials(
     deps: &Deps,
     presented: &Presented,
@@ -120,7 +140,7 @@ pub async fn client_credentials(
             asked
         }
     };
-    let proof = require_proof(deps, dpop_header, None, now).await?;
+    let binding = binding(deps, &client, presented, dpop_header, now).await?;
     let audience = deps.issuer.module_api();
     let (token, claims) = access::issue(
         &deps.keys.oauth,
@@ -130,7 +150,8 @@ pub async fn client_credentials(
             sub: client.id(),
             aud: &audience,
             scope: &scope,
-            jkt: Some(&proof.jkt),
+            jkt: binding.jkt(),
+            x5t: binding.x5t(),
             lifetime_secs: deps.issuer.access_token_secs,
             grant: None,
         },
@@ -147,7 +168,7 @@ pub async fn client_credentials(
     Ok(Issued {
         body: json!({
             "access_token": token,
-            "token_type": "DPoP",
+            "token_type": binding.token_type(),
             "expires_in": claims.exp - now,
             "scope": claims.scope.join(" "),
         }),
@@ -196,8 +217,8 @@ pub async fn introspect(deps: &Deps, presented: &Presented, token: &str) -> Resu
         "jti": t.jti,
         "token_type": if t.jkt.is_some() { "DPoP" } else { "Bearer" },
     });
-    if let (Some(jkt), Some(obj)) = (&t.jkt, body.as_object_mut()) {
-        obj.insert("cnf".into(), json!({ "jkt": jkt }));
+    if let (Some(cnf), Some(obj)) = (t.cnf(), body.as_object_mut()) {
+        obj.insert("cnf".into(), cnf);
     }
     Ok(body)
 }
@@ -242,8 +263,8 @@ async fn refresh_introspection(deps: &Deps, client: &Client, token: &str, now: i
         "exp": grant.expires_at,
         "iat": grant.created_at,
     });
-    if let (Some(jkt), Some(obj)) = (&grant.jkt, body.as_object_mut()) {
-        obj.insert("cnf".into(), json!({ "jkt": jkt }));
+    if let (Some(cnf), Some(obj)) = (Binding::of_grant(&grant).map(|b| b.cnf()), body.as_object_mut()) {
+        obj.insert("cnf".into(), cnf);
     }
     Ok(body)
 }

@@ -25,6 +25,7 @@ pub mod id_token;
 pub mod jwk;
 pub mod jws;
 pub mod logout;
+pub mod mtls;
 pub mod nonce;
 pub mod par;
 pub mod registry;

@@ -49,6 +49,8 @@ pub struct Registration {
     pub post_logout_redirect_uris: Option<Vec<String>>,
     /// Where the client publishes its JWKS, for private_key_jwt.
     pub jwks_uri: Option<String>,
+    /// The subject DN of the client's TLS certificate, for tls_client_auth.
+    pub tls_subject: Option<String>,
 }
 
 /// A redirect URI is absolute, exact and has no fragment; plain http only
@@ -117,9 +119,20 @@ impl Registration {
                 ));
             }
             Some(AuthMethod::TlsClientAuth) => {
-                return Err(invalid(
-                    "tls_client_auth is not offered yet: register the client with private_key_jwt",
-                ));
+                // RFC 8705 §2.1 (PKI method): the certificate chains to the
+                // operator's client CA bundle and has this subject.
+                if self.tls_subject.is_none() && current != Some(AuthMethod::TlsClientAuth) {
+                    return Err(invalid(
+                        "tls_client_auth needs the subject of the module's certificate (--tls-subject \"CN=…,O=…\")",
+                    ));
+                }
+                if self.jwks.is_some() || self.jwks_uri.is_some() {
+                    return Err(invalid(
+                        "a tls_client_auth client authenticates with its certificate: leave out --jwks and --jwks-uri",
+                    ));
+                }
+                update.jwks = Some(None);
+                update.jwks_uri = Some(None);
             }
             Some(AuthMethod::None) => {
                 // A public client (a citizens' app on a phone): it holds no
@@ -149,6 +162,18 @@ impl Registration {
             if auth != AuthMethod::ClientSecretBasic {
                 update.secret_hash = Some(None);
             }
+            if auth != AuthMethod::TlsClientAuth {
+                update.tls_subject = Some(None);
+            }
+        }
+        if let Some(subject) = &self.tls_subject {
+            if self.auth.or(current) != Some(AuthMethod::TlsClientAuth) {
+                return Err(invalid(
+                    "--tls-subject is for a tls_client_auth client (--auth tls_client_auth)",
+                ));
+            }
+            let canonical = super::mtls::canonical(subject).map_err(|e| invalid(e.to_string()))?;
+            update.tls_subject = Some(Some(canonical));
         }
         if let Some(uris) = &self.redirect_uris {
             if uris.len() > 10 {

@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::access::AccessToken;
+use super::access::{AccessToken, Binding};
 use super::error::{Code, OauthError};
 use super::grant::{DpopHeader, require_proof};
+use super::mtls::PeerCert;
 use super::{Deps, OPENID_SCOPE, now};
 use crate::account::AccountKind;
 use crate::audit::{self, Actor, ActorKind, AuditError, Context, Event, Outcome, Target};
@@ -22,28 +23,56 @@ fn invalid_token(description: &str) -> OauthError {
     OauthError::new(Code::InvalidToken, description)
 }
 
-/// A userinfo access token that is still good, with the DPoP proof that
-/// came with it (RFC 9449 §7): signature, audience, binding, revocation,
-/// and the grant it came from still live.
+/// How a request presented its access token.
+#[derive(Debug, Clone, Copy)]
+pub struct Presentation<'a> {
+    /// `Authorization: Bearer` (a certificate-bound token) rather than `DPoP`.
+    pub bearer: bool,
+    pub dpop: DpopHeader<'a>,
+    /// The TLS client certificate of the connection.
+    pub cert: Option<&'a PeerCert>,
+}
+
+/// A userinfo access token that is still good, presented by its holder
+/// (the DPoP proof that came with it, RFC 9449 §7, or the TLS client
+/// certificate it is bound to, RFC 8705 §3): signature, audience,
+/// binding, revocation, and the grant it came from still live.
 pub async fn check_token(
     deps: &Deps,
     token: &str,
-    dpop_header: DpopHeader<'_>,
+    how: Presentation<'_>,
     now: i64,
 ) -> Result<(AccessToken, stored::GrantRow), OauthError> {
     let t = deps
         .verified
         .get_or_verify(&deps.keys.oauth, &deps.issuer, token, &deps.issuer.userinfo(), now)
         .map_err(|e| invalid_token(&e.0))?;
-    let (Some(jkt), Some(grant_id)) = (&t.jkt, &t.grant) else {
-        return Err(invalid_token("the access token is not a DPoP-bound sign-in token"));
+    let Some(grant_id) = &t.grant else {
+        return Err(invalid_token("the access token is not a sign-in token"));
     };
-    let proof = require_proof(deps, dpop_header, Some(token), now).await?;
-    if &proof.jkt != jkt {
-        return Err(OauthError::new(
-            Code::InvalidDpopProof,
-            "the DPoP proof's key is not the one the access token is bound to",
-        ));
+    match (t.binding(), how.bearer) {
+        (Some(Binding::Dpop(jkt)), false) => {
+            let proof = require_proof(deps, how.dpop, Some(token), now).await?;
+            if proof.jkt != jkt {
+                return Err(OauthError::new(
+                    Code::InvalidDpopProof,
+                    "the DPoP proof's key is not the one the access token is bound to",
+                ));
+            }
+        }
+        (Some(Binding::Certificate(x5t)), true) => {
+            let presented = how.cert.map(PeerCert::thumbprint).unwrap_or_default();
+            if !bool::from(subtle::ConstantTimeEq::ct_eq(presented.as_bytes(), x5t.as_bytes())) {
+                return Err(invalid_token(
+                    "the access token is bound to a TLS client certificate this connection did not present",
+                ));
+            }
+        }
+        _ => {
+            return Err(invalid_token(
+                "send a DPoP-bound token as Authorization: DPoP, a certificate-bound one as Authorization: Bearer",
+            ));
+        }
     }
     let server = |e: &dyn std::fmt::Display| OauthError::server(&e);
     if clients::token_holder(&deps.db, &t.client_id, &t.jti, t.iat)
@@ -109,15 +138,10 @@ fn claim(field: &str, view: &ProfileView, out: &mut Map<String, Value>) {
 }
 
 /// `GET`/`POST /oauth/userinfo`.
-pub async fn userinfo(
-    deps: &Deps,
-    token: &str,
-    dpop_header: DpopHeader<'_>,
-    ctx: &Context,
-) -> Result<Value, OauthError> {
+pub async fn userinfo(deps: &Deps, token: &str, how: Presentation<'_>, ctx: &Context) -> Result<Value, OauthError> {
     let now = now();
     let server = |e: &dyn std::fmt::Display| OauthError::server(&e);
-    let (t, grant) = check_token(deps, token, dpop_header, now).await?;
+    let (t, grant) = check_token(deps, token, how, now).await?;
     if !t.has_scope(OPENID_SCOPE) {
         return Err(OauthError::new(
             Code::InsufficientScope,

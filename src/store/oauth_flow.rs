@@ -77,7 +77,10 @@ pub struct GrantRow {
     pub credential_id: Option<Vec<u8>>,
     /// Space-separated.
     pub scope: String,
+    /// The DPoP key thumbprint its tokens are bound to.
     pub jkt: Option<String>,
+    /// Or the TLS client certificate thumbprint (RFC 8705).
+    pub x5t: Option<String>,
     pub auth_time: i64,
     /// JSON array.
     pub amr: String,
@@ -87,7 +90,7 @@ pub struct GrantRow {
 }
 
 const GRANT: &str = "select g.grant_id, g.client_id, g.account_id, g.session_id, g.credential_id, g.scope, g.jkt, \
-     g.auth_time, g.amr, g.created_at, g.expires_at, g.revoked_at from oauth_grant g";
+     g.x5t, g.auth_time, g.amr, g.created_at, g.expires_at, g.revoked_at from oauth_grant g";
 
 pub async fn insert_grant(tx: &mut Tx<'_>, g: &GrantRow) -> Result<(), StoreError> {
     on_tx!(tx, |conn| {
@@ -157,11 +160,19 @@ pub(super) async fn grant_in(tx: &mut Tx<'_>, grant_id: &str) -> Result<Option<G
     })
 }
 
-pub async fn bind_grant(tx: &mut Tx<'_>, grant_id: &str, jkt: &str) -> Result<(), StoreError> {
+/// Binds a grant's tokens to a DPoP key (`jkt`) or a TLS client
+/// certificate (`x5t`).
+pub async fn bind_grant(
+    tx: &mut Tx<'_>,
+    grant_id: &str,
+    jkt: Option<&str>,
+    x5t: Option<&str>,
+) -> Result<(), StoreError> {
     on_tx!(tx, |conn| {
-        sqlx::query("update oauth_grant set jkt = $2 where grant_id = $1")
+        sqlx::query("update oauth_grant set jkt = $2, x5t = $3 where grant_id = $1")
             .bind(grant_id)
             .bind(jkt)
+            .bind(x5t)
             .execute(conn)
             .await?;
         Ok(())

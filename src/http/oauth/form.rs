@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 
 use crate::oauth::client::Presented;
 use crate::oauth::error::OauthError;
+use crate::oauth::mtls::PeerCert;
 
 #[derive(Debug, Default)]
 pub struct Form(HashMap<String, String>);
@@ -44,9 +45,9 @@ impl Form {
     }
 
     /// The client authentication the request brings: `Authorization:
-    /// Basic` (RFC 6749 §2.3.1, form-encoded id and secret) and the form's
-    /// client_id and assertion.
-    pub fn presented(&self, headers: &HeaderMap) -> Result<Presented, OauthError> {
+    /// Basic` (RFC 6749 §2.3.1, form-encoded id and secret), the form's
+    /// client_id and assertion, and the TLS client certificate.
+    pub fn presented(&self, headers: &HeaderMap, cert: Option<&PeerCert>) -> Result<Presented, OauthError> {
         let basic = match headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
             None => None,
             Some(v) => {
@@ -76,6 +77,7 @@ impl Form {
             assertion_type: self.get("client_assertion_type").map(str::to_owned),
             assertion: self.get("client_assertion").map(str::to_owned),
             secret_in_body: self.get("client_secret").is_some(),
+            cert: cert.cloned(),
         })
     }
 }

@@ -12,9 +12,15 @@ use crate::oauth::jwk::Alg;
 
 fn document(state: &AppState) -> Value {
     let issuer = &state.oauth.issuer;
-    let client_auth = ["private_key_jwt", "client_secret_basic"];
+    // tls_client_auth only where the listener asks for client certificates.
+    let mtls = state.config.tls.as_ref().is_some_and(|t| t.client_ca_path.is_some());
+    let mut client_auth = vec!["private_key_jwt", "client_secret_basic"];
+    if mtls {
+        client_auth.push("tls_client_auth");
+    }
     // Public clients (PKCE and DPoP, no secret) at the token and revocation endpoints.
-    let token_auth = ["private_key_jwt", "client_secret_basic", "none"];
+    let mut token_auth = client_auth.clone();
+    token_auth.push("none");
     // openid, collections, and every purpose of the catalog a module may be given.
     let snapshot = state.oauth.policies.current();
     let scopes: Vec<String> = [crate::oauth::OPENID_SCOPE, crate::oauth::COLLECTIONS_SCOPE]
@@ -57,6 +63,7 @@ fn document(state: &AppState) -> Value {
         "revocation_endpoint_auth_methods_supported": token_auth,
         "revocation_endpoint_auth_signing_alg_values_supported": Alg::SUPPORTED,
         "dpop_signing_alg_values_supported": Alg::SUPPORTED,
+        "tls_client_certificate_bound_access_tokens": mtls,
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["ES256"],
         "scopes_supported": scopes,

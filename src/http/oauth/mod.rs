@@ -15,6 +15,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use super::error::ApiError;
 use super::routes::Routes;
 use crate::oauth::error::{Code, OauthError};
+use crate::oauth::mtls::PeerCert;
 
 pub const TOKEN: &str = "/oauth/token";
 pub const INTROSPECT: &str = "/oauth/introspect";
@@ -62,6 +63,28 @@ pub fn dpop_proof(headers: &axum::http::HeaderMap) -> Result<Option<&str>, Oauth
 }
 
 pub const DPOP_NONCE: HeaderName = HeaderName::from_static("dpop-nonce");
+
+/// The TLS client certificate of the request's connection, if it brought
+/// one (its chain was verified during the handshake against
+/// `tls.client_ca_path`; without that setting no certificate is asked for).
+#[derive(Debug, Clone, Default)]
+pub struct ClientCert(pub Option<PeerCert>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientCert {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientCert(peer_cert(&parts.extensions)))
+    }
+}
+
+/// The leaf certificate the TLS listener recorded for the connection.
+pub fn peer_cert(extensions: &axum::http::Extensions) -> Option<PeerCert> {
+    extensions
+        .get::<std::sync::Arc<axum_server::tls::TlsInfo>>()
+        .and_then(|info| info.peer_certificates.first())
+        .map(|der| PeerCert(der.clone()))
+}
 
 /// An OAuth error as an HTTP answer.
 pub fn error(e: &OauthError, nonce: &str) -> ApiError {

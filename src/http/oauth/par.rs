@@ -61,6 +61,7 @@ pub(in crate::http) async fn par(
     State(state): State<AppState>,
     who: Client,
     ip: Option<axum::Extension<ClientIp>>,
+    cert: super::ClientCert,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -70,7 +71,7 @@ pub(in crate::http) async fn par(
         Err(e) => return refuse(&state, "oauth.par", None, &e, &who, ip).await,
     };
     let result = async {
-        let presented = form.presented(&headers)?;
+        let presented = form.presented(&headers, cert.0.as_ref())?;
         let proof = super::dpop_proof(&headers)?;
         let url = state.oauth.issuer.endpoint(super::PAR);
         let dpop = DpopHeader {

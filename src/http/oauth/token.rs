@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use super::form::Form;
-use super::{DPOP_NONCE, error};
+use super::{ClientCert, DPOP_NONCE, error};
 use crate::app::AppState;
 use crate::http::client::{Client, ClientIp};
 use crate::oauth::error::{Code, OauthError};
@@ -87,7 +87,7 @@ pub(super) async fn refuse(
 }
 
 pub(super) fn named(form: &Form, headers: &HeaderMap) -> Option<String> {
-    form.presented(headers)
+    form.presented(headers, None)
         .ok()
         .and_then(|p| p.basic.map(|(id, _)| id).or(p.client_id))
 }
@@ -120,6 +120,7 @@ pub(in crate::http) async fn token(
     State(state): State<AppState>,
     who: Client,
     ip: Option<axum::Extension<ClientIp>>,
+    cert: ClientCert,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -129,7 +130,7 @@ pub(in crate::http) async fn token(
         Err(e) => return refuse(&state, "oauth.token", None, &e, &who, ip).await,
     };
     let result = async {
-        let presented = form.presented(&headers)?;
+        let presented = form.presented(&headers, cert.0.as_ref())?;
         let proof = super::dpop_proof(&headers)?;
         let url = state.oauth.issuer.endpoint(super::TOKEN);
         let dpop = DpopHeader {
@@ -180,10 +181,20 @@ pub(in crate::http) async fn introspect(
     State(state): State<AppState>,
     who: Client,
     ip: Option<axum::Extension<ClientIp>>,
+    cert: ClientCert,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    about_a_token(&state, Question::Introspect, &who, ip.map(|e| e.0), &headers, &body).await
+    about_a_token(
+        &state,
+        Question::Introspect,
+        &who,
+        ip.map(|e| e.0),
+        &cert,
+        &headers,
+        &body,
+    )
+    .await
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -198,6 +209,7 @@ async fn about_a_token(
     question: Question,
     who: &Client,
     ip: Option<ClientIp>,
+    cert: &ClientCert,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Response {
@@ -210,7 +222,7 @@ async fn about_a_token(
         Err(e) => return refuse(state, action, None, &e, who, ip).await,
     };
     let result = async {
-        let presented = form.presented(headers)?;
+        let presented = form.presented(headers, cert.0.as_ref())?;
         let token = form
             .get("token")
             .ok_or_else(|| OauthError::request("token is required"))?;
@@ -246,8 +258,9 @@ pub(in crate::http) async fn revoke(
     State(state): State<AppState>,
     who: Client,
     ip: Option<axum::Extension<ClientIp>>,
+    cert: ClientCert,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    about_a_token(&state, Question::Revoke, &who, ip.map(|e| e.0), &headers, &body).await
+    about_a_token(&state, Question::Revoke, &who, ip.map(|e| e.0), &cert, &headers, &body).await
 }

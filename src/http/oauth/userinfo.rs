@@ -12,6 +12,9 @@ use crate::http::error::ApiError;
 use crate::http::module_auth::challenge;
 use crate::oauth::error::{Code, OauthError};
 use crate::oauth::grant::DpopHeader;
+use crate::oauth::userinfo::Presentation;
+
+use super::ClientCert;
 
 /// An OAuth error at a DPoP-protected resource, as its challenge.
 pub(in crate::http) fn resource_error(state: &AppState, e: &OauthError) -> ApiError {
@@ -33,19 +36,20 @@ pub(in crate::http) fn resource_error(state: &AppState, e: &OauthError) -> ApiEr
     api.with_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
 }
 
-async fn answer(state: &AppState, method: &Method, headers: &HeaderMap, who: &Client) -> Response {
+async fn answer(state: &AppState, method: &Method, headers: &HeaderMap, cert: &ClientCert, who: &Client) -> Response {
     let result = async {
-        let token = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("DPoP "))
-            .map(str::trim)
-            .ok_or_else(|| {
-                OauthError::new(
+        let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let (bearer, token) = match authorization {
+            Some(v) if v.starts_with("DPoP ") => (false, v.get(5..).unwrap_or_default().trim()),
+            Some(v) if v.starts_with("Bearer ") => (true, v.get(7..).unwrap_or_default().trim()),
+            _ => {
+                return Err(OauthError::new(
                     Code::InvalidToken,
-                    "a DPoP-bound access token is required: Authorization: DPoP <token>, with a DPoP proof",
-                )
-            })?;
+                    "a sender-constrained access token is required: Authorization: DPoP <token> with a DPoP proof \
+                     (or Bearer <token> on the TLS connection it is bound to)",
+                ));
+            }
+        };
         let proof = super::dpop_proof(headers)?;
         let url = state.oauth.issuer.userinfo();
         let dpop = DpopHeader {
@@ -53,7 +57,12 @@ async fn answer(state: &AppState, method: &Method, headers: &HeaderMap, who: &Cl
             method: method.as_str(),
             url: &url,
         };
-        crate::oauth::userinfo::userinfo(&state.oauth, token, dpop, &who.ctx).await
+        let how = Presentation {
+            bearer,
+            dpop,
+            cert: cert.0.as_ref(),
+        };
+        crate::oauth::userinfo::userinfo(&state.oauth, token, how, &who.ctx).await
     }
     .await;
     match result {
@@ -74,15 +83,21 @@ async fn answer(state: &AppState, method: &Method, headers: &HeaderMap, who: &Cl
 /// for a citizen, the profile fields the purposes in the token's scope
 /// allow, at their reveal level, while the citizen's consent is in force.
 /// Every field opened is audited. `Authorization: DPoP <token>` with a
-/// DPoP proof (`ath`).
+/// DPoP proof (`ath`), or, for a token bound to the module's TLS client
+/// certificate, `Authorization: Bearer <token>` on that connection.
 #[utoipa::path(get, path = "/oauth/userinfo", tag = "oauth",
     responses(
         (status = 200, description = "sub and the claims allowed", body = Object),
         (status = 401, description = "invalid_token, invalid_dpop_proof, use_dpop_nonce (WWW-Authenticate: DPoP)", body = crate::http::error::ErrorBody),
         (status = 403, description = "insufficient_scope", body = crate::http::error::ErrorBody),
     ))]
-pub(in crate::http) async fn get(State(state): State<AppState>, who: Client, headers: HeaderMap) -> Response {
-    answer(&state, &Method::GET, &headers, &who).await
+pub(in crate::http) async fn get(
+    State(state): State<AppState>,
+    who: Client,
+    cert: ClientCert,
+    headers: HeaderMap,
+) -> Response {
+    answer(&state, &Method::GET, &headers, &cert, &who).await
 }
 
 /// UserInfo (POST)
@@ -94,6 +109,11 @@ pub(in crate::http) async fn get(State(state): State<AppState>, who: Client, hea
         (status = 401, description = "invalid_token, invalid_dpop_proof, use_dpop_nonce (WWW-Authenticate: DPoP)", body = crate::http::error::ErrorBody),
         (status = 403, description = "insufficient_scope", body = crate::http::error::ErrorBody),
     ))]
-pub(in crate::http) async fn post(State(state): State<AppState>, who: Client, headers: HeaderMap) -> Response {
-    answer(&state, &Method::POST, &headers, &who).await
+pub(in crate::http) async fn post(
+    State(state): State<AppState>,
+    who: Client,
+    cert: ClientCert,
+    headers: HeaderMap,
+) -> Response {
+    answer(&state, &Method::POST, &headers, &cert, &who).await
 }

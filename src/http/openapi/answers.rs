@@ -125,7 +125,7 @@ pub(super) fn add_components(doc: &mut Value, listener: &Listener<'_>) {
         "module_key": {
             "type": "http",
             "scheme": "bearer",
-            "description": "A DPoP-bound access token from `/oauth/token` (`Authorization: DPoP …` with a `DPoP` proof, RFC 9449), or, in --dev or with modules.static_keys = allow, a module API key `jaga_mk_…` from `jaga modules add`.",
+            "description": "A DPoP-bound access token from `/oauth/token` (`Authorization: DPoP …` with a `DPoP` proof, RFC 9449), a token bound to the module's TLS client certificate (`Authorization: Bearer …` on that connection, RFC 8705), or, in --dev or with modules.static_keys = allow, a module API key `jaga_mk_…` from `jaga modules add`.",
         },
         "session": {
             "type": "apiKey",
