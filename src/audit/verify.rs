@@ -1,12 +1,13 @@
 //! Recomputes the audit tree from the database and checks it against every
-//! signed checkpoint (and optionally one kept outside the database).
+//! signed checkpoint (and optionally one kept outside the database), in
+//! memory bounded by the tree's height, whatever the log's size.
 
 use std::fmt;
 
 use super::AuditKeys;
 use super::check_row;
 use super::checkpoint::Checkpoint;
-use super::merkle::{Hash, Tree, verify_consistency};
+use super::merkle::{Frontier, Hash};
 use crate::store::audit as stored;
 use crate::store::{Db, StoreError};
 
@@ -54,22 +55,28 @@ fn fail(seq: Option<u64>, reason: impl Into<String>) -> VerifyError {
 
 /// Verifies the whole log. `external` is a checkpoint note kept outside the
 /// database, which catches a log truncated together with its checkpoints.
+///
+/// The log is read once, in batches, into the tree's frontier (O(log n)
+/// hashes), so memory stays bounded whatever the log's size. Every signed
+/// checkpoint's root is compared with the recomputed root as the log
+/// reaches its size; checkpoints that each match a prefix of one log are
+/// consistent with each other, so no consistency proof is needed.
 pub async fn verify(db: &Db, keys: &AuditKeys, origin: &str, external: Option<&str>) -> Result<Report, VerifyError> {
     let public = keys.public_key();
     let checkpoints = stored_checkpoints(db, &public, origin).await?;
     let external = external
         .map(|note| Checkpoint::open(note, &public).map_err(|e| fail(None, format!("external checkpoint: {e}"))))
         .transpose()?;
-    let tree = rebuild(db, keys, &checkpoints).await?;
-    let size = tree.size();
-    check_consistency(&tree, &checkpoints)?;
+    let rebuilt = rebuild(db, keys, &checkpoints, external.as_ref().map(|e| e.size)).await?;
+    let size = rebuilt.frontier.size();
+    check_sizes(size, &checkpoints)?;
     if let Some(ext) = &external {
-        check_external(&tree, &checkpoints, ext)?;
+        check_external(size, rebuilt.external_root, &checkpoints, ext)?;
     }
     Ok(Report {
         events: size,
         checkpoints: checkpoints.len(),
-        root: tree.root(size).unwrap_or_default(),
+        root: rebuilt.frontier.root(),
     })
 }
 
@@ -113,36 +120,25 @@ async fn stored_checkpoints(db: &Db, public: &[u8; 32], origin: &str) -> Result<
     Ok(checkpoints)
 }
 
-/// Every checkpoint within the log, and each consistent with the one before.
-fn check_consistency(tree: &Tree, checkpoints: &[Checkpoint]) -> Result<(), VerifyError> {
-    let size = tree.size();
-    let mut previous: Option<&Checkpoint> = None;
-    for cp in checkpoints {
-        if cp.size > size {
-            return Err(fail(
-                Some(size),
-                format!("log ends at {size} events but a checkpoint covers {}", cp.size),
-            ));
-        }
-        if let Some(prev) = previous {
-            let proof = tree
-                .consistency_proof(prev.size, cp.size)
-                .map_err(|_| fail(Some(prev.size), "no consistency proof"))?;
-            if !verify_consistency(prev.size, cp.size, &prev.root, &cp.root, &proof) {
-                return Err(fail(
-                    Some(prev.size),
-                    format!("checkpoints {} and {} are not consistent", prev.size, cp.size),
-                ));
-            }
-        }
-        previous = Some(cp);
+/// Every checkpoint within the log (their roots were compared as the log
+/// was read).
+fn check_sizes(size: u64, checkpoints: &[Checkpoint]) -> Result<(), VerifyError> {
+    match checkpoints.iter().find(|cp| cp.size > size) {
+        Some(cp) => Err(fail(
+            Some(size),
+            format!("log ends at {size} events but a checkpoint covers {}", cp.size),
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The log matches the checkpoint kept outside the database.
-fn check_external(tree: &Tree, checkpoints: &[Checkpoint], ext: &Checkpoint) -> Result<(), VerifyError> {
-    let size = tree.size();
+fn check_external(
+    size: u64,
+    root: Option<Hash>,
+    checkpoints: &[Checkpoint],
+    ext: &Checkpoint,
+) -> Result<(), VerifyError> {
     let trusted = checkpoints
         .iter()
         .filter(|c| c.size <= ext.size)
@@ -158,10 +154,7 @@ fn check_external(tree: &Tree, checkpoints: &[Checkpoint], ext: &Checkpoint) -> 
             ),
         ));
     }
-    let root = tree
-        .root(ext.size)
-        .map_err(|_| fail(Some(size), "external checkpoint out of range"))?;
-    if root != ext.root {
+    if root != Some(ext.root) {
         return Err(fail(
             Some(trusted),
             format!("log does not match the external checkpoint of size {}", ext.size),
@@ -170,18 +163,52 @@ fn check_external(tree: &Tree, checkpoints: &[Checkpoint], ext: &Checkpoint) -> 
     Ok(())
 }
 
+/// What reading the log left: its frontier, and its root at the external
+/// checkpoint's size when it reached it.
+struct Rebuilt {
+    frontier: Frontier,
+    external_root: Option<Hash>,
+}
+
 /// Reads every event in order, checking numbering and MACs, and compares
-/// the root at each checkpoint as soon as the tree reaches its size.
-async fn rebuild(db: &Db, keys: &AuditKeys, checkpoints: &[Checkpoint]) -> Result<Tree, VerifyError> {
-    let mut tree = Tree::default();
+/// the root at each checkpoint as soon as the log reaches its size.
+async fn rebuild(
+    db: &Db,
+    keys: &AuditKeys,
+    checkpoints: &[Checkpoint],
+    external_size: Option<u64>,
+) -> Result<Rebuilt, VerifyError> {
+    let mut frontier = Frontier::default();
     let mut next_checkpoint = checkpoints.iter().peekable();
     let mut trusted = 0u64;
+    let mut external_root = None;
+    // Checks what is due at the frontier's size (also at size 0).
+    let mut reached = |frontier: &Frontier, trusted: &mut u64| -> Result<(), VerifyError> {
+        if external_size == Some(frontier.size()) {
+            external_root = Some(frontier.root());
+        }
+        while let Some(cp) = next_checkpoint.peek() {
+            if cp.size != frontier.size() {
+                break;
+            }
+            if frontier.root() != cp.root {
+                return Err(fail(
+                    Some(*trusted),
+                    format!("root at tree size {} differs from its signed checkpoint", cp.size),
+                ));
+            }
+            *trusted = cp.size;
+            next_checkpoint.next();
+        }
+        Ok(())
+    };
+    reached(&frontier, &mut trusted)?;
     loop {
-        let from = i64::try_from(tree.size()).unwrap_or(i64::MAX);
+        let from = i64::try_from(frontier.size()).unwrap_or(i64::MAX);
         let rows = stored::events_from(db, from, READ_BATCH).await?;
         let n = rows.len();
         for row in rows {
-            let expected = tree.size();
+            let expected = frontier.size();
             match u64::try_from(row.seq) {
                 Ok(seq) if seq == expected => {}
                 _ => return Err(fail(Some(expected), format!("event {expected} is missing"))),
@@ -192,23 +219,14 @@ async fn rebuild(db: &Db, keys: &AuditKeys, checkpoints: &[Checkpoint]) -> Resul
                     format!("event {expected} does not match its MAC (altered or moved)"),
                 )
             })?;
-            tree.push(leaf);
-            while let Some(cp) = next_checkpoint.peek() {
-                if cp.size != tree.size() {
-                    break;
-                }
-                if tree.root(cp.size).ok() != Some(cp.root) {
-                    return Err(fail(
-                        Some(trusted),
-                        format!("root at tree size {} differs from its signed checkpoint", cp.size),
-                    ));
-                }
-                trusted = cp.size;
-                next_checkpoint.next();
-            }
+            frontier.push(leaf);
+            reached(&frontier, &mut trusted)?;
         }
         if n < usize::try_from(READ_BATCH).unwrap_or(usize::MAX) {
-            return Ok(tree);
+            return Ok(Rebuilt {
+                frontier,
+                external_root,
+            });
         }
     }
 }
