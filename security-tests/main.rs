@@ -18,6 +18,7 @@ mod browser;
 mod cases;
 mod citizen_view;
 mod cli_config;
+mod console_audit;
 mod corrections;
 mod counter_recovery;
 mod csrf_walk;

@@ -10,6 +10,7 @@ pub mod breakglass;
 pub mod cli;
 pub mod config;
 pub mod consent;
+pub mod console;
 pub mod http;
 pub mod identity;
 pub mod ids;

@@ -9,6 +9,7 @@ mod break_glass;
 mod cases;
 pub(crate) mod client;
 mod consent;
+mod console;
 mod counter;
 pub mod error;
 mod health;
@@ -65,6 +66,7 @@ fn public_routes(state: &AppState) -> Routes {
         .merge(account::routes(state))
         .merge(counter::routes(state))
         .merge(break_glass::routes(state))
+        .merge(console::routes())
         .merge(wards::routes(state))
         .merge(profile::routes(state))
         .merge(consent::routes(state))

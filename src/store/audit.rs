@@ -4,7 +4,7 @@ use sqlx::QueryBuilder;
 
 use super::{Conn, Db, StoreError, Tx};
 
-const EVENT: &str = "select seq, time_us, actor_kind, actor_id, action, target_kind, target_id, target_fields, \
+pub(super) const EVENT: &str = "select seq, time_us, actor_kind, actor_id, action, target_kind, target_id, target_fields, \
      purpose, outcome, reason, request_id, source, policies, mac from audit_event";
 const CHECKPOINT: &str = "select tree_size, root_hash, time_s, note, frontier from audit_checkpoint";
 

@@ -1,0 +1,6 @@
+//! The security officers' console: what only an active officer holding the
+//! security role may do (the permit in [`permit`]), starting with the
+//! audit search. Every use of it is itself audited.
+
+pub mod permit;
+pub mod search;

@@ -1,0 +1,38 @@
+//! The security officer's permit.
+
+use crate::account::{AccountKind, Role, Status};
+use crate::audit::{Actor, ActorKind};
+use crate::sessions::SignedIn;
+use crate::store::identity::{self as stored, AccountRow};
+use crate::store::{Db, StoreError};
+
+/// Proof that the caller is an active officer holding the security role:
+/// the console's functions take it, so code without the role check cannot
+/// call them. Only [`SecurityOfficer::load`] makes one, from the roles it
+/// reads itself.
+#[derive(Debug, Clone)]
+pub struct SecurityOfficer {
+    account: AccountRow,
+}
+
+impl SecurityOfficer {
+    /// The permit of the signed-in officer, if the store says that officer
+    /// is active and holds the security role.
+    pub async fn load(db: &Db, who: &SignedIn) -> Result<Option<Self>, StoreError> {
+        let account = who.account();
+        if account.kind != AccountKind::Officer || account.status != Status::Active {
+            return Ok(None);
+        }
+        let security = stored::roles(db, &account.account_id)
+            .await?
+            .iter()
+            .any(|r| Role::parse(r) == Some(Role::Security));
+        Ok(security.then(|| Self {
+            account: account.clone(),
+        }))
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor::new(ActorKind::Officer, self.account.pseudonym.clone())
+    }
+}
