@@ -14,6 +14,7 @@ mod accounts;
 mod audit_tamper;
 mod audit_tip;
 mod break_glass;
+mod break_glass_review;
 mod browser;
 mod cases;
 mod citizen_view;

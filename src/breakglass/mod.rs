@@ -9,6 +9,8 @@
 
 use serde::Serialize;
 
+pub mod review;
+
 use crate::account::{AccountKind, Status};
 use crate::audit::{self, Actor, ActorKind, Context, Event, Outcome, Target};
 use crate::ids::{self, RandomError};
@@ -55,6 +57,11 @@ pub enum BreakGlassError {
     NotYours,
     #[error("the break-glass window has closed")]
     Expired,
+    /// A grant is reviewed by a security officer other than its own.
+    #[error("a break-glass grant is reviewed by another security officer")]
+    SelfReview,
+    #[error("this break-glass grant was already reviewed")]
+    AlreadyReviewed,
     #[error(transparent)]
     Random(#[from] RandomError),
     #[error(transparent)]

@@ -32,6 +32,10 @@ impl SecurityOfficer {
         }))
     }
 
+    pub fn account_id(&self) -> &str {
+        &self.account.account_id
+    }
+
     pub fn actor(&self) -> Actor {
         Actor::new(ActorKind::Officer, self.account.pseudonym.clone())
     }

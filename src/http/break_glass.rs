@@ -12,12 +12,15 @@ use super::json::Body;
 use super::routes::Routes;
 use super::session::SignedIn;
 use crate::app::AppState;
+use crate::breakglass::review::{self as reviews, Decision, Waiting};
 use crate::breakglass::{self, BreakGlassError, Disclosed, Opened};
 
 pub fn routes(state: &AppState) -> Routes {
     let officer = Routes::new()
         .post("/api/break-glass", open)
-        .get("/api/break-glass/{grant}", read);
+        .get("/api/break-glass/{grant}", read)
+        .get("/api/security/break-glass", queue)
+        .post("/api/security/break-glass/{grant}/review", review);
     super::limits::limited(state, officer, crate::ratelimit::ACCOUNT_IP)
         .layered(|r| super::session::origin_checked(state, r))
 }
@@ -46,6 +49,17 @@ impl From<BreakGlassError> for ApiError {
                 StatusCode::NOT_FOUND,
                 "no_grant",
                 "Akses darurat ini tidak ada atau bukan milik Anda. (No such emergency access of yours.)",
+            ),
+            BreakGlassError::SelfReview => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "self_review",
+                "Akses darurat ditinjau oleh petugas keamanan lain, bukan yang menggunakannya. \
+                 (An emergency access is reviewed by another security officer, not the one who used it.)",
+            ),
+            BreakGlassError::AlreadyReviewed => ApiError::new(
+                StatusCode::CONFLICT,
+                "already_reviewed",
+                "Akses darurat ini sudah ditinjau. (This emergency access was already reviewed.)",
             ),
             BreakGlassError::Expired => ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -124,4 +138,63 @@ pub(super) async fn read(
     Ok(Json(
         breakglass::read(&state.break_glass, &who, &grant, &client.ctx).await?,
     ))
+}
+
+/// The break-glass review queue
+///
+/// Security officers only. Every grant not reviewed yet, oldest first,
+/// with how long it has waited and its justification (each shown is
+/// audited); `own` marks the looking officer's own grants, which another
+/// officer must review.
+#[utoipa::path(get, path = "/api/security/break-glass", tag = "break-glass", security(("session" = [])),
+    responses(
+        (status = 200, description = "The grants waiting for review", body = [Waiting]),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not a security officer", body = ErrorBody),
+    ))]
+pub(super) async fn queue(
+    State(state): State<AppState>,
+    client: Client,
+    who: SignedIn,
+) -> Result<Json<Vec<Waiting>>, ApiError> {
+    let permit = super::console::officer(&state, &who).await?;
+    Ok(Json(reviews::queue(&state.break_glass, &permit, &client.ctx).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Review {
+    /// accepted or escalated
+    decision: String,
+    /// Why (10 to 2000 characters).
+    note: String,
+}
+
+/// Review a break-glass grant
+///
+/// A security officer other than the one who opened it accepts or
+/// escalates the grant, with a note (sealed like the justification).
+/// Audited; a grant is reviewed once.
+#[utoipa::path(post, path = "/api/security/break-glass/{grant}/review", tag = "break-glass", security(("session" = [], "csrf" = [])),
+    params(("grant" = String, Path, description = "The grant")),
+    request_body = Review,
+    responses(
+        (status = 204, description = "Reviewed"),
+        (status = 403, description = "Not a security officer, or the grant is the officer's own (self_review)", body = ErrorBody),
+        (status = 404, description = "No such grant", body = ErrorBody),
+        (status = 409, description = "Already reviewed", body = ErrorBody),
+        (status = 422, description = "Decision or note out of bounds", body = ErrorBody),
+    ))]
+pub(super) async fn review(
+    State(state): State<AppState>,
+    client: Client,
+    who: SignedIn,
+    Path(grant): Path<String>,
+    Body(body): Body<Review>,
+) -> Result<StatusCode, ApiError> {
+    let permit = super::console::officer(&state, &who).await?;
+    let decision =
+        Decision::parse(&body.decision).ok_or(BreakGlassError::Invalid("decision: accepted or escalated"))?;
+    reviews::review(&state.break_glass, &permit, &grant, decision, &body.note, &client.ctx).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

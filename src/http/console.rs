@@ -38,7 +38,7 @@ impl From<SearchError> for ApiError {
 }
 
 /// The security-officer permit, or 403.
-async fn officer(state: &AppState, who: &SignedIn) -> Result<SecurityOfficer, ApiError> {
+pub(super) async fn officer(state: &AppState, who: &SignedIn) -> Result<SecurityOfficer, ApiError> {
     SecurityOfficer::load(&state.db, who)
         .await
         .map_err(ApiError::internal)?

@@ -64,3 +64,30 @@ pub async fn unreviewed(db: &Db, limit: i64) -> Result<Vec<BreakGlassRow>, Store
         .await?)
     })
 }
+
+/// Records the review of a grant not reviewed yet; false if it already was
+/// (or does not exist).
+pub async fn review(
+    tx: &mut Tx<'_>,
+    grant_id: &str,
+    reviewer_id: &str,
+    review: &str,
+    note: Option<&[u8]>,
+    now: i64,
+) -> Result<bool, StoreError> {
+    on_tx!(tx, |conn| {
+        let done = sqlx::query(
+            "update break_glass set reviewed_at = $3, reviewed_by = $2, review = $4, review_note = $5 \
+             where grant_id = $1 and reviewed_at is null",
+        )
+        .bind(grant_id)
+        .bind(reviewer_id)
+        .bind(now)
+        .bind(review)
+        .bind(note)
+        .execute(conn)
+        .await
+        .map_err(StoreError::from_write)?;
+        Ok(done.rows_affected() == 1)
+    })
+}

@@ -58,6 +58,8 @@ use rules::{constrain, constrain_cases, constrain_parameters};
         super::wards::decide,
         super::break_glass::open,
         super::break_glass::read,
+        super::break_glass::queue,
+        super::break_glass::review,
         super::console::audit_search,
         super::console::audit_event,
         super::profile::own,
