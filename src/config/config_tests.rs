@@ -30,6 +30,19 @@ fn half_tls_configuration_is_refused() {
 }
 
 #[test]
+fn client_certificates_need_tls() {
+    let err = config(&[("JAGA_TLS_CLIENT_CA_PATH", "/ca.pem")], false).unwrap_err();
+    assert!(err.to_string().starts_with("tls.client_ca_path"), "{err}");
+    let with_tls = [
+        ("JAGA_TLS_CERT_PATH", "/x.pem"),
+        ("JAGA_TLS_KEY_PATH", "/k.pem"),
+        ("JAGA_TLS_CLIENT_CA_PATH", "/ca.pem"),
+    ];
+    let c = config(&with_tls, false).unwrap();
+    assert_eq!(c.tls.and_then(|t| t.client_ca_path), Some(PathBuf::from("/ca.pem")));
+}
+
+#[test]
 fn describe_redacts_secrets() {
     let c = config(
         &[

@@ -99,9 +99,8 @@ pub struct ServerConfig {
 pub struct TlsConfig {
     pub cert_path: PathBuf,
     pub key_path: PathBuf,
-    /// CA certificates (PEM) that modules' TLS client certificates chain
-    /// to, for tls_client_auth (RFC 8705). Unset: no client certificate is
-    /// asked for.
+    /// CA bundle (PEM) for modules' TLS client certificates (RFC 8705
+    /// tls_client_auth); unset: none is asked for.
     pub client_ca_path: Option<PathBuf>,
 }
 
