@@ -11,6 +11,7 @@
 )]
 
 mod accounts;
+mod audit_export;
 mod audit_tamper;
 mod audit_tip;
 mod break_glass;

@@ -84,6 +84,20 @@ impl<'a> Browser<'a> {
         }
     }
 
+    /// A GET with this browser's session, the response as it came.
+    pub async fn get_raw(&self, path: &str) -> reqwest::Response {
+        let mut req = self
+            .app
+            .client
+            .get(self.app.url(path))
+            .header("origin", &self.origin)
+            .header("user-agent", &self.user_agent);
+        if let Some(token) = &self.session {
+            req = req.header("cookie", format!("{COOKIE}={token}"));
+        }
+        req.send().await.expect("request")
+    }
+
     /// A portal page as HTML, with this browser's session.
     pub async fn page(&self, path: &str) -> String {
         let mut req = self

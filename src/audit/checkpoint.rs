@@ -62,6 +62,19 @@ pub fn verifier_key(name: &str, public_key: &[u8; 32]) -> String {
     format!("{name}+{}+{}", hex::encode(key_id(name, public_key)), B64.encode(blob))
 }
 
+/// Parses a verifier key written as [`verifier_key`] writes it: its name
+/// and Ed25519 public key. `None` if it is malformed, not Ed25519, or its
+/// key id does not match the name and key.
+pub fn parse_verifier_key(text: &str) -> Option<(String, [u8; 32])> {
+    let mut parts = text.trim().splitn(3, '+');
+    let (name, id, blob) = (parts.next()?, parts.next()?, parts.next()?);
+    let blob = B64.decode(blob).ok()?;
+    let (alg, key) = blob.split_first()?;
+    let key: [u8; 32] = key.try_into().ok()?;
+    let ok = *alg == 1 && !name.is_empty() && hex::encode(key_id(name, &key)) == id;
+    ok.then(|| (name.to_owned(), key))
+}
+
 impl Checkpoint {
     fn body(&self) -> String {
         let when = OffsetDateTime::from_unix_timestamp(self.time)
@@ -188,5 +201,19 @@ mod tests {
         let parts: Vec<&str> = vkey.splitn(3, '+').collect();
         assert_eq!(parts.len(), 3);
         assert_eq!(parts[1].len(), 8);
+        let (name, key) = parse_verifier_key(&format!("  {vkey}\n")).unwrap();
+        assert_eq!((name.as_str(), key), ("jaga.test/audit", ring.audit.public_key()));
+        // Another name, a changed id, a changed key or another algorithm.
+        let other = vkey.replacen("jaga.test/audit", "jaga.test/audit2", 1);
+        let id = vkey.replacen(parts[1], "00000000", 1);
+        let mut blob = B64.decode(parts[2]).unwrap();
+        blob[5] ^= 1;
+        let key = format!("{}+{}+{}", parts[0], parts[1], B64.encode(&blob));
+        blob[5] ^= 1;
+        blob[0] = 2;
+        let alg = format!("{}+{}+{}", parts[0], parts[1], B64.encode(&blob));
+        for bad in [other, id, key, alg, "jaga".to_owned(), String::new()] {
+            assert_eq!(parse_verifier_key(&bad), None, "{bad}");
+        }
     }
 }

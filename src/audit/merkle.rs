@@ -60,7 +60,22 @@ impl Frontier {
     }
 
     pub fn push(&mut self, leaf: Hash) {
-        let mut node = (0u32, leaf);
+        // A leaf is a subtree of height 0, always aligned.
+        let _ = self.push_subtree(0, leaf);
+    }
+
+    /// Appends the root of a perfect subtree of `2^height` leaves. The
+    /// subtree must start where the tree ends, aligned to its own size
+    /// (as the pieces of [`range_heights`] are); `false`, and nothing
+    /// changes, if it does not.
+    pub fn push_subtree(&mut self, height: u32, hash: Hash) -> bool {
+        let Some(width) = 1u64.checked_shl(height).filter(|w| self.size.is_multiple_of(*w)) else {
+            return false;
+        };
+        let Some(size) = self.size.checked_add(width) else {
+            return false;
+        };
+        let mut node = (height, hash);
         while let Some(&(h, left)) = self.nodes.last() {
             if h != node.0 {
                 break;
@@ -69,7 +84,24 @@ impl Frontier {
             node = (h + 1, node_hash(&left, &node.1));
         }
         self.nodes.push(node);
-        self.size += 1;
+        self.size = size;
+        true
+    }
+
+    /// The right edge as hashes, largest subtree first; their heights are
+    /// the set bits of the size.
+    pub fn hashes(&self) -> Vec<Hash> {
+        self.nodes.iter().map(|(_, h)| *h).collect()
+    }
+
+    /// The frontier of a tree of `size` leaves from [`Self::hashes`];
+    /// `None` if the number of hashes does not match the size.
+    pub fn from_hashes(size: u64, hashes: &[Hash]) -> Option<Self> {
+        let heights: Vec<u32> = (0..64u32).rev().filter(|b| size >> b & 1 == 1).collect();
+        (heights.len() == hashes.len()).then(|| Self {
+            size,
+            nodes: heights.into_iter().zip(hashes.iter().copied()).collect(),
+        })
     }
 
     pub fn root(&self) -> Hash {
@@ -108,6 +140,25 @@ impl Frontier {
         let heights: Vec<u32> = nodes.iter().map(|n| n.0).collect();
         (heights == expected).then_some(Self { size, nodes })
     }
+}
+
+/// The leaves `[begin, end)` as the fewest perfect subtrees, each aligned
+/// to its size, left to right: their heights. Appending their roots to the
+/// frontier at `begin` gives the frontier at `end`, so a stretch of the log
+/// can be checked against a checkpoint with the frontier before it, its
+/// leaves, and these roots after it.
+pub fn range_heights(begin: u64, end: u64) -> Vec<u32> {
+    let mut heights = Vec::new();
+    let mut at = begin;
+    while at < end {
+        let mut h = if at == 0 { 63 } else { at.trailing_zeros() };
+        while h > 0 && (end - at) >> h == 0 {
+            h -= 1;
+        }
+        heights.push(h);
+        at += 1u64 << h;
+    }
+    heights
 }
 
 /// A whole tree in memory: every complete node at every level, so roots and

@@ -322,3 +322,39 @@ fn malformed_frontier_bytes_are_refused() {
     assert_eq!(Frontier::from_bytes(&bytes), None);
     assert_eq!(Frontier::from_bytes(&f.to_bytes()[..20]), None);
 }
+
+/// A stretch of the log checks against the root of a larger tree with the
+/// frontier before it and the subtree roots after it, for every stretch of
+/// every small tree; misaligned subtrees and wrong counts are refused.
+#[test]
+fn stretches_rebuild_the_root_from_the_frontier_and_range_roots() {
+    let hashes: Vec<Hash> = (0u32..40).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+    for end in 0..=hashes.len() as u64 {
+        for begin in 0..=end {
+            let mut before = Frontier::default();
+            for leaf in &hashes[..begin as usize] {
+                before.push(*leaf);
+            }
+            let mut f = Frontier::from_hashes(begin, &before.hashes()).unwrap();
+            assert_eq!(f, before);
+            let mut at = begin;
+            for h in range_heights(begin, end) {
+                let width = 1u64 << h;
+                let piece = naive_root(&hashes[at as usize..(at + width) as usize]);
+                assert!(f.push_subtree(h, piece), "{begin}..{end} at {at}");
+                at += width;
+            }
+            assert_eq!(at, end);
+            assert_eq!(f.size(), end);
+            assert_eq!(f.root(), naive_root(&hashes[..end as usize]), "{begin}..{end}");
+        }
+    }
+    let mut f = Frontier::default();
+    f.push(hashes[0]);
+    assert!(!f.push_subtree(1, hashes[1]), "a pair cannot start at an odd position");
+    assert_eq!(f.size(), 1);
+    assert_eq!(Frontier::from_hashes(3, &hashes[..1]), None);
+    assert_eq!(range_heights(5, 5), Vec::<u32>::new());
+    assert_eq!(range_heights(0, 7), vec![2, 1, 0]);
+    assert_eq!(range_heights(3, 12), vec![0, 2, 2]);
+}

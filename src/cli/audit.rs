@@ -1,16 +1,87 @@
 //! `jaga audit …`
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
 
 use anyhow::Context as _;
 use base64::Engine as _;
 
 use super::{EXIT_TAMPERED, say};
-use crate::audit::checkpoint::Checkpoint;
+use crate::audit::checkpoint::{Checkpoint, verifier_key};
 use crate::audit::verify::{VerifyError, verify as verify_log};
 use crate::config::Config;
 use crate::keys::KeyRing;
 use crate::store::{Db, audit as stored};
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the Merkle tree from the database, check every signed
+    /// checkpoint and their consistency. Exits 3 naming the first bad
+    /// sequence number if the log was altered. With --export, checks an
+    /// export instead, offline, with nothing but the log's public key.
+    Verify {
+        /// A checkpoint saved outside the database (from `jaga audit
+        /// checkpoint`); catches a log truncated together with its checkpoints.
+        #[arg(long, value_name = "FILE", conflicts_with = "export")]
+        checkpoint: Option<PathBuf>,
+        /// An export: the directory `jaga audit export` wrote, or a JSON
+        /// Lines file from the console's export.
+        #[arg(long, value_name = "PATH", requires = "key")]
+        export: Option<PathBuf>,
+        /// The log's public key (`jaga audit public-key`), for --export.
+        #[arg(long, value_name = "VKEY", requires = "export")]
+        key: Option<String>,
+    },
+    /// Print the latest signed checkpoint (C2SP signed note), to keep a copy
+    /// outside the database.
+    Checkpoint,
+    /// Print the log's public key (signed-note verifier key), which checks
+    /// checkpoints and exports anywhere.
+    PublicKey,
+    /// Export a time window of the log, cut at a signed checkpoint, to a
+    /// new directory (manifest.json and events.jsonl or events.csv).
+    /// Audited.
+    Export {
+        /// From this instant (RFC 3339), included.
+        #[arg(long)]
+        from: String,
+        /// Until this instant (RFC 3339), excluded.
+        #[arg(long)]
+        to: String,
+        #[arg(long, default_value = "jsonl", value_parser = ["jsonl", "csv"])]
+        format: String,
+        /// The directory to create.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+/// Runs `jaga audit …`; checking an export needs no configuration.
+pub async fn run(command: AuditCommand, config: impl FnOnce() -> anyhow::Result<Config>) -> anyhow::Result<u8> {
+    match command {
+        AuditCommand::Verify {
+            export: Some(path),
+            key: Some(key),
+            ..
+        } => super::audit_export::verify(&path, &key),
+        AuditCommand::Verify { checkpoint, .. } => verify(&config()?, checkpoint.as_deref()).await,
+        AuditCommand::Checkpoint => latest(&config()?).await.map(|()| 0),
+        AuditCommand::PublicKey => {
+            let config = config()?;
+            let keys = KeyRing::load(&config.keys)?;
+            say(&verifier_key(&config.audit.origin, &keys.audit.public_key())).map(|()| 0)
+        }
+        AuditCommand::Export { from, to, format, out } => {
+            let asked = crate::console::export::Asked {
+                from: Some(from),
+                to: Some(to),
+                format: Some(format),
+            };
+            super::audit_export::export(&config()?, &asked, &out).await.map(|()| 0)
+        }
+    }
+}
 
 /// Verifies the log against its checkpoints and a checkpoint kept outside
 /// the database: `--checkpoint FILE`, else the copy the service keeps

@@ -71,7 +71,7 @@ fn key_file(config: &Config) -> anyhow::Result<&std::path::Path> {
     Ok(&config.keys.path)
 }
 
-fn bar(total: u64, what: &str) -> anyhow::Result<ProgressBar> {
+pub(super) fn bar(total: u64, what: &str) -> anyhow::Result<ProgressBar> {
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template(&format!(

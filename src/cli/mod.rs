@@ -1,6 +1,7 @@
 //! The command line.
 
 mod audit;
+mod audit_export;
 mod citizens;
 mod consent;
 mod context;
@@ -51,7 +52,7 @@ enum Command {
     /// Check and export the tamper-evident audit log.
     Audit {
         #[command(subcommand)]
-        command: AuditCommand,
+        command: audit::AuditCommand,
     },
     /// Manage officers' accounts.
     Officers {
@@ -306,22 +307,6 @@ enum OfficersCommand {
 }
 
 #[derive(Debug, Subcommand)]
-enum AuditCommand {
-    /// Recompute the Merkle tree from the database, check every signed
-    /// checkpoint and their consistency. Exits 3 naming the first bad
-    /// sequence number if the log was altered.
-    Verify {
-        /// A checkpoint saved outside the database (from `jaga audit
-        /// checkpoint`); catches a log truncated together with its checkpoints.
-        #[arg(long, value_name = "FILE")]
-        checkpoint: Option<PathBuf>,
-    },
-    /// Print the latest signed checkpoint (C2SP signed note), to keep a copy
-    /// outside the database.
-    Checkpoint,
-}
-
-#[derive(Debug, Subcommand)]
 enum ConfigCommand {
     /// Validate the configuration and print it, secrets redacted.
     Check,
@@ -381,13 +366,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
                 }
             }
         }
-        Command::Audit { command } => {
-            let config = command_config(file, dev)?;
-            match command {
-                AuditCommand::Verify { checkpoint } => audit::verify(&config, checkpoint.as_deref()).await,
-                AuditCommand::Checkpoint => audit::latest(&config).await.map(|()| 0),
-            }
-        }
+        Command::Audit { command } => audit::run(command, || command_config(file, dev)).await,
         Command::Officers {
             command: OfficersCommand::Add { name, unit, roles },
         } => officers::add(&command_config(file, dev)?, &name, &unit, &roles)

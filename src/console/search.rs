@@ -59,7 +59,7 @@ pub struct Page {
     pub next: Option<String>,
 }
 
-fn instant(name: &str, text: &str) -> Result<i64, BadQuery> {
+pub(super) fn instant(name: &str, text: &str) -> Result<i64, BadQuery> {
     let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
         .map_err(|_| bad(format!("{name}: an RFC 3339 instant such as 2026-12-01T00:00:00+07:00")))?;
     i64::try_from(t.unix_timestamp_nanos() / 1_000).map_err(|_| bad(format!("{name}: out of range")))

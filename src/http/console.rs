@@ -21,6 +21,7 @@ pub const AUDIT: &str = "/api/security/audit";
 pub fn routes() -> Routes {
     Routes::new()
         .get(AUDIT, audit_search)
+        .get("/api/security/audit/export", super::audit_export::audit_export)
         .get("/api/security/audit/{seq}", audit_event)
 }
 

@@ -4,6 +4,7 @@
 mod account;
 mod activity;
 mod assets;
+mod audit_export;
 mod auth;
 mod break_glass;
 mod cases;

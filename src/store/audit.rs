@@ -6,7 +6,7 @@ use super::{Conn, Db, StoreError, Tx};
 
 pub(super) const EVENT: &str = "select seq, time_us, actor_kind, actor_id, action, target_kind, target_id, target_fields, \
      purpose, outcome, reason, request_id, source, policies, mac from audit_event";
-const CHECKPOINT: &str = "select tree_size, root_hash, time_s, note, frontier from audit_checkpoint";
+pub(super) const CHECKPOINT: &str = "select tree_size, root_hash, time_s, note, frontier from audit_checkpoint";
 
 /// Rows per insert statement (15 parameters each; SQLite allows 32766,
 /// PostgreSQL 65535).

@@ -35,6 +35,7 @@ macro_rules! on_db {
 }
 
 pub mod audit;
+pub mod audit_export;
 pub mod audit_search;
 pub mod break_glass;
 pub mod cases;

@@ -62,6 +62,7 @@ use rules::{constrain, constrain_cases, constrain_parameters};
         super::break_glass::review,
         super::console::audit_search,
         super::console::audit_event,
+        super::audit_export::audit_export,
         super::profile::own,
         super::profile::own_records,
         super::profile::export,
