@@ -52,4 +52,5 @@ mod scale_out;
 mod serving;
 mod support;
 mod text_input;
+mod transparency;
 mod vault;

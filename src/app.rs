@@ -35,6 +35,8 @@ pub struct AppState {
     pub profile: Arc<crate::profile::Deps>,
     pub consent: Arc<crate::consent::Deps>,
     pub break_glass: Arc<crate::breakglass::Deps>,
+    /// The public transparency reports, computed at most every ten minutes.
+    pub transparency: Arc<crate::transparency::Reports>,
     pub rights: Arc<crate::rights::Deps>,
     pub oauth: Arc<crate::oauth::Deps>,
 }
@@ -255,6 +257,7 @@ impl AppState {
                 keys: keys.clone(),
                 policies,
             }),
+            transparency: Arc::default(),
             modules,
             consent,
             profile,

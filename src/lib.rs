@@ -27,4 +27,5 @@ pub mod rotation;
 pub mod sessions;
 pub mod store;
 pub mod telemetry;
+pub mod transparency;
 pub mod vault;

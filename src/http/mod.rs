@@ -29,6 +29,7 @@ mod routes;
 mod security_headers;
 pub mod server;
 mod session;
+mod transparency;
 mod wards;
 mod wire;
 
@@ -68,6 +69,7 @@ fn public_routes(state: &AppState) -> Routes {
         .merge(counter::routes(state))
         .merge(break_glass::routes(state))
         .merge(console::routes())
+        .merge(transparency::routes())
         .merge(wards::routes(state))
         .merge(profile::routes(state))
         .merge(consent::routes(state))

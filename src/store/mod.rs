@@ -51,6 +51,7 @@ pub mod lease;
 pub mod modules;
 pub mod oauth_flow;
 pub mod oauth_tokens;
+pub mod transparency;
 mod postgres;
 mod sqlite;
 pub mod vault;

@@ -10,6 +10,7 @@ mod logout;
 mod privacy;
 mod requests;
 mod texts;
+mod transparency;
 
 use crate::account::AccountKind;
 use askama::Template;
@@ -42,6 +43,7 @@ pub fn routes() -> super::routes::Routes {
         .get("/account/activity", activity)
         .get("/counter", counter)
         .get("/privasi", privacy::privacy)
+        .get("/transparansi", transparency::transparency)
 }
 
 const LANG_COOKIE: &str = "jaga_lang";
