@@ -9,11 +9,7 @@
 //! real MAC per event, a signed checkpoint every 1,000 events with its
 //! frontier, and the tip.
 
-#![expect(
-    clippy::unwrap_used,
-    clippy::print_stdout,
-    reason = "benchmark binary"
-)]
+#![expect(clippy::unwrap_used, clippy::print_stdout, reason = "benchmark binary")]
 
 use std::fs::File;
 use std::io::{BufRead as _, BufReader, BufWriter, Write as _};

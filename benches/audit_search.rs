@@ -1,13 +1,17 @@
 //! Audit search latency (the security officers' console) over a generated
 //! log, beside the raw sequential read rate of the same database.
 //!
-//! Run: `cargo bench --bench audit_search` (release build). SQLite by
-//! default; `JAGA_BENCH_EVENTS` sets the log's size (default 1,000,000;
+//! Run: `cargo bench --bench audit_search` (release build). SQLite, and
+//! PostgreSQL too when `JAGA_BENCH_POSTGRES_URL` names a server (a
+//! database `jaga_bench_audit_search` is made anew on it; PostgreSQL's
+//! statistics are gathered after the bulk load, as autovacuum does in
+//! service). `JAGA_BENCH_EVENTS` sets the log's size (default 1,000,000;
 //! the figure is 10,000,000). Each query shape runs 40 times with
 //! different values; p50 and p99 are reported per shape. The log is made
 //! with the real schema and indexes (the migrations), rows inserted in
 //! bulk with the indexes rebuilt afterwards (MACs are not checked by a
-//! search, so they are placeholders). No ANALYZE is run, as in service.
+//! search, so they are placeholders). On SQLite no ANALYZE is run, as in
+//! service.
 
 #![expect(
     clippy::unwrap_used,
@@ -23,8 +27,12 @@ use jaga::store::audit_search::{Search, search};
 
 #[path = "support/audit_log.rs"]
 mod audit_log;
+#[path = "support/audit_log_pg.rs"]
+mod audit_log_pg;
 
-use audit_log::{ACTIONS, CITIZENS, DAYS, MODULES, Mix, OFFICERS, PURPOSES, START_US, generate, raw_pool, raw_read_rate};
+use audit_log::{
+    ACTIONS, CITIZENS, DAYS, MODULES, Mix, OFFICERS, PURPOSES, START_US, generate, raw_pool, raw_read_rate,
+};
 
 const RUNS: usize = 40;
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -151,6 +159,33 @@ fn shapes() -> Vec<Shape> {
     ]
 }
 
+/// p50 and p99 of every query shape.
+async fn measure(db: &Db, total: i64) {
+    let mut mix = Mix(7);
+    println!(
+        "  {:<34} {:>9} {:>9} {:>8}",
+        "query (newest 50)", "p50 ms", "p99 ms", "rows"
+    );
+    for (name, make) in shapes() {
+        let mut times = Vec::with_capacity(RUNS);
+        let mut rows = 0usize;
+        let _ = search(db, &make(&mut mix, total)).await.unwrap(); // warm-up
+        for _ in 0..RUNS {
+            let s = make(&mut mix, total);
+            let started = Instant::now();
+            rows += search(db, &s).await.unwrap().len();
+            times.push(started.elapsed());
+        }
+        times.sort();
+        println!(
+            "  {name:<34} {:>9.2} {:>9.2} {:>8.1}",
+            percentile(&times, 0.5),
+            percentile(&times, 0.99),
+            rows as f64 / RUNS as f64
+        );
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let total = audit_log::events_wanted();
@@ -164,28 +199,24 @@ async fn main() {
     pool.close().await;
     println!("  raw sequential read: {rate:.0} rows/s (ceiling)");
     let db = Db::open(&url, 2, false).await.unwrap();
-    let mut mix = Mix(7);
-    println!(
-        "  {:<34} {:>9} {:>9} {:>8}",
-        "query (newest 50)", "p50 ms", "p99 ms", "rows"
-    );
-    for (name, make) in shapes() {
-        let mut times = Vec::with_capacity(RUNS);
-        let mut rows = 0usize;
-        let _ = search(&db, &make(&mut mix, total)).await.unwrap(); // warm-up
-        for _ in 0..RUNS {
-            let s = make(&mut mix, total);
-            let started = Instant::now();
-            rows += search(&db, &s).await.unwrap().len();
-            times.push(started.elapsed());
-        }
-        times.sort();
-        println!(
-            "  {name:<34} {:>9.2} {:>9.2} {:>8.1}",
-            percentile(&times, 0.5),
-            percentile(&times, 0.99),
-            rows as f64 / RUNS as f64
-        );
-    }
+    measure(&db, total).await;
+    db.close().await;
+
+    // PostgreSQL, when a server is named (the same log, by COPY).
+    let Ok(admin) = std::env::var("JAGA_BENCH_POSTGRES_URL") else {
+        println!("PostgreSQL: skipped (set JAGA_BENCH_POSTGRES_URL, e.g. postgres://postgres@127.0.0.1:5432/postgres)");
+        return;
+    };
+    println!("audit search, PostgreSQL, {total} events");
+    let url = audit_log_pg::empty_postgres(&admin, "jaga_bench_audit_search").await;
+    let pool = sqlx::PgPool::connect(secrecy::ExposeSecret::expose_secret(&url))
+        .await
+        .unwrap();
+    audit_log_pg::generate_postgres(&pool, total).await;
+    let rate = audit_log_pg::raw_read_rate_postgres(&pool, total).await;
+    pool.close().await;
+    println!("  raw sequential read: {rate:.0} rows/s (ceiling)");
+    let db = Db::open(&url, 4, false).await.unwrap();
+    measure(&db, total).await;
     db.close().await;
 }

@@ -33,7 +33,11 @@ fn public_key(sandbox: &Sandbox) -> String {
 /// `jaga audit verify --export PATH --key KEY`: exit code and what it said.
 fn verify(sandbox: &Sandbox, path: &Path, key: &str) -> (i32, String) {
     let out = sandbox.cli(&["audit", "verify", "--export", path.to_str().unwrap(), "--key", key]);
-    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     (out.status.code().unwrap(), said)
 }
 

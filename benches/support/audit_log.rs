@@ -293,7 +293,6 @@ pub async fn raw_read_rate(pool: &SqlitePool, total: i64) -> f64 {
     read as f64 / started.elapsed().as_secs_f64()
 }
 
-
 /// The log's size (`JAGA_BENCH_EVENTS`, default 1,000,000).
 pub fn events_wanted() -> i64 {
     std::env::var("JAGA_BENCH_EVENTS")

@@ -129,8 +129,23 @@ pub fn parse(text: &str) -> Option<Line> {
     let text = text.strip_suffix('\n').unwrap_or(text);
     let text = text.strip_suffix('\r').unwrap_or(text);
     let cells: Vec<String> = cells(text)?.into_iter().map(unguard).collect();
-    let [seq, time_us, time, actor_kind, actor_id, action, target_kind, target_id, fields, purpose, outcome, reason,
-        request_id, source, policies]: [String; COLUMNS] = cells.try_into().ok()?;
+    let [
+        seq,
+        time_us,
+        time,
+        actor_kind,
+        actor_id,
+        action,
+        target_kind,
+        target_id,
+        fields,
+        purpose,
+        outcome,
+        reason,
+        request_id,
+        source,
+        policies,
+    ]: [String; COLUMNS] = cells.try_into().ok()?;
     Some(Line {
         seq: seq.parse().ok()?,
         time_us: time_us.parse().ok()?,

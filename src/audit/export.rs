@@ -116,9 +116,15 @@ impl Line {
     /// could have written (an unknown kind or outcome, a wrong time text,
     /// an empty optional value).
     pub fn to_recorded(&self) -> Option<Recorded> {
-        let opt_ok = [&self.target_id, &self.purpose, &self.reason, &self.request_id, &self.source]
-            .iter()
-            .all(|v| v.as_ref().is_none_or(|v| !v.is_empty()));
+        let opt_ok = [
+            &self.target_id,
+            &self.purpose,
+            &self.reason,
+            &self.request_id,
+            &self.source,
+        ]
+        .iter()
+        .all(|v| v.as_ref().is_none_or(|v| !v.is_empty()));
         if !opt_ok || self.time != time_text(self.time_us) {
             return None;
         }

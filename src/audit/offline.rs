@@ -90,14 +90,23 @@ impl ExportCheck {
     pub fn event(&mut self, line: &Line) -> Result<(), Failure> {
         let expected = self.frontier.size();
         if expected >= self.end {
-            return Err(fail(Some(self.end), "the export holds more events than its manifest says"));
+            return Err(fail(
+                Some(self.end),
+                "the export holds more events than its manifest says",
+            ));
         }
         if line.seq != expected {
-            return Err(fail(Some(expected), format!("event {expected} is missing or out of order")));
+            return Err(fail(
+                Some(expected),
+                format!("event {expected} is missing or out of order"),
+            ));
         }
-        let recorded = line
-            .to_recorded()
-            .ok_or_else(|| fail(Some(expected), format!("event {expected} holds a value no writer could write")))?;
+        let recorded = line.to_recorded().ok_or_else(|| {
+            fail(
+                Some(expected),
+                format!("event {expected} holds a value no writer could write"),
+            )
+        })?;
         self.frontier.push(merkle::leaf_hash(&recorded.canonical_bytes()));
         Ok(())
     }
@@ -106,7 +115,10 @@ impl ExportCheck {
     pub fn finish(mut self) -> Result<Checked, Failure> {
         let seen = self.frontier.size();
         if seen != self.end {
-            return Err(fail(Some(seen), format!("the export ends at event {seen}, its manifest at {}", self.end)));
+            return Err(fail(
+                Some(seen),
+                format!("the export ends at event {seen}, its manifest at {}", self.end),
+            ));
         }
         let heights = merkle::range_heights(self.end, self.checkpoint.size);
         for (h, root) in heights.into_iter().zip(self.right.iter()) {

@@ -47,7 +47,8 @@ pub async fn export(config: &Config, asked: &Asked, out: &Path) -> anyhow::Resul
             return Err(e);
         }
     };
-    std::fs::rename(&partial, out).with_context(|| format!("cannot rename {} to {}", partial.display(), out.display()))?;
+    std::fs::rename(&partial, out)
+        .with_context(|| format!("cannot rename {} to {}", partial.display(), out.display()))?;
     say(&format!(
         "exported {} events (sequence numbers {} to {}) cut at the signed checkpoint of size {} into {}/{}\n\
          check it anywhere with: jaga audit verify --export {} --key \"$(jaga audit public-key)\"",
@@ -116,7 +117,11 @@ fn open(path: &Path) -> anyhow::Result<(Manifest, Box<dyn BufRead>, Format)> {
                 if format == Format::Csv {
                     let mut header = String::new();
                     events.read_line(&mut header)?;
-                    anyhow::ensure!(header.trim_end() == csv::HEADER, "{} has another header", file.display());
+                    anyhow::ensure!(
+                        header.trim_end() == csv::HEADER,
+                        "{} has another header",
+                        file.display()
+                    );
                 }
                 return Ok((manifest, Box::new(events), format));
             }

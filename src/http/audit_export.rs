@@ -67,7 +67,9 @@ async fn chunk(mut s: Sending) -> Result<Option<(Bytes, Sending)>, std::io::Erro
     if s.next >= s.cut.end {
         return Ok(None);
     }
-    let lines = export::lines(&s.db, &s.cut, s.next).await.map_err(std::io::Error::other)?;
+    let lines = export::lines(&s.db, &s.cut, s.next)
+        .await
+        .map_err(std::io::Error::other)?;
     let Some(last) = lines.last() else {
         return Err(std::io::Error::other(ExportError::Unreadable(
             i64::try_from(s.next).unwrap_or(i64::MAX),

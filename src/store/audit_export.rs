@@ -28,9 +28,7 @@ pub async fn last_before(db: &Db, time_us: i64, end: i64) -> Result<Option<i64>,
 
 /// The smallest stored checkpoint covering at least `size` events.
 pub async fn checkpoint_at_or_after(db: &Db, size: i64) -> Result<Option<CheckpointRow>, StoreError> {
-    let sql = sqlx::AssertSqlSafe(format!(
-        "{CHECKPOINT} where tree_size >= $1 order by tree_size limit 1"
-    ));
+    let sql = sqlx::AssertSqlSafe(format!("{CHECKPOINT} where tree_size >= $1 order by tree_size limit 1"));
     on_db!(db, |pool| Ok(sqlx::query_as(sql)
         .bind(size)
         .fetch_optional(pool)
@@ -39,9 +37,7 @@ pub async fn checkpoint_at_or_after(db: &Db, size: i64) -> Result<Option<Checkpo
 
 /// Events `from <= seq < to`, in order, at most `limit`.
 pub async fn events_between(db: &Db, from: i64, to: i64, limit: i64) -> Result<Vec<EventRow>, StoreError> {
-    let sql = sqlx::AssertSqlSafe(format!(
-        "{EVENT} where seq >= $1 and seq < $2 order by seq limit $3"
-    ));
+    let sql = sqlx::AssertSqlSafe(format!("{EVENT} where seq >= $1 and seq < $2 order by seq limit $3"));
     on_db!(db, |pool| Ok(sqlx::query_as(sql)
         .bind(from)
         .bind(to)

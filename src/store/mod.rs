@@ -51,9 +51,9 @@ pub mod lease;
 pub mod modules;
 pub mod oauth_flow;
 pub mod oauth_tokens;
-pub mod transparency;
 mod postgres;
 mod sqlite;
+pub mod transparency;
 pub mod vault;
 mod writer;
 

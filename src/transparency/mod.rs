@@ -62,7 +62,11 @@ impl Month {
     }
 
     pub fn previous(self) -> Option<Self> {
-        let year = if self.month == time::Month::January { self.year - 1 } else { self.year };
+        let year = if self.month == time::Month::January {
+            self.year - 1
+        } else {
+            self.year
+        };
         (year >= FIRST_YEAR).then_some(Self {
             year,
             month: self.month.previous(),
@@ -71,7 +75,11 @@ impl Month {
 
     pub fn next(self) -> Self {
         Self {
-            year: if self.month == time::Month::December { self.year + 1 } else { self.year },
+            year: if self.month == time::Month::December {
+                self.year + 1
+            } else {
+                self.year
+            },
             month: self.month.next(),
         }
     }
@@ -191,7 +199,8 @@ pub struct Report {
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 fn hours(secs: i64) -> f64 {
@@ -327,9 +336,14 @@ mod tests {
         let nov = Month::parse("2026-11", now).unwrap();
         assert_eq!(rfc3339(nov.start()), "2026-11-01T00:00:00+07:00");
         assert_eq!(rfc3339(nov.next().start()), "2026-12-01T00:00:00+07:00");
-        assert_eq!(Month::parse("2026-01", now).unwrap().previous().unwrap().to_string(), "2025-12");
+        assert_eq!(
+            Month::parse("2026-01", now).unwrap().previous().unwrap().to_string(),
+            "2025-12"
+        );
         assert_eq!(Month::parse("2024-01", now).unwrap().previous(), None);
-        for bad in ["2027-01", "2023-12", "2026-13", "2026-00", "2026-1", "26-11", "2026/11", "+026-11", "2026-11x"] {
+        for bad in [
+            "2027-01", "2023-12", "2026-13", "2026-00", "2026-1", "26-11", "2026/11", "+026-11", "2026-11x",
+        ] {
             assert_eq!(Month::parse(bad, now), None, "{bad}");
         }
     }
@@ -351,7 +365,10 @@ mod tests {
         let mut many: Vec<Option<i64>> = (1..=10).map(|h| Some(h * 3600)).collect();
         many.push(None);
         let c = corrections(&many);
-        assert_eq!((c.received.clone(), c.decided.clone()), (Count::Exact(11), Count::Exact(10)));
+        assert_eq!(
+            (c.received.clone(), c.decided.clone()),
+            (Count::Exact(11), Count::Exact(10))
+        );
         assert_eq!((c.median_hours, c.longest_hours), (Some(5.5), Some(10.0)));
     }
 }

@@ -224,9 +224,10 @@ pub(super) async fn transparency(
     let policies = state.consent.policies.current();
     let catalog = &policies.catalog;
     let purpose = |id: &str| {
-        catalog
-            .get(id)
-            .map_or_else(|| id.to_owned(), |p| if english { p.name.en.clone() } else { p.name.id.clone() })
+        catalog.get(id).map_or_else(
+            || id.to_owned(),
+            |p| if english { p.name.en.clone() } else { p.name.id.clone() },
+        )
     };
     let accesses = report
         .accesses
@@ -256,7 +257,9 @@ pub(super) async fn transparency(
         month_name: month_name(w, month),
         month: month.to_string(),
         previous: month.previous().map(|m| m.to_string()),
-        next: Some(month.next()).filter(|m| *m <= Month::of(now)).map(|m| m.to_string()),
+        next: Some(month.next())
+            .filter(|m| *m <= Month::of(now))
+            .map(|m| m.to_string()),
         median: hours(w, corrections.median_hours),
         longest: hours(w, corrections.longest_hours),
         accesses,
