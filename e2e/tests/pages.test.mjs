@@ -54,7 +54,7 @@ test('every portal page loads without console errors or CSP violations', { timeo
     await cleanPage(t, visitor, jaga.base, '/enrol/code', 'Daftar dengan kode dari loket');
     await cleanPage(t, visitor, jaga.base, '/recover', 'Pulihkan akun');
     await cleanPage(t, visitor, jaga.base, '/?lang=en', 'Jaga');
-    await cleanPage(t, visitor, jaga.base, '/transparansi', 'Laporan transparansi');
+    await cleanPage(t, visitor, jaga.base, '/transparansi?lang=id', 'Laporan transparansi');
     await cleanPage(t, visitor, jaga.base, '/transparansi?lang=en', 'Transparency report');
 
     const citizen = await person();
