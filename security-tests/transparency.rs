@@ -1,7 +1,7 @@
 //! The public transparency report: no sign-in; counts by purpose and
 //! module, consents, break-glass and requests for the month; counts under
 //! 10 shown as "< 10"; no pseudonym anywhere; computed at most every ten
-//! minutes; bad months refused.
+//! minutes; malformed months are 400, months without a report 404.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -81,12 +81,14 @@ backend_test! {
         let latest: Value = app.get("/api/transparency").await.json().await.unwrap();
         assert_eq!(latest["complete"], true);
         assert_ne!(latest["month"], month.as_str());
-        for bad in ["2023-12", "2100-01", "2026-13", "2026-1", "bulan", "2026-11%20"] {
-            let answer = app.get(&format!("/api/transparency/{bad}")).await;
-            assert_eq!(answer.status(), 400, "{bad}");
+        for (month, status, error) in [("2026-13", 400, "invalid_month"), ("2026-1", 400, "invalid_month"),
+            ("bulan", 400, "invalid_month"), ("2026-11%20", 400, "invalid_month"), ("0", 400, "invalid_month"),
+            ("2023-12", 404, "no_report"), ("2100-01", 404, "no_report")] {
+            let answer = app.get(&format!("/api/transparency/{month}")).await;
+            assert_eq!(answer.status(), status, "{month}");
             let body: Value = answer.json().await.unwrap();
-            assert_eq!(body["error"], "invalid_month");
-            assert_eq!(app.get(&format!("/transparansi?month={bad}")).await.status(), 400, "{bad}");
+            assert_eq!(body["error"], error, "{month}");
+            assert_eq!(app.get(&format!("/transparansi?month={month}")).await.status(), status, "{month}");
         }
     }
 }

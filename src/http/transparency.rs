@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use super::error::{ApiError, ErrorBody};
 use super::routes::Routes;
 use crate::app::AppState;
-use crate::transparency::{Month, Report};
+use crate::transparency::{BadMonth, Month, Report};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -17,13 +17,30 @@ pub fn routes() -> Routes {
         .get("/api/transparency/{month}", month)
 }
 
-pub(in crate::http) fn invalid_month() -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "invalid_month",
-        "Bulan tidak valid: tulis YYYY-MM, dari 2024-01 sampai bulan ini. \
-         (Invalid month: write YYYY-MM, from 2024-01 to this month.)",
-    )
+/// 400 for a month not written `YYYY-MM`, 404 for one without a report.
+pub(in crate::http) fn bad_month(why: BadMonth) -> ApiError {
+    match why {
+        BadMonth::Malformed => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_month",
+            "Bulan tidak valid: tulis YYYY-MM. (Invalid month: write YYYY-MM.)",
+        ),
+        BadMonth::NoReport => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_report",
+            "Laporan hanya ada dari 2024-01 sampai bulan ini. \
+             (Reports exist from 2024-01 to this month.)",
+        ),
+    }
+}
+
+/// The month in the path.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct MonthPath {
+    /// YYYY-MM, from 2024-01 to this month.
+    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    month: String,
 }
 
 async fn report(state: &AppState, month: Month) -> Result<Json<Report>, ApiError> {
@@ -55,12 +72,13 @@ pub(super) async fn latest(State(state): State<AppState>) -> Result<Json<Report>
 /// durations are shown from 10 decisions. Computed at most every ten
 /// minutes.
 #[utoipa::path(get, path = "/api/transparency/{month}", tag = "transparency",
-    params(("month" = String, Path, description = "YYYY-MM, from 2024-01 to this month")),
+    params(MonthPath),
     responses(
         (status = 200, description = "The report", body = Report),
-        (status = 400, description = "Not a month that has a report (invalid_month)", body = ErrorBody),
+        (status = 400, description = "Not written YYYY-MM (invalid_month)", body = ErrorBody),
+        (status = 404, description = "Before 2024-01 or still to come (no_report)", body = ErrorBody),
     ))]
-pub(super) async fn month(State(state): State<AppState>, Path(text): Path<String>) -> Result<Json<Report>, ApiError> {
-    let month = Month::parse(&text, time::OffsetDateTime::now_utc()).ok_or_else(invalid_month)?;
+pub(super) async fn month(State(state): State<AppState>, Path(p): Path<MonthPath>) -> Result<Json<Report>, ApiError> {
+    let month = Month::parse(&p.month, time::OffsetDateTime::now_utc()).map_err(bad_month)?;
     report(&state, month).await
 }

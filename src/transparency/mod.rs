@@ -31,6 +31,15 @@ fn wib() -> UtcOffset {
     UtcOffset::from_hms(7, 0, 0).unwrap_or(UtcOffset::UTC)
 }
 
+/// Why a month has no report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadMonth {
+    /// Not `YYYY-MM` with a month 01 to 12.
+    Malformed,
+    /// Before January 2024, or still to come.
+    NoReport,
+}
+
 /// A calendar month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Month {
@@ -48,17 +57,25 @@ impl Month {
         }
     }
 
-    /// `YYYY-MM`, from January 2024 to the month of `now`; `None` otherwise.
-    pub fn parse(text: &str, now: OffsetDateTime) -> Option<Self> {
-        let (y, m) = text.split_once('-')?;
+    /// `YYYY-MM`, from January 2024 to the month of `now`.
+    pub fn parse(text: &str, now: OffsetDateTime) -> Result<Self, BadMonth> {
+        let (y, m) = text.split_once('-').ok_or(BadMonth::Malformed)?;
         if y.len() != 4 || m.len() != 2 || !text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
-            return None;
+            return Err(BadMonth::Malformed);
         }
         let month = Self {
-            year: y.parse().ok()?,
-            month: time::Month::try_from(m.parse::<u8>().ok()?).ok()?,
+            year: y.parse().map_err(|_| BadMonth::Malformed)?,
+            month: m
+                .parse::<u8>()
+                .ok()
+                .and_then(|m| time::Month::try_from(m).ok())
+                .ok_or(BadMonth::Malformed)?,
         };
-        (month.year >= FIRST_YEAR && month <= Self::of(now)).then_some(month)
+        if month.year >= FIRST_YEAR && month <= Self::of(now) {
+            Ok(month)
+        } else {
+            Err(BadMonth::NoReport)
+        }
     }
 
     pub fn previous(self) -> Option<Self> {
@@ -342,9 +359,12 @@ mod tests {
         );
         assert_eq!(Month::parse("2024-01", now).unwrap().previous(), None);
         for bad in [
-            "2027-01", "2023-12", "2026-13", "2026-00", "2026-1", "26-11", "2026/11", "+026-11", "2026-11x",
+            "2026-13", "2026-00", "2026-1", "26-11", "2026/11", "+026-11", "2026-11x",
         ] {
-            assert_eq!(Month::parse(bad, now), None, "{bad}");
+            assert_eq!(Month::parse(bad, now), Err(BadMonth::Malformed), "{bad}");
+        }
+        for none in ["2027-01", "2023-12", "0000-01"] {
+            assert_eq!(Month::parse(none, now), Err(BadMonth::NoReport), "{none}");
         }
     }
 

@@ -210,7 +210,7 @@ pub(super) async fn transparency(
     let now = time::OffsetDateTime::now_utc();
     let month = match q.month.as_deref() {
         None => Month::of(now),
-        Some(text) => Month::parse(text, now).ok_or_else(crate::http::transparency::invalid_month)?,
+        Some(text) => Month::parse(text, now).map_err(crate::http::transparency::bad_month)?,
     };
     let (mut page, _) = page(&state, &headers, &LangQuery { lang: q.lang }).await?;
     page.keep = format!("month={month}&");
