@@ -273,20 +273,17 @@ pub async fn generate(pool: &SqlitePool, total: i64, seal: Option<&Seal<'_>>) {
     println!("  indexes made in {:.0} s", started.elapsed().as_secs_f64());
 }
 
+/// The raw read: every column, 10,000 rows from a sequence number.
+pub const RAW_READ: &str = "select seq, time_us, actor_kind, actor_id, action, target_kind, target_id, target_fields, \
+     purpose, outcome, reason, request_id, source, policies, mac from audit_event where seq >= $1 order by seq limit 10000";
+
 /// Rows per second of a sequential read of the whole table (the ceiling).
 pub async fn raw_read_rate(pool: &SqlitePool, total: i64) -> f64 {
     let started = Instant::now();
     let mut read = 0i64;
     let mut from = 0i64;
     while from < total {
-        let rows = sqlx::query(
-            "select seq, time_us, actor_kind, actor_id, action, target_kind, target_id, target_fields, purpose, \
-             outcome, reason, request_id, source, policies, mac from audit_event where seq >= $1 order by seq limit 10000",
-        )
-        .bind(from)
-        .fetch_all(pool)
-        .await
-        .unwrap();
+        let rows = sqlx::query(RAW_READ).bind(from).fetch_all(pool).await.unwrap();
         read += i64::try_from(rows.len()).unwrap();
         from += 10_000;
     }

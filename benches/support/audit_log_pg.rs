@@ -109,14 +109,11 @@ pub async fn raw_read_rate_postgres(pool: &sqlx::PgPool, total: i64) -> f64 {
     let mut read = 0i64;
     let mut from = 0i64;
     while from < total {
-        let rows = sqlx::query(
-            "select seq, time_us, actor_kind, actor_id, action, target_kind, target_id, target_fields, purpose, \
-             outcome, reason, request_id, source, policies, mac from audit_event where seq >= $1 order by seq limit 10000",
-        )
-        .bind(from)
-        .fetch_all(pool)
-        .await
-        .unwrap();
+        let rows = sqlx::query(crate::audit_log::RAW_READ)
+            .bind(from)
+            .fetch_all(pool)
+            .await
+            .unwrap();
         read += i64::try_from(rows.len()).unwrap();
         from += 10_000;
     }

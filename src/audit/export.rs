@@ -86,7 +86,8 @@ pub fn time_text(us: i64) -> String {
         .unwrap_or_default()
 }
 
-fn list(text: &str) -> Vec<String> {
+/// A stored comma-joined list (target fields, policies) as items.
+pub fn list(text: &str) -> Vec<String> {
     text.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 

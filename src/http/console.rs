@@ -12,6 +12,7 @@ use super::error::{ApiError, ErrorBody};
 use super::routes::Routes;
 use super::session::SignedIn;
 use crate::app::AppState;
+use crate::audit::export::{list, time_text};
 use crate::console::permit::SecurityOfficer;
 use crate::console::search::{self, Asked, SearchError};
 use crate::store::audit::EventRow;
@@ -115,23 +116,12 @@ pub(super) struct AuditEvent {
     link: String,
 }
 
-fn list(text: &str) -> Vec<String> {
-    text.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
-}
-
-fn time_of(us: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
-}
-
 impl From<EventRow> for AuditEvent {
     fn from(r: EventRow) -> Self {
         AuditEvent {
             link: format!("{AUDIT}/{}", r.seq),
             seq: r.seq,
-            time: time_of(r.time_us),
+            time: time_text(r.time_us),
             actor: Actor {
                 kind: r.actor_kind,
                 id: r.actor_id,
