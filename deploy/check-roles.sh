@@ -373,6 +373,8 @@ insert into audit_event (seq, time_us, actor_kind, actor_id, action, target_kind
 expect_ok service "service inserts into audit_checkpoint (on conflict do nothing)" "
 insert into audit_checkpoint (tree_size, root_hash, time_s, note, frontier) values (1, '\\x00', 1, 'n', '\\x00')
     on conflict (tree_size) do nothing;"
+expect_ok service "service inserts into audit_node (on conflict do nothing)" "
+insert into audit_node (height, idx, hash) values (8, 0, '\\x00') on conflict (height, idx) do nothing;"
 expect_ok service "service takes the next sequence numbers (update audit_head ... returning)" "
 update audit_head set next_seq = next_seq + 1 returning next_seq - 1;"
 expect_ok service "service upserts audit_tip" "
@@ -423,6 +425,8 @@ expect_error service "service cannot TRUNCATE audit_event" "truncate audit_event
     'permission denied for table audit_event'
 expect_error service "service cannot UPDATE audit_checkpoint" "update audit_checkpoint set note = 'x';" \
     'permission denied for table audit_checkpoint'
+expect_error service "service cannot UPDATE audit_node" "update audit_node set hash = '\\x01';" \
+    'permission denied for table audit_node'
 expect_error service "service cannot DELETE from audit_checkpoint" "delete from audit_checkpoint;" \
     'permission denied for table audit_checkpoint'
 expect_error service "service cannot TRUNCATE audit_checkpoint" "truncate audit_checkpoint;" \
@@ -459,6 +463,7 @@ expected="
 _sqlx_migrations  SELECT
 audit_event       SELECT,INSERT
 audit_checkpoint  SELECT,INSERT
+audit_node        SELECT,INSERT
 audit_head        SELECT,UPDATE
 audit_tip         SELECT,INSERT,UPDATE
 account           SELECT,INSERT,UPDATE

@@ -81,7 +81,7 @@ grant usage on schema public to :"service";
 --   ON CONFLICT), not only for reads.
 -- * INSERT ... ON CONFLICT DO UPDATE (upsert) needs UPDATE; SELECT ... FOR
 --   UPDATE (account) needs UPDATE as well.
--- * audit_event and audit_checkpoint: SELECT and INSERT only. No UPDATE,
+-- * audit_event, audit_checkpoint and audit_node: SELECT and INSERT only. No UPDATE,
 --   DELETE or TRUNCATE; the append-only triggers are the second line, and
 --   the service role cannot drop or disable them because it owns nothing.
 -- * Foreign-key checks run as the owner of the referenced table: no
@@ -110,6 +110,7 @@ declare
         ['_sqlx_migrations', 'select'],
         ['audit_event',      'select, insert'],
         ['audit_checkpoint', 'select, insert'],
+        ['audit_node',       'select, insert'],                  -- insert ... on conflict do nothing
         ['audit_head',       'select, update'],
         ['audit_tip',        'select, insert, update'],
         ['account',          'select, insert, update'],          -- never deleted (erasure updates)

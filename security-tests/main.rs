@@ -12,6 +12,7 @@
 
 mod accounts;
 mod audit_export;
+mod audit_proof;
 mod audit_tamper;
 mod audit_tip;
 mod break_glass;

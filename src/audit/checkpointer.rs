@@ -68,6 +68,7 @@ impl AuditStatus {
 #[derive(Debug)]
 pub struct Checkpointer {
     db: Db,
+    writer: Writer,
     keys: Arc<AuditKeys>,
     config: AuditConfig,
     frontier: Frontier,
@@ -101,6 +102,7 @@ impl Checkpointer {
         let seat = Seat::new(db.clone(), writer.clone(), config.signer_takeover);
         Ok(Self {
             db,
+            writer,
             keys,
             seat,
             config,
@@ -172,10 +174,13 @@ impl Checkpointer {
             }
         }
         self.was_signing = signing;
+        // The signer also stores the tree nodes a log written before they
+        // were kept lacks (one pass, as the sweep reads the log anyway).
+        let backfill = signing.then_some(&self.writer);
         if !force
             && let Some(done) = self
                 .sweep
-                .step(&self.db, &self.keys, self.config.reverify_every)
+                .step(&self.db, &self.keys, backfill, self.config.reverify_every)
                 .await?
         {
             self.status.verified_through(done);
@@ -361,6 +366,9 @@ struct Sweep {
     /// (size, root) still to compare, smallest first.
     pending: std::collections::VecDeque<(u64, super::merkle::Hash)>,
     running: bool,
+    /// Whether this pass stores the tree nodes it completes (some were
+    /// missing when it started).
+    backfill: bool,
     next_at: Instant,
 }
 
@@ -370,12 +378,19 @@ impl Sweep {
             frontier: Frontier::default(),
             pending: std::collections::VecDeque::new(),
             running: false,
+            backfill: false,
             next_at: Instant::now(),
         }
     }
 
     /// One batch; returns the number of events checked when a pass ends.
-    async fn step(&mut self, db: &Db, keys: &AuditKeys, every: Duration) -> Result<Option<u64>, AuditError> {
+    async fn step(
+        &mut self,
+        db: &Db,
+        keys: &AuditKeys,
+        writer: Option<&Writer>,
+        every: Duration,
+    ) -> Result<Option<u64>, AuditError> {
         if !self.running {
             if Instant::now() < self.next_at {
                 return Ok(None);
@@ -385,13 +400,14 @@ impl Sweep {
         let from = i64::try_from(self.frontier.size()).unwrap_or(i64::MAX);
         let rows = stored::events_from(db, from, READ_BATCH).await?;
         let n = rows.len();
+        let mut nodes = Vec::new();
         for row in rows {
             let expected = self.frontier.size();
             if u64::try_from(row.seq).ok() != Some(expected) {
                 return Err(corrupt(format!("audit event {expected} is missing")));
             }
             let leaf = check_row(keys, &row).ok_or_else(|| corrupt(format!("audit event {expected} was altered")))?;
-            self.frontier.push(leaf);
+            self.frontier.push_noting(leaf, &mut nodes);
             while let Some((size, root)) = self.pending.front().copied() {
                 if size > self.frontier.size() {
                     break;
@@ -403,6 +419,15 @@ impl Sweep {
                 }
                 self.pending.pop_front();
             }
+        }
+        if self.backfill
+            && !nodes.is_empty()
+            && let Some(writer) = writer
+        {
+            let rows = super::proof::node_rows(&nodes);
+            writer
+                .write(move |tx| Box::pin(async move { crate::store::audit_node::backfill(tx, &rows).await }))
+                .await?;
         }
         if n < usize::try_from(READ_BATCH).unwrap_or(usize::MAX) {
             if let Some((size, _)) = self.pending.front() {
@@ -431,6 +456,12 @@ impl Sweep {
             pending.push((cp.size, cp.root));
         }
         pending.sort_by_key(|(size, _)| *size);
+        // Nodes are stored by the writer from the start of a log; a log
+        // written before that lacks the lowest ones.
+        let size = pending.last().map_or(0, |(size, _)| *size);
+        let level = i64::from(super::merkle::STORED_EVERY);
+        let have = u64::try_from(crate::store::audit_node::count(db, level).await?).unwrap_or(0);
+        self.backfill = have < size >> super::merkle::STORED_EVERY;
         self.pending = pending.into();
         self.frontier = Frontier::default();
         self.running = true;

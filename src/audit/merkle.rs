@@ -36,6 +36,20 @@ pub fn empty_root() -> Hash {
     out
 }
 
+/// The heights whose nodes are kept in the database: every 8 levels, so a
+/// stored node stands for 256 of the stored level below it (leaves at
+/// the bottom), the width of a C2SP tlog-tiles tile.
+pub const STORED_EVERY: u32 = 8;
+
+/// A complete perfect subtree: `2^height` leaves starting at leaf
+/// `index << height`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Node {
+    pub height: u32,
+    pub index: u64,
+    pub hash: Hash,
+}
+
 /// Largest power of two strictly smaller than `n` (n ≥ 2).
 fn split(n: u64) -> u64 {
     let mut k = 1;
@@ -64,11 +78,22 @@ impl Frontier {
         let _ = self.push_subtree(0, leaf);
     }
 
+    /// [`Self::push`], and adds to `stored` every node it completes whose
+    /// height is a multiple of [`STORED_EVERY`] (those kept in the
+    /// database, from which proofs are built).
+    pub fn push_noting(&mut self, leaf: Hash, stored: &mut Vec<Node>) {
+        let _ = self.push_with(0, leaf, Some(stored));
+    }
+
     /// Appends the root of a perfect subtree of `2^height` leaves. The
     /// subtree must start where the tree ends, aligned to its own size
     /// (as the pieces of [`range_heights`] are); `false`, and nothing
     /// changes, if it does not.
     pub fn push_subtree(&mut self, height: u32, hash: Hash) -> bool {
+        self.push_with(height, hash, None)
+    }
+
+    fn push_with(&mut self, height: u32, hash: Hash, mut stored: Option<&mut Vec<Node>>) -> bool {
         let Some(width) = 1u64.checked_shl(height).filter(|w| self.size.is_multiple_of(*w)) else {
             return false;
         };
@@ -82,6 +107,16 @@ impl Frontier {
             }
             self.nodes.pop();
             node = (h + 1, node_hash(&left, &node.1));
+            if let Some(out) = stored.as_deref_mut()
+                && node.0.is_multiple_of(STORED_EVERY)
+            {
+                // The node ends where the tree now ends.
+                out.push(Node {
+                    height: node.0,
+                    index: (size >> node.0) - 1,
+                    hash: node.1,
+                });
+            }
         }
         self.nodes.push(node);
         self.size = size;
@@ -226,57 +261,83 @@ impl Tree {
 
     /// RFC 6962 §2.1.1 audit path of leaf `index` in the tree of `size` leaves.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, OutOfRange> {
-        if index >= size || size > self.size() {
+        if size > self.size() {
             return Err(OutOfRange);
         }
-        let mut proof = Vec::new();
-        self.path(index, 0, size, &mut proof);
-        Ok(proof)
-    }
-
-    fn path(&self, m: u64, lo: u64, hi: u64, proof: &mut Vec<Hash>) {
-        let n = hi - lo;
-        if n <= 1 {
-            return;
-        }
-        let k = split(n);
-        if m < k {
-            self.path(m, lo, lo + k, proof);
-            proof.push(self.subtree(lo + k, hi));
-        } else {
-            self.path(m - k, lo + k, hi, proof);
-            proof.push(self.subtree(lo, lo + k));
-        }
+        Ok(inclusion_ranges(index, size)?
+            .into_iter()
+            .map(|(lo, hi)| self.subtree(lo, hi))
+            .collect())
     }
 
     /// RFC 6962 §2.1.2 consistency proof between sizes `old` and `new`.
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, OutOfRange> {
-        if old > new || new > self.size() {
+        if new > self.size() {
             return Err(OutOfRange);
         }
-        let mut proof = Vec::new();
-        if old > 0 && old < new {
-            self.subproof(old, 0, new, true, &mut proof);
-        }
-        Ok(proof)
+        Ok(consistency_ranges(old, new)?
+            .into_iter()
+            .map(|(lo, hi)| self.subtree(lo, hi))
+            .collect())
     }
+}
 
-    fn subproof(&self, m: u64, lo: u64, hi: u64, complete: bool, proof: &mut Vec<Hash>) {
-        let n = hi - lo;
-        if m == n {
-            if !complete {
-                proof.push(self.subtree(lo, hi));
-            }
-            return;
+/// The leaves `[lo, hi)` whose subtree hashes make the audit path of leaf
+/// `index` in the tree of `size` leaves (RFC 6962 §2.1.1), in proof order.
+/// Each range starts at a multiple of the largest power of two not above
+/// its length, so its hash is the root of its [`range_heights`] pieces.
+pub fn inclusion_ranges(index: u64, size: u64) -> Result<Vec<(u64, u64)>, OutOfRange> {
+    if index >= size {
+        return Err(OutOfRange);
+    }
+    let mut ranges = Vec::new();
+    path(index, 0, size, &mut ranges);
+    Ok(ranges)
+}
+
+fn path(m: u64, lo: u64, hi: u64, ranges: &mut Vec<(u64, u64)>) {
+    let n = hi - lo;
+    if n <= 1 {
+        return;
+    }
+    let k = split(n);
+    if m < k {
+        path(m, lo, lo + k, ranges);
+        ranges.push((lo + k, hi));
+    } else {
+        path(m - k, lo + k, hi, ranges);
+        ranges.push((lo, lo + k));
+    }
+}
+
+/// The leaf ranges of the consistency proof between sizes `old` and `new`
+/// (RFC 6962 §2.1.2), in proof order.
+pub fn consistency_ranges(old: u64, new: u64) -> Result<Vec<(u64, u64)>, OutOfRange> {
+    if old > new {
+        return Err(OutOfRange);
+    }
+    let mut ranges = Vec::new();
+    if old > 0 && old < new {
+        subproof(old, 0, new, true, &mut ranges);
+    }
+    Ok(ranges)
+}
+
+fn subproof(m: u64, lo: u64, hi: u64, complete: bool, ranges: &mut Vec<(u64, u64)>) {
+    let n = hi - lo;
+    if m == n {
+        if !complete {
+            ranges.push((lo, hi));
         }
-        let k = split(n);
-        if m <= k {
-            self.subproof(m, lo, lo + k, complete, proof);
-            proof.push(self.subtree(lo + k, hi));
-        } else {
-            self.subproof(m - k, lo + k, hi, false, proof);
-            proof.push(self.subtree(lo, lo + k));
-        }
+        return;
+    }
+    let k = split(n);
+    if m <= k {
+        subproof(m, lo, lo + k, complete, ranges);
+        ranges.push((lo + k, hi));
+    } else {
+        subproof(m - k, lo + k, hi, false, ranges);
+        ranges.push((lo, lo + k));
     }
 }
 

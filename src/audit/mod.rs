@@ -20,6 +20,7 @@ pub mod export;
 mod keys;
 pub mod merkle;
 pub mod offline;
+pub mod proof;
 mod sealer;
 pub mod seat;
 pub mod verify;

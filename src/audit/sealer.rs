@@ -18,6 +18,7 @@ use super::checkpointer::AuditStatus;
 use super::merkle::{self, Frontier};
 use super::{check_row, from_row};
 use crate::store::audit::{EventRow, TipRow};
+use crate::store::audit_node::NodeRow;
 use crate::store::{BoxFuture, Sealer, StoreError};
 
 #[derive(Debug)]
@@ -96,7 +97,13 @@ impl Sealer for AuditSealer {
         Ok(())
     }
 
-    fn extend(&self, tip: Option<TipRow>, catch_up: &[EventRow], rows: &[EventRow]) -> Result<TipRow, StoreError> {
+    fn extend(
+        &self,
+        tip: Option<TipRow>,
+        catch_up: &[EventRow],
+        rows: &[EventRow],
+    ) -> Result<(TipRow, Vec<NodeRow>), StoreError> {
+        let mut nodes = Vec::new();
         let mut frontier = match &tip {
             Some(tip) => self.frontier_of(tip)?,
             None => Frontier::default(),
@@ -108,7 +115,7 @@ impl Sealer for AuditSealer {
             }
             let leaf = check_row(&self.keys, row)
                 .ok_or_else(|| self.corrupt(format!("audit event {expected} was altered")))?;
-            frontier.push(leaf);
+            frontier.push_noting(leaf, &mut nodes);
         }
         // The log before this batch must reach every tree already signed.
         let floor = self.with(|s| s.floor);
@@ -125,7 +132,7 @@ impl Sealer for AuditSealer {
             }
             let leaf = check_row(&self.keys, row)
                 .ok_or_else(|| self.corrupt(format!("audit event {expected} was altered")))?;
-            frontier.push(leaf);
+            frontier.push_noting(leaf, &mut nodes);
         }
         let checkpoint = Checkpoint {
             origin: self.origin.clone(),
@@ -133,11 +140,12 @@ impl Sealer for AuditSealer {
             root: frontier.root(),
             time: time::OffsetDateTime::now_utc().unix_timestamp(),
         };
-        Ok(TipRow {
+        let tip = TipRow {
             tree_size: i64::try_from(checkpoint.size).map_err(|_| StoreError::Corrupt("audit log too large".into()))?,
             frontier: frontier.to_bytes(),
             note: checkpoint.sign(&self.keys),
-        })
+        };
+        Ok((tip, super::proof::node_rows(&nodes)))
     }
 
     fn committed(&self, tip: TipRow) -> BoxFuture<'static, ()> {

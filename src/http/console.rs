@@ -102,6 +102,9 @@ pub(super) struct AuditEvent {
     seq: i64,
     /// RFC 3339, UTC, microseconds.
     time: String,
+    /// The same instant in microseconds since 1970 (as the event's
+    /// canonical bytes hold it, for checking its leaf hash).
+    time_us: i64,
     actor: Actor,
     action: String,
     target: Target,
@@ -122,6 +125,7 @@ impl From<EventRow> for AuditEvent {
             link: format!("{AUDIT}/{}", r.seq),
             seq: r.seq,
             time: time_text(r.time_us),
+            time_us: r.time_us,
             actor: Actor {
                 kind: r.actor_kind,
                 id: r.actor_id,

@@ -5,6 +5,7 @@ mod account;
 mod activity;
 mod assets;
 mod audit_export;
+mod audit_proof;
 mod auth;
 mod break_glass;
 mod cases;
@@ -69,6 +70,7 @@ fn public_routes(state: &AppState) -> Routes {
         .merge(counter::routes(state))
         .merge(break_glass::routes(state))
         .merge(console::routes())
+        .merge(audit_proof::routes())
         .merge(transparency::routes())
         .merge(wards::routes(state))
         .merge(profile::routes(state))

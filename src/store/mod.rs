@@ -36,6 +36,7 @@ macro_rules! on_db {
 
 pub mod audit;
 pub mod audit_export;
+pub mod audit_node;
 pub mod audit_search;
 pub mod break_glass;
 pub mod cases;

@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 use super::BoxFuture;
 use super::job::{Attempt, Unit};
 use crate::store::audit::{self, EventRow, TipRow};
+use crate::store::audit_node::{self, NodeRow};
 use crate::store::{Conn, StoreError, Tx, TxConn, is_transient, is_unavailable};
 
 /// Completes audit rows once their sequence numbers are known (the audit
@@ -20,8 +21,14 @@ pub trait Sealer: Send + Sync + std::fmt::Debug + 'static {
     /// The tip after `rows`: `tip` (the signed tip before the batch),
     /// extended by `catch_up` (events between it and the batch, normally
     /// none) and then by `rows`, signed. Refuses a log shorter than one
-    /// already signed (rolled back or cut).
-    fn extend(&self, tip: Option<TipRow>, catch_up: &[EventRow], rows: &[EventRow]) -> Result<TipRow, StoreError>;
+    /// already signed (rolled back or cut). Also returns the tree's nodes
+    /// to store that the new events complete.
+    fn extend(
+        &self,
+        tip: Option<TipRow>,
+        catch_up: &[EventRow],
+        rows: &[EventRow],
+    ) -> Result<(TipRow, Vec<NodeRow>), StoreError>;
 
     /// Called once the batch committed, before anyone is answered: keeps a
     /// copy of the tip outside the database.
@@ -328,7 +335,8 @@ async fn append_events(mut conn: Conn<'_>, mut rows: Vec<EventRow>, sealer: &dyn
     } else {
         Vec::new()
     };
-    let tip = sealer.extend(tip, &catch_up, &rows)?;
+    let (tip, nodes) = sealer.extend(tip, &catch_up, &rows)?;
     audit::save_tip(&mut conn, &tip).await?;
+    audit_node::insert(&mut conn, &nodes).await?;
     Ok(tip)
 }
