@@ -31,6 +31,11 @@ async fn append(sandbox: &Sandbox, n: u64) {
     lib.close().await;
 }
 
+/// Event `seq` as stored.
+pub(crate) async fn stored_row(sandbox: &Sandbox, seq: u64) -> EventRow {
+    row(sandbox, seq).await
+}
+
 async fn row(sandbox: &Sandbox, seq: u64) -> EventRow {
     let lib = Lib::open(sandbox).await;
     let rows = jaga::store::audit::events_from(&lib.db, seq as i64, 1).await.unwrap();
@@ -46,7 +51,9 @@ fn leaf_of(row: &EventRow) -> Hash {
 fn public_key(sandbox: &Sandbox) -> [u8; 32] {
     let out = sandbox.cli(&["audit", "public-key"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    parse_verifier_key(String::from_utf8(out.stdout).unwrap().trim()).unwrap().1
+    parse_verifier_key(String::from_utf8(out.stdout).unwrap().trim())
+        .unwrap()
+        .1
 }
 
 /// The public checkpoint, its signature checked.
@@ -63,7 +70,9 @@ fn hashes(list: &Value) -> Vec<Hash> {
         .unwrap()
         .iter()
         .map(|h| {
-            let bytes = base64::engine::general_purpose::STANDARD.decode(h.as_str().unwrap()).unwrap();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(h.as_str().unwrap())
+                .unwrap();
             Hash::try_from(bytes.as_slice()).unwrap()
         })
         .collect()
@@ -72,7 +81,11 @@ fn hashes(list: &Value) -> Vec<Hash> {
 /// Whether the API's proof for `seq` shows `leaf` in the checkpoint's tree.
 async fn included(security: &Browser<'_>, cp: &Checkpoint, seq: u64, leaf: &Hash) -> bool {
     let answer = security
-        .send(Method::GET, &format!("/api/security/audit/{seq}/proof?size={}", cp.size), None)
+        .send(
+            Method::GET,
+            &format!("/api/security/audit/{seq}/proof?size={}", cp.size),
+            None,
+        )
         .await;
     assert_eq!(answer.status, 200, "{:?}", answer.body);
     assert_eq!(answer.body["tree_size"], cp.size);

@@ -22,6 +22,7 @@ mod cases;
 mod citizen_view;
 mod cli_config;
 mod console_audit;
+mod console_pages;
 mod corrections;
 mod counter_recovery;
 mod csrf_walk;

@@ -252,7 +252,9 @@ mod tests {
     #[test]
     fn proofs_from_stored_nodes_are_the_trees_proofs() {
         let (tree, all) = stored(70_000);
-        let sizes = [1u64, 2, 255, 256, 257, 511, 512, 513, 1000, 65_535, 65_536, 65_537, 70_000];
+        let sizes = [
+            1u64, 2, 255, 256, 257, 511, 512, 513, 1000, 65_535, 65_536, 65_537, 70_000,
+        ];
         for &size in &sizes {
             for index in [0, 1, size / 3, size / 2, size.saturating_sub(2), size - 1] {
                 if index >= size {
@@ -260,9 +262,19 @@ mod tests {
                 }
                 let ranges = merkle::inclusion_ranges(index, size).unwrap();
                 let proof = read(&all, &ranges).unwrap();
-                assert_eq!(proof, tree.inclusion_proof(index, size).unwrap(), "inclusion {index} in {size}");
+                assert_eq!(
+                    proof,
+                    tree.inclusion_proof(index, size).unwrap(),
+                    "inclusion {index} in {size}"
+                );
                 let leaf = all[&(0, index)];
-                assert!(merkle::verify_inclusion(index, size, &leaf, &proof, &tree.root(size).unwrap()));
+                assert!(merkle::verify_inclusion(
+                    index,
+                    size,
+                    &leaf,
+                    &proof,
+                    &tree.root(size).unwrap()
+                ));
             }
             for &old in &sizes {
                 if old > size {
@@ -270,7 +282,11 @@ mod tests {
                 }
                 let ranges = merkle::consistency_ranges(old, size).unwrap();
                 let proof = read(&all, &ranges).unwrap();
-                assert_eq!(proof, tree.consistency_proof(old, size).unwrap(), "consistency {old} to {size}");
+                assert_eq!(
+                    proof,
+                    tree.consistency_proof(old, size).unwrap(),
+                    "consistency {old} to {size}"
+                );
             }
         }
     }

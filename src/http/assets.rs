@@ -5,6 +5,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 const SCRIPT: &str = include_str!("../../static/jaga.js");
+const CONSOLE: &str = include_str!("../../static/console.js");
 const STYLE: &str = include_str!("../../static/jaga.css");
 const ICON: &str = include_str!("../../static/icon.svg");
 
@@ -12,6 +13,9 @@ pub fn routes() -> Routes {
     Routes::new()
         .get("/static/jaga.js", || async {
             asset(SCRIPT, "text/javascript; charset=utf-8")
+        })
+        .get("/static/console.js", || async {
+            asset(CONSOLE, "text/javascript; charset=utf-8")
         })
         .get("/static/jaga.css", || async { asset(STYLE, "text/css; charset=utf-8") })
         .get("/static/icon.svg", || async { asset(ICON, "image/svg+xml") })

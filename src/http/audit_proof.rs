@@ -108,7 +108,10 @@ pub(super) async fn checkpoint(State(state): State<AppState>) -> Result<Response
     let (_, note) = tip(&state.db).await?.ok_or_else(no_checkpoint)?;
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
         note,

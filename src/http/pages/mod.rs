@@ -4,6 +4,7 @@
 
 mod authorize;
 mod consents;
+mod console;
 mod data;
 pub(super) mod history;
 mod logout;
@@ -44,6 +45,7 @@ pub fn routes() -> super::routes::Routes {
         .get("/counter", counter)
         .get("/privasi", privacy::privacy)
         .get("/transparansi", transparency::transparency)
+        .merge(console::routes())
 }
 
 const LANG_COOKIE: &str = "jaga_lang";
@@ -61,6 +63,7 @@ pub struct UserView {
     pub counter_recovery: Option<String>,
     pub verified: bool,
     pub counter: bool,
+    pub security: bool,
     pub citizen: bool,
 }
 
@@ -102,6 +105,8 @@ async fn page(state: &AppState, headers: &HeaderMap, query: &LangQuery) -> Resul
                 verified: w.account().verified,
                 counter: w.account().kind == AccountKind::Officer
                     && roles.iter().any(|r| Role::parse(r) == Some(Role::Counter)),
+                security: w.account().kind == AccountKind::Officer
+                    && roles.iter().any(|r| Role::parse(r) == Some(Role::Security)),
                 citizen: w.account().kind == AccountKind::Citizen,
             })
         }

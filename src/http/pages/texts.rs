@@ -55,6 +55,7 @@ pub struct Texts {
     pub data_export: &'static str,
     pub data_export_hint: &'static str,
     pub nav_counter: &'static str,
+    pub nav_security: &'static str,
     pub signout: &'static str,
     pub help_title: &'static str,
     pub help: &'static str,
@@ -190,6 +191,7 @@ pub static ID: Texts = Texts {
     data_export: "Unduh semua data saya (JSON bertanda tangan)",
     data_export_hint: "Berisi semua data yang disimpan Jaga tentang Anda, tujuan pemakaian tiap data, dan riwayat persetujuan Anda, dengan tanda tangan yang dapat diperiksa.",
     nav_counter: "Loket layanan",
+    nav_security: "Konsol keamanan",
     signout: "Keluar",
     help_title: "Apa itu passkey?",
     help: "Passkey adalah cara masuk tanpa kata sandi. Ponsel atau kunci keamanan Anda menyimpan kunci rahasia, \
@@ -328,6 +330,7 @@ pub static EN: Texts = Texts {
     data_export: "Download all my data (signed JSON)",
     data_export_hint: "Everything Jaga keeps about you, the purposes each piece serves, and your consent history, with a signature anyone can check.",
     nav_counter: "Service counter",
+    nav_security: "Security console",
     signout: "Sign out",
     help_title: "What is a passkey?",
     help: "A passkey is a way to sign in without a password. Your phone or security key keeps a secret key, and \
