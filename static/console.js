@@ -75,10 +75,14 @@
 
   class Unsupported extends Error {}
 
-  // name+hexid+base64(0x01 ‖ key)
+  // name+hexid+base64(0x01 ‖ key); the base64 may itself hold '+'.
   function parseVerifierKey(text) {
-    const [name, id, key] = text.split('+');
-    const raw = fromB64(key);
+    const first = text.indexOf('+');
+    const second = text.indexOf('+', first + 1);
+    if (first < 1 || second < 0) throw new Error('verifier key');
+    const name = text.slice(0, first);
+    const id = text.slice(first + 1, second);
+    const raw = fromB64(text.slice(second + 1));
     if (!name || !id || raw.length !== 33 || raw[0] !== 1) throw new Error('verifier key');
     return { name, key: raw.slice(1) };
   }

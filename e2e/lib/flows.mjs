@@ -83,9 +83,9 @@ export async function redeemLink(person, link) {
   return shownRecoveryCodes(person.page);
 }
 
-/** `jaga officers add` for a counter officer, then the officer redeems the printed link. */
-export async function enrolOfficer(person, jaga, name = 'Petugas Loket') {
-  const out = await jaga.cli(['officers', 'add', '--name', name, '--unit', 'Kecamatan Rangkui', '--role', 'counter']);
+/** `jaga officers add` for an officer (a counter officer unless told), then the officer redeems the printed link. */
+export async function enrolOfficer(person, jaga, name = 'Petugas Loket', role = 'counter') {
+  const out = await jaga.cli(['officers', 'add', '--name', name, '--unit', 'Kecamatan Rangkui', '--role', role]);
   const match = out.match(/one-time enrolment link, valid 24 hours: (\S+)/);
   assert.ok(match, `no enrolment link in:\n${out}`);
   const link = match[1];

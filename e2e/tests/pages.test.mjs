@@ -1,10 +1,12 @@
 // Every page of the portal loads and runs its script without console
-// errors, uncaught errors or Content-Security-Policy violations: signed
+// errors, uncaught errors, Content-Security-Policy violations or axe-core
+// accessibility violations (WCAG 2 A/AA and best practices): signed
 // out, as a citizen, and as a counter officer.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import { axeViolations } from '../lib/axe.mjs';
 import { SIGNED_IN, SITI, assertNoProblems, enrolOfficer, enrolSelf } from '../lib/flows.mjs';
 import { TEST_TIMEOUT_MS, scenario, sharedBrowser } from '../lib/harness.mjs';
 
@@ -20,6 +22,7 @@ async function cleanPage(t, who, base, path, heading) {
     await who.page.waitForLoadState('networkidle');
     await who.page.getByRole('heading', { level: 1, name: heading }).waitFor();
     assertNoProblems(who);
+    assert.deepEqual(await axeViolations(who.page), [], `${path}: axe-core violations`);
   });
 }
 
