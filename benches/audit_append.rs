@@ -123,6 +123,7 @@ async fn audited_appends(dir: &std::path::Path, run: usize, events: u64) -> (f64
         checkpoint_every: Duration::from_secs(60),
         reverify_every: Duration::from_secs(300),
         signer_takeover: Duration::from_secs(5),
+        witnesses: Default::default(),
     };
     let status = jaga::audit::checkpointer::AuditStatus::default();
     let sealer = AuditSealer::new(

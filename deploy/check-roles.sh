@@ -464,6 +464,7 @@ _sqlx_migrations  SELECT
 audit_event       SELECT,INSERT
 audit_checkpoint  SELECT,INSERT
 audit_node        SELECT,INSERT
+audit_cosignature SELECT,INSERT
 audit_head        SELECT,UPDATE
 audit_tip         SELECT,INSERT,UPDATE
 account           SELECT,INSERT,UPDATE

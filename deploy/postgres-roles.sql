@@ -111,6 +111,7 @@ declare
         ['audit_event',      'select, insert'],
         ['audit_checkpoint', 'select, insert'],
         ['audit_node',       'select, insert'],                  -- insert ... on conflict do nothing
+        ['audit_cosignature', 'select, insert'],                 -- insert ... on conflict do nothing
         ['audit_head',       'select, update'],
         ['audit_tip',        'select, insert, update'],
         ['account',          'select, insert, update'],          -- never deleted (erasure updates)

@@ -143,7 +143,7 @@ backend_test! {
         // Out of range is 404 no_proof; a missing size 400.
         for path in [
             format!("/api/security/audit/{}/proof", second.size + 10),
-            format!("/api/security/audit/5/proof?size=5"),
+            "/api/security/audit/5/proof?size=5".to_owned(),
             format!("/api/security/audit/5/proof?size={}", second.size + 10),
             "/api/security/audit/x/proof".to_owned(),
             format!("/api/security/audit/consistency?first={}&second={}", second.size, first.size),

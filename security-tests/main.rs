@@ -56,3 +56,4 @@ mod support;
 mod text_input;
 mod transparency;
 mod vault;
+mod witness;

@@ -37,6 +37,8 @@ pub struct AppState {
     pub break_glass: Arc<crate::breakglass::Deps>,
     /// The public transparency reports, computed at most every ten minutes.
     pub transparency: Arc<crate::transparency::Reports>,
+    /// What the witnesses of the audit log last said.
+    pub witnesses: crate::witness::push::WitnessStatus,
     pub rights: Arc<crate::rights::Deps>,
     pub oauth: Arc<crate::oauth::Deps>,
 }
@@ -96,6 +98,12 @@ impl App {
             audit_status.clone(),
         )
         .await?;
+        // A folder witness must still find its tree in the log.
+        if let Some(folder) = &config.audit.witnesses.folder {
+            crate::witness::folder::check(folder, &db, &keys.audit)
+                .await
+                .map_err(|e| anyhow::anyhow!("audit.witness_dir: {e}; run `jaga audit verify`"))?;
+        }
         let leading = checkpointer.leading();
         let (stop_checkpointer, stopped) = watch::channel(false);
         let checkpointer = tokio::spawn(checkpointer.run(stopped));
@@ -134,6 +142,7 @@ impl App {
             (policies, receipts, replay),
         );
         state.metrics.allow_static_keys(state.config.oauth.static_keys);
+        spawn_witness_pusher(&state, leading.clone(), stop_checkpointer.subscribe());
         let purger = spawn_purger(&state, leading, stop_checkpointer.subscribe());
         spawn_logouts(&state, stop_checkpointer.subscribe());
         spawn_change_handler(
@@ -258,6 +267,7 @@ impl AppState {
                 policies,
             }),
             transparency: Arc::default(),
+            witnesses: crate::witness::push::WitnessStatus::default(),
             modules,
             consent,
             profile,
@@ -337,6 +347,46 @@ fn spawn_logouts(state: &AppState, mut stopping: watch::Receiver<bool>) {
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
             if let Err(e) = crate::oauth::logout::deliver_due(&oauth, now).await {
                 tracing::warn!(error = %e, "back-channel logout delivery failed; will retry");
+            }
+        }
+    });
+}
+
+/// Sends new checkpoints to the witnesses configured, from the instance
+/// that signs them, every `audit.witness_every_secs` (none configured:
+/// nothing runs).
+fn spawn_witness_pusher(state: &AppState, leading: watch::Receiver<bool>, mut stopping: watch::Receiver<bool>) {
+    let config = state.config.audit.witnesses.clone();
+    if config.http.is_empty() && config.folder.is_none() {
+        return;
+    }
+    let Some(client) = crate::oauth::fetch::http().cloned() else {
+        tracing::error!("no HTTP client: checkpoints are not sent to the witnesses");
+        return;
+    };
+    let pusher = crate::witness::push::Pusher {
+        db: state.db.clone(),
+        writer: state.writer.clone(),
+        keys: state.keys.audit.clone(),
+        every: config.every,
+        config,
+        audit_status: state.audit_status.clone(),
+        status: state.witnesses.clone(),
+        client,
+    };
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(pusher.every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopping.changed() => return,
+            }
+            if !*leading.borrow() || pusher.audit_status.failure().is_some() {
+                continue;
+            }
+            if let Err(e) = pusher.push().await {
+                tracing::warn!(error = %e, "sending checkpoints to the witnesses failed; will retry");
             }
         }
     });

@@ -460,6 +460,7 @@ impl Lib {
             checkpoint_every: Duration::from_secs(3600),
             reverify_every: Duration::from_secs(3600),
             signer_takeover: Duration::from_secs(5),
+            witnesses: Default::default(),
         }
     }
 

@@ -22,6 +22,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::AuditKeys;
 use super::merkle::Hash;
+use crate::note;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
@@ -42,37 +43,22 @@ pub enum NoteError {
 
 const SIG_PREFIX: &str = "\u{2014} ";
 
-/// The 4-byte signed-note key id of an Ed25519 key.
+/// The 4-byte signed-note key id of the log's Ed25519 key.
 pub fn key_id(name: &str, public_key: &[u8; 32]) -> [u8; 4] {
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    ctx.update(name.as_bytes());
-    ctx.update(b"\n\x01");
-    ctx.update(public_key);
-    let d = ctx.finish();
-    let mut id = [0u8; 4];
-    id.copy_from_slice(d.as_ref().get(..4).unwrap_or(&[0; 4]));
-    id
+    note::key_id(note::ED25519, name, public_key)
 }
 
 /// The verifier key in the signed-note text form `name+hexid+base64(0x01‖key)`,
 /// for anyone who checks checkpoints outside Jaga.
 pub fn verifier_key(name: &str, public_key: &[u8; 32]) -> String {
-    let mut blob = vec![1u8];
-    blob.extend_from_slice(public_key);
-    format!("{name}+{}+{}", hex::encode(key_id(name, public_key)), B64.encode(blob))
+    note::verifier_key(note::ED25519, name, public_key)
 }
 
 /// Parses a verifier key written as [`verifier_key`] writes it: its name
 /// and Ed25519 public key. `None` if it is malformed, not Ed25519, or its
 /// key id does not match the name and key.
 pub fn parse_verifier_key(text: &str) -> Option<(String, [u8; 32])> {
-    let mut parts = text.trim().splitn(3, '+');
-    let (name, id, blob) = (parts.next()?, parts.next()?, parts.next()?);
-    let blob = B64.decode(blob).ok()?;
-    let (alg, key) = blob.split_first()?;
-    let key: [u8; 32] = key.try_into().ok()?;
-    let ok = *alg == 1 && !name.is_empty() && hex::encode(key_id(name, &key)) == id;
-    ok.then(|| (name.to_owned(), key))
+    note::parse_verifier_key(note::ED25519, text)
 }
 
 impl Checkpoint {

@@ -52,7 +52,9 @@ impl AuditStatus {
         self.with(|s| (s.verified_events, s.verified_at))
     }
 
-    pub(super) fn fail(&self, reason: String) {
+    /// Marks the log as failing its integrity checks (readiness, metrics,
+    /// the console), for the reason given.
+    pub fn fail(&self, reason: String) {
         self.with(|s| s.failure = Some(reason));
     }
 

@@ -66,6 +66,9 @@ pub async fn leaf(db: &Db, seq: u64) -> Result<Hash, ProofError> {
 /// A perfect subtree: its height and first leaf.
 type Piece = (u32, u64);
 
+/// Intervals of indices `[from, to)` of stored hashes, per stored height.
+type Wanted = BTreeMap<u32, Vec<(u64, u64)>>;
+
 /// The pieces of a range, left to right (largest first, as the ranges of
 /// a proof start aligned).
 fn pieces(lo: u64, hi: u64) -> Vec<Piece> {
@@ -100,9 +103,9 @@ async fn range_hashes(db: &Db, ranges: &[(u64, u64)]) -> Result<Vec<Hash>, Proof
 
 /// Each range's pieces, and the stored hashes they need: intervals of
 /// indices per stored height.
-fn plan(ranges: &[(u64, u64)]) -> (Vec<Vec<Piece>>, BTreeMap<u32, Vec<(u64, u64)>>) {
+fn plan(ranges: &[(u64, u64)]) -> (Vec<Vec<Piece>>, Wanted) {
     let split: Vec<Vec<Piece>> = ranges.iter().map(|&(lo, hi)| pieces(lo, hi)).collect();
-    let mut wanted: BTreeMap<u32, Vec<(u64, u64)>> = BTreeMap::new();
+    let mut wanted: Wanted = BTreeMap::new();
     for piece in split.iter().flatten() {
         let (base, from, to) = source(*piece);
         wanted.entry(base).or_default().push((from, to));

@@ -12,6 +12,7 @@ mod policy;
 mod report;
 mod retention;
 mod serve;
+mod witness;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -53,6 +54,11 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: audit::AuditCommand,
+    },
+    /// Run a witness of another office's audit log (C2SP tlog-witness).
+    Witness {
+        #[command(subcommand)]
+        command: witness::WitnessCommand,
     },
     /// Manage officers' accounts.
     Officers {
@@ -367,6 +373,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             }
         }
         Command::Audit { command } => audit::run(command, || command_config(file, dev)).await,
+        Command::Witness { command } => witness::run(command).await,
         Command::Officers {
             command: OfficersCommand::Add { name, unit, roles },
         } => officers::add(&command_config(file, dev)?, &name, &unit, &roles)

@@ -76,6 +76,24 @@ impl Config {
                 self.audit.reverify_every.as_secs().to_string(),
             ),
             (
+                "audit.witnesses",
+                self.audit
+                    .witnesses
+                    .http
+                    .iter()
+                    .map(|w| format!("{} {}", w.name, w.url))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            (
+                "audit.witness_dir",
+                self.audit
+                    .witnesses
+                    .folder
+                    .as_ref()
+                    .map_or_else(String::new, |p| p.display().to_string()),
+            ),
+            (
                 "audit.signer_takeover_secs",
                 self.audit.signer_takeover.as_secs().to_string(),
             ),

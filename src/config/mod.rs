@@ -1,5 +1,6 @@
 //! One typed configuration, loaded once at start and passed in `AppState`.
 
+mod audit;
 mod cidr;
 mod describe;
 mod load;
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+pub use audit::{AuditConfig, HttpWitness, WitnessConfig};
 pub use load::{Layers, Raw};
 pub use oauth::OauthConfig;
 
@@ -122,21 +124,6 @@ pub struct KeysConfig {
 }
 
 #[derive(Debug, Clone)]
-pub struct AuditConfig {
-    pub origin: String,
-    /// Where the latest signed checkpoint is also written; `serve` refuses
-    /// to start on a database that does not contain it.
-    pub checkpoint_file: PathBuf,
-    pub checkpoint_every_events: u64,
-    pub checkpoint_every: Duration,
-    /// How often the whole log is verified again in the background.
-    pub reverify_every: Duration,
-    /// How often an instance that does not sign checkpoints tries to take
-    /// over (one instance signs at a time; see `store::lease`).
-    pub signer_takeover: Duration,
-}
-
-#[derive(Debug, Clone)]
 pub struct LogConfig {
     pub format: LogFormat,
     pub filter: String,
@@ -174,7 +161,7 @@ impl Config {
             server: server(&get)?,
             tls,
             database: database(&get)?,
-            audit: audit(&get, &keys.path)?,
+            audit: audit::audit(&get, &keys.path)?,
             keys,
             policies_dir: get
                 .string("policies.dir")?
@@ -256,24 +243,6 @@ fn database(get: &Getter<'_>) -> Result<DatabaseConfig, ConfigError> {
             Some("check") => false,
             Some(_) => return Err(invalid("database.migrations", "must be \"apply\" or \"check\"")),
         },
-    })
-}
-
-fn audit(get: &Getter<'_>, keys_path: &std::path::Path) -> Result<AuditConfig, ConfigError> {
-    let checkpoint_file = get
-        .string("audit.checkpoint_file")?
-        .map_or_else(|| keys_path.with_file_name("audit-checkpoint.txt"), PathBuf::from);
-    let origin = get
-        .string("audit.origin")?
-        .unwrap_or_else(|| "jaga.localhost/audit".to_owned());
-    check_origin(&origin)?;
-    Ok(AuditConfig {
-        origin,
-        checkpoint_file,
-        checkpoint_every_events: get.int("audit.checkpoint_every_events", 1000, 1, 10_000_000)?,
-        checkpoint_every: Duration::from_secs(get.int("audit.checkpoint_every_secs", 60, 1, 86_400)?),
-        reverify_every: Duration::from_secs(get.int("audit.reverify_every_secs", 300, 1, 7 * 86_400)?),
-        signer_takeover: Duration::from_secs(get.int("audit.signer_takeover_secs", 5, 1, 3_600)?),
     })
 }
 
@@ -446,15 +415,6 @@ fn check_webauthn_origin(origin: &str, rp_id: &str) -> Result<(), ConfigError> {
 }
 
 /// Checkpoint origins are signed-note key names: printable, no spaces or '+'.
-fn check_origin(origin: &str) -> Result<(), ConfigError> {
-    let ok = !origin.is_empty() && origin.len() <= 200 && origin.chars().all(|c| c.is_ascii_graphic() && c != '+');
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid("audit.origin", "must be printable ASCII without spaces or '+'"))
-    }
-}
-
 struct Getter<'a>(&'a Layers);
 
 impl Getter<'_> {

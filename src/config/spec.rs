@@ -121,6 +121,21 @@ pub const KEYS: &[KeySpec] = &[
         "how often an instance that does not sign checkpoints tries to take over from one that stopped",
     ),
     key(
+        "audit.witnesses",
+        Kind::StrList,
+        "witnesses the checkpoints are sent to (C2SP tlog-witness), each \"<witness verifier key> <URL>\"",
+    ),
+    key(
+        "audit.witness_dir",
+        Kind::Str,
+        "a folder kept as a witness: the latest checkpoint, on storage the database administrators cannot write",
+    ),
+    key(
+        "audit.witness_every_secs",
+        Kind::Int,
+        "how often new checkpoints are sent to the witnesses",
+    ),
+    key(
         "webauthn.rp_id",
         Kind::Str,
         "relying party id: the domain passkeys are bound to (dev: localhost)",

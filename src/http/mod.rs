@@ -33,6 +33,7 @@ mod session;
 mod transparency;
 mod wards;
 mod wire;
+pub mod witness_server;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -38,6 +38,7 @@ pub mod audit;
 pub mod audit_export;
 pub mod audit_node;
 pub mod audit_search;
+pub mod audit_witness;
 pub mod break_glass;
 pub mod cases;
 pub mod changes;

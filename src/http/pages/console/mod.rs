@@ -54,6 +54,42 @@ struct Signed {
     root: String,
 }
 
+/// A witness as the console shows it.
+struct WitnessView {
+    name: String,
+    url: String,
+    /// (tree size, when it signed)
+    cosigned: Option<(i64, String)>,
+    error: Option<String>,
+    refused: Option<String>,
+}
+
+async fn witness_views(state: &AppState) -> Result<Vec<WitnessView>, ApiError> {
+    let latest = crate::store::audit_witness::latest(&state.db)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(state
+        .config
+        .audit
+        .witnesses
+        .http
+        .iter()
+        .map(|w| {
+            let health = state.witnesses.get(&w.name);
+            WitnessView {
+                cosigned: latest
+                    .iter()
+                    .find(|c| c.witness == w.name)
+                    .map(|c| (c.tree_size, when(c.time_s))),
+                name: w.name.clone(),
+                url: w.url.clone(),
+                error: health.error,
+                refused: health.refused,
+            }
+        })
+        .collect())
+}
+
 #[derive(Template)]
 #[template(path = "console_home.html")]
 struct Home {
@@ -64,6 +100,8 @@ struct Home {
     verified: Option<(u64, String)>,
     key: String,
     waiting: usize,
+    witnesses: Vec<WitnessView>,
+    folder: Option<String>,
 }
 
 async fn home(
@@ -106,6 +144,14 @@ async fn home(
             verified,
             key: verifier_key(&state.config.audit.origin, &public),
             waiting,
+            witnesses: witness_views(&state).await?,
+            folder: state
+                .config
+                .audit
+                .witnesses
+                .folder
+                .as_ref()
+                .map(|p| p.display().to_string()),
         },
     )
 }
