@@ -123,20 +123,23 @@ impl Pusher {
         Ok(())
     }
 
-    /// Records the refusal in the log (while it still takes writes) and
-    /// marks the log as failing: readiness and the console say so.
+    /// Records the refusal in the log, then marks the log as failing:
+    /// readiness and the console say so (once failing, the refusal is
+    /// already in the log).
     async fn integrity_failure(&self, witness: &str, reason: String) -> Result<(), AuditError> {
         tracing::error!(witness = %witness, audit.failure = %reason, "a witness refused the audit log");
-        self.audit_status.fail(reason.clone());
         let e = Event::new(
             audit::Actor::system(),
             "audit.witness.refused",
             Target::new("witness", Some(witness.to_owned())),
             Outcome::Failure,
         );
-        self.writer
+        let recorded = self
+            .writer
             .write::<(), AuditError, _>(move |tx| Box::pin(audit::record(tx, e)))
-            .await
+            .await;
+        self.audit_status.fail(reason);
+        recorded
     }
 
     /// One witness: from the size it cosigned last (as far as Jaga knows;
