@@ -465,6 +465,9 @@ audit_event       SELECT,INSERT
 audit_checkpoint  SELECT,INSERT
 audit_node        SELECT,INSERT
 audit_cosignature SELECT,INSERT
+alert             SELECT,INSERT
+alert_delivery    SELECT,INSERT,UPDATE
+alert_cursor      SELECT,INSERT,UPDATE
 audit_head        SELECT,UPDATE
 audit_tip         SELECT,INSERT,UPDATE
 account           SELECT,INSERT,UPDATE

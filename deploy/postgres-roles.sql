@@ -112,6 +112,9 @@ declare
         ['audit_checkpoint', 'select, insert'],
         ['audit_node',       'select, insert'],                  -- insert ... on conflict do nothing
         ['audit_cosignature', 'select, insert'],                 -- insert ... on conflict do nothing
+        ['alert',            'select, insert'],                  -- insert ... on conflict do nothing
+        ['alert_delivery',   'select, insert, update'],
+        ['alert_cursor',     'select, insert, update'],          -- upsert
         ['audit_head',       'select, update'],
         ['audit_tip',        'select, insert, update'],
         ['account',          'select, insert, update'],          -- never deleted (erasure updates)

@@ -11,6 +11,7 @@
 )]
 
 mod accounts;
+mod alerts;
 mod audit_export;
 mod audit_proof;
 mod audit_tamper;

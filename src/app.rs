@@ -143,6 +143,7 @@ impl App {
         );
         state.metrics.allow_static_keys(state.config.oauth.static_keys);
         spawn_witness_pusher(&state, leading.clone(), stop_checkpointer.subscribe());
+        spawn_alerts(&state, leading.clone(), stop_checkpointer.subscribe());
         let purger = spawn_purger(&state, leading, stop_checkpointer.subscribe());
         spawn_logouts(&state, stop_checkpointer.subscribe());
         spawn_change_handler(
@@ -347,6 +348,57 @@ fn spawn_logouts(state: &AppState, mut stopping: watch::Receiver<bool>) {
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
             if let Err(e) = crate::oauth::logout::deliver_due(&oauth, now).await {
                 tracing::warn!(error = %e, "back-channel logout delivery failed; will retry");
+            }
+        }
+    });
+}
+
+/// Reads new audit events against the alert rules, and sends alerts to
+/// the webhook, from the instance that signs checkpoints.
+fn spawn_alerts(state: &AppState, leading: watch::Receiver<bool>, mut stopping: watch::Receiver<bool>) {
+    let (db, writer, status) = (state.db.clone(), state.writer.clone(), state.audit_status.clone());
+    let policies = state.modules.policies.clone();
+    let config = state.config.alerts.clone();
+    let webhook = config.webhook.and_then(|w| {
+        let client = crate::oauth::fetch::http().cloned();
+        if client.is_none() {
+            tracing::error!("no HTTP client: alerts are not sent to the webhook");
+        }
+        client.map(|client| crate::alerts::webhook::Webhook {
+            url: w.url,
+            secret: w.secret,
+            retry_base_secs: w.retry_base_secs,
+            max_attempts: w.max_attempts,
+            client,
+        })
+    });
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(config.every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopping.changed() => return,
+            }
+            if !*leading.borrow() {
+                continue;
+            }
+            let rules = policies.current();
+            let failure = status.failure();
+            match crate::alerts::engine::scan(&db, &writer, &rules.alerts, failure.as_deref(), webhook.is_some()).await
+            {
+                Ok(new) => {
+                    for a in new {
+                        tracing::warn!(alert = %a.alert_id, alert.rule = %a.rule, alert.severity = %a.severity, "alert raised");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "the alert scan failed; will retry"),
+            }
+            if let Some(hook) = &webhook {
+                let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                if let Err(e) = crate::alerts::webhook::deliver_due(&db, &writer, hook, now).await {
+                    tracing::warn!(error = %e, "alert deliveries failed; will retry");
+                }
             }
         }
     });

@@ -4,6 +4,7 @@
 //! Layers: [`http`] → domain modules ([`audit`], …) → [`store`].
 
 pub mod account;
+pub mod alerts;
 pub mod app;
 pub mod audit;
 pub mod breakglass;

@@ -168,8 +168,32 @@
     });
   }
 
+  // --- alerts: a dead letter sent again ------------------------------------
+
+  function wireRedeliver(button, done) {
+    button.addEventListener('click', async () => {
+      const response = await fetch(`/api/security/alerts/${encodeURIComponent(button.dataset.redeliver)}/redeliver`, {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'x-csrf-token': csrfToken() },
+      });
+      if (response.status === 204) {
+        const note = document.createElement('p');
+        note.className = 'ok';
+        note.textContent = done;
+        button.replaceWith(note);
+        say(done, false);
+        return;
+      }
+      const problem = await response.json().catch(() => null);
+      say((problem && problem.message) || response.statusText, true);
+    });
+  }
+
   const proof = document.getElementById('proof');
   if (proof) checkProof(proof);
   const queue = document.getElementById('break-glass-queue');
   if (queue) for (const form of queue.querySelectorAll('form.review')) wireReview(form, queue.dataset.msgReviewed);
+  const alerts = document.getElementById('alerts');
+  if (alerts) for (const b of alerts.querySelectorAll('button[data-redeliver]')) wireRedeliver(b, alerts.dataset.msgRedelivered);
 })();

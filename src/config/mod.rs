@@ -1,5 +1,6 @@
 //! One typed configuration, loaded once at start and passed in `AppState`.
 
+mod alerts;
 mod audit;
 mod cidr;
 mod describe;
@@ -14,6 +15,7 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+pub use alerts::{AlertsConfig, WebhookConfig};
 pub use audit::{AuditConfig, HttpWitness, WitnessConfig};
 pub use load::{Layers, Raw};
 pub use oauth::OauthConfig;
@@ -52,6 +54,7 @@ pub struct Config {
     /// Folder of the written policies: the purpose catalog.
     pub policies_dir: PathBuf,
     pub audit: AuditConfig,
+    pub alerts: AlertsConfig,
     /// Required by `serve` outside development mode.
     pub webauthn: Option<WebauthnConfig>,
     pub sessions: SessionConfig,
@@ -162,6 +165,7 @@ impl Config {
             tls,
             database: database(&get)?,
             audit: audit::audit(&get, &keys.path)?,
+            alerts: alerts::alerts(&get)?,
             keys,
             policies_dir: get
                 .string("policies.dir")?

@@ -136,6 +136,30 @@ pub const KEYS: &[KeySpec] = &[
         "how often new checkpoints are sent to the witnesses",
     ),
     key(
+        "alerts.webhook_url",
+        Kind::Str,
+        "where alerts are sent (POST, JSON, signed with alerts.webhook_secret); unset: the console only",
+    ),
+    secret(
+        "alerts.webhook_secret",
+        "the HMAC-SHA256 key that signs each alert sent to the webhook (at least 32 characters)",
+    ),
+    key(
+        "alerts.every_secs",
+        Kind::Int,
+        "how often the alert rules read the new audit events",
+    ),
+    key(
+        "alerts.retry_base_secs",
+        Kind::Int,
+        "the first retry of a failed webhook delivery waits this long, each next one twice as long",
+    ),
+    key(
+        "alerts.max_attempts",
+        Kind::Int,
+        "webhook attempts before an alert is kept as a dead letter",
+    ),
+    key(
         "webauthn.rp_id",
         Kind::Str,
         "relying party id: the domain passkeys are bound to (dev: localhost)",

@@ -3,6 +3,7 @@
 
 mod account;
 mod activity;
+mod alerts;
 mod assets;
 mod audit_export;
 mod audit_proof;
@@ -72,6 +73,7 @@ fn public_routes(state: &AppState) -> Routes {
         .merge(break_glass::routes(state))
         .merge(console::routes())
         .merge(audit_proof::routes())
+        .merge(alerts::routes())
         .merge(transparency::routes())
         .merge(wards::routes(state))
         .merge(profile::routes(state))

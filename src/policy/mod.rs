@@ -1,10 +1,12 @@
 //! The written policies that decide what may be done with citizen
 //! personal data: the purpose catalog ([`catalog`], `purposes.toml`) and
-//! the Cedar policies ([`rules`], `*.cedar` against `jaga.cedarschema`),
+//! the Cedar policies ([`rules`], `*.cedar` against `jaga.cedarschema`)
+//! and the alert rules ([`alerts`], `alerts.toml`),
 //! loaded from the policies folder at start, checked by `jaga policy
 //! check`, and reloaded whole (or not at all) on SIGHUP and `jaga policy
 //! reload`.
 
+pub mod alerts;
 pub mod catalog;
 pub mod labels;
 pub mod officers;
@@ -23,6 +25,8 @@ pub use rules::{FieldAction, FieldFacts, OfficerAction, Principal, Rules, Verdic
 pub struct Snapshot {
     pub catalog: Catalog,
     pub rules: Rules,
+    /// The alert rules (`alerts.toml`).
+    pub alerts: alerts::AlertRules,
 }
 
 impl Snapshot {
@@ -31,6 +35,7 @@ impl Snapshot {
         Ok(Self {
             catalog: Catalog::load(dir)?,
             rules: Rules::load(dir)?,
+            alerts: alerts::AlertRules::load(dir)?,
         })
     }
 }

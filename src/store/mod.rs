@@ -34,6 +34,7 @@ macro_rules! on_db {
     };
 }
 
+pub mod alerts;
 pub mod audit;
 pub mod audit_export;
 pub mod audit_node;

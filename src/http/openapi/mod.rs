@@ -65,6 +65,8 @@ use rules::{constrain, constrain_cases, constrain_parameters};
         super::audit_proof::checkpoint,
         super::audit_proof::inclusion,
         super::audit_proof::consistency,
+        super::alerts::list,
+        super::alerts::redeliver,
         super::audit_export::audit_export,
         super::transparency::latest,
         super::transparency::month,

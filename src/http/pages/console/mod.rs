@@ -4,6 +4,7 @@
 //! break-glass review queue. Security officers only: anyone else signed in
 //! gets the 403 page, and a visitor is sent to sign in.
 
+mod alerts;
 mod audit;
 mod words;
 
@@ -28,6 +29,7 @@ pub fn routes() -> crate::http::routes::Routes {
         .get("/security", home)
         .get("/security/audit", audit::search)
         .get("/security/audit/{seq}", audit::event)
+        .get("/security/alerts", alerts::alerts)
         .get("/security/break-glass", break_glass)
         .get("/audit", || async { Redirect::to("/security/audit") })
 }
