@@ -471,7 +471,7 @@ alert_cursor      SELECT,INSERT,UPDATE
 audit_head        SELECT,UPDATE
 audit_tip         SELECT,INSERT,UPDATE
 account           SELECT,INSERT,UPDATE
-officer_role      SELECT,INSERT
+officer_role      SELECT,INSERT,DELETE
 passkey           SELECT,INSERT,UPDATE,DELETE
 ceremony          SELECT,INSERT,DELETE
 session           SELECT,INSERT,UPDATE,DELETE

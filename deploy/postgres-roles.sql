@@ -118,7 +118,7 @@ declare
         ['audit_head',       'select, update'],
         ['audit_tip',        'select, insert, update'],
         ['account',          'select, insert, update'],          -- never deleted (erasure updates)
-        ['officer_role',     'select, insert'],                  -- insert ... on conflict do nothing
+        ['officer_role',     'select, insert, delete'],          -- roles replaced: delete, then insert
         ['passkey',          'select, insert, update, delete'],
         ['ceremony',         'select, insert, delete'],          -- consumed by delete ... returning
         ['session',          'select, insert, update, delete'],

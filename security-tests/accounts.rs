@@ -27,9 +27,10 @@ pub(crate) async fn counter_officer<'a>(sandbox: &Sandbox, app: &'a TestApp) -> 
     let text = String::from_utf8(out.stdout).unwrap();
     let link = text
         .lines()
-        .find_map(|l| l.split(": ").nth(1).filter(|u| u.contains("/enrol/code#")))
+        .find_map(|l| l.split(": ").nth(1).filter(|u| u.contains("/officer/enrol#")))
         .unwrap();
-    assert!(link.starts_with("http://localhost:8080/enrol/code#"), "{link}");
+    // An officer's link leads to the officers' page, not the citizens' form.
+    assert!(link.starts_with("http://localhost:8080/officer/enrol#"), "{link}");
     let code = link.rsplit('#').next().unwrap().to_owned();
     let mut officer = Browser::new(app);
     let enrolled = officer.enrol_with_code(&code, true).await;

@@ -41,6 +41,7 @@ mod oauth_clients;
 mod oauth_logout;
 mod oauth_mtls;
 mod oauth_sign_in;
+mod officer_admin;
 mod passkey_attacks;
 mod passkeys;
 mod policies;

@@ -111,7 +111,7 @@ async fn the_command_line_follows_dev_mode() {
         "counter",
     ]);
     assert_eq!(code, Some(0), "{err}");
-    assert!(out.contains("http://localhost:8080/enrol/code#"), "{out}");
+    assert!(out.contains("http://localhost:8080/officer/enrol#"), "{out}");
     let officer = out
         .split_whitespace()
         .find(|w| w.starts_with("ofc_"))

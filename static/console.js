@@ -190,10 +190,66 @@
     });
   }
 
+  // --- administration ----------------------------------------------------------
+
+  async function send(method, path, payload) {
+    const init = { method, credentials: 'same-origin', headers: { 'x-csrf-token': csrfToken() } };
+    if (payload !== undefined) {
+      init.headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(payload);
+    }
+    const response = await fetch(path, init);
+    const data = await response.json().catch(() => null);
+    if (!response.ok) throw new Error((data && data.message) || response.statusText);
+    return data;
+  }
+
+  function showLink(section, link) {
+    document.getElementById('issued-link-intro').textContent = section.dataset.msgLink;
+    document.getElementById('issued-link-text').textContent = link;
+    document.getElementById('issued-link').hidden = false;
+  }
+
+  function wireAdmin(section) {
+    const d = section.dataset;
+    const officer = (o) => `/api/admin/officers/${encodeURIComponent(o)}`;
+    const act = (work) => work().then(() => say(d.msgDone, false), (e) => say(e.message, true));
+    for (const form of document.querySelectorAll('form.admin-roles')) {
+      form.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        const roles = [...form.querySelectorAll('input[name="role"]:checked')].map((i) => i.value);
+        act(() => send('PUT', `${officer(form.dataset.officer)}/roles`, { roles }));
+      });
+    }
+    for (const button of document.querySelectorAll('button[data-admin]')) {
+      button.addEventListener('click', () => {
+        const kind = button.dataset.admin;
+        if (kind === 'suspend' && window.confirm(d.msgConfirmSuspend)) {
+          act(() => send('POST', `${officer(button.dataset.officer)}/suspend`).then(() => button.remove()));
+        } else if (kind === 'recover' && window.confirm(d.msgConfirmRecover)) {
+          act(() => send('POST', `${officer(button.dataset.officer)}/recover`).then((r) => showLink(section, r.link)));
+        } else if (kind === 'disable' && window.confirm(d.msgConfirmDisable)) {
+          act(() => send('POST', `/api/admin/modules/${encodeURIComponent(button.dataset.module)}/disable`).then(() => button.remove()));
+        }
+      });
+    }
+    const add = document.getElementById('admin-add');
+    if (add) {
+      add.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        const data = new FormData(add);
+        const payload = { name: data.get('name'), unit: data.get('unit'), roles: data.getAll('role') };
+        act(() => send('POST', '/api/admin/officers', payload).then((r) => showLink(section, r.link)));
+      });
+    }
+  }
+
   const proof = document.getElementById('proof');
   if (proof) checkProof(proof);
   const queue = document.getElementById('break-glass-queue');
   if (queue) for (const form of queue.querySelectorAll('form.review')) wireReview(form, queue.dataset.msgReviewed);
+  const officers = document.getElementById('officers');
+  if (officers) wireAdmin(officers);
   const alerts = document.getElementById('alerts');
   if (alerts) for (const b of alerts.querySelectorAll('button[data-redeliver]')) wireRedeliver(b, alerts.dataset.msgRedelivered);
 })();

@@ -89,7 +89,7 @@ export async function enrolOfficer(person, jaga, name = 'Petugas Loket', role = 
   const match = out.match(/one-time enrolment link, valid 24 hours: (\S+)/);
   assert.ok(match, `no enrolment link in:\n${out}`);
   const link = match[1];
-  assert.ok(link.startsWith(`${jaga.base}/enrol/code#`), `the link uses the first configured origin: ${link}`);
+  assert.ok(link.startsWith(`${jaga.base}/officer/enrol#`), `the officers' page on the first configured origin: ${link}`);
   // Officers get no recovery codes (recovery asks for a NIK): straight home.
   await openLinkAndCreate(person, link);
   await person.page.waitForURL(`${jaga.base}/`);

@@ -172,7 +172,12 @@ pub async fn list(config: &Config) -> anyhow::Result<()> {
 
 pub async fn revoke(config: &Config, name: &str) -> anyhow::Result<()> {
     let offline = Offline::open(config).await?;
-    let done = crate::modules::revoke(&offline.writer, name, &operator_name()).await;
+    let done = crate::modules::revoke(
+        &offline.writer,
+        name,
+        crate::identity::officers::operator(&operator_name()),
+    )
+    .await;
     offline.close().await;
     if !done? {
         anyhow::bail!("no active module named {name}");

@@ -23,7 +23,7 @@ pub async fn add(config: &Config, name: &str, unit: &str, roles: &[String]) -> a
         name,
         Some(unit),
         &roles,
-        &operator_name(),
+        crate::identity::officers::operator(&operator_name()),
     )
     .await;
     offline.close().await;
@@ -38,7 +38,13 @@ pub async fn add(config: &Config, name: &str, unit: &str, roles: &[String]) -> a
 
 pub async fn set_unit(config: &Config, officer: &str, unit: &str) -> anyhow::Result<()> {
     let offline = Offline::open(config).await?;
-    let done = crate::identity::officers::set_officer_unit(&offline.writer, officer, unit, &operator_name()).await;
+    let done = crate::identity::officers::set_officer_unit(
+        &offline.writer,
+        officer,
+        unit,
+        crate::identity::officers::operator(&operator_name()),
+    )
+    .await;
     offline.close().await;
     done?;
     super::say(&format!("officer {officer}: unit recorded"))
@@ -68,7 +74,13 @@ pub async fn list(config: &Config) -> anyhow::Result<()> {
 
 pub async fn suspend(config: &Config, officer: &str, reason: &str) -> anyhow::Result<()> {
     let offline = Offline::open(config).await?;
-    let done = crate::identity::officers::suspend_officer(&offline.writer, officer, reason, &operator_name()).await;
+    let done = crate::identity::officers::suspend_officer(
+        &offline.writer,
+        officer,
+        reason,
+        crate::identity::officers::operator(&operator_name()),
+    )
+    .await;
     offline.close().await;
     done.map_err(|e| match e {
         crate::identity::enrol::EnrolError::NoAccount => anyhow::anyhow!("no officer {officer}"),

@@ -2,6 +2,7 @@
 //! security role may do (the permit in [`permit`]), starting with the
 //! audit search. Every use of it is itself audited.
 
+pub mod admin;
 pub mod alerts;
 pub mod export;
 pub mod permit;

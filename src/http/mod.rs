@@ -3,6 +3,7 @@
 
 mod account;
 mod activity;
+mod admin;
 mod alerts;
 mod assets;
 mod audit_export;
@@ -74,6 +75,7 @@ fn public_routes(state: &AppState) -> Routes {
         .merge(console::routes())
         .merge(audit_proof::routes())
         .merge(alerts::routes())
+        .merge(admin::routes())
         .merge(transparency::routes())
         .merge(wards::routes(state))
         .merge(profile::routes(state))

@@ -38,6 +38,14 @@ pub enum EnrolError {
     AlreadyVerified,
     #[error("no account for this NIK")]
     NoAccount,
+    /// An officer changing their own account from the console.
+    #[error("an officer cannot suspend, recover or change the roles of their own account")]
+    OwnAccount,
+    /// The last active administrator would lose the role.
+    #[error("the last active administrator keeps the administrator role")]
+    LastAdministrator,
+    #[error("{0}")]
+    Invalid(&'static str),
     #[error("the verification code does not match")]
     VerificationFailed,
     #[error("too many attempts")]

@@ -218,10 +218,11 @@ pub async fn add_client(
     Ok((module, key))
 }
 
-/// Revokes a module's API key; returns false if there was no live module of that name.
-pub async fn revoke(writer: &Writer, name: &str, operator: &str) -> Result<bool, ModuleError> {
+/// Disables a module (its API key, client authentication and access
+/// tokens are refused); returns false if there was no live module of that
+/// name.
+pub async fn revoke(writer: &Writer, name: &str, actor: Actor) -> Result<bool, ModuleError> {
     let name = name.to_owned();
-    let operator = operator.to_owned();
     writer
         .write::<bool, ModuleError, _>(move |tx| {
             Box::pin(async move {
@@ -229,7 +230,7 @@ pub async fn revoke(writer: &Writer, name: &str, operator: &str) -> Result<bool,
                 let done = stored::revoke_module(tx, &name, now).await?;
                 if done {
                     let event = Event::new(
-                        Actor::new(ActorKind::Operator, operator),
+                        actor,
                         "module.revoke",
                         Target::new("module", Some(name)),
                         Outcome::Success,

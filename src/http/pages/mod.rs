@@ -34,6 +34,7 @@ pub fn routes() -> super::routes::Routes {
         .get(crate::http::oauth::LOGOUT, logout::logout)
         .get("/enrol", enrol)
         .get("/enrol/code", code)
+        .get("/officer/enrol", officer_enrol)
         .get("/recover", recover)
         .get("/account/data", data::data)
         .get("/account/consents", consents::consents)
@@ -64,6 +65,7 @@ pub struct UserView {
     pub verified: bool,
     pub counter: bool,
     pub security: bool,
+    pub admin: bool,
     pub citizen: bool,
 }
 
@@ -107,6 +109,8 @@ async fn page(state: &AppState, headers: &HeaderMap, query: &LangQuery) -> Resul
                     && roles.iter().any(|r| Role::parse(r) == Some(Role::Counter)),
                 security: w.account().kind == AccountKind::Officer
                     && roles.iter().any(|r| Role::parse(r) == Some(Role::Security)),
+                admin: w.account().kind == AccountKind::Officer
+                    && roles.iter().any(|r| Role::parse(r) == Some(Role::Admin)),
                 citizen: w.account().kind == AccountKind::Citizen,
             })
         }
@@ -214,6 +218,7 @@ async fn signin(
 }
 simple_page!(enrol, Enrol, "enrol.html");
 simple_page!(code, Code, "code.html");
+simple_page!(officer_enrol, OfficerEnrol, "officer_enrol.html");
 simple_page!(recover, Recover, "recover.html");
 
 /// A page for a signed-in person; `None` when nobody is signed in.

@@ -56,6 +56,10 @@ pub struct Texts {
     pub data_export_hint: &'static str,
     pub nav_counter: &'static str,
     pub nav_security: &'static str,
+    pub nav_admin: &'static str,
+    pub officer_enrol_title: &'static str,
+    pub officer_enrol_intro: &'static str,
+    pub officer_enrol_hint: &'static str,
     pub signout: &'static str,
     pub help_title: &'static str,
     pub help: &'static str,
@@ -192,6 +196,12 @@ pub static ID: Texts = Texts {
     data_export_hint: "Berisi semua data yang disimpan Jaga tentang Anda, tujuan pemakaian tiap data, dan riwayat persetujuan Anda, dengan tanda tangan yang dapat diperiksa.",
     nav_counter: "Loket layanan",
     nav_security: "Konsol keamanan",
+    nav_admin: "Administrasi",
+    officer_enrol_title: "Pendaftaran petugas",
+    officer_enrol_intro: "Administrator Jaga memberi Anda tautan sekali pakai ini untuk akun petugas Anda. \
+                          Buat passkey di perangkat kerja Anda untuk menyelesaikan.",
+    officer_enrol_hint: "Tautan berlaku 24 jam dan hanya sekali. Jika hilang atau kedaluwarsa, minta tautan baru \
+                         kepada administrator.",
     signout: "Keluar",
     help_title: "Apa itu passkey?",
     help: "Passkey adalah cara masuk tanpa kata sandi. Ponsel atau kunci keamanan Anda menyimpan kunci rahasia, \
@@ -331,6 +341,12 @@ pub static EN: Texts = Texts {
     data_export_hint: "Everything Jaga keeps about you, the purposes each piece serves, and your consent history, with a signature anyone can check.",
     nav_counter: "Service counter",
     nav_security: "Security console",
+    nav_admin: "Administration",
+    officer_enrol_title: "Officer enrolment",
+    officer_enrol_intro: "Jaga's administrator gave you this one-time link for your officer account. Create a \
+                          passkey on your work device to finish.",
+    officer_enrol_hint: "The link is valid for 24 hours and once only. If it is lost or expired, ask the \
+                         administrator for a new one.",
     signout: "Sign out",
     help_title: "What is a passkey?",
     help: "A passkey is a way to sign in without a password. Your phone or security key keeps a secret key, and \

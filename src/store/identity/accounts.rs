@@ -106,6 +106,40 @@ pub async fn insert_role(tx: &mut Tx<'_>, id: &str, role: &str) -> Result<(), St
     })
 }
 
+pub async fn delete_roles(tx: &mut Tx<'_>, id: &str) -> Result<(), StoreError> {
+    on_tx!(tx, |conn| {
+        sqlx::query("delete from officer_role where account_id = $1")
+            .bind(id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+}
+
+/// Active officers holding `role`.
+pub async fn active_with_role(tx: &mut Tx<'_>, role: &str) -> Result<i64, StoreError> {
+    on_tx!(tx, |conn| {
+        Ok(sqlx::query_scalar(
+            "select count(*) from officer_role r join account a on a.account_id = r.account_id \
+             where r.role = $1 and a.status = 'active'",
+        )
+        .bind(role)
+        .fetch_one(conn)
+        .await?)
+    })
+}
+
+/// An account's roles, inside a unit.
+pub async fn roles_tx(tx: &mut Tx<'_>, id: &str) -> Result<Vec<String>, StoreError> {
+    on_tx!(tx, |conn| {
+        let rows: Vec<(String,)> = sqlx::query_as("select role from officer_role where account_id = $1 order by role")
+            .bind(id)
+            .fetch_all(conn)
+            .await?;
+        Ok(rows.into_iter().map(|(r,)| r).collect())
+    })
+}
+
 pub async fn roles(db: &Db, id: &str) -> Result<Vec<String>, StoreError> {
     on_db!(db, |pool| {
         let rows: Vec<(String,)> = sqlx::query_as("select role from officer_role where account_id = $1 order by role")

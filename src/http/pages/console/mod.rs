@@ -4,6 +4,8 @@
 //! break-glass review queue. Security officers only: anyone else signed in
 //! gets the 403 page, and a visitor is sent to sign in.
 
+mod admin;
+mod admin_words;
 mod alerts;
 mod audit;
 mod words;
@@ -32,6 +34,7 @@ pub fn routes() -> crate::http::routes::Routes {
         .get("/security/alerts", alerts::alerts)
         .get("/security/break-glass", break_glass)
         .get("/audit", || async { Redirect::to("/security/audit") })
+        .get("/admin", admin::admin)
 }
 
 /// The page and the security-officer permit; `Err` is where a visitor
