@@ -468,6 +468,8 @@ audit_cosignature SELECT,INSERT
 alert             SELECT,INSERT
 alert_delivery    SELECT,INSERT,UPDATE
 alert_cursor      SELECT,INSERT,UPDATE
+incident          SELECT,INSERT,UPDATE
+incident_citizen  SELECT,INSERT,UPDATE
 audit_head        SELECT,UPDATE
 audit_tip         SELECT,INSERT,UPDATE
 account           SELECT,INSERT,UPDATE

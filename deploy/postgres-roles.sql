@@ -115,6 +115,8 @@ declare
         ['alert',            'select, insert'],                  -- insert ... on conflict do nothing
         ['alert_delivery',   'select, insert, update'],
         ['alert_cursor',     'select, insert, update'],          -- upsert
+        ['incident',         'select, insert, update'],
+        ['incident_citizen', 'select, insert, update'],
         ['audit_head',       'select, update'],
         ['audit_tip',        'select, insert, update'],
         ['account',          'select, insert, update'],          -- never deleted (erasure updates)

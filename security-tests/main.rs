@@ -35,6 +35,7 @@ mod group_commit;
 mod guardians;
 mod headers;
 mod history;
+mod incidents;
 mod modules;
 mod oauth;
 mod oauth_clients;

@@ -244,6 +244,42 @@
     }
   }
 
+  // --- incidents -------------------------------------------------------------------
+
+  // A datetime-local value is a WIB time.
+  const wib = (v) => (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(v) ? `${v}:00+07:00` : v);
+  const names = (v) => String(v || '').split(/[\s,]+/).filter(Boolean);
+
+  function wireIncidents() {
+    const open = document.getElementById('incident-open');
+    if (open) {
+      open.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        const f = new FormData(open);
+        const payload = {
+          title: f.get('title'), from: wib(f.get('from')), to: wib(f.get('to')),
+          officers: names(f.get('officers')), modules: names(f.get('modules')),
+        };
+        send('POST', '/api/security/incidents', payload).then(
+          (r) => window.location.assign(`/security/incidents/${encodeURIComponent(r.id)}`),
+          (e) => say(e.message, true),
+        );
+      });
+    }
+    const incident = document.getElementById('incident');
+    if (!incident) return;
+    for (const button of incident.querySelectorAll('button[data-notice]')) {
+      button.addEventListener('click', () => {
+        const body = button.dataset.notice === 'authority' ? { authority: true } : { all: true };
+        send('POST', `/api/security/incidents/${encodeURIComponent(incident.dataset.incident)}/notices`, body).then(
+          () => window.location.reload(),
+          (e) => say(e.message, true),
+        );
+      });
+    }
+  }
+
+  wireIncidents();
   const proof = document.getElementById('proof');
   if (proof) checkProof(proof);
   const queue = document.getElementById('break-glass-queue');

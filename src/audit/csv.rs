@@ -15,7 +15,8 @@ purpose,outcome,reason,request_id,source,policies";
 
 const COLUMNS: usize = 15;
 
-fn cell(out: &mut String, value: &str) {
+/// Appends one cell, quoted when needed and guarded against formulas.
+pub fn cell(out: &mut String, value: &str) {
     let guarded = value.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']);
     let quoted = value.contains([',', '"', '\n', '\r']) || value.starts_with(' ') || value.ends_with(' ');
     if quoted {

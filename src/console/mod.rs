@@ -5,5 +5,6 @@
 pub mod admin;
 pub mod alerts;
 pub mod export;
+pub mod incidents;
 pub mod permit;
 pub mod search;

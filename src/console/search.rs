@@ -59,14 +59,14 @@ pub struct Page {
     pub next: Option<String>,
 }
 
-pub(super) fn instant(name: &str, text: &str) -> Result<i64, BadQuery> {
+pub fn instant(name: &str, text: &str) -> Result<i64, BadQuery> {
     let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
         .map_err(|_| bad(format!("{name}: an RFC 3339 instant such as 2026-12-01T00:00:00+07:00")))?;
     i64::try_from(t.unix_timestamp_nanos() / 1_000).map_err(|_| bad(format!("{name}: out of range")))
 }
 
 /// Identifiers in the log are short and printable; anything else cannot match.
-fn word(name: &str, text: &str) -> Result<String, BadQuery> {
+pub fn word(name: &str, text: &str) -> Result<String, BadQuery> {
     if text.is_empty() || text.len() > 128 || text.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(bad(format!("{name}: 1 to 128 characters, without spaces")));
     }

@@ -17,6 +17,7 @@ mod console;
 mod counter;
 pub mod error;
 mod health;
+mod incidents;
 mod json;
 mod limits;
 mod metrics;
@@ -76,6 +77,7 @@ fn public_routes(state: &AppState) -> Routes {
         .merge(audit_proof::routes())
         .merge(alerts::routes())
         .merge(admin::routes())
+        .merge(incidents::routes())
         .merge(transparency::routes())
         .merge(wards::routes(state))
         .merge(profile::routes(state))

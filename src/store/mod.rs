@@ -50,6 +50,7 @@ pub mod erasures;
 mod failure;
 pub mod guardians;
 pub mod identity;
+pub mod incidents;
 pub mod lease;
 pub mod modules;
 pub mod oauth_flow;

@@ -8,6 +8,8 @@ mod admin;
 mod admin_words;
 mod alerts;
 mod audit;
+mod incident_words;
+mod incidents;
 mod words;
 
 use askama::Template;
@@ -33,6 +35,8 @@ pub fn routes() -> crate::http::routes::Routes {
         .get("/security/audit/{seq}", audit::event)
         .get("/security/alerts", alerts::alerts)
         .get("/security/break-glass", break_glass)
+        .get("/security/incidents", incidents::list)
+        .get("/security/incidents/{id}", incidents::detail)
         .get("/audit", || async { Redirect::to("/security/audit") })
         .get("/admin", admin::admin)
 }
