@@ -27,11 +27,12 @@ export function sharedBrowser() {
 }
 
 /**
- * Runs `body({ jaga, person })` against a fresh server; `person(options)`
- * opens a new simulated person (see newPerson).
+ * Runs `body({ jaga, person })` against a fresh server (with `env` added
+ * to its environment); `person(options)` opens a new simulated person
+ * (see newPerson).
  */
-export async function scenario(browser, body) {
-  const jaga = await startJaga();
+export async function scenario(browser, body, { env = {} } = {}) {
+  const jaga = await startJaga(env);
   const people = [];
   const person = async (options) => {
     const p = await newPerson(browser, options);

@@ -51,7 +51,7 @@ export function freePort() {
  * Starts `jaga serve` and waits until it logs that it is listening.
  * Returns { base, port, dir, cli(args), logs(), stop() }.
  */
-export async function startJaga() {
+export async function startJaga(extraEnv = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'jaga-e2e-'));
   const keys = path.join(dir, 'keys', 'jaga-keys.toml');
   await run(['keys', 'init'], { PATH: process.env.PATH ?? '', JAGA_KEYS_PATH: keys });
@@ -68,6 +68,7 @@ export async function startJaga() {
     JAGA_WEBAUTHN_ORIGINS: base,
     JAGA_LOG_FORMAT: 'json',
     JAGA_AUDIT_ORIGIN: 'jaga.e2e/audit',
+    ...extraEnv,
   };
 
   const child = spawn(BIN, ['serve'], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -17,7 +17,7 @@ use crate::console::permit::Administrator;
 use crate::identity::counter::IssuedCode;
 use crate::identity::enrol::EnrolError;
 
-pub fn routes() -> Routes {
+pub fn routes(state: &AppState) -> Routes {
     Routes::new()
         .get("/api/admin/officers", officers)
         .post("/api/admin/officers", add)
@@ -26,6 +26,7 @@ pub fn routes() -> Routes {
         .post("/api/admin/officers/{officer}/recover", recover)
         .get("/api/admin/modules", modules)
         .post("/api/admin/modules/{module}/disable", disable_module)
+        .layered(|r| super::session::origin_checked(state, r))
 }
 
 /// The administrator permit, or 403.

@@ -15,10 +15,11 @@ use crate::app::AppState;
 use crate::console::alerts::{self, AlertError};
 use crate::store::alerts::ListedRow;
 
-pub fn routes() -> Routes {
+pub fn routes(state: &AppState) -> Routes {
     Routes::new()
         .get("/api/security/alerts", list)
         .post("/api/security/alerts/{alert}/redeliver", redeliver)
+        .layered(|r| super::session::origin_checked(state, r))
 }
 
 impl From<AlertError> for ApiError {

@@ -20,13 +20,14 @@ use crate::console::incidents::{self, IncidentError, NOTICE_SECS, Notices, Openi
 use crate::console::search::SearchError;
 use crate::store::incidents::{AffectedRow, IncidentRow};
 
-pub fn routes() -> Routes {
+pub fn routes(state: &AppState) -> Routes {
     Routes::new()
         .get("/api/security/incidents", list)
         .post("/api/security/incidents", open)
         .get("/api/security/incidents/{incident}", detail)
         .post("/api/security/incidents/{incident}/notices", notices)
         .get("/api/security/incidents/{incident}/export", export)
+        .layered(|r| super::session::origin_checked(state, r))
 }
 
 impl From<IncidentError> for ApiError {
