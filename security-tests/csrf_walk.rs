@@ -27,7 +27,7 @@ const MODULE_PREFIXES: [&str; 2] = ["/api/collections/", "/api/cases/"];
 const OAUTH_PREFIX: &str = "/oauth/";
 
 /// The (method, path) table of the router this sandbox's configuration builds.
-async fn route_table(sandbox: &Sandbox) -> Vec<(axum::http::Method, &'static str)> {
+pub(crate) async fn route_table(sandbox: &Sandbox) -> Vec<(axum::http::Method, &'static str)> {
     let layers = jaga::config::Layers::read(None, sandbox.env()).unwrap();
     let config = jaga::config::Config::from_layers(&layers, false).unwrap();
     let keys = jaga::keys::KeyRing::load(&config.keys).unwrap();

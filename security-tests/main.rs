@@ -24,6 +24,7 @@ mod citizen_view;
 mod cli_config;
 mod console_audit;
 mod console_pages;
+mod console_walk;
 mod corrections;
 mod counter_recovery;
 mod csrf_walk;

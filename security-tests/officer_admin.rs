@@ -49,7 +49,8 @@ backend_test! {
                 let answer = send(browser, method.clone(), path, body.clone()).await;
                 assert_eq!((answer.status.as_u16(), answer.body["error"].as_str()), (403, Some("forbidden")), "{who} {method} {path}");
             }
-            let anonymous = app.client.request(method.clone(), app.url(path)).send().await.unwrap();
+            let anonymous = app.client.request(method.clone(), app.url(path))
+                .header("origin", crate::support::WEB_ORIGIN).send().await.unwrap();
             assert_eq!(anonymous.status(), 401, "{method} {path}");
             assert_eq!(portal_page(&app, &security, "/admin").await.status(), 403);
         }

@@ -29,6 +29,19 @@ pub fn routes(state: &AppState) -> Routes {
         .layered(|r| super::session::origin_checked(state, r))
 }
 
+/// The administrator permit as an extractor, placed before a body: 401
+/// or 403 comes before the body is read.
+pub(super) struct Admin(pub Administrator);
+
+impl axum::extract::FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, ApiError> {
+        let who = SignedIn::from_request_parts(parts, state).await?;
+        Ok(Admin(administrator(state, &who).await?))
+    }
+}
+
 /// The administrator permit, or 403.
 pub(super) async fn administrator(state: &AppState, who: &SignedIn) -> Result<Administrator, ApiError> {
     Administrator::load(&state.db, who)
@@ -140,10 +153,9 @@ pub(super) struct AddOfficer {
     ))]
 pub(super) async fn add(
     State(state): State<AppState>,
-    who: SignedIn,
+    Admin(permit): Admin,
     Body(body): Body<AddOfficer>,
 ) -> Result<(StatusCode, Json<Link>), ApiError> {
-    let permit = administrator(&state, &who).await?;
     let new = NewOfficer {
         name: &body.name,
         unit: &body.unit,
@@ -178,11 +190,10 @@ pub(super) struct Roles {
     ))]
 pub(super) async fn set_roles(
     State(state): State<AppState>,
-    who: SignedIn,
+    Admin(permit): Admin,
     Path(officer): Path<String>,
     Body(body): Body<Roles>,
 ) -> Result<StatusCode, ApiError> {
-    let permit = administrator(&state, &who).await?;
     admin::set_roles(&state.writer, &permit, &officer, &body.roles)
         .await
         .map_err(problem)?;

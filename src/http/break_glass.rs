@@ -188,11 +188,10 @@ pub(super) struct Review {
 pub(super) async fn review(
     State(state): State<AppState>,
     client: Client,
-    who: SignedIn,
+    super::console::Security(permit): super::console::Security,
     Path(grant): Path<String>,
     Body(body): Body<Review>,
 ) -> Result<StatusCode, ApiError> {
-    let permit = super::console::officer(&state, &who).await?;
     let decision =
         Decision::parse(&body.decision).ok_or(BreakGlassError::Invalid("decision: accepted or escalated"))?;
     reviews::review(&state.break_glass, &permit, &grant, decision, &body.note, &client.ctx).await?;

@@ -39,6 +39,19 @@ impl From<SearchError> for ApiError {
     }
 }
 
+/// The security-officer permit as an extractor, placed before a body:
+/// 401 or 403 comes before the body is read, whatever it holds.
+pub(super) struct Security(pub SecurityOfficer);
+
+impl axum::extract::FromRequestParts<AppState> for Security {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, ApiError> {
+        let who = SignedIn::from_request_parts(parts, state).await?;
+        Ok(Security(officer(state, &who).await?))
+    }
+}
+
 /// The security-officer permit, or 403.
 pub(super) async fn officer(state: &AppState, who: &SignedIn) -> Result<SecurityOfficer, ApiError> {
     SecurityOfficer::load(&state.db, who)

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::client::Client;
-use super::console::officer;
+use super::console::{Security, officer};
 use super::error::{ApiError, ErrorBody};
 use super::json::Body;
 use super::routes::Routes;
@@ -157,10 +157,9 @@ pub(super) struct Opened {
 pub(super) async fn open(
     State(state): State<AppState>,
     client: Client,
-    who: SignedIn,
+    Security(permit): Security,
     Body(body): Body<Open>,
 ) -> Result<(StatusCode, Json<Opened>), ApiError> {
-    let permit = officer(&state, &who).await?;
     let opening = Opening {
         title: body.title,
         from: body.from,
@@ -236,11 +235,10 @@ pub(super) struct Recorded {
 pub(super) async fn notices(
     State(state): State<AppState>,
     client: Client,
-    who: SignedIn,
+    Security(permit): Security,
     Path(id): Path<String>,
     Body(body): Body<SentNotices>,
 ) -> Result<Json<Recorded>, ApiError> {
-    let permit = officer(&state, &who).await?;
     let n = Notices {
         citizens: body.citizens,
         all: body.all,

@@ -28,10 +28,13 @@ pub async fn insert(tx: &mut Tx<'_>, row: &CosignatureRow) -> Result<(), StoreEr
     })
 }
 
-/// Each witness's latest cosignature.
-pub async fn latest(db: &Db) -> Result<Vec<CosignatureRow>, StoreError> {
-    let sql = "select c.witness, c.tree_size, c.cosignature, c.time_s from audit_cosignature c \
-               join (select witness, max(tree_size) as tree_size from audit_cosignature group by witness) m \
-               on m.witness = c.witness and m.tree_size = c.tree_size order by c.witness";
-    on_db!(db, |pool| Ok(sqlx::query_as(sql).fetch_all(pool).await?))
+/// A witness's latest cosignature (the primary key's order: one index
+/// step, however many it has given).
+pub async fn latest(db: &Db, witness: &str) -> Result<Option<CosignatureRow>, StoreError> {
+    let sql = "select witness, tree_size, cosignature, time_s from audit_cosignature where witness = $1 \
+               order by tree_size desc limit 1";
+    on_db!(db, |pool| Ok(sqlx::query_as(sql)
+        .bind(witness)
+        .fetch_optional(pool)
+        .await?))
 }

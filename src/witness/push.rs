@@ -91,11 +91,9 @@ impl Pusher {
         };
         let cp = Checkpoint::open(&row.note, &self.keys.public_key())
             .map_err(|e| AuditError::Store(StoreError::Corrupt(format!("audit checkpoint {}: {e}", row.tree_size))))?;
-        let cosigned = stored::latest(&self.db).await?;
         for w in &self.config.http {
-            let last = cosigned
-                .iter()
-                .find(|c| c.witness == w.name)
+            let last = stored::latest(&self.db, &w.name)
+                .await?
                 .and_then(|c| u64::try_from(c.tree_size).ok());
             if last.is_some_and(|l| l >= cp.size) {
                 continue;

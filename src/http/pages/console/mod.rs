@@ -74,29 +74,21 @@ struct WitnessView {
 }
 
 async fn witness_views(state: &AppState) -> Result<Vec<WitnessView>, ApiError> {
-    let latest = crate::store::audit_witness::latest(&state.db)
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(state
-        .config
-        .audit
-        .witnesses
-        .http
-        .iter()
-        .map(|w| {
-            let health = state.witnesses.get(&w.name);
-            WitnessView {
-                cosigned: latest
-                    .iter()
-                    .find(|c| c.witness == w.name)
-                    .map(|c| (c.tree_size, when(c.time_s))),
-                name: w.name.clone(),
-                url: w.url.clone(),
-                error: health.error,
-                refused: health.refused,
-            }
-        })
-        .collect())
+    let mut views = Vec::new();
+    for w in &state.config.audit.witnesses.http {
+        let latest = crate::store::audit_witness::latest(&state.db, &w.name)
+            .await
+            .map_err(ApiError::internal)?;
+        let health = state.witnesses.get(&w.name);
+        views.push(WitnessView {
+            cosigned: latest.map(|c| (c.tree_size, when(c.time_s))),
+            name: w.name.clone(),
+            url: w.url.clone(),
+            error: health.error,
+            refused: health.refused,
+        });
+    }
+    Ok(views)
 }
 
 #[derive(Template)]
