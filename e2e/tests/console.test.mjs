@@ -7,29 +7,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { axeViolations } from '../lib/axe.mjs';
+import { api, noViolations } from '../lib/console.mjs';
 import { SITI, assertNoProblems, enrolOfficer, enrolSelf } from '../lib/flows.mjs';
 import { TEST_TIMEOUT_MS, scenario, sharedBrowser } from '../lib/harness.mjs';
 
 const browser = sharedBrowser();
-
-async function noViolations(who, what) {
-  const found = await axeViolations(who.page);
-  assert.deepEqual(found, [], `${what}: axe-core violations`);
-}
-
-/** A JSON API call from the officer's page (same origin, session cookie, CSRF header). */
-function api(who, method, path, body) {
-  return who.page.evaluate(async ([method, path, body]) => {
-    const csrf = document.querySelector('meta[name="csrf-token"]').content;
-    const r = await fetch(path, {
-      method, credentials: 'same-origin',
-      headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: r.status, body: await r.json().catch(() => null) };
-  }, [method, path, body]);
-}
 
 test('a security officer searches, checks a proof in the browser, and reviews a break-glass', { timeout: TEST_TIMEOUT_MS * 2 }, () =>
   scenario(browser(), async ({ jaga, person }) => {

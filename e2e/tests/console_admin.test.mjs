@@ -8,27 +8,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { axeViolations } from '../lib/axe.mjs';
+import { api, noViolations } from '../lib/console.mjs';
 import { SITI, assertNoProblems, enrolOfficer, enrolSelf, openLinkAndCreate } from '../lib/flows.mjs';
 import { TEST_TIMEOUT_MS, scenario, sharedBrowser } from '../lib/harness.mjs';
 
 const browser = sharedBrowser();
-
-async function noViolations(who, what) {
-  assert.deepEqual(await axeViolations(who.page), [], `${what}: axe-core violations`);
-}
-
-function api(who, method, path, body) {
-  return who.page.evaluate(async ([method, path, body]) => {
-    const csrf = document.querySelector('meta[name="csrf-token"]').content;
-    const r = await fetch(path, {
-      method, credentials: 'same-origin',
-      headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: r.status, body: await r.json().catch(() => null) };
-  }, [method, path, body]);
-}
 
 test('an administrator adds an officer who enrols on the officers\' page, and recovers a lost passkey', { timeout: TEST_TIMEOUT_MS * 2 }, () =>
   scenario(browser(), async ({ jaga, person }) => {
